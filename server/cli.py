@@ -1,0 +1,172 @@
+"""The ``econplan`` command line: build, export, query, validate, load, serve.
+
+Only this module knows click.  Every core error (KGError) becomes a one-line
+``error: …`` on stderr and a non-zero exit; there are no tracebacks.
+"""
+from __future__ import annotations
+
+import functools
+import sys
+from pathlib import Path
+
+import click
+
+from .errors import KGError
+
+ROOT_HELP = "Project folder holding ontology/, data/ and shapes/ (default: the current folder)."
+
+
+def _fail(exc: KGError, code: int = 1):
+    click.echo(f"error: {exc.message}", err=True)
+    sys.exit(code)
+
+
+def handle_errors(fn):
+    @functools.wraps(fn)
+    def wrapper(*args, **kwargs):
+        try:
+            return fn(*args, **kwargs)
+        except KGError as exc:
+            _fail(exc, 2 if getattr(fn, "_exit_could_not_run", False) else 1)
+        except OSError as exc:
+            click.echo(f"error: {exc.filename or ''}: {exc.strerror or exc}", err=True)
+            sys.exit(2)
+    return wrapper
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.option("--root", type=click.Path(file_okay=False, path_type=Path), default=".",
+              show_default=True, help=ROOT_HELP)
+@click.option("--build-dir", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="Where the store and dumps live (default: ROOT/build).")
+@click.pass_context
+def cli(ctx, root: Path, build_dir: Path | None):
+    """econplan: the city development-plan knowledge graph."""
+    ctx.obj = {"root": root, "build_dir": build_dir or root / "build"}
+
+
+@cli.command()
+@click.pass_obj
+@handle_errors
+def build(obj):
+    """Build the store and the TriG/N-Quads dumps from ontology/, data/ and shapes/."""
+    from .build import build as do_build
+
+    counts = do_build(obj["root"], obj["build_dir"])
+    for graph, n in counts.items():
+        click.echo(f"{n:>7}  {graph}")
+    click.echo(f"{sum(counts.values()):>7}  triples in {len(counts)} graphs -> {obj['build_dir']}")
+
+
+@cli.command()
+@click.option("--format", "fmt", type=click.Choice(["trig", "nquads", "turtle", "jsonld"]),
+              default="trig", show_default=True)
+@click.option("--graph", "graph", default=None, help="Export only this named graph (IRI).")
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Write here instead of standard output.")
+@click.pass_obj
+@handle_errors
+def export(obj, fmt: str, graph: str | None, output: Path | None):
+    """Write the graph (or one named graph) as TriG, N-Quads, Turtle or JSON-LD."""
+    from .export import export_graph
+
+    data = export_graph(_kg(obj), fmt, graph)
+    if output:
+        output.write_bytes(data)
+    else:
+        sys.stdout.buffer.write(data)
+
+
+@cli.command()
+@click.argument("sparql")
+@click.option("--format", "fmt", type=click.Choice(["table", "json", "csv", "tsv"]),
+              default="table", show_default=True)
+@click.pass_obj
+@handle_errors
+def query(obj, sparql: str, fmt: str):
+    """Run a SPARQL query against the built store (use @FILE to read it from a file)."""
+    from .export import render_result
+
+    if sparql.startswith("@"):
+        sparql = Path(sparql[1:]).read_text(encoding="utf-8")
+    result = _kg(obj).query(sparql)
+    out = render_result(result, fmt)
+    if isinstance(out, bytes):
+        sys.stdout.buffer.write(out)
+    else:
+        click.echo(out, nl=False)
+
+
+@cli.command()
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8000, show_default=True, type=int)
+@click.option("--workers", default=2, show_default=True, type=int,
+              help="gunicorn worker processes.")
+@click.option("--dev", is_flag=True, help="Use Flask's development server (reloader off).")
+@click.option("--get", "get_path", default=None,
+              help="Do not serve: print the response to GET PATH and exit (a smoke test).")
+@click.pass_obj
+@handle_errors
+def serve(obj, host: str, port: int, workers: int, dev: bool, get_path: str | None):
+    """Serve the web app, the SPARQL endpoint and the saved queries."""
+    from . import create_app
+    from .config import load_config
+
+    config = load_config({"BUILD_DIR": str(obj["build_dir"]), "ROOT": str(obj["root"])})
+    app = create_app(config)
+    if get_path:
+        client = app.test_client()
+        resp = client.get(get_path)
+        sys.stdout.buffer.write(resp.get_data())
+        sys.exit(0 if resp.status_code < 400 else 1)
+    if dev:
+        app.run(host=host, port=port, debug=False, use_reloader=False, threaded=True)
+        return
+    from .wsgi import run_gunicorn
+
+    run_gunicorn(config, host=host, port=port, workers=workers)
+
+
+@cli.command()
+@click.pass_obj
+@handle_errors
+def passages(obj):
+    """List every sentence with its id and the number-with-unit mentions in it."""
+    from .curation import main as curation_main
+
+    sys.exit(curation_main(["passages", str(obj["root"] / "data")]))
+
+
+@cli.command()
+@click.option("--check", is_flag=True, help="Only check that the committed cleaned text is current.")
+@click.pass_obj
+@handle_errors
+def clean(obj, check: bool):
+    """Re-create data/source/report-clean.txt from the raw scraped page."""
+    from .source import clean as do_clean
+
+    src = obj["root"] / "data" / "source"
+    text = do_clean((src / "report-raw.txt").read_text(encoding="utf-8"))
+    target = src / "report-clean.txt"
+    if check:
+        if target.read_text(encoding="utf-8") != text:
+            click.echo(f"error: {target} is out of date; run `econplan clean`", err=True)
+            sys.exit(1)
+        click.echo(f"ok: {target} is clean(report-raw.txt)")
+        return
+    target.write_text(text, encoding="utf-8", newline="")
+    click.echo(f"wrote {target} ({len(text)} characters)")
+
+
+def _kg(obj):
+    from .store import KnowledgeGraph
+
+    return KnowledgeGraph.open(obj["build_dir"], mode="memory")
+
+
+def main():  # pragma: no cover
+    cli()
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

@@ -1,0 +1,312 @@
+"""SPARQL 1.1 Protocol: request parsing, content negotiation, result serialization.
+
+No Flask here: functions take plain values (method, headers, parameters, body)
+and return plain values or raise :class:`ProtocolError`.  The web layer only
+moves bytes.
+"""
+from __future__ import annotations
+
+import io
+import json
+from dataclasses import dataclass, field
+from itertools import islice
+from urllib.parse import parse_qs
+from xml.sax.saxutils import escape as xml_escape, quoteattr
+
+import pyoxigraph as ox
+
+from .errors import KGError
+
+
+class ProtocolError(KGError):
+    code = "protocol"
+
+    def __init__(self, message: str, status: int = 400, **details):
+        super().__init__(message, status=status, **details)
+
+
+# -- formats ---------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Format:
+    name: str          # the value of ?format=
+    media_type: str
+    aliases: tuple = ()
+
+
+RESULT_FORMATS = (
+    Format("json", "application/sparql-results+json", ("application/json",)),
+    Format("xml", "application/sparql-results+xml", ("application/xml", "text/xml")),
+    Format("csv", "text/csv"),
+    Format("tsv", "text/tab-separated-values"),
+)
+GRAPH_FORMATS = (
+    Format("turtle", "text/turtle", ("application/x-turtle", "text/n3")),
+    Format("ntriples", "application/n-triples", ("text/plain",)),
+    Format("jsonld", "application/ld+json", ("application/json",)),
+    Format("rdfxml", "application/rdf+xml", ("application/xml", "text/xml")),
+    Format("trig", "application/trig"),
+    Format("nquads", "application/n-quads"),
+)
+FORMAT_ALIASES = {"ttl": "turtle", "nt": "ntriples", "n-triples": "ntriples", "nq": "nquads",
+                  "n-quads": "nquads", "json-ld": "jsonld", "rdf": "rdfxml", "rdf/xml": "rdfxml",
+                  "srj": "json", "srx": "xml"}
+OX_GRAPH_FORMAT = {"turtle": ox.RdfFormat.TURTLE, "ntriples": ox.RdfFormat.N_TRIPLES,
+                   "jsonld": ox.RdfFormat.JSON_LD, "rdfxml": ox.RdfFormat.RDF_XML,
+                   "trig": ox.RdfFormat.TRIG, "nquads": ox.RdfFormat.N_QUADS}
+OX_RESULT_FORMAT = {"json": ox.QueryResultsFormat.JSON, "xml": ox.QueryResultsFormat.XML,
+                    "csv": ox.QueryResultsFormat.CSV, "tsv": ox.QueryResultsFormat.TSV}
+
+
+def _parse_accept(accept: str) -> list[tuple[str, float, int]]:
+    """Accept header -> [(media range, q, order)], best first; malformed parts ignored."""
+    out = []
+    for i, part in enumerate((accept or "").split(",")):
+        bits = [b.strip() for b in part.split(";")]
+        if not bits[0] or "/" not in bits[0]:
+            continue
+        q = 1.0
+        for b in bits[1:]:
+            if b.lower().startswith("q="):
+                try:
+                    q = max(0.0, min(1.0, float(b[2:])))
+                except ValueError:
+                    q = 0.0
+        out.append((bits[0].lower(), q, i))
+    return out
+
+
+def negotiate(accept: str | None, formats: tuple[Format, ...], format_param: str | None = None) -> Format:
+    """Choose a format: ``?format=`` wins, then Accept with q-values, else the first (default).
+
+    Raises a 406 ProtocolError naming the available media types.
+    """
+    available = ", ".join(f.media_type for f in formats)
+    if format_param:
+        want = format_param.strip().lower()
+        want = FORMAT_ALIASES.get(want, want)
+        for f in formats:
+            if want in (f.name, f.media_type, *f.aliases):
+                return f
+        names = ", ".join(f.name for f in formats)
+        raise ProtocolError(f"format {format_param!r} is not available here; use one of {names} "
+                            f"(or Accept: {available})", status=406)
+    ranges = _parse_accept(accept or "")
+    if not ranges:
+        return formats[0]
+    best, best_key = None, None
+    for f in formats:
+        types = (f.media_type, *f.aliases)
+        for rng, q, order in ranges:
+            if q <= 0:
+                continue
+            if rng == "*/*":
+                spec, match = 0, True
+            elif rng.endswith("/*"):
+                spec, match = 1, any(t.startswith(rng[:-1]) for t in types)
+            else:
+                spec, match = 2 if rng == f.media_type else 1.5, rng in types
+            if match:
+                # prefer higher q, then more specific, then the server's order
+                key = (q, spec, -formats.index(f))
+                if best_key is None or key > best_key:
+                    best, best_key = f, key
+    if best is None:
+        raise ProtocolError(f"none of the requested media types ({accept}) can be produced; "
+                            f"available: {available}", status=406)
+    return best
+
+
+# -- requests --------------------------------------------------------------------
+
+@dataclass
+class SparqlRequest:
+    query: str | None = None
+    update: str | None = None
+    default_graphs: list[str] = field(default_factory=list)
+    named_graphs: list[str] = field(default_factory=list)
+    params: dict[str, list[str]] = field(default_factory=dict)
+
+
+def _one(params: dict[str, list[str]], name: str) -> str | None:
+    values = params.get(name) or []
+    if len(values) > 1:
+        raise ProtocolError(f"parameter {name!r} was given {len(values)} times; give it once")
+    return values[0] if values else None
+
+
+def parse_sparql_request(method: str, content_type: str | None, args: dict[str, list[str]],
+                         body: bytes, *, kind: str = "query") -> SparqlRequest:
+    """The three request forms of the SPARQL 1.1 Protocol (and the update forms).
+
+    ``kind`` is "query" for /sparql and "update" for /update.  Any other form is
+    415 (unsupported content type) or 405 (method).
+    """
+    ctype = (content_type or "").split(";")[0].strip().lower()
+    params = {k: list(v) for k, v in args.items()}
+    direct = None
+    if method == "GET":
+        if kind == "update":
+            raise ProtocolError("SPARQL Update must be sent with POST", status=405)
+    elif method == "POST":
+        if ctype == "application/x-www-form-urlencoded":
+            try:
+                form = parse_qs(body.decode("utf-8"), keep_blank_values=True, strict_parsing=False)
+            except UnicodeDecodeError:
+                raise ProtocolError("the form body is not UTF-8") from None
+            for k, v in form.items():
+                params.setdefault(k, []).extend(v)
+        elif ctype == f"application/sparql-{kind}":
+            if kind in params and params[kind]:
+                raise ProtocolError(f"a direct POST carries the {kind} in its body; "
+                                    f"do not also pass ?{kind}=")
+            try:
+                direct = body.decode("utf-8")
+            except UnicodeDecodeError:
+                raise ProtocolError(f"the {kind} body is not UTF-8") from None
+        elif not ctype:
+            raise ProtocolError(f"POST needs a Content-Type: application/x-www-form-urlencoded "
+                                f"or application/sparql-{kind}", status=415)
+        else:
+            raise ProtocolError(f"unsupported Content-Type {ctype!r}; use "
+                                f"application/x-www-form-urlencoded or application/sparql-{kind}",
+                                status=415)
+    else:
+        raise ProtocolError(f"method {method} is not allowed; use GET or POST", status=405)
+
+    req = SparqlRequest(params=params)
+    if kind == "query":
+        if "update" in params:
+            raise ProtocolError("this endpoint is read-only: send SPARQL Update to /update with a "
+                                "token (every change is validated by the SHACL shapes)", status=403)
+        req.query = direct if direct is not None else _one(params, "query")
+        req.default_graphs = params.get("default-graph-uri", [])
+        req.named_graphs = params.get("named-graph-uri", [])
+    else:
+        if "query" in params:
+            raise ProtocolError("a query was sent to the update endpoint; send it to /sparql")
+        req.update = direct if direct is not None else _one(params, "update")
+        req.default_graphs = params.get("using-graph-uri", [])
+        req.named_graphs = params.get("using-named-graph-uri", [])
+    return req
+
+
+def looks_like_update(text: str) -> bool:
+    """True when a 'query' is really an update (so /sparql can answer 403, not 400)."""
+    import re
+
+    body = re.sub(r"#[^\n]*", " ", text)
+    body = re.sub(r"(?is)^\s*((PREFIX\s+\S*\s*<[^>]*>|BASE\s*<[^>]*>)\s*)*", "", body)
+    return bool(re.match(r"(?i)\s*(INSERT|DELETE|LOAD|CLEAR|CREATE|DROP|COPY|MOVE|ADD|WITH)\b", body))
+
+
+# -- serialization ---------------------------------------------------------------
+
+@dataclass
+class Rendered:
+    body: bytes
+    media_type: str
+    truncated: bool = False
+    rows: int | None = None
+
+
+def _term_json(t) -> dict:
+    if isinstance(t, ox.NamedNode):
+        return {"type": "uri", "value": t.value}
+    if isinstance(t, ox.BlankNode):
+        return {"type": "bnode", "value": t.value}
+    if isinstance(t, ox.Literal):
+        d = {"type": "literal", "value": t.value}
+        if t.language:
+            d["xml:lang"] = t.language
+        elif t.datatype and t.datatype.value != "http://www.w3.org/2001/XMLSchema#string":
+            d["datatype"] = t.datatype.value
+        return d
+    if isinstance(t, ox.Triple):
+        return {"type": "triple", "value": {"subject": _term_json(t.subject),
+                                            "predicate": _term_json(t.predicate),
+                                            "object": _term_json(t.object)}}
+    return {"type": "literal", "value": str(t)}
+
+
+def _term_xml(t) -> str:
+    if isinstance(t, ox.NamedNode):
+        return f"<uri>{xml_escape(t.value)}</uri>"
+    if isinstance(t, ox.BlankNode):
+        return f"<bnode>{xml_escape(t.value)}</bnode>"
+    if isinstance(t, ox.Literal):
+        if t.language:
+            return f"<literal xml:lang={quoteattr(t.language)}>{xml_escape(t.value)}</literal>"
+        if t.datatype and t.datatype.value != "http://www.w3.org/2001/XMLSchema#string":
+            return f"<literal datatype={quoteattr(t.datatype.value)}>{xml_escape(t.value)}</literal>"
+        return f"<literal>{xml_escape(t.value)}</literal>"
+    return f"<literal>{xml_escape(str(t))}</literal>"
+
+
+def _csv_field(t) -> str:
+    if t is None:
+        return ""
+    v = t.value if not isinstance(t, ox.BlankNode) else f"_:{t.value}"
+    if any(c in v for c in ',"\r\n'):
+        v = '"' + v.replace('"', '""') + '"'
+    return v
+
+
+def _tsv_field(t) -> str:
+    if t is None:
+        return ""
+    s = str(t)  # N-Triples syntax, as TSV requires
+    return s.replace("\t", "\\t").replace("\n", "\\n").replace("\r", "\\r")
+
+
+def render_solutions(variables: list[str], rows: list, fmt: Format, truncated: bool) -> bytes:
+    if fmt.name == "json":
+        bindings = [{v: _term_json(t) for v, t in zip(variables, r) if t is not None} for r in rows]
+        return json.dumps({"head": {"vars": variables}, "results": {"bindings": bindings}},
+                          ensure_ascii=False, separators=(",", ":")).encode()
+    if fmt.name == "xml":
+        out = io.StringIO()
+        out.write('<?xml version="1.0"?>\n<sparql xmlns="http://www.w3.org/2005/sparql-results#">\n<head>')
+        for v in variables:
+            out.write(f"<variable name={quoteattr(v)}/>")
+        out.write("</head>\n<results>\n")
+        for r in rows:
+            out.write("<result>")
+            for v, t in zip(variables, r):
+                if t is not None:
+                    out.write(f"<binding name={quoteattr(v)}>{_term_xml(t)}</binding>")
+            out.write("</result>\n")
+        out.write("</results>\n</sparql>\n")
+        return out.getvalue().encode()
+    if fmt.name == "csv":
+        lines = [",".join(variables)] + [",".join(_csv_field(t) for t in r) for r in rows]
+        return ("\r\n".join(lines) + "\r\n").encode()
+    lines = ["\t".join("?" + v for v in variables)] + ["\t".join(_tsv_field(t) for t in r) for r in rows]
+    return ("\n".join(lines) + "\n").encode()
+
+
+def render(result, accept: str | None, format_param: str | None, *, max_rows: int) -> Rendered:
+    """Serialize a pyoxigraph query result for the client; enforces the row cap."""
+    if isinstance(result, ox.QueryBoolean):
+        fmt = negotiate(accept, RESULT_FORMATS, format_param)
+        return Rendered(result.serialize(format=OX_RESULT_FORMAT[fmt.name]), fmt.media_type)
+    if isinstance(result, ox.QuerySolutions):
+        fmt = negotiate(accept, RESULT_FORMATS, format_param)
+        variables = [v.value for v in result.variables]
+        rows = [tuple(sol[v] for v in variables) for sol in islice(result, max_rows + 1)]
+        truncated = len(rows) > max_rows
+        rows = rows[:max_rows]
+        return Rendered(render_solutions(variables, rows, fmt, truncated), fmt.media_type,
+                        truncated, len(rows))
+    fmt = negotiate(accept, GRAPH_FORMATS, format_param)
+    triples = list(islice(result, max_rows + 1))
+    truncated = len(triples) > max_rows
+    triples = triples[:max_rows]
+    oxfmt = OX_GRAPH_FORMAT[fmt.name]
+    if fmt.name in ("trig", "nquads"):
+        triples = [ox.Quad(t.subject, t.predicate, t.object) for t in triples]
+    from . import vocab as V
+
+    kwargs = {"prefixes": V.PREFIXES} if fmt.name in ("turtle", "trig", "rdfxml") else {}
+    body = ox.serialize(triples, format=oxfmt, **kwargs) or b""
+    return Rendered(body, fmt.media_type, truncated, len(triples))

@@ -1,0 +1,163 @@
+"""The knowledge graph over a pyoxigraph store: query, stats, describe.
+
+The build writes two things under ``build/``: an on-disk RocksDB store (the
+durable copy that validated loads write to) and N-Quads/TriG dumps.  A
+:class:`KnowledgeGraph` serves queries either from that on-disk store or from
+an in-memory copy of it (the default for serving: 2.5-3x faster on heavy
+queries, and each server process gets its own copy).
+
+Queries see the union of all named graphs as their default graph, as in
+Fuseki's ``unionDefaultGraph``, unless the request names its default graphs.
+"""
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+
+import pyoxigraph as ox
+
+from . import vocab as V
+from .errors import QueryError, StoreError
+
+_LINE_COL = re.compile(r"(\d+):(\d+)")
+
+
+def query_error(exc: SyntaxError) -> QueryError:
+    """A pyoxigraph parse error as a one-line QueryError with line and column."""
+    msg = str(exc).strip().splitlines()[0]
+    m = _LINE_COL.search(msg)
+    line, col = (int(m.group(1)), int(m.group(2))) if m else (None, None)
+    text = msg if msg.startswith("error") or msg.startswith("Parser") else f"error: {msg}"
+    return QueryError(f"SPARQL syntax {text}", line=line, column=col)
+
+
+@dataclass
+class Stats:
+    triples: int
+    graphs: dict[str, int]
+    facts: int
+    lost: int
+    indicators: int
+    entities: dict[str, int]
+
+
+class KnowledgeGraph:
+    """A pyoxigraph store plus the version that identifies its content."""
+
+    def __init__(self, store: ox.Store, *, path: Path | None = None, version: str | None = None):
+        self.store = store
+        self.path = path
+        self.version = version or "0"
+        self.lock = threading.RLock()
+
+    # -- opening -------------------------------------------------------------
+    @classmethod
+    def open(cls, build_dir: Path, *, mode: str = "memory") -> "KnowledgeGraph":
+        """Open the built store: ``memory`` loads the N-Quads dump, ``disk`` opens RocksDB."""
+        build_dir = Path(build_dir)
+        dump = build_dir / "econplan.nq"
+        if not dump.exists():
+            raise StoreError(f"{build_dir}: no built store here; run `econplan build` first")
+        version = version_of(build_dir)
+        if mode == "memory":
+            store = ox.Store()
+            store.bulk_load(path=str(dump), format=ox.RdfFormat.N_QUADS)
+        elif mode == "disk":
+            try:
+                store = ox.Store(str(build_dir / "store"))
+            except OSError as exc:
+                raise StoreError(f"{build_dir / 'store'}: cannot open the store ({exc})") from None
+        else:
+            raise StoreError(f"unknown store mode {mode!r}; use memory or disk")
+        return cls(store, path=build_dir, version=version)
+
+    @classmethod
+    def from_quads(cls, quads) -> "KnowledgeGraph":
+        store = ox.Store()
+        store.bulk_extend(list(quads))
+        return cls(store, version=hashlib.sha1(str(len(store)).encode()).hexdigest()[:12])
+
+    # -- querying ------------------------------------------------------------
+    def query(self, sparql: str, *, substitutions: dict | None = None,
+              default_graph: list | None = None, named_graphs: list | None = None):
+        """Run a SPARQL query; syntax errors become QueryError with line and column."""
+        kwargs = {"substitutions": substitutions} if substitutions else {}
+        if default_graph:
+            kwargs["default_graph"] = [ox.NamedNode(g) if isinstance(g, str) else g
+                                       for g in default_graph]
+        else:
+            kwargs["use_default_graph_as_union"] = True
+        if named_graphs:
+            kwargs["named_graphs"] = [ox.NamedNode(g) if isinstance(g, str) else g
+                                      for g in named_graphs]
+        try:
+            return self.store.query(sparql, prefixes=V.PREFIXES_FOR_QUERIES, **kwargs)
+        except SyntaxError as exc:
+            raise query_error(exc) from None
+
+    def select(self, sparql: str, **kwargs) -> list[dict[str, object]]:
+        """A SELECT as a list of {variable: term} rows (unbound variables omitted)."""
+        result = self.query(sparql, **kwargs)
+        names = [v.value for v in result.variables]
+        rows = []
+        for sol in result:
+            row = {}
+            for n in names:
+                t = sol[n]
+                if t is not None:
+                    row[n] = t
+            rows.append(row)
+        return rows
+
+    def ask(self, sparql: str, **kwargs) -> bool:
+        return bool(self.query(sparql, **kwargs))
+
+    def __len__(self) -> int:
+        return len(self.store)
+
+    def graphs(self) -> dict[str, int]:
+        rows = self.select("SELECT ?g (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } } "
+                           "GROUP BY ?g ORDER BY ?g")
+        return {r["g"].value: int(r["n"].value) for r in rows}
+
+    def stats(self) -> Stats:
+        count = lambda q: int(self.select(q)[0]["n"].value)  # noqa: E731
+        entities = {}
+        for cls in ("Indicator", "Project", "Policy", "Domain", "District", "Passage"):
+            entities[cls] = count(f"SELECT (COUNT(DISTINCT ?s) AS ?n) WHERE {{ ?s a/rdfs:subClassOf* ep:{cls} }}")
+        return Stats(
+            triples=len(self.store), graphs=self.graphs(),
+            facts=count("SELECT (COUNT(DISTINCT ?f) AS ?n) WHERE { ?f ep:indicator ?i }"),
+            lost=count("SELECT (COUNT(DISTINCT ?f) AS ?n) WHERE { ?f ep:valueLost true }"),
+            indicators=entities["Indicator"], entities=entities)
+
+    def describe(self, iri: str) -> list[ox.Quad]:
+        """Every quad with ``iri`` as subject, plus those with it as object."""
+        node = ox.NamedNode(iri)
+        out = list(self.store.quads_for_pattern(node, None, None, None))
+        out += list(self.store.quads_for_pattern(None, None, node, None))
+        return out
+
+
+def version_of(build_dir: Path) -> str:
+    """The content version of a build: the hash of its N-Quads dump (cached by mtime)."""
+    dump = Path(build_dir) / "econplan.nq"
+    stamp = Path(build_dir) / "VERSION"
+    try:
+        st = os.stat(dump)
+        if stamp.exists():
+            cached = stamp.read_text().split()
+            if len(cached) == 2 and cached[0] == f"{st.st_mtime_ns}:{st.st_size}":
+                return cached[1]
+        digest = hashlib.sha256(dump.read_bytes()).hexdigest()[:16]
+        try:
+            stamp.write_text(f"{st.st_mtime_ns}:{st.st_size} {digest}\n")
+        except OSError:
+            pass
+        return digest
+    except FileNotFoundError:
+        return "0"
