@@ -310,3 +310,69 @@ def render(result, accept: str | None, format_param: str | None, *, max_rows: in
     kwargs = {"prefixes": V.PREFIXES} if fmt.name in ("turtle", "trig", "rdfxml") else {}
     body = ox.serialize(triples, format=oxfmt, **kwargs) or b""
     return Rendered(body, fmt.media_type, truncated, len(triples))
+
+
+# -- SERVICE allow-list ------------------------------------------------------------
+
+def _strip_comments_and_strings(text: str) -> str:
+    """Blank out comments and string literals so keyword scanning cannot be fooled."""
+    out, i, n = [], 0, len(text)
+    while i < n:
+        c = text[i]
+        if c == "<":
+            j = text.find(">", i)
+            if j != -1 and not any(ch in text[i:j] for ch in " \n\t{}\"'"):
+                out.append(text[i:j + 1])
+                i = j + 1
+                continue
+            out.append(c)
+            i += 1
+        elif c in "\"'":
+            long = text.startswith(c * 3, i)
+            delim = c * 3 if long else c
+            j = i + len(delim)
+            while j < n and not text.startswith(delim, j):
+                j += 2 if text[j] == "\\" else 1
+            out.append('""')
+            i = j + len(delim)
+        elif c == "#":
+            j = text.find("\n", i)
+            i = n if j == -1 else j
+        else:
+            out.append(c)
+            i += 1
+    return "".join(out)
+
+
+def service_endpoints(query: str) -> list[str]:
+    """The endpoints of every SERVICE clause: IRIs, or '?var' for a variable endpoint."""
+    import re
+
+    text = _strip_comments_and_strings(query)
+    prefixes = {m.group(1): m.group(2) for m in
+                re.finditer(r"(?i)PREFIX\s+([\w.-]*):\s*<([^>]*)>", text)}
+    from . import vocab as V
+
+    out = []
+    for m in re.finditer(r"(?i)\bSERVICE\s+(?:SILENT\s+)?(<[^>]*>|[?$]\w+|[\w.-]*:[\w.-]*)", text):
+        tok = m.group(1)
+        if tok.startswith("<"):
+            out.append(tok[1:-1])
+        elif tok[0] in "?$":
+            out.append("?" + tok[1:])
+        else:
+            p, _, local = tok.partition(":")
+            ns = prefixes.get(p, V.PREFIXES.get(p))
+            out.append(ns + local if ns else tok)
+    return out
+
+
+def check_services(query: str, allowlist: list[str]) -> None:
+    """Refuse (403) a query whose SERVICE endpoints are not on the allow-list."""
+    for ep in service_endpoints(query):
+        if ep.startswith("?"):
+            raise ProtocolError(f"SERVICE with a variable endpoint ({ep}) is not allowed here",
+                                status=403)
+        if not any(ep == a or (a.endswith("/") and ep.startswith(a)) for a in allowlist):
+            raise ProtocolError(f"SERVICE <{ep}> is not on this server's allow-list "
+                                "(setting SERVICE_ALLOWLIST)", status=403)

@@ -1,0 +1,79 @@
+"""Settings, declared once as data; each is documented in the README (a test checks)."""
+from __future__ import annotations
+
+import os
+import tomllib
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from .errors import KGError
+
+
+@dataclass(frozen=True)
+class Setting:
+    name: str
+    default: Any
+    help: str
+
+
+SETTINGS = (
+    Setting("ROOT", ".", "Project folder holding ontology/, data/, shapes/ and queries/."),
+    Setting("BUILD_DIR", "build", "Where `econplan build` wrote the store and the dumps."),
+    Setting("STORE_MODE", "memory", "memory: each query worker loads the dump into RAM (fastest); "
+            "disk: workers open the RocksDB store (for data larger than RAM)."),
+    Setting("QUERY_WORKERS", 2, "Query worker processes (queries run there so that they can be killed)."),
+    Setting("QUERY_TIMEOUT", 30.0, "Seconds before a query is stopped and answered with 503."),
+    Setting("QUEUE_TIMEOUT", 10.0, "Seconds a query waits for a free worker before 503 busy."),
+    Setting("MAX_ROWS", 10000, "Most result rows (or triples) returned; the response says when it was cut."),
+    Setting("MAX_REQUEST_BYTES", 1_000_000, "Largest request body accepted on /sparql (413 above)."),
+    Setting("MAX_LOAD_BYTES", 50_000_000, "Largest body accepted on /load and /update (413 above)."),
+    Setting("MAX_QUERY_LENGTH", 100_000, "Longest query text, in characters (413 above)."),
+    Setting("SERVICE_ALLOWLIST", "", "Space-separated endpoint IRIs (or prefixes ending in /) that SERVICE may call; empty: none."),
+    Setting("WRITE_TOKEN", None, "Bearer token for /load and /update; unset: writes are disabled. "
+            "Only from the environment (ECONPLAN_WRITE_TOKEN) or the config file."),
+    Setting("CORS", True, "Send Access-Control-Allow-Origin: * on the SPARQL endpoint and the APIs."),
+    Setting("CACHE_SIZE", 512, "Cached query responses (revalidated by the dataset version); 0 disables."),
+    Setting("LOG_LEVEL", "INFO", "Python logging level."),
+)
+DEFAULTS = {s.name: s.default for s in SETTINGS}
+
+
+def _coerce(name: str, value: Any) -> Any:
+    default = DEFAULTS[name]
+    if value is None or default is None or isinstance(value, type(default)) and not isinstance(value, str):
+        return value
+    if isinstance(default, bool):
+        return str(value).strip().lower() in ("1", "true", "yes", "on")
+    try:
+        if isinstance(default, int):
+            return int(value)
+        if isinstance(default, float):
+            return float(value)
+    except (TypeError, ValueError):
+        raise KGError(f"setting {name}: {value!r} is not a {type(default).__name__}", status=500) from None
+    return str(value)
+
+
+def load_config(overrides: dict | None = None, *, environ=None) -> dict:
+    """Defaults < config file (ECONPLAN_CONFIG, TOML) < environment (ECONPLAN_*) < overrides."""
+    env = os.environ if environ is None else environ
+    config = dict(DEFAULTS)
+    path = env.get("ECONPLAN_CONFIG")
+    if path:
+        try:
+            data = tomllib.loads(Path(path).read_text(encoding="utf-8"))
+        except (OSError, tomllib.TOMLDecodeError) as exc:
+            raise KGError(f"{path}: cannot read the config file ({exc})", status=500) from None
+        for k, v in data.items():
+            key = k.upper()
+            if key not in DEFAULTS:
+                raise KGError(f"{path}: unknown setting {k!r}", status=500)
+            config[key] = _coerce(key, v)
+    for s in SETTINGS:
+        if f"ECONPLAN_{s.name}" in env:
+            config[s.name] = _coerce(s.name, env[f"ECONPLAN_{s.name}"])
+    for k, v in (overrides or {}).items():
+        key = k.upper()
+        config[key] = _coerce(key, v) if key in DEFAULTS else v
+    return config

@@ -1,0 +1,81 @@
+"""The build: deterministic dumps, one named graph per source file, atomic replacement."""
+from __future__ import annotations
+
+import pyoxigraph as ox
+import pytest
+
+from server.build import build, build_quads
+from server.errors import DataError
+
+
+def test_two_builds_give_identical_dumps(root, built, tmp_path):
+    build(root, tmp_path)
+    for name in ("econplan.nq", "econplan.trig"):
+        assert (tmp_path / name).read_bytes() == (built / name).read_bytes()
+
+
+def test_one_named_graph_per_source_file(root, kg):
+    graphs = set(kg.graphs())
+    data_files = sorted(p for p in (root / "data/hangzhou-2023").iterdir()
+                        if p.suffix in (".csv", ".ttl") and not p.name.endswith("exceptions.csv"))
+    for p in data_files:
+        stem = p.name.rsplit(".", 1)[0]
+        assert f"https://w3id.org/econplan/graph/data/hangzhou-2023/{stem}" in graphs, p
+    assert "https://w3id.org/econplan/graph/ontology/econplan" in graphs
+    assert "https://w3id.org/econplan/graph/data/source/report-clean" in graphs
+
+
+def test_dump_loads_back_into_the_same_store(built, kg):
+    store = ox.Store()
+    store.load(path=str(built / "econplan.trig"), format=ox.RdfFormat.TRIG)
+    assert len(store) == len(kg)
+
+
+def test_on_disk_store_has_the_same_content(built, kg):
+    from server.store import KnowledgeGraph
+
+    disk = KnowledgeGraph.open(built, mode="disk")
+    try:
+        assert len(disk) == len(kg)
+    finally:
+        del disk
+
+
+def _copy_project(root, tmp_path):
+    import shutil
+
+    for d in ("ontology", "data", "shapes"):
+        if (root / d).exists():
+            shutil.copytree(root / d, tmp_path / d)
+    return tmp_path
+
+
+def test_malformed_csv_names_file_and_line(root, tmp_path):
+    proj = _copy_project(root, tmp_path / "p")
+    f = proj / "data/hangzhou-2023/01-review-headline.facts.csv"
+    lines = f.read_text(encoding="utf-8").splitlines()
+    lines[6] = lines[6].replace(",20059,", ",20060,")
+    f.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    with pytest.raises(DataError) as e:
+        build_quads(proj)
+    assert "01-review-headline.facts.csv:7" in e.value.message
+    assert "20060" in e.value.message
+
+
+def test_malformed_turtle_names_file_line_and_column(root, tmp_path):
+    proj = _copy_project(root, tmp_path / "p")
+    (proj / "data/hangzhou-2023/00-report.ttl").write_text("@prefix ep: <x#> .\nep:a ep:b \"c .\n")
+    with pytest.raises(DataError) as e:
+        build_quads(proj)
+    assert "00-report.ttl:" in e.value.message
+
+
+def test_failed_build_leaves_the_previous_store(root, tmp_path):
+    out = tmp_path / "out"
+    build(root, out)
+    before = (out / "econplan.nq").read_bytes()
+    proj = _copy_project(root, tmp_path / "p")
+    (proj / "data/vocab/units.csv").write_text("slug,label_zh\n")
+    with pytest.raises(DataError):
+        build(proj, out)
+    assert (out / "econplan.nq").read_bytes() == before
