@@ -61,7 +61,7 @@ def run_query(sparql: str, *, accept: str | None, fmt: str | None, default_graph
                             "token (every change is validated by the SHACL shapes)", status=403)
     check_services(sparql, cfg["SERVICE_ALLOWLIST"].split())
     kg = get_kg()
-    key_src = json.dumps([kg.version, sparql, accept or "", fmt or "", list(default_graphs),
+    key_src = json.dumps([kg.version, request.base_url, sparql, accept or "", fmt or "", list(default_graphs),
                           list(named_graphs), sorted((substitutions or {}).items()),
                           cfg["MAX_ROWS"]], ensure_ascii=False)
     etag = '"' + hashlib.sha1(key_src.encode()).hexdigest()[:20] + '"'
@@ -77,7 +77,7 @@ def run_query(sparql: str, *, accept: str | None, fmt: str | None, default_graph
                                         default_graphs=list(default_graphs),
                                         named_graphs=list(named_graphs),
                                         substitutions=substitutions, max_rows=cfg["MAX_ROWS"],
-                                        version=kg.version))
+                                        version=kg.version, base_iri=request.base_url))
         cache.put(etag, answer)
     resp = Response(answer.body, mimetype=answer.media_type)
     if answer.media_type.startswith("text/") or answer.media_type.endswith(("json", "xml")):
@@ -111,6 +111,9 @@ def sparql():
     req = parse_sparql_request(request.method, request.headers.get("Content-Type"), args, body)
     fmt = (req.params.get("format") or [None])[0]
     if req.query is None:
+        if request.method == "POST":
+            raise ProtocolError("no query given: send it as the form field 'query' or as an "
+                                "application/sparql-query body")
         return service_description(fmt)
     if not req.query.strip():
         raise ProtocolError("the query is empty")
@@ -163,3 +166,104 @@ def stats():
     return jsonify({"ok": True, "version": kg.version, "triples": s.triples, "facts": s.facts,
                     "lost_values": s.lost, "indicators": s.indicators, "entities": s.entities,
                     "graphs": s.graphs})
+
+
+# -- validated writes ------------------------------------------------------------------
+
+def _require_token() -> None:
+    """Every write needs the configured bearer token, compared in constant time."""
+    import hmac
+
+    token = current_app.config.get("WRITE_TOKEN")
+    if not token:
+        raise KGError("writes are disabled on this server (no WRITE_TOKEN configured)", status=403)
+    auth = request.headers.get("Authorization", "")
+    if not auth.startswith("Bearer "):
+        exc = KGError("this endpoint needs a token: send Authorization: Bearer <token>", status=401)
+        raise exc
+    given = auth[len("Bearer "):].strip().encode()
+    if not hmac.compare_digest(given, str(token).encode()):
+        raise KGError("the token is not valid", status=403)
+
+
+def _write_body() -> bytes:
+    limit = current_app.config["MAX_LOAD_BYTES"]
+    if request.content_length and request.content_length > limit:
+        raise KGError(f"the body is larger than {limit} bytes (MAX_LOAD_BYTES)", status=413)
+    body = request.get_data(cache=False)
+    if len(body) > limit:
+        raise KGError(f"the body is larger than {limit} bytes (MAX_LOAD_BYTES)", status=413)
+    return body
+
+
+def _rejected(exc) -> Response:
+    """422 with the SHACL report, as JSON (default) or text by Accept."""
+    report = exc.report
+    best = request.accept_mimetypes.best_match(["application/json", "text/plain", "text/turtle"])
+    if best == "text/plain" and request.accept_mimetypes["text/plain"] > request.accept_mimetypes["application/json"]:
+        return Response(exc.message + "\n\n" + report.as_text(), status=422, mimetype="text/plain")
+    if best == "text/turtle" and request.accept_mimetypes["text/turtle"] > request.accept_mimetypes["application/json"]:
+        return Response(report.as_turtle(), status=422, mimetype="text/turtle")
+    d = exc.to_dict()
+    d["error"]["report"] = json.loads(report.as_json())
+    return Response(json.dumps(d, ensure_ascii=False), status=422, mimetype="application/json")
+
+
+@bp.route("/load", methods=["POST", "PUT"])
+def load_rdf():
+    """Graph Store Protocol style: POST adds to ?graph=IRI, PUT replaces it; validated first."""
+    from .errors import ValidationFailed
+    from .loading import format_for, parse_bytes
+    from .writes import load
+
+    _require_token()
+    body = _write_body()
+    graph = request.args.get("graph")
+    ctype = request.headers.get("Content-Type")
+    if not ctype:
+        raise KGError("give the body's Content-Type (text/turtle, application/n-triples, "
+                      "application/trig, application/n-quads, application/ld+json, "
+                      "application/rdf+xml)", status=415)
+    try:
+        fmt = format_for(ctype)
+    except KGError as exc:
+        raise KGError(exc.message, status=415) from None
+    if graph and not graph.startswith(("http://", "https://", "urn:")):
+        raise KGError(f"graph {graph!r} is not an absolute IRI", status=400)
+    quads = parse_bytes(body, fmt, where="body")
+    state = get_state()
+    existed = bool(graph) and get_kg().store.contains_named_graph(ox.NamedNode(graph))
+    try:
+        result = load(state.build_dir, quads, graph=graph, replace=request.method == "PUT")
+    except ValidationFailed as exc:
+        return _rejected(exc)
+    if existed:
+        resp = Response(status=204)
+    else:
+        resp = jsonify(result.to_dict())
+        resp.status_code = 201
+    resp.headers["X-Triples-Added"] = str(result.added)
+    resp.headers["X-Triples-Removed"] = str(result.removed)
+    resp.headers["X-Dataset-Version"] = result.version
+    return resp
+
+
+@bp.route("/update", methods=["GET", "POST"])
+def sparql_update():
+    """SPARQL 1.1 Update, token-protected, applied to a staging copy, validated, then committed."""
+    from .errors import ValidationFailed
+    from .writes import update
+
+    _require_token()
+    body = _write_body() if request.method == "POST" else b""
+    args = {k: request.args.getlist(k) for k in request.args}
+    req = parse_sparql_request(request.method, request.headers.get("Content-Type"), args, body,
+                               kind="update")
+    if not req.update or not req.update.strip():
+        raise ProtocolError("no update given (form field 'update' or a direct POST body)")
+    try:
+        result = update(get_state().build_dir, req.update, using_graphs=req.default_graphs,
+                        using_named_graphs=req.named_graphs, base_iri=request.base_url)
+    except ValidationFailed as exc:
+        return _rejected(exc)
+    return jsonify(result.to_dict())

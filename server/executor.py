@@ -49,6 +49,7 @@ class Job:
     substitutions: dict[str, str] | None = None  # variable -> N-Triples term
     max_rows: int = 10000
     version: str = "0"
+    base_iri: str | None = None
 
 
 @dataclass
@@ -90,7 +91,7 @@ def _worker_main(conn, build_dir: str, mode: str) -> None:  # pragma: no cover -
                 subs = {ox.Variable(k): _parse_term(v) for k, v in job.substitutions.items()}
             result = kg.query(job.sparql, substitutions=subs,
                               default_graph=job.default_graphs or None,
-                              named_graphs=job.named_graphs or None)
+                              named_graphs=job.named_graphs or None, base_iri=job.base_iri)
             r = render(result, job.accept, job.format, max_rows=job.max_rows)
             conn.send(("ok", Answer(r.body, r.media_type, r.truncated, r.rows,
                                     time.perf_counter() - t0)))

@@ -83,9 +83,12 @@ class KnowledgeGraph:
 
     # -- querying ------------------------------------------------------------
     def query(self, sparql: str, *, substitutions: dict | None = None,
-              default_graph: list | None = None, named_graphs: list | None = None):
+              default_graph: list | None = None, named_graphs: list | None = None,
+              base_iri: str | None = None):
         """Run a SPARQL query; syntax errors become QueryError with line and column."""
         kwargs = {"substitutions": substitutions} if substitutions else {}
+        if base_iri:
+            kwargs["base_iri"] = base_iri
         if default_graph:
             kwargs["default_graph"] = [ox.NamedNode(g) if isinstance(g, str) else g
                                        for g in default_graph]

@@ -36,3 +36,76 @@ def kg(built) -> KnowledgeGraph:
 @pytest.fixture(scope="session")
 def dataset():
     return load_dataset(ROOT / "data")
+
+
+# -- real servers on 127.0.0.1 -------------------------------------------------------------
+
+import os  # noqa: E402
+import socket  # noqa: E402
+import subprocess  # noqa: E402
+import time  # noqa: E402
+import urllib.request  # noqa: E402
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class LiveServer:
+    """``econplan serve`` (gunicorn) in a subprocess on 127.0.0.1, stopped at teardown."""
+
+    def __init__(self, build_dir: Path, env: dict | None = None, workers: int = 2):
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        full_env = dict(os.environ, **(env or {}))
+        econplan = Path(sys.executable).parent / "econplan"
+        cmd = ([str(econplan)] if econplan.exists() else [sys.executable, "-m", "server"]) + [
+            "--root", str(ROOT), "--build-dir", str(build_dir), "serve", "--host", "127.0.0.1",
+            "--port", str(self.port), "--workers", str(workers)]
+        self.log = open(Path(build_dir) / f"server-{self.port}.log", "wb")
+        self.proc = subprocess.Popen(cmd, env=full_env, stdout=self.log, stderr=subprocess.STDOUT)
+        deadline = time.time() + 60
+        while time.time() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"server exited: {(Path(build_dir) / f'server-{self.port}.log').read_text()[-2000:]}")
+            try:
+                urllib.request.urlopen(self.url + "/api/stats", timeout=2).read()
+                return
+            except OSError:
+                time.sleep(0.2)
+        self.stop()
+        raise RuntimeError("server did not start within 60 s")
+
+    def stop(self):
+        if self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(15)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+        self.log.close()
+
+
+def make_build_dir(path: Path, quads) -> Path:
+    """A build folder holding exactly ``quads`` (dump + store), as `econplan build` would write."""
+    import pyoxigraph as ox
+
+    from server.build import sort_quads
+    from server.writes import reconcile
+
+    path.mkdir(parents=True, exist_ok=True)
+    tmp = path / ".econplan.nq.tmp"
+    tmp.write_bytes(ox.serialize(sort_quads(quads), format=ox.RdfFormat.N_QUADS) or b"")
+    os.replace(tmp, path / "econplan.nq")
+    reconcile(path)
+    return path
+
+
+@pytest.fixture(scope="session")
+def live(built, tmp_path_factory):
+    """A real server over the shipped data (read-only: no write token)."""
+    server = LiveServer(built)
+    yield server
+    server.stop()

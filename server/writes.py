@@ -1,0 +1,280 @@
+"""Validated writes: loads of RDF files and SPARQL Updates, all or nothing.
+
+Every write follows the same path:
+
+1. take the write lock (one writer at a time, across processes: ``fcntl.flock``);
+2. copy the current graph into an in-memory *staging* store;
+3. apply the change there (load a file into a graph, replace a graph, or run a
+   SPARQL Update);
+4. validate the staging store against the SHACL shapes, as the store would be
+   after the write; on a violation raise :class:`ValidationFailed` with the
+   report, and nothing on disk has changed;
+5. commit: write the new N-Quads dump to a temporary file, fsync it, and
+   ``os.replace`` it over ``econplan.nq``.  That rename is the commit point: a
+   crash (even ``kill -9``) before it leaves the old dump, after it the new one.
+6. re-derive the TriG dump and the RocksDB store from the committed dump
+   (``reconcile`` does this again at start-up if a crash interrupted it).
+
+The ontology and shapes graphs cannot be written this way (403): they change
+only through the repository and ``econplan build``.
+"""
+from __future__ import annotations
+
+import fcntl
+import os
+import shutil
+import tempfile
+import time
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import pyoxigraph as ox
+
+from . import vocab as V
+from .errors import DataError, KGError, QueryError, ValidationFailed
+from .store import query_error, version_of
+
+PROTECTED_GRAPH_PREFIXES = (V.GRAPH + "ontology/", V.GRAPH + "shapes/")
+
+
+class WriteForbidden(KGError):
+    status = 403
+    code = "forbidden"
+
+
+@dataclass
+class WriteResult:
+    added: int
+    removed: int
+    triples: int
+    version: str
+    report: object | None = None
+    seconds: float = 0.0
+
+    def to_dict(self) -> dict:
+        d = {"ok": True, "added": self.added, "removed": self.removed, "triples": self.triples,
+             "version": self.version, "seconds": round(self.seconds, 3)}
+        if self.report is not None:
+            d["warnings"] = _count(self.report, "Warning")
+            d["infos"] = _count(self.report, "Info")
+        return d
+
+
+def _count(report, severity: str) -> int:
+    counts = getattr(report, "counts", None) or {}
+    for k, v in counts.items():
+        if str(k).endswith(severity):
+            return v
+    return 0
+
+
+@contextmanager
+def write_lock(build_dir: Path, timeout: float = 60.0):
+    path = Path(build_dir) / ".write.lock"
+    with open(path, "a+") as fh:
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                if time.monotonic() > deadline:
+                    raise KGError("another write is in progress; try again later", status=409) from None
+                time.sleep(0.05)
+        try:
+            yield
+        finally:
+            fcntl.flock(fh, fcntl.LOCK_UN)
+
+
+def _staging(build_dir: Path) -> ox.Store:
+    store = ox.Store()
+    dump = Path(build_dir) / "econplan.nq"
+    if not dump.exists():
+        raise KGError(f"{build_dir}: no built store here; run `econplan build` first", status=503)
+    store.bulk_load(path=str(dump), format=ox.RdfFormat.N_QUADS)
+    return store
+
+
+def _check_graph_allowed(graph: str) -> None:
+    if graph.startswith(PROTECTED_GRAPH_PREFIXES):
+        raise WriteForbidden(f"graph {graph} holds the ontology or the shapes; change it in the "
+                             "repository and run `econplan build`")
+
+
+def _shape_quads(store: ox.Store) -> list[ox.Quad]:
+    return [q for q in store if isinstance(q.graph_name, ox.NamedNode)
+            and q.graph_name.value.startswith(V.GRAPH + "shapes/")]
+
+
+def validate_staging(store: ox.Store, *, engine: str = "turbo", focus=None):
+    """Validate a staging store with the shapes it carries; raise ValidationFailed on violations."""
+    from .validation import validate
+
+    shapes = _shape_quads(store)
+    report = validate(store, shapes or None, engine=engine, focus=focus)
+    if not report.conforms:
+        n = sum(1 for r in report.results if str(r.severity).endswith("Violation"))
+        raise ValidationFailed(f"rejected: {n} SHACL violation(s); nothing was changed", report=report)
+    return report
+
+
+def _commit(build_dir: Path, store: ox.Store) -> str:
+    """Atomically replace the dump (the commit point), then re-derive TriG and RocksDB."""
+    from .build import sort_quads, write_dumps
+
+    build_dir = Path(build_dir)
+    quads = sort_quads(store)
+    data = ox.serialize(quads, format=ox.RdfFormat.N_QUADS) or b""
+    fd, tmp = tempfile.mkstemp(prefix=".econplan.nq.", dir=build_dir)
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, build_dir / "econplan.nq")  # <- commit point
+        dirfd = os.open(build_dir, os.O_RDONLY)
+        try:
+            os.fsync(dirfd)
+        finally:
+            os.close(dirfd)
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+    reconcile(build_dir, quads=quads)
+    return version_of(build_dir)
+
+
+def reconcile(build_dir: Path, quads=None) -> bool:
+    """Make the TriG dump and the RocksDB store match the committed N-Quads dump.
+
+    Cheap when they already match (compares a stamp); returns True if it rebuilt.
+    """
+    from .build import write_dumps
+
+    build_dir = Path(build_dir)
+    dump = build_dir / "econplan.nq"
+    version = version_of(build_dir)
+    stamp = build_dir / "store.version"
+    if stamp.exists() and stamp.read_text().strip() == version and (build_dir / "store").exists():
+        return False
+    if quads is None:
+        quads = list(ox.parse(path=str(dump), format=ox.RdfFormat.N_QUADS))
+    tmp = Path(tempfile.mkdtemp(prefix=".reconcile-", dir=build_dir))
+    try:
+        write_dumps(quads, tmp)
+        os.replace(tmp / "econplan.trig", build_dir / "econplan.trig")
+        store = ox.Store(str(tmp / "store"))
+        store.bulk_extend(quads)
+        store.flush()
+        del store
+        old = build_dir / "store"
+        trash = build_dir / ".store-old"
+        shutil.rmtree(trash, ignore_errors=True)
+        if old.exists():
+            old.rename(trash)
+        (tmp / "store").rename(old)
+        shutil.rmtree(trash, ignore_errors=True)
+        stamp.write_text(version + "\n")
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    return True
+
+
+def load(build_dir: Path, quads: list[ox.Quad], *, graph: str | None = None,
+         replace: bool = False, engine: str = "turbo", progress=None) -> WriteResult:
+    """Load quads (triples go to ``graph``) after validating the result; all or nothing."""
+    t0 = time.perf_counter()
+    build_dir = Path(build_dir)
+    target = ox.NamedNode(graph) if graph else None
+    if graph:
+        _check_graph_allowed(graph)
+    moved = []
+    for q in quads:
+        g = q.graph_name
+        if isinstance(g, ox.DefaultGraph):
+            if target is None:
+                raise DataError("triples without a graph: give --graph IRI (or ?graph=IRI)")
+            q = ox.Quad(q.subject, q.predicate, q.object, target)
+        else:
+            _check_graph_allowed(g.value)
+        moved.append(q)
+    with write_lock(build_dir):
+        store = _staging(build_dir)
+        removed = 0
+        if replace:
+            graphs = {q.graph_name for q in moved} | ({target} if target else set())
+            for g in graphs:
+                if store.contains_named_graph(g):
+                    removed += sum(1 for _ in store.quads_for_pattern(None, None, None, g))
+                    store.remove_graph(g)
+        present = len(store)
+        if progress:
+            progress(0, len(moved))
+        step = max(1, len(moved) // 50)
+        for i in range(0, len(moved), step):
+            store.extend(moved[i:i + step])
+            if progress:
+                progress(min(i + step, len(moved)), len(moved))
+        added = len(store) - present
+        focus = {q.subject for q in moved if isinstance(q.subject, ox.NamedNode)}
+        report = validate_staging(store, engine=engine, focus=None if replace else focus)
+        if added == 0 and removed == 0:
+            return WriteResult(0, 0, len(store), version_of(build_dir), report,
+                               time.perf_counter() - t0)
+        version = _commit(build_dir, store)
+        return WriteResult(added, removed, len(store), version, report, time.perf_counter() - t0)
+
+
+def update(build_dir: Path, sparql_update: str, *, engine: str = "turbo",
+           using_graphs=(), using_named_graphs=(), base_iri: str | None = None) -> WriteResult:
+    """Apply a SPARQL 1.1 Update to a staging copy, validate, then commit; all or nothing."""
+    t0 = time.perf_counter()
+    if using_graphs or using_named_graphs:
+        import re
+
+        if re.search(r"(?i)\bUSING\b", sparql_update):
+            raise QueryError("using-graph-uri/using-named-graph-uri conflict with USING in the "
+                             "update; give the dataset one way")
+    build_dir = Path(build_dir)
+    with write_lock(build_dir):
+        store = _staging(build_dir)
+        before = {q for q in store if isinstance(q.graph_name, ox.NamedNode)
+                  and q.graph_name.value.startswith(PROTECTED_GRAPH_PREFIXES)}
+        count_before = len(store)
+        text = _with_using(sparql_update, using_graphs, using_named_graphs)
+        try:
+            store.update(text, base_iri=base_iri) if base_iri else store.update(text)
+        except SyntaxError as exc:
+            raise query_error(exc) from None
+        except OSError as exc:
+            raise KGError(f"the update failed: {exc}", status=400) from None
+        after = {q for q in store if isinstance(q.graph_name, ox.NamedNode)
+                 and q.graph_name.value.startswith(PROTECTED_GRAPH_PREFIXES)}
+        if before != after:
+            raise WriteForbidden("the update would change the ontology or the shapes graph; "
+                                 "change them in the repository and run `econplan build`")
+        report = validate_staging(store, engine=engine)
+        version = _commit(build_dir, store)
+        diff = len(store) - count_before
+        return WriteResult(max(0, diff), max(0, -diff), len(store), version, report,
+                           time.perf_counter() - t0)
+
+
+def _with_using(text: str, using, using_named) -> str:
+    """Apply protocol using-graph-uri / using-named-graph-uri as USING clauses before WHERE.
+
+    Only for single-operation DELETE/INSERT … WHERE updates; other forms ignore them,
+    as the protocol allows (they have no WHERE clause to scope).
+    """
+    if not (using or using_named):
+        return text
+    import re
+
+    clauses = "".join(f" USING <{g}>" for g in using) + "".join(f" USING NAMED <{g}>" for g in using_named)
+    m = list(re.finditer(r"(?i)\bWHERE\s*\{", text))
+    if len(m) != 1:
+        return text
+    i = m[0].start()
+    return text[:i] + clauses + " " + text[i:]
