@@ -28,6 +28,10 @@ class AppState:
         self._version_of = version_of
         self._open = KnowledgeGraph.open
         self._lock = threading.Lock()
+        if (self.build_dir / "econplan.nq").exists():
+            from .writes import reconcile
+
+            reconcile(self.build_dir)  # finish a write that a crash interrupted
         self.kg = KnowledgeGraph.open(self.build_dir, mode=config["STORE_MODE"])
         self._executor = None
         self._library = None

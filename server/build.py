@@ -350,6 +350,9 @@ def build(root: Path, out: Path) -> dict[str, int]:
             shutil.rmtree(trash, ignore_errors=True)
         else:
             (tmp / "store").rename(old)
+        from .store import version_of
+
+        (out / "store.version").write_text(version_of(out) + "\n")
     except OSError as exc:
         raise DataError(f"{out}: could not write the build ({exc.strerror})") from None
     finally:

@@ -158,10 +158,62 @@ def clean(obj, check: bool):
     click.echo(f"wrote {target} ({len(text)} characters)")
 
 
+@cli.command("load")
+@click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--graph", default=None, help="Named graph for triples (files without graphs).")
+@click.option("--replace", is_flag=True, help="Replace the graph(s) instead of adding to them.")
+@click.option("--engine", type=click.Choice(["turbo", "pyshacl"]), default="turbo", show_default=True,
+              help="SHACL engine used for the gate.")
+@click.option("--format", "fmt", type=click.Choice(["text", "table", "json", "turtle"]), default="text",
+              show_default=True, help="How to print the report of a rejected load.")
+@click.pass_obj
+@handle_errors
+def load_cmd(obj, files, graph, replace, engine, fmt):
+    """Validate FILES together with the store and commit them atomically, or reject them.
+
+    Exit codes: 0 loaded, 1 rejected by the shapes (nothing changed), 2 could not run.
+    """
+    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
+    from .errors import ValidationFailed
+    from .loading import parse_file
+    from .writes import load
+
+    quads = []
+    for f in files:
+        quads.extend(parse_file(f))
+    with Progress(TextColumn("{task.description}"), BarColumn(), TextColumn("{task.completed}/{task.total}"),
+                  TimeElapsedColumn(), transient=True, disable=not sys.stderr.isatty()) as bar:
+        task = bar.add_task("staging", total=len(quads))
+        try:
+            result = load(obj["build_dir"], quads, graph=graph, replace=replace, engine=engine,
+                          progress=lambda done, total: bar.update(task, completed=done, total=total))
+        except ValidationFailed as exc:
+            bar.stop()
+            click.echo(f"rejected: {exc.message}", err=True)
+            click.echo(_render_report(exc.report, fmt))
+            sys.exit(1)
+    click.echo(f"loaded: +{result.added} -{result.removed} triples, {result.triples} in the store "
+               f"(version {result.version}, {result.seconds:.2f} s)")
+
+
+def _render_report(report, fmt: str) -> str:
+    return {"text": report.as_text, "table": report.as_table, "json": report.as_json,
+            "turtle": report.as_turtle}[fmt]()
+
+
 def _kg(obj):
     from .store import KnowledgeGraph
 
     return KnowledgeGraph.open(obj["build_dir"], mode="memory")
+
+
+try:  # `econplan validate` lives beside the validation core
+    from .cli_validate import register as _register_validate
+
+    _register_validate(cli)
+except ImportError:  # pragma: no cover - during development
+    pass
 
 
 def main():  # pragma: no cover
