@@ -98,14 +98,21 @@ def _units_graph(ds: Dataset, g: _Graph) -> None:
             g.add(s, V.SKOS.closeMatch, ox.NamedNode(u.qudt))
 
 
-def _districts_graph(ds: Dataset, g: _Graph) -> None:
+def _districts_graph(ds: Dataset, path: Path, g: _Graph) -> None:
     for d in ds.districts.values():
-        s = V.district(d.gb2260)
+        if d.source_file != path:
+            continue
+        s = V.district(d.key)
         g.add(s, V.RDF_TYPE, V.EP.District)
         g.labels(s, d.name_zh, d.name_en)
         g.add(s, V.SCHEMA.name, _lit(d.name_zh, "zh"))
-        g.add(s, V.EP.gb2260, _lit(d.gb2260))
-        g.add(s, V.EP.gb2260Wikidata, _lit(f"{d.gb2260[:2]} {d.gb2260[2:4]} {d.gb2260[4:]}"))
+        if d.gb2260:
+            g.add(s, V.EP.gb2260, _lit(d.gb2260))
+            g.add(s, V.EP.gb2260Wikidata, _lit(f"{d.gb2260[:2]} {d.gb2260[2:4]} {d.gb2260[4:]}"))
+        if d.iso:
+            g.add(s, V.SCHEMA.identifier, _lit(d.iso))
+        if d.geonames:
+            g.add(s, V.OWL_SAMEAS, ox.NamedNode(f"https://sws.geonames.org/{d.geonames}/"))
         if d.kind:
             g.add(s, V.SCHEMA.additionalType, _lit(d.kind))
         if d.parent:
@@ -222,6 +229,7 @@ def _facts_graph(ds: Dataset, path: Path, g: _Graph) -> None:
             g.add(s, V.EP.valueLost, ox.Literal("true", datatype=V.XSD_BOOLEAN))
         else:
             g.add(s, V.EP.value, ox.Literal(f.value_text, datatype=V.XSD_DECIMAL))
+            g.add(s, V.EP.valueText, _lit(f.value_text))
             g.add(s, V.EP.valueStart, _int(f.value_start))
             g.add(s, V.EP.valueEnd, _int(f.value_start + len(f.value_text)))
         g.add(s, V.EP.mention, _lit(f.mention))
@@ -291,7 +299,7 @@ def build_quads(root: Path) -> list[ox.Quad]:
         if kind == "units":
             _units_graph(ds, g)
         elif kind == "districts":
-            _districts_graph(ds, g)
+            _districts_graph(ds, path, g)
         elif kind == "indicators":
             _indicators_graph(ds, path, g)
         elif kind == "entities":
@@ -299,6 +307,12 @@ def build_quads(root: Path) -> list[ox.Quad]:
         elif kind == "facts":
             _facts_graph(ds, path, g)
     _schemes_graph(new(root / "data" / "vocab" / "schemes.csv"))
+    from .citycsv import Lookups, csv_to_quads, mapping_for, read_mapping
+
+    lookups = Lookups.from_dataset(ds)
+    for path in sorted((root / "data" / "cities").glob("*.csv")):
+        g = new(path)
+        g.quads.extend(csv_to_quads(path, read_mapping(mapping_for(path)), lookups, g.name))
     quads = [q for g in graphs for q in g.quads]
     for path in rdf_files(root):
         name = graph_iri(root, path)

@@ -51,7 +51,8 @@ COLUMNS = {
     "entities": ("type", "slug", "label_zh", "label_en", "passage", "domain", "district",
                  "editorial", "note"),
     "units": ("slug", "label_zh", "label_en", "symbol", "multiplier", "base", "qudt"),
-    "districts": ("gb2260", "name_zh", "name_en", "kind", "wikidata", "parent", "aliases"),
+    "districts": ("gb2260", "name_zh", "name_en", "kind", "wikidata", "geonames", "parent",
+                  "aliases", "iso"),
     "exceptions": ("passage", "mention", "reason"),
 }
 
@@ -166,6 +167,14 @@ class District:
     wikidata: str
     parent: str
     aliases: list[str]
+    geonames: str = ""
+    iso: str = ""
+    source_file: Path | None = None
+
+    @property
+    def key(self) -> str:
+        """The id used in IRIs and in the ``area`` column: the GB/T 2260 code, or an ISO code."""
+        return self.gb2260 or self.iso
 
 
 @dataclass
@@ -239,14 +248,22 @@ def load_dataset(data_dir: Path) -> Dataset:
                               row["base"], row["qudt"])
     ds.files[data_dir / "vocab" / "units.csv"] = "units"
 
-    for row in read_csv(data_dir / "vocab" / "districts.csv", "districts"):
-        code = row["gb2260"]
-        if not GB2260_RE.match(code):
-            raise row.error(f"gb2260 {code!r} is not six digits")
-        ds.districts[code] = District(code, row["name_zh"], row["name_en"], row["kind"],
-                                      row["wikidata"], row["parent"],
-                                      row["aliases"].split() if row["aliases"] else [])
-    ds.files[data_dir / "vocab" / "districts.csv"] = "districts"
+    for path in (data_dir / "vocab" / "districts.csv", data_dir / "vocab" / "cities.csv"):
+        if not path.exists():
+            continue
+        for row in read_csv(path, "districts"):
+            code, iso = row["gb2260"], row["iso"]
+            if code and not GB2260_RE.match(code):
+                raise row.error(f"gb2260 {code!r} is not six digits")
+            if not code and not re.match(r"^[A-Z]{2}$", iso):
+                raise row.error("give a six-digit gb2260 code, or (for a country) a two-letter iso code")
+            d = District(code, row["name_zh"], row["name_en"], row["kind"], row["wikidata"],
+                         row["parent"], row["aliases"].split() if row["aliases"] else [],
+                         row["geonames"], iso, path)
+            if d.key in ds.districts:
+                raise row.error(f"area {d.key} is already defined")
+            ds.districts[d.key] = d
+        ds.files[path] = "districts"
 
     report_dir = data_dir / "hangzhou-2023"
     kinds = ("indicators", "entities", "facts", "exceptions")

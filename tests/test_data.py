@@ -48,8 +48,18 @@ def test_no_spam_in_any_literal(kg):
     assert rows[0]["n"].value == "0"
 
 
+def test_every_source_row_exact_equals_its_line(kg, root):
+    text = (root / "data/cities/2023-headline.csv").read_text(encoding="utf-8")
+    rows = kg.select("SELECT ?exact ?start ?end WHERE { ?r a ep:SourceRow ; oa:exact ?exact ; "
+                     "oa:start ?start ; oa:end ?end }")
+    assert len(rows) == 13
+    for r in rows:
+        assert text[int(r["start"].value):int(r["end"].value)] == r["exact"].value
+
+
 def test_every_passage_exact_equals_text_between_offsets(kg, dataset):
     rows = kg.select("SELECT ?exact ?start ?end WHERE { ?p a/rdfs:subClassOf* ep:Passage ; "
+                     "ep:report <https://w3id.org/econplan/id/hangzhou/2023-plan> ; "
                      "oa:exact ?exact ; oa:start ?start ; oa:end ?end }")
     assert len(rows) == 450
     for r in rows:
@@ -57,10 +67,23 @@ def test_every_passage_exact_equals_text_between_offsets(kg, dataset):
 
 
 def test_every_fact_value_appears_in_its_passage_in_the_graph(kg):
-    rows = kg.select("SELECT ?f ?v ?exact WHERE { ?f ep:value ?v ; prov:wasDerivedFrom/oa:exact ?exact }")
-    assert len(rows) > 300
+    """For every fact in the graph (the report's and the imported cities'), the value as
+    written is in the sentence or row it cites, and equals the decimal value."""
+    from decimal import Decimal
+
+    rows = kg.select("SELECT ?f ?v ?text ?exact WHERE { ?f ep:value ?v ; ep:valueText ?text ; "
+                     "prov:wasDerivedFrom/oa:exact ?exact }")
+    assert len(rows) > 340
     for r in rows:
-        assert r["v"].value in r["exact"].value, r["f"].value
+        assert r["text"].value in r["exact"].value, r["f"].value
+        assert Decimal(r["text"].value) == Decimal(r["v"].value), r["f"].value
+    assert not kg.select("SELECT ?f WHERE { ?f ep:value ?v FILTER NOT EXISTS { ?f ep:valueText ?t } }")
+
+
+def test_values_keep_their_writing(kg):
+    rows = kg.select("SELECT ?t WHERE { ?f ep:indicator indicator:disposable-income-per-capita ; "
+                     "ep:kind ep:growth ; ep:valueText ?t }")
+    assert [r["t"].value for r in rows] == ["5.0"]
 
 
 def _sum(dataset, indicator, **where):
@@ -135,8 +158,10 @@ def test_2023_plan_indicator_counts(dataset):
 
 def test_gdp_2023_with_growth(kg):
     rows = kg.select("SELECT ?kind ?v ?u WHERE { ?f ep:indicator indicator:gdp ; ep:refPeriod '2023'^^xsd:gYear ;"
-                     " ep:kind ?kind ; ep:value ?v ; ep:unit/ep:symbol ?u ; ep:status ep:actual }")
+                     " ep:refArea district:330100 ; ep:kind ?kind ; ep:valueText ?v ; ep:unit/ep:symbol ?u ;"
+                     " ep:status ep:actual }")
     got = {r["kind"].value.split("#")[1]: (r["v"].value, r["u"].value) for r in rows}
+    assert len(rows) == 3
     assert got["level"] == ("20059", "亿元")
     assert got["growth"] == ("5.6", "%")
     assert got["difference"] == ("0.4", "个百分点")
@@ -172,10 +197,16 @@ def test_lost_values_in_graph(kg):
 
 
 def test_every_district_is_present_with_codes(kg, root):
-    rows = kg.select("SELECT ?code ?wd WHERE { ?d a ep:District ; ep:gb2260 ?code ; ep:gb2260Wikidata ?wd }")
+    rows = kg.select("SELECT ?code ?wd WHERE { ?d a ep:District ; ep:gb2260 ?code ; ep:gb2260Wikidata ?wd "
+                     "FILTER(?d = district:330100 || EXISTS { ?d schema:containedInPlace district:330100 }) }")
     codes = {r["code"].value: r["wd"].value for r in rows}
-    ref = [l.split("\t") for l in (root / "data/vocab/districts.csv").read_text().splitlines()[1:]]
+    ref = (root.parent / "shared/reference/hangzhou-divisions.tsv")
+    if ref.exists():
+        expected = {l.split("\t")[3] for l in ref.read_text(encoding="utf-8").splitlines()
+                    if l and not l.startswith("#") and not l.startswith("name_zh")}
+        assert set(codes) == expected
     assert len(codes) == 14
+    assert kg.ask("ASK { district:330100 owl:sameAs <https://sws.geonames.org/1808926/> }")
     assert codes["330109"] == "33 01 09"
     assert kg.ask("ASK { district:330100 owl:sameAs <http://www.wikidata.org/entity/Q4970> }")
 

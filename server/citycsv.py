@@ -1,0 +1,213 @@
+"""Other cities' CSV -> econplan facts, through a small documented YAML mapping.
+
+City portals publish CSV.  A mapping file (``*.mapping.yaml``, documented in
+``data/cities/2023-headline.mapping.yaml``) says which column holds the area,
+indicator, kind, period, value, unit, qualifier, status and source.  Every row
+becomes one fact that is ``prov:wasDerivedFrom`` an ``ep:SourceRow``: the row's
+text verbatim (``oa:exact``) with its offsets in the file, the file and the row
+number (an RFC 7111 ``#row=N`` fragment).  A malformed row rejects the whole
+file with an error naming the row; the result then goes through the same SHACL
+gate as every other load.
+"""
+from __future__ import annotations
+
+import csv
+import io
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+import pyoxigraph as ox
+import yaml
+
+from . import vocab as V
+from .curation import DECIMAL_RE, KINDS, QUALIFIERS, STATUSES, YEAR_RE
+from .errors import DataError
+
+SOURCE_BASE = V.BASE + "source/"
+
+
+@dataclass
+class Lookups:
+    """What a row may refer to: unit slugs and symbols, areas, indicators (with labels)."""
+
+    units: dict[str, str]            # slug or symbol -> slug
+    unit_labels: dict[str, tuple[str, str]]
+    areas: dict[str, tuple[str, str]]  # key -> (zh, en)
+    indicators: dict[str, tuple[str, str]]
+
+    @classmethod
+    def from_dataset(cls, ds) -> "Lookups":
+        units = {u.slug: u.slug for u in ds.units.values()}
+        units.update({u.symbol: u.slug for u in ds.units.values() if u.symbol})
+        return cls(units, {u.slug: (u.symbol, u.label_en) for u in ds.units.values()},
+                   {k: (d.name_zh, d.name_en) for k, d in ds.districts.items()},
+                   {k: (i.label_zh, i.label_en) for k, i in ds.indicators.items()})
+
+    @classmethod
+    def from_store(cls, kg) -> "Lookups":
+        units, labels = {}, {}
+        for r in kg.select("SELECT ?u ?sym ?en WHERE { ?u a ep:Unit ; ep:symbol ?sym . "
+                           "OPTIONAL { ?u rdfs:label ?en FILTER(lang(?en)='en') } }"):
+            slug = r["u"].value.rsplit("/", 1)[1]
+            units[slug] = slug
+            units[r["sym"].value] = slug
+            labels[slug] = (r["sym"].value, r["en"].value if "en" in r else slug)
+        areas = {}
+        for r in kg.select("SELECT ?d ?zh ?en WHERE { ?d a ep:District . "
+                           "OPTIONAL { ?d rdfs:label ?zh FILTER(lang(?zh)='zh') } "
+                           "OPTIONAL { ?d rdfs:label ?en FILTER(lang(?en)='en') } }"):
+            areas[r["d"].value.rsplit("/", 1)[1]] = (r.get("zh", r["d"]).value, r.get("en", r["d"]).value)
+        inds = {}
+        for r in kg.select("SELECT ?i ?zh ?en WHERE { ?i a ep:Indicator . "
+                           "OPTIONAL { ?i rdfs:label ?zh FILTER(lang(?zh)='zh') } "
+                           "OPTIONAL { ?i rdfs:label ?en FILTER(lang(?en)='en') } }"):
+            inds[r["i"].value.rsplit("/", 1)[1]] = (r.get("zh", r["i"]).value, r.get("en", r["i"]).value)
+        return cls(units, labels, areas, inds)
+
+
+def read_mapping(path: Path) -> dict:
+    path = Path(path)
+    try:
+        m = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise DataError(f"{path}: cannot read the mapping ({exc.strerror})", path=str(path)) from None
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f"{path}:{mark.line + 1}:{mark.column + 1}" if mark else str(path)
+        raise DataError(f"{where}: not valid YAML ({getattr(exc, 'problem', exc)})", path=str(path)) from None
+    if not isinstance(m, dict) or "columns" not in m or "dataset" not in m:
+        raise DataError(f"{path}: a mapping needs 'dataset' and 'columns'", path=str(path))
+    for key in ("area", "indicator", "period", "value", "unit"):
+        if key not in m["columns"]:
+            raise DataError(f"{path}: columns.{key} is required", path=str(path))
+    if not re.match(r"^[a-z0-9-]+$", str(m["dataset"].get("slug", ""))):
+        raise DataError(f"{path}: dataset.slug must be a slug", path=str(path))
+    return m
+
+
+def _lit(text: str, lang: str | None = None):
+    return ox.Literal(text, language=lang) if lang else ox.Literal(text)
+
+
+def csv_to_quads(csv_path: Path, mapping: dict, lookups: Lookups, graph: ox.NamedNode,
+                 *, file_iri: str | None = None) -> list[ox.Quad]:
+    """Every row of ``csv_path`` as facts in ``graph``; DataError names the first bad row."""
+    csv_path = Path(csv_path)
+    try:
+        raw = csv_path.read_text(encoding="utf-8")
+    except UnicodeDecodeError:
+        raise DataError(f"{csv_path}: not UTF-8", path=str(csv_path)) from None
+    except OSError as exc:
+        raise DataError(f"{csv_path}: cannot read ({exc.strerror})", path=str(csv_path)) from None
+    cols, defaults = mapping["columns"], mapping.get("defaults", {}) or {}
+    ds_info = mapping["dataset"]
+    slug = ds_info["slug"]
+    file_iri = file_iri or SOURCE_BASE + f"cities/{csv_path.name}"
+    dataset = ox.NamedNode(V.ID + slug)
+    quads: list[ox.Quad] = []
+    add = lambda s, p, o: quads.append(ox.Quad(s, p, o, graph))  # noqa: E731
+    add(dataset, V.RDF_TYPE, V.QB.DataSet)
+    add(dataset, V.QB.structure, V.EP.structure)
+    for lang in ("zh", "en"):
+        if ds_info.get("title", {}).get(lang):
+            add(dataset, V.RDFS_LABEL, _lit(ds_info["title"][lang], lang))
+        if ds_info.get("description", {}).get(lang):
+            add(dataset, V.RDFS_COMMENT, _lit(ds_info["description"][lang], lang))
+    add(dataset, V.DCTERMS.source, ox.NamedNode(file_iri))
+
+    lines = raw.splitlines(keepends=True)
+    offsets, pos = [], 0
+    for line in lines:
+        offsets.append(pos)
+        pos += len(line)
+    reader = csv.DictReader(io.StringIO(raw))
+    header = reader.fieldnames or []
+    for key, col in cols.items():
+        if col not in header:
+            raise DataError(f"{csv_path}:1: column {col!r} (for {key}) is not in the header",
+                            path=str(csv_path), line=1)
+    seen = {}
+    for rec in reader:
+        n = reader.line_num  # physical line of the row's end; rows here are one line each
+        row_no = n - 1
+        where = f"{csv_path}:{n} (row {row_no})"
+
+        def get(key):
+            col = cols.get(key)
+            value = (rec.get(col) or "").strip() if col else ""
+            return value or str(defaults.get(key, "") or "")
+
+        def bad(msg):
+            return DataError(f"{where}: {msg}", path=str(csv_path), line=n)
+
+        area, ind, kind = get("area"), get("indicator"), get("kind") or "level"
+        period, value, unit_text = get("period"), get("value"), get("unit")
+        qualifier, status = get("qualifier") or "exact", get("status") or "actual"
+        if area not in lookups.areas:
+            raise bad(f"unknown area {area!r}: use a GB/T 2260 code from data/vocab/districts.csv or cities.csv")
+        if ind not in lookups.indicators:
+            raise bad(f"unknown indicator {ind!r}")
+        if kind not in KINDS:
+            raise bad(f"kind {kind!r} is not one of {', '.join(KINDS)}")
+        if not YEAR_RE.match(period):
+            raise bad(f"period {period!r} is not a year")
+        if not DECIMAL_RE.match(value):
+            raise bad(f"value {value!r} is not a plain decimal as written")
+        if unit_text not in lookups.units:
+            raise bad(f"unknown unit {unit_text!r}")
+        if qualifier not in QUALIFIERS:
+            raise bad(f"qualifier {qualifier!r} is not one of {', '.join(QUALIFIERS)}")
+        if status not in STATUSES:
+            raise bad(f"status {status!r} is not one of {', '.join(STATUSES)}")
+        unit = lookups.units[unit_text]
+        city = str((mapping.get("city_slugs") or {}).get(area, area)).lower()
+        fid = f"{ind}-{kind}-{period}" + ("" if status == "actual" else f"-{status}")
+        fact = ox.NamedNode(f"{V.ID}{city}/{slug}/fact/{fid}")
+        if fact in seen:
+            raise bad(f"repeats the fact of row {seen[fact]} (same area, indicator, kind, period, status)")
+        seen[fact] = row_no
+        text = lines[n - 1].rstrip("\r\n")
+        row = ox.NamedNode(f"{file_iri}#row={row_no}")
+        add(row, V.RDF_TYPE, V.EP.SourceRow)
+        add(row, V.OA.exact, _lit(text))
+        add(row, V.OA.start, ox.Literal(str(offsets[n - 1]), datatype=V.XSD_INTEGER))
+        add(row, V.OA.end, ox.Literal(str(offsets[n - 1] + len(text)), datatype=V.XSD_INTEGER))
+        add(row, V.EP.rowNumber, ox.Literal(str(row_no), datatype=V.XSD_INTEGER))
+        add(row, V.DCTERMS.source, ox.NamedNode(file_iri))
+        add(row, V.RDFS_LABEL, _lit(f"{csv_path.name} 第{row_no}行", "zh"))
+        add(row, V.RDFS_LABEL, _lit(f"{csv_path.name} row {row_no}", "en"))
+        area_zh, area_en = lookups.areas[area]
+        ind_zh, ind_en = lookups.indicators[ind]
+        sym, unit_en = lookups.unit_labels.get(unit, (unit_text, unit))
+        kind_zh, kind_en = V.KIND_LABELS[kind]
+        add(fact, V.RDF_TYPE, V.EP.Target if status == "target" else V.EP.Observation)
+        add(fact, V.QB.dataSet, dataset)
+        add(fact, V.RDFS_LABEL, _lit(f"{period}年{area_zh}{ind_zh}({kind_zh}):{value}{sym}", "zh"))
+        add(fact, V.RDFS_LABEL, _lit(f"{area_en} {ind_en}, {kind_en}, {period}: {value} {unit_en}", "en"))
+        add(fact, V.EP.englishLabelStatus, V.EP.editorialTranslation)
+        add(fact, V.EP.indicator, V.indicator(ind))
+        add(fact, V.EP.refArea, V.district(area))
+        add(fact, V.EP.refPeriod, ox.Literal(period, datatype=V.XSD_GYEAR))
+        add(fact, V.EP.kind, V.EP_KIND[kind])
+        add(fact, V.EP.unit, V.unit(unit))
+        add(fact, V.EP.qualifier, V.EP_QUALIFIER[qualifier])
+        add(fact, V.EP.status, V.EP_STATUS[status])
+        add(fact, V.EP.value, ox.Literal(value, datatype=V.XSD_DECIMAL))
+        add(fact, V.EP.valueText, _lit(value))
+        add(fact, V.EP.mention, _lit(value))
+        add(fact, V.PROV.wasDerivedFrom, row)
+        source = get("source")
+        if source:
+            add(fact, V.DCTERMS.source, _lit(source, "zh"))
+        note = get("note")
+        if note:
+            add(fact, V.RDFS_COMMENT, _lit(note, "en"))
+    if not seen:
+        raise DataError(f"{csv_path}: no rows", path=str(csv_path))
+    return quads
+
+
+def mapping_for(csv_path: Path) -> Path:
+    """The mapping beside a CSV file: ``x.csv`` -> ``x.mapping.yaml``."""
+    return Path(csv_path).with_name(Path(csv_path).stem + ".mapping.yaml")
