@@ -267,3 +267,39 @@ def sparql_update():
     except ValidationFailed as exc:
         return _rejected(exc)
     return jsonify(result.to_dict())
+
+
+@bp.route("/.well-known/void")
+def void_description():
+    """DCAT and VoID description of the dataset, with live counts and this server's URLs."""
+    from .protocol import OX_GRAPH_FORMAT
+
+    f = negotiate(request.headers.get("Accept"), GRAPH_FORMATS, request.args.get("format"))
+    kg = get_kg()
+    ds_iri = "https://w3id.org/econplan/dataset"
+    triples = list(kg.query(f"""
+        CONSTRUCT {{ ?s ?p ?o }} WHERE {{
+          GRAPH <{V.GRAPH}data/dataset> {{ ?s ?p ?o }} }}"""))
+    root = request.url_root.rstrip("/")
+    ds = ox.NamedNode(ds_iri)
+    VOID = "http://rdfs.org/ns/void#"
+    void = lambda n: ox.NamedNode(VOID + n)  # noqa: E731
+    dec = lambda n: ox.Literal(str(n), datatype=V.XSD_INTEGER)  # noqa: E731
+    triples += [
+        ox.Triple(ds, void("sparqlEndpoint"), ox.NamedNode(root + "/sparql")),
+        ox.Triple(ds, void("dataDump"), ox.NamedNode(root + "/dumps/econplan.nq")),
+        ox.Triple(ds, void("dataDump"), ox.NamedNode(root + "/dumps/econplan.trig")),
+        ox.Triple(ds, void("triples"), dec(len(kg))),
+    ]
+    counts = kg.select("SELECT (COUNT(DISTINCT ?s) AS ?e) (COUNT(DISTINCT ?c) AS ?k) WHERE { ?s a ?c }")[0]
+    triples.append(ox.Triple(ds, void("entities"), dec(counts["e"].value)))
+    triples.append(ox.Triple(ds, void("classes"), dec(counts["k"].value)))
+    for frag, pred, ns in (("links-wikidata", V.OWL_SAMEAS.value, "http://www.wikidata.org/entity/Q"),
+                           ("links-geonames", V.OWL_SAMEAS.value, "https://sws.geonames.org/"),
+                           ("links-wikidata-properties", V.SKOS.closeMatch.value, "http://www.wikidata.org/entity/P")):
+        n = kg.select(f"SELECT (COUNT(*) AS ?n) WHERE {{ ?s <{pred}> ?o FILTER(STRSTARTS(STR(?o), '{ns}')) }}")[0]["n"].value
+        triples.append(ox.Triple(ox.NamedNode(f"{ds_iri}#{frag}"), void("triples"), dec(n)))
+    items = triples if f.name not in ("trig", "nquads") else [ox.Quad(t.subject, t.predicate, t.object) for t in triples]
+    kwargs = {"prefixes": dict(V.PREFIXES, void=VOID, dcat="http://www.w3.org/ns/dcat#")} \
+        if f.name in ("turtle", "trig") else {}
+    return Response(ox.serialize(items, format=OX_GRAPH_FORMAT[f.name], **kwargs) or b"", mimetype=f.media_type)
