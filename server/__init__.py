@@ -146,7 +146,7 @@ def create_app(config: dict | None = None) -> Flask:
     @app.after_request
     def _headers(resp):
         resp.headers.setdefault("X-Content-Type-Options", "nosniff")
-        if app.config["CORS"] and not resp.mimetype == "text/html":
+        if app.config["CORS"]:
             resp.headers["Access-Control-Allow-Origin"] = "*"
             resp.headers["Access-Control-Allow-Methods"] = "GET, POST, OPTIONS"
             resp.headers["Access-Control-Allow-Headers"] = "Content-Type, Accept, Authorization, If-None-Match"

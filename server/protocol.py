@@ -103,7 +103,7 @@ def negotiate(accept: str | None, formats: tuple[Format, ...], format_param: str
             if rng == "*/*":
                 spec, match = 0, True
             elif rng.endswith("/*"):
-                spec, match = 1, any(t.startswith(rng[:-1]) for t in types)
+                spec, match = 1, f.media_type.startswith(rng[:-1])  # wildcards: primary type only
             else:
                 spec, match = 2 if rng == f.media_type else 1.5, rng in types
             if match:
@@ -174,6 +174,12 @@ def parse_sparql_request(method: str, content_type: str | None, args: dict[str, 
     else:
         raise ProtocolError(f"method {method} is not allowed; use GET or POST", status=405)
 
+    for name in ("default-graph-uri", "named-graph-uri", "using-graph-uri", "using-named-graph-uri"):
+        for iri in params.get(name, []):
+            try:
+                ox.NamedNode(iri)
+            except ValueError:
+                raise ProtocolError(f"{name} {iri!r} is not a valid IRI") from None
     req = SparqlRequest(params=params)
     if kind == "query":
         if "update" in params:

@@ -1,0 +1,206 @@
+"""The SPARQL endpoint on a real server on 127.0.0.1, read by real clients."""
+from __future__ import annotations
+
+import concurrent.futures
+import json
+import time
+import urllib.error
+import urllib.parse
+import urllib.request
+
+import pyoxigraph as ox
+import pytest
+
+from conftest import LiveServer
+
+PATHOLOGICAL = "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i }"
+GDP = ("PREFIX ep: <https://w3id.org/econplan/def#> "
+       "PREFIX indicator: <https://w3id.org/econplan/id/indicator/> "
+       "SELECT ?v WHERE { ?f ep:indicator indicator:gdp ; ep:kind ep:level ; ep:value ?v ; "
+       "ep:refArea <https://w3id.org/econplan/id/district/330100> }")
+
+
+def http(url, *, data=None, headers=None, method=None, timeout=60):
+    req = urllib.request.Request(url, data=data, headers=headers or {}, method=method)
+    try:
+        with urllib.request.urlopen(req, timeout=timeout) as r:
+            return r.status, dict(r.headers), r.read()
+    except urllib.error.HTTPError as e:
+        return e.code, dict(e.headers), e.read()
+
+
+def q(live, query, accept=None, **params):
+    url = live.url + "/sparql?" + urllib.parse.urlencode({"query": query, **params})
+    return http(url, headers={"Accept": accept} if accept else {})
+
+
+@pytest.fixture(scope="module")
+def limited(built):
+    server = LiveServer(built, env={"ECONPLAN_QUERY_TIMEOUT": "2", "ECONPLAN_MAX_ROWS": "5",
+                                    "ECONPLAN_MAX_REQUEST_BYTES": "4000"}, workers=2)
+    yield server
+    server.stop()
+
+
+def test_sparqlwrapper_json_xml_csv(live):
+    from SPARQLWrapper import CSV, JSON, XML, SPARQLWrapper
+
+    sw = SPARQLWrapper(live.url + "/sparql")
+    sw.setQuery(GDP)
+    sw.setReturnFormat(JSON)
+    assert sw.query().convert()["results"]["bindings"][0]["v"]["value"] == "20059"
+    sw.setReturnFormat(XML)
+    assert "20059" in sw.query().convert().toxml()
+    sw.setReturnFormat(CSV)
+    assert b"20059" in sw.query().convert()
+    sw.setMethod("POST")
+    sw.setReturnFormat(JSON)
+    assert sw.query().convert()["results"]["bindings"][0]["v"]["value"] == "20059"
+
+
+def test_sparqlwrapper_construct_gives_a_graph(live):
+    from SPARQLWrapper import TURTLE, SPARQLWrapper
+
+    sw = SPARQLWrapper(live.url + "/sparql")
+    sw.setQuery("CONSTRUCT { ?d ?p ?o } WHERE { ?d a <https://w3id.org/econplan/def#District> ; ?p ?o }")
+    sw.setReturnFormat(TURTLE)
+    import rdflib
+
+    g = rdflib.Graph().parse(data=sw.query().convert(), format="turtle")
+    assert len(g) > 100
+
+
+def test_rdflib_sparqlstore_reads_results(live):
+    import rdflib
+    from rdflib.plugins.stores.sparqlstore import SPARQLStore
+
+    g = rdflib.Graph(store=SPARQLStore(live.url + "/sparql"))
+    rows = list(g.query(GDP))
+    assert [str(r[0]) for r in rows] == ["20059"]
+    assert rows[0][0].datatype == rdflib.XSD.decimal
+
+
+@pytest.mark.parametrize("accept,fmt", [
+    ("application/sparql-results+json", "json"), ("application/sparql-results+xml", "xml"),
+    ("text/csv", "csv"), ("text/tab-separated-values", "tsv")])
+def test_select_formats(live, accept, fmt):
+    status, headers, body = q(live, GDP, accept)
+    assert status == 200 and headers["Content-Type"].startswith(accept)
+    if fmt == "csv":  # CSV results are lossy by design; pyoxigraph does not parse them
+        import csv
+        import io
+
+        assert list(csv.reader(io.StringIO(body.decode()))) == [["v"], ["20059"]]
+        return
+    parsed = ox.parse_query_results(body, format={"json": ox.QueryResultsFormat.JSON, "xml": ox.QueryResultsFormat.XML,
+                                                   "tsv": ox.QueryResultsFormat.TSV}[fmt])
+    assert [s["v"].value for s in parsed] == ["20059"]
+
+
+@pytest.mark.parametrize("accept", ["text/turtle", "application/n-triples", "application/ld+json",
+                                    "application/rdf+xml", "application/trig", "application/n-quads"])
+def test_construct_and_describe_formats(live, accept):
+    for query in ("CONSTRUCT WHERE { <https://w3id.org/econplan/id/district/330109> ?p ?o }",
+                  "DESCRIBE <https://w3id.org/econplan/id/district/330109>"):
+        status, headers, body = q(live, query, accept)
+        assert status == 200 and headers["Content-Type"].startswith(accept)
+        triples = list(ox.parse(body, format=ox.RdfFormat.from_media_type(accept)))
+        assert len(triples) >= 5
+
+
+def test_format_parameter(live):
+    status, headers, body = q(live, GDP, None, format="csv")
+    assert status == 200 and headers["Content-Type"].startswith("text/csv")
+
+
+def test_406_names_formats(live):
+    status, _, body = q(live, GDP, "image/png")
+    assert status == 406 and b"text/csv" in body
+
+
+def test_malformed_query_400_with_line_and_column(live):
+    status, _, body = q(live, "SELECT * WHERE {\n  ?s ?p }")
+    err = json.loads(body)["error"]
+    assert status == 400 and err["line"] == 2 and err["column"] > 0
+    assert b"Traceback" not in body
+
+
+def test_update_at_sparql_is_403_pointing_to_load_path(live):
+    for data, ctype in ((b"update=CLEAR+ALL", "application/x-www-form-urlencoded"),
+                        (b"query=INSERT+DATA+%7B%3Ca%3E+%3Cb%3E+%3Cc%3E%7D", "application/x-www-form-urlencoded")):
+        status, _, body = http(live.url + "/sparql", data=data, headers={"Content-Type": ctype})
+        assert status == 403 and b"/update" in body
+
+
+def test_wrong_content_type_is_415(live):
+    status, _, _ = http(live.url + "/sparql", data=b"ASK {}", headers={"Content-Type": "text/plain"})
+    assert status == 415
+
+
+def test_service_description(live):
+    status, headers, body = http(live.url + "/sparql", headers={"Accept": "text/turtle"})
+    assert status == 200 and headers["Content-Type"].startswith("text/turtle")
+    store = ox.Store()
+    store.load(body, format=ox.RdfFormat.TURTLE)
+    assert store.query(f"ASK {{ ?s <http://www.w3.org/ns/sparql-service-description#endpoint> <{live.url}/sparql> }}")
+
+
+def test_cors(live):
+    status, headers, _ = q(live, GDP)
+    assert headers.get("Access-Control-Allow-Origin") == "*"
+    status, headers, _ = http(live.url + "/sparql", method="OPTIONS",
+                              headers={"Origin": "http://x.example", "Access-Control-Request-Method": "POST"})
+    assert status in (200, 204) and "POST" in headers.get("Access-Control-Allow-Methods", "")
+
+
+def test_etag_revalidation_gives_304(live):
+    status, headers, _ = q(live, GDP)
+    etag = headers["ETag"]
+    url = live.url + "/sparql?" + urllib.parse.urlencode({"query": GDP})
+    status, _, body = http(url, headers={"If-None-Match": etag})
+    assert status == 304 and body == b""
+
+
+def test_row_cap_says_it_truncated(limited):
+    status, headers, body = q(limited, "SELECT ?s WHERE { ?s ?p ?o }", "application/sparql-results+json")
+    assert status == 200 and headers.get("X-Result-Truncated") == "true"
+    assert len(json.loads(body)["results"]["bindings"]) == 5
+
+
+def test_request_size_cap_is_413(limited):
+    big = "SELECT * WHERE { ?s ?p ?o } #" + "x" * 5000
+    status, _, _ = http(limited.url + "/sparql", data=big.encode(),
+                        headers={"Content-Type": "application/sparql-query"})
+    assert status == 413
+
+
+def test_timeout_really_stops_the_query_while_others_are_served(limited):
+    """A cartesian product is killed at the limit with 503; a normal query answers meanwhile."""
+    with concurrent.futures.ThreadPoolExecutor(2) as pool:
+        t0 = time.monotonic()
+        slow = pool.submit(q, limited, PATHOLOGICAL)
+        time.sleep(0.3)
+        t1 = time.monotonic()
+        status, _, body = q(limited, GDP)
+        fast_elapsed = time.monotonic() - t1
+        assert status == 200 and b"20059" in body
+        status, _, body = slow.result()
+        slow_elapsed = time.monotonic() - t0
+    assert status == 503 and b"stopped after 2 s" in body
+    assert fast_elapsed < 1.5, fast_elapsed
+    assert slow_elapsed < 6, slow_elapsed
+    # and the server keeps working afterwards, with a fresh worker
+    for _ in range(3):
+        status, _, body = q(limited, GDP)
+        assert status == 200
+
+
+def test_client_errors_never_500(live):
+    cases = [("GET", "/sparql?query=%FF%FE", None, None), ("GET", "/sparql?query=", None, None),
+             ("POST", "/sparql", b"query=%", "application/x-www-form-urlencoded"),
+             ("GET", "/sparql?query=SELECT%20*%20%7B%7D&default-graph-uri=not%20an%20iri", None, None)]
+    for method, path, data, ctype in cases:
+        status, _, body = http(live.url + path, data=data, method=method,
+                               headers={"Content-Type": ctype} if ctype else {})
+        assert 400 <= status < 500, (path, status, body)
+        assert b"Traceback" not in body
