@@ -11,16 +11,25 @@ class KGError(Exception):
     status = 500
     code = "internal"
 
-    def __init__(self, message: str, *, status: int | None = None, **details):
+    def __init__(self, message: str, *, status: int | None = None, code: str | None = None, **details):
         super().__init__(message)
         self.message = message
         if status is not None:
             self.status = status
+            if code is None and type(self) is KGError:
+                code = _CODES.get(status)
+        if code is not None:
+            self.code = code
         self.details = {k: v for k, v in details.items() if v is not None}
 
     def to_dict(self) -> dict:
         return {"ok": False, "error": {"status": self.status, "code": self.code,
                                        "message": self.message, **self.details}}
+
+
+_CODES = {400: "bad-request", 401: "unauthorized", 403: "forbidden", 404: "not-found",
+          405: "method-not-allowed", 406: "not-acceptable", 409: "conflict", 413: "too-large",
+          415: "unsupported-media-type", 422: "shacl-violation", 503: "unavailable"}
 
 
 class DataError(KGError):

@@ -187,9 +187,7 @@ class QueryExecutor:
         if msg[0] == "ok":
             return msg[1]
         _, status, message, code, details = msg
-        exc = KGError(message, status=status, **(details or {}))
-        exc.code = code
-        raise exc
+        raise KGError(message, status=status, code=code, **(details or {}))
 
     def close(self) -> None:
         self._closed = True
