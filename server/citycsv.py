@@ -108,6 +108,7 @@ def csv_to_quads(csv_path: Path, mapping: dict, lookups: Lookups, graph: ox.Name
     quads: list[ox.Quad] = []
     add = lambda s, p, o: quads.append(ox.Quad(s, p, o, graph))  # noqa: E731
     add(dataset, V.RDF_TYPE, V.QB.DataSet)
+    add(dataset, V.RDF_TYPE, V.EP.Report)  # the publication the facts come from
     add(dataset, V.QB.structure, V.EP.structure)
     for lang in ("zh", "en"):
         if ds_info.get("title", {}).get(lang):
@@ -175,6 +176,7 @@ def csv_to_quads(csv_path: Path, mapping: dict, lookups: Lookups, graph: ox.Name
         add(row, V.OA.end, ox.Literal(str(offsets[n - 1] + len(text)), datatype=V.XSD_INTEGER))
         add(row, V.EP.rowNumber, ox.Literal(str(row_no), datatype=V.XSD_INTEGER))
         add(row, V.DCTERMS.source, ox.NamedNode(file_iri))
+        add(row, V.EP.report, dataset)
         add(row, V.RDFS_LABEL, _lit(f"{csv_path.name} 第{row_no}行", "zh"))
         add(row, V.RDFS_LABEL, _lit(f"{csv_path.name} row {row_no}", "en"))
         area_zh, area_en = lookups.areas[area]
@@ -197,6 +199,7 @@ def csv_to_quads(csv_path: Path, mapping: dict, lookups: Lookups, graph: ox.Name
         add(fact, V.EP.valueText, _lit(value))
         add(fact, V.EP.mention, _lit(value))
         add(fact, V.PROV.wasDerivedFrom, row)
+        add(fact, V.EP.report, dataset)
         source = get("source")
         if source:
             add(fact, V.DCTERMS.source, _lit(source, "zh"))

@@ -31,6 +31,16 @@ def handle_errors(fn):
         except OSError as exc:
             click.echo(f"error: {exc.filename or ''}: {exc.strerror or exc}", err=True)
             sys.exit(2)
+        except (click.exceptions.Exit, click.ClickException, SystemExit, KeyboardInterrupt):
+            raise
+        except Exception as exc:  # a bug: say so in one line; ECONPLAN_DEBUG=1 shows the traceback
+            import os
+
+            if os.environ.get("ECONPLAN_DEBUG"):
+                raise
+            click.echo(f"error: internal error ({type(exc).__name__}: {exc}); "
+                       "set ECONPLAN_DEBUG=1 for the traceback", err=True)
+            sys.exit(2)
     return wrapper
 
 
