@@ -1,0 +1,74 @@
+/* The query editor: YASGUI (vendored), pointed at this site's SPARQL endpoint, with the
+ * dataset's prefixes and the saved queries ready to load.  Its configuration comes from the
+ * <script type="application/json" id="editor-config"> block of the page. */
+(function () {
+  "use strict";
+  var cfgEl = document.getElementById("editor-config");
+  var root = document.getElementById("yasgui");
+  if (!cfgEl || !root || !window.Yasgui) return;
+  var cfg = JSON.parse(cfgEl.textContent);
+  var Yasgui = window.Yasgui.default || window.Yasgui.Yasgui || window.Yasgui;
+
+  var yasgui = new Yasgui(root, {
+    requestConfig: { endpoint: cfg.endpoint, method: "POST" },
+    copyEndpointOnNewTab: true,
+    tabName: cfg.tabName,
+    persistenceId: "econplan-editor",
+    populateFromUrl: true,
+    endpointCatalogueOptions: {
+      getData: function () { return [{ endpoint: cfg.endpoint }]; },
+      keys: []
+    },
+    yasqe: {
+      value: cfg.defaultQuery,
+      prefixCcApi: cfg.prefixesUrl,
+      autocompleters: ["prefixes", "variables"],
+      editorHeight: "340px",
+      collapsePrefixesOnLoad: true
+    },
+    yasr: {
+      prefixes: cfg.prefixes,
+      defaultPlugin: "table"
+    }
+  });
+  window.econplanYasgui = yasgui;
+
+  // A tab restored from an earlier visit may point at another endpoint (another port): fix it.
+  Object.keys(yasgui._tabs || {}).forEach(function (id) {
+    var tab = yasgui.getTab(id);
+    if (tab && tab.getEndpoint && tab.getEndpoint() !== cfg.endpoint) tab.setEndpoint(cfg.endpoint);
+  });
+  var current = yasgui.getTab();
+  if (current && current.getEndpoint() !== cfg.endpoint) current.setEndpoint(cfg.endpoint);
+
+  var byslug = {};
+  (cfg.queries || []).forEach(function (q) { byslug[q.slug] = q; });
+
+  function load(slug) {
+    var q = byslug[slug];
+    if (!q) return;
+    // one tab per saved query: reuse it when it is open, else open a new one
+    var found = null;
+    Object.keys(yasgui._tabs || {}).forEach(function (id) {
+      var tab = yasgui.getTab(id);
+      if (tab && tab.getName && tab.getName() === q.title) found = tab;
+    });
+    var tab = found;
+    if (!tab) {
+      tab = yasgui.addTab(true, { name: q.title, yasqe: { value: q.sparql },
+                                  requestConfig: { endpoint: cfg.endpoint } });
+    } else {
+      yasgui.selectTabId(tab.getId());
+      tab.setQuery(q.sparql);
+    }
+    tab.setEndpoint(cfg.endpoint);
+  }
+
+  var select = document.getElementById("example");
+  if (select) {
+    select.addEventListener("change", function () {
+      if (select.value) load(select.value);
+    });
+    if (select.getAttribute("data-selected")) load(select.getAttribute("data-selected"));
+  }
+})();
