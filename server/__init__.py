@@ -36,6 +36,7 @@ class AppState:
         self._executor = None
         self._library = None
         self.cache = None
+        self.guard = None
 
     def current_kg(self):
         version = self._version_of(self.build_dir)
@@ -98,6 +99,8 @@ def create_app(config: dict | None = None) -> Flask:
     app.json.ensure_ascii = False
     app.json.sort_keys = False
     app.extensions["econplan"] = AppState(cfg)
+    if cfg["EAGER_WORKERS"]:
+        app.extensions["econplan"].executor  # start the query workers now, not on the first query
 
     from . import api
 

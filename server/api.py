@@ -42,6 +42,63 @@ class ResponseCache:
                 self._d.popitem(last=False)
 
 
+class Guard:
+    """Per-process bookkeeping for heavy queries: timeouts to refuse, heavy queries per client."""
+
+    def __init__(self):
+        self.lock = Lock()
+        self.timed_out: dict[str, float] = {}          # cache key -> refuse until (monotonic)
+        self.inflight: dict[str, dict[int, float]] = {}  # client -> {ticket: start}
+        self.ticket = 0
+
+    def refuse_until(self, key: str) -> float | None:
+        import time
+
+        with self.lock:
+            until = self.timed_out.get(key)
+            if until is not None and until < time.monotonic():
+                del self.timed_out[key]
+                until = None
+            return until
+
+    def remember_timeout(self, key: str, seconds: float) -> None:
+        import time
+
+        if seconds > 0:
+            with self.lock:
+                if len(self.timed_out) > 10000:
+                    self.timed_out.clear()
+                self.timed_out[key] = time.monotonic() + seconds
+
+    def enter(self, client: str, max_heavy: int, heavy_after: float) -> int:
+        import time
+
+        now = time.monotonic()
+        with self.lock:
+            mine = self.inflight.setdefault(client, {})
+            heavy = sum(1 for start in mine.values() if now - start > heavy_after)
+            if max_heavy and heavy >= max_heavy:
+                raise KGError(f"this client already has {heavy} long-running queries; wait for them to "
+                              "finish (MAX_HEAVY_PER_CLIENT)", status=429, code="too-many-heavy-queries")
+            self.ticket += 1
+            mine[self.ticket] = now
+            return self.ticket
+
+    def leave(self, client: str, ticket: int) -> None:
+        with self.lock:
+            mine = self.inflight.get(client, {})
+            mine.pop(ticket, None)
+            if not mine:
+                self.inflight.pop(client, None)
+
+
+def _guard() -> Guard:
+    state = get_state()
+    if getattr(state, "guard", None) is None:
+        state.guard = Guard()
+    return state.guard
+
+
 def _cache() -> ResponseCache:
     state = get_state()
     if state.cache is None:
@@ -73,11 +130,25 @@ def run_query(sparql: str, *, accept: str | None, fmt: str | None, default_graph
     cache = _cache()
     answer = cache.get(etag)
     if answer is None:
-        answer = get_executor().run(Job(sparql=sparql, accept=accept, format=fmt,
-                                        default_graphs=list(default_graphs),
-                                        named_graphs=list(named_graphs),
-                                        substitutions=substitutions, max_rows=cfg["MAX_ROWS"],
-                                        version=kg.version, base_iri=request.base_url))
+        from .executor import QueryTimeout
+
+        guard = _guard()
+        if guard.refuse_until(etag) is not None:
+            raise QueryTimeout("this query was stopped at the time limit a moment ago on the same data, "
+                               "so it is refused for now (TIMEOUT_MEMO); make it more selective or add a LIMIT")
+        client = request.remote_addr or "-"
+        ticket = guard.enter(client, cfg["MAX_HEAVY_PER_CLIENT"], cfg["HEAVY_AFTER"])
+        try:
+            answer = get_executor().run(Job(sparql=sparql, accept=accept, format=fmt,
+                                            default_graphs=list(default_graphs),
+                                            named_graphs=list(named_graphs),
+                                            substitutions=substitutions, max_rows=cfg["MAX_ROWS"],
+                                            version=kg.version, base_iri=request.base_url))
+        except QueryTimeout:
+            guard.remember_timeout(etag, cfg["TIMEOUT_MEMO"])
+            raise
+        finally:
+            guard.leave(client, ticket)
         cache.put(etag, answer)
     resp = Response(answer.body, mimetype=answer.media_type)
     if answer.media_type.startswith("text/") or answer.media_type.endswith(("json", "xml")):

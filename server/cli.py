@@ -219,14 +219,14 @@ def load_cmd(obj, files, graph, replace, engine, fmt):
 def import_csv(obj, file: Path, mapping_path: Path | None, graph: str | None, fmt: str):
     """Import another city's CSV through its mapping and the SHACL gate; all rows or none."""
     from . import vocab as V
-    from .citycsv import Lookups, csv_to_quads, mapping_for, read_mapping
+    from .citycsv import SOURCE_BASE, Lookups, csv_to_quads, mapping_for, read_mapping
     from .errors import ValidationFailed
     from .writes import load
 
     mapping = read_mapping(mapping_path or mapping_for(file))
     graph = graph or V.GRAPH + "import/" + file.stem
     quads = csv_to_quads(file, mapping, Lookups.from_store(_kg(obj)), __import__("pyoxigraph").NamedNode(graph),
-                         file_iri=file.resolve().as_uri())
+                         file_iri=f"{SOURCE_BASE}import/{file.name}")
     try:
         result = load(obj["build_dir"], quads, graph=graph, replace=True)
     except ValidationFailed as exc:

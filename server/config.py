@@ -23,6 +23,7 @@ SETTINGS = (
     Setting("STORE_MODE", "memory", "memory: each query worker loads the dump into RAM (fastest); "
             "disk: workers open the RocksDB store (for data larger than RAM)."),
     Setting("QUERY_WORKERS", 2, "Query worker processes (queries run there so that they can be killed)."),
+    Setting("EAGER_WORKERS", True, "Start the query workers with the app rather than on the first query."),
     Setting("QUERY_TIMEOUT", 30.0, "Seconds before a query is stopped and answered with 503."),
     Setting("QUEUE_TIMEOUT", 10.0, "Seconds a query waits for a free worker before 503 busy."),
     Setting("MAX_ROWS", 10000, "Most result rows (or triples) returned; the response says when it was cut."),
@@ -33,6 +34,11 @@ SETTINGS = (
     Setting("WRITE_TOKEN", None, "Bearer token for /load and /update; unset: writes are disabled. "
             "Only from the environment (ECONPLAN_WRITE_TOKEN) or the config file."),
     Setting("CORS", True, "Send Access-Control-Allow-Origin: * on the SPARQL endpoint and the APIs."),
+    Setting("TIMEOUT_MEMO", 60.0, "Seconds during which a query that hit the time limit is refused at once "
+            "(same text, same data version); 0 disables."),
+    Setting("MAX_HEAVY_PER_CLIENT", 2, "Queries running longer than HEAVY_AFTER that one client address may have "
+            "in flight; more get 429. 0 disables."),
+    Setting("HEAVY_AFTER", 1.0, "Seconds after which a running query counts as heavy."),
     Setting("CACHE_SIZE", 512, "Cached query responses (revalidated by the dataset version); 0 disables."),
     Setting("LOG_LEVEL", "INFO", "Python logging level."),
 )
