@@ -240,9 +240,11 @@ def update(build_dir: Path, sparql_update: str, *, engine: str = "turbo",
     if using_graphs or using_named_graphs:
         import re
 
-        if re.search(r"(?i)\bUSING\b", sparql_update):
-            raise QueryError("using-graph-uri/using-named-graph-uri conflict with USING in the "
-                             "update; give the dataset one way")
+        from .protocol import _strip_comments_and_strings
+
+        if re.search(r"(?i)\b(USING|WITH)\b", _strip_comments_and_strings(sparql_update)):
+            raise QueryError("using-graph-uri/using-named-graph-uri conflict with USING or WITH in "
+                             "the update; give the dataset one way")
     build_dir = Path(build_dir)
     with write_lock(build_dir):
         store = _staging(build_dir)
