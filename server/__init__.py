@@ -18,32 +18,34 @@ class AppState:
     """What the views need, built once per process; reloads when the data version changes."""
 
     def __init__(self, config: dict):
-        from .store import KnowledgeGraph, version_of
+        from .store import KnowledgeGraph, current_version
 
         self.config = config
         self.root = Path(config["ROOT"])
         self.build_dir = Path(config["BUILD_DIR"])
         if not self.build_dir.is_absolute():
             self.build_dir = (self.root / self.build_dir).resolve()
-        self._version_of = version_of
+        #: where the data lives: the build folder, or an external store's URL (STORE_URL)
+        self.target = config.get("STORE_URL") or self.build_dir
+        self._version_of = current_version
         self._open = KnowledgeGraph.open
         self._lock = threading.Lock()
-        if (self.build_dir / "econplan.nq").exists():
+        if not config.get("STORE_URL") and (self.build_dir / "econplan.nq").exists():
             from .writes import reconcile
 
             reconcile(self.build_dir)  # finish a write that a crash interrupted
-        self.kg = KnowledgeGraph.open(self.build_dir, mode=config["STORE_MODE"])
+        self.kg = KnowledgeGraph.open(self.target, mode=config["STORE_MODE"])
         self._executor = None
         self._library = None
         self.cache = None
         self.guard = None
 
     def current_kg(self):
-        version = self._version_of(self.build_dir)
+        version = self._version_of(self.target)
         if version != self.kg.version:
             with self._lock:
                 if version != self.kg.version:
-                    self.kg = self._open(self.build_dir, mode=self.config["STORE_MODE"])
+                    self.kg = self._open(self.target, mode=self.config["STORE_MODE"])
         return self.kg
 
     @property
@@ -54,7 +56,7 @@ class AppState:
                     from .executor import QueryExecutor
 
                     self._executor = QueryExecutor(
-                        str(self.build_dir), size=self.config["QUERY_WORKERS"],
+                        str(self.target), size=self.config["QUERY_WORKERS"],
                         mode=self.config["STORE_MODE"], timeout=self.config["QUERY_TIMEOUT"],
                         queue_timeout=self.config["QUEUE_TIMEOUT"])
                     atexit.register(self._executor.close)

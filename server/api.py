@@ -305,7 +305,7 @@ def load_rdf():
     state = get_state()
     existed = bool(graph) and get_kg().store.contains_named_graph(ox.NamedNode(graph))
     try:
-        result = load(state.build_dir, quads, graph=graph, replace=request.method == "PUT")
+        result = load(state.target, quads, graph=graph, replace=request.method == "PUT")
     except ValidationFailed as exc:
         return _rejected(exc)
     if existed:
@@ -333,7 +333,7 @@ def sparql_update():
     if not req.update or not req.update.strip():
         raise ProtocolError("no update given (form field 'update' or a direct POST body)")
     try:
-        result = update(get_state().build_dir, req.update, using_graphs=req.default_graphs,
+        result = update(get_state().target, req.update, using_graphs=req.default_graphs,
                         using_named_graphs=req.named_graphs, base_iri=request.base_url)
     except ValidationFailed as exc:
         return _rejected(exc)

@@ -49,10 +49,15 @@ def handle_errors(fn):
               show_default=True, help=ROOT_HELP)
 @click.option("--build-dir", type=click.Path(file_okay=False, path_type=Path), default=None,
               help="Where the store and dumps live (default: ROOT/build).")
+@click.option("--store", "store_url", default=None, envvar="ECONPLAN_STORE_URL",
+              help="Use an external SPARQL 1.1 store (its base URL, oxigraph-style /query and /update) "
+                   "instead of the embedded one.")
 @click.pass_context
-def cli(ctx, root: Path, build_dir: Path | None):
+def cli(ctx, root: Path, build_dir: Path | None, store_url: str | None):
     """econplan: the city development-plan knowledge graph."""
-    ctx.obj = {"root": root, "build_dir": build_dir or root / "build"}
+    build_dir = build_dir or root / "build"
+    ctx.obj = {"root": root, "build_dir": build_dir, "store": store_url or None,
+               "target": store_url or build_dir}
 
 
 @cli.command()
@@ -122,7 +127,8 @@ def serve(obj, host: str, port: int, workers: int, dev: bool, get_path: str | No
     from . import create_app
     from .config import load_config
 
-    config = load_config({"BUILD_DIR": str(obj["build_dir"]), "ROOT": str(obj["root"])})
+    config = load_config({"BUILD_DIR": str(obj["build_dir"]), "ROOT": str(obj["root"]),
+                          **({"STORE_URL": obj["store"]} if obj["store"] else {})})
     app = create_app(config)
     if get_path:
         client = app.test_client()
@@ -196,7 +202,7 @@ def load_cmd(obj, files, graph, replace, engine, fmt):
                   TimeElapsedColumn(), transient=True, disable=not sys.stderr.isatty()) as bar:
         task = bar.add_task("staging", total=len(quads))
         try:
-            result = load(obj["build_dir"], quads, graph=graph, replace=replace, engine=engine,
+            result = load(obj["target"], quads, graph=graph, replace=replace, engine=engine,
                           progress=lambda done, total: bar.update(task, completed=done, total=total))
         except ValidationFailed as exc:
             bar.stop()
@@ -228,7 +234,7 @@ def import_csv(obj, file: Path, mapping_path: Path | None, graph: str | None, fm
     quads = csv_to_quads(file, mapping, Lookups.from_store(_kg(obj)), __import__("pyoxigraph").NamedNode(graph),
                          file_iri=f"{SOURCE_BASE}import/{file.name}")
     try:
-        result = load(obj["build_dir"], quads, graph=graph, replace=True)
+        result = load(obj["target"], quads, graph=graph, replace=True)
     except ValidationFailed as exc:
         click.echo(f"rejected: {exc.message}", err=True)
         click.echo(_render_report(exc.report, fmt))
@@ -242,10 +248,37 @@ def _render_report(report, fmt: str) -> str:
             "turtle": report.as_turtle}[fmt]()
 
 
+@cli.command()
+@click.pass_obj
+@handle_errors
+def push(obj):
+    """Copy the built graph (build/econplan.nq) into the external store given with --store."""
+    import pyoxigraph as ox
+
+    from .remote import RemoteStore, ensure_available
+    from .store import version_of
+
+    if not obj["store"]:
+        raise KGError("give the external store with --store URL (or ECONPLAN_STORE_URL)", status=400)
+    remote = RemoteStore(obj["store"])
+    ensure_available(remote)
+    dump = obj["build_dir"] / "econplan.nq"
+    if not dump.exists():
+        raise KGError(f"{dump}: no build here; run `econplan build` first", status=400)
+    quads = list(ox.parse(path=str(dump), format=ox.RdfFormat.N_QUADS))
+    graphs: dict = {}
+    for q in quads:
+        graphs.setdefault(q.graph_name, []).append(q)
+    for g in list(remote.named_graphs()):
+        graphs.setdefault(g, [])
+    remote.replace_graphs(graphs, version_of(obj["build_dir"]))
+    click.echo(f"pushed {len(quads)} quads in {len(graphs)} graphs to {obj['store']}")
+
+
 def _kg(obj):
     from .store import KnowledgeGraph
 
-    return KnowledgeGraph.open(obj["build_dir"], mode="memory")
+    return KnowledgeGraph.open(obj["target"], mode="memory")
 
 
 try:  # `econplan validate` lives beside the validation core

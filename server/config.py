@@ -20,6 +20,8 @@ class Setting:
 SETTINGS = (
     Setting("ROOT", ".", "Project folder holding ontology/, data/, shapes/ and queries/."),
     Setting("BUILD_DIR", "build", "Where `econplan build` wrote the store and the dumps."),
+    Setting("STORE_URL", "", "An external SPARQL 1.1 store to use instead of the embedded one "
+            "(its base URL; oxigraph-style /query, /update). Empty: the embedded store in BUILD_DIR."),
     Setting("STORE_MODE", "memory", "memory: each query worker loads the dump into RAM (fastest); "
             "disk: workers open the RocksDB store (for data larger than RAM)."),
     Setting("QUERY_WORKERS", 2, "Query worker processes (queries run there so that they can be killed)."),

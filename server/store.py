@@ -58,6 +58,11 @@ class KnowledgeGraph:
     @classmethod
     def open(cls, build_dir: Path, *, mode: str = "memory") -> "KnowledgeGraph":
         """Open the built store: ``memory`` loads the N-Quads dump, ``disk`` opens RocksDB."""
+        from .remote import RemoteStore, is_remote
+
+        if is_remote(build_dir):
+            remote = RemoteStore(str(build_dir))
+            return cls(remote, path=None, version=remote.version())
         build_dir = Path(build_dir)
         dump = build_dir / "econplan.nq"
         if not dump.exists():
@@ -144,6 +149,26 @@ class KnowledgeGraph:
         out = list(self.store.quads_for_pattern(node, None, None, None))
         out += list(self.store.quads_for_pattern(None, None, node, None))
         return out
+
+
+def current_version(target) -> str:
+    """The content version of a build folder or of an external store (by its URL)."""
+    from .remote import RemoteStore, is_remote
+
+    if is_remote(target):
+        return _remote_for(str(target)).version()
+    return version_of(Path(target))
+
+
+_REMOTES: dict = {}
+
+
+def _remote_for(url: str):
+    from .remote import RemoteStore
+
+    if url not in _REMOTES:
+        _REMOTES[url] = RemoteStore(url)
+    return _REMOTES[url]
 
 
 def version_of(build_dir: Path) -> str:

@@ -33,7 +33,7 @@ import pyoxigraph as ox
 
 from . import vocab as V
 from .errors import DataError, KGError, QueryError, ValidationFailed
-from .store import query_error, version_of
+from .store import current_version, query_error, version_of
 
 PROTECTED_GRAPH_PREFIXES = (V.GRAPH + "ontology/", V.GRAPH + "shapes/")
 #: Above this many subjects a load is validated whole rather than by focus.
@@ -71,9 +71,19 @@ def _count(report, severity: str) -> int:
     return 0
 
 
+def _lock_path(target) -> Path:
+    from .remote import is_remote
+
+    if is_remote(target):  # one writer at a time on this machine for that store
+        import hashlib
+
+        return Path(tempfile.gettempdir()) / f"econplan-{hashlib.sha1(str(target).encode()).hexdigest()[:12]}.lock"
+    return Path(target) / ".write.lock"
+
+
 @contextmanager
-def write_lock(build_dir: Path, timeout: float = 60.0):
-    path = Path(build_dir) / ".write.lock"
+def write_lock(build_dir, timeout: float = 60.0):
+    path = _lock_path(build_dir)
     with open(path, "a+") as fh:
         deadline = time.monotonic() + timeout
         while True:
@@ -90,8 +100,14 @@ def write_lock(build_dir: Path, timeout: float = 60.0):
             fcntl.flock(fh, fcntl.LOCK_UN)
 
 
-def _staging(build_dir: Path) -> ox.Store:
+def _staging(build_dir) -> ox.Store:
+    from .remote import is_remote
+    from .store import _remote_for
+
     store = ox.Store()
+    if is_remote(build_dir):
+        store.bulk_extend([q for q in _remote_for(str(build_dir)) if q.graph_name != _META])
+        return store
     dump = Path(build_dir) / "econplan.nq"
     if not dump.exists():
         raise KGError(f"{build_dir}: no built store here; run `econplan build` first", status=503)
@@ -122,12 +138,33 @@ def validate_staging(store: ox.Store, *, engine: str = "turbo", focus=None):
     return report
 
 
-def _commit(build_dir: Path, store: ox.Store) -> str:
-    """Atomically replace the dump (the commit point), then re-derive TriG and RocksDB."""
-    from .build import sort_quads, write_dumps
+def _commit(build_dir, store: ox.Store, before: ox.Store | None = None) -> str:
+    """Atomically replace the dump (the commit point), then re-derive TriG and RocksDB.
 
-    build_dir = Path(build_dir)
+    For an external store: replace every changed named graph and the version in one
+    SPARQL Update request (one transaction in the store).
+    """
+    from .build import sort_quads
+    from .remote import is_remote
+    from .store import _remote_for
+
     quads = sort_quads(store)
+    if is_remote(build_dir):
+        import hashlib
+
+        graphs = {}
+        names = {q.graph_name for q in quads} | ({q.graph_name for q in before} if before is not None else set())
+        for g in names:
+            if isinstance(g, ox.DefaultGraph) or g == _META:
+                continue
+            new = sorted(store.quads_for_pattern(None, None, None, g), key=str)
+            old = sorted(before.quads_for_pattern(None, None, None, g), key=str) if before is not None else None
+            if new != old:
+                graphs[g] = new
+        version = hashlib.sha256(ox.serialize(quads, format=ox.RdfFormat.N_QUADS) or b"").hexdigest()[:16]
+        _remote_for(str(build_dir)).replace_graphs(graphs, version)
+        return version
+    build_dir = Path(build_dir)
     data = ox.serialize(quads, format=ox.RdfFormat.N_QUADS) or b""
     fd, tmp = tempfile.mkstemp(prefix=".econplan.nq.", dir=build_dir)
     try:
@@ -188,7 +225,7 @@ def load(build_dir: Path, quads: list[ox.Quad], *, graph: str | None = None,
          replace: bool = False, engine: str = "turbo", progress=None) -> WriteResult:
     """Load quads (triples go to ``graph``) after validating the result; all or nothing."""
     t0 = time.perf_counter()
-    build_dir = Path(build_dir)
+    build_dir = build_dir if _is_remote(build_dir) else Path(build_dir)
     target = ox.NamedNode(graph) if graph else None
     if graph:
         _check_graph_allowed(graph)
@@ -204,6 +241,7 @@ def load(build_dir: Path, quads: list[ox.Quad], *, graph: str | None = None,
         moved.append(q)
     with write_lock(build_dir):
         store = _staging(build_dir)
+        original = _copy(store) if _is_remote(build_dir) else None
         removed = 0
         if replace:
             graphs = {q.graph_name for q in moved} | ({target} if target else set())
@@ -227,9 +265,9 @@ def load(build_dir: Path, quads: list[ox.Quad], *, graph: str | None = None,
             focus = None
         report = validate_staging(store, engine=engine, focus=focus)
         if added == 0 and removed == 0:
-            return WriteResult(0, 0, len(store), version_of(build_dir), report,
+            return WriteResult(0, 0, len(store), current_version(build_dir), report,
                                time.perf_counter() - t0)
-        version = _commit(build_dir, store)
+        version = _commit(build_dir, store, original)
         return WriteResult(added, removed, len(store), version, report, time.perf_counter() - t0)
 
 
@@ -245,9 +283,10 @@ def update(build_dir: Path, sparql_update: str, *, engine: str = "turbo",
         if re.search(r"(?i)\b(USING|WITH)\b", _strip_comments_and_strings(sparql_update)):
             raise QueryError("using-graph-uri/using-named-graph-uri conflict with USING or WITH in "
                              "the update; give the dataset one way")
-    build_dir = Path(build_dir)
+    build_dir = build_dir if _is_remote(build_dir) else Path(build_dir)
     with write_lock(build_dir):
         store = _staging(build_dir)
+        original = _copy(store) if _is_remote(build_dir) else None
         before = {q for q in store if isinstance(q.graph_name, ox.NamedNode)
                   and q.graph_name.value.startswith(PROTECTED_GRAPH_PREFIXES)}
         count_before = len(store)
@@ -264,10 +303,25 @@ def update(build_dir: Path, sparql_update: str, *, engine: str = "turbo",
             raise WriteForbidden("the update would change the ontology or the shapes graph; "
                                  "change them in the repository and run `econplan build`")
         report = validate_staging(store, engine=engine)
-        version = _commit(build_dir, store)
+        version = _commit(build_dir, store, original)
         diff = len(store) - count_before
         return WriteResult(max(0, diff), max(0, -diff), len(store), version, report,
                            time.perf_counter() - t0)
+
+
+_META = ox.NamedNode(V.GRAPH + "meta")
+
+
+def _is_remote(target) -> bool:
+    from .remote import is_remote
+
+    return is_remote(target)
+
+
+def _copy(store: ox.Store) -> ox.Store:
+    other = ox.Store()
+    other.bulk_extend(list(store))
+    return other
 
 
 def _with_using(text: str, using, using_named) -> str:

@@ -103,9 +103,64 @@ def make_build_dir(path: Path, quads) -> Path:
     return path
 
 
-@pytest.fixture(scope="session")
-def live(built, tmp_path_factory):
-    """A real server over the shipped data (read-only: no write token)."""
-    server = LiveServer(built)
+class OxigraphServer:
+    """`oxigraph serve` (the Rust server from the `oxigraph` package) on 127.0.0.1, in memory,
+    serving the union of its graphs as the default graph, as econplan expects of a store."""
+
+    def __init__(self, log_dir: Path):
+        exe = Path(sys.executable).parent / "oxigraph"
+        if not exe.exists():
+            pytest.skip("the oxigraph CLI is not installed (pip install oxigraph)")
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.log = open(Path(log_dir) / f"oxigraph-{self.port}.log", "wb")
+        self.proc = subprocess.Popen([str(exe), "serve", "--bind", f"127.0.0.1:{self.port}",
+                                      "--union-default-graph"], stdout=self.log, stderr=subprocess.STDOUT)
+        deadline = time.time() + 30
+        while time.time() < deadline:
+            try:
+                urllib.request.urlopen(self.url + "/query?query=ASK%7B%7D", timeout=2).read()
+                return
+            except OSError:
+                time.sleep(0.1)
+        self.stop()
+        raise RuntimeError("oxigraph serve did not start")
+
+    def push(self, build_dir: Path) -> None:
+        econplan = Path(sys.executable).parent / "econplan"
+        r = subprocess.run([str(econplan), "--build-dir", str(build_dir), "--store", self.url, "push"],
+                           capture_output=True, text=True, timeout=120)
+        assert r.returncode == 0, r.stderr
+
+    def stop(self):
+        if self.proc.poll() is None:
+            self.proc.terminate()
+            self.proc.wait(10)
+        self.log.close()
+
+
+BACKENDS = ["embedded", "oxigraph"]
+
+
+def start_backend(kind: str, build_dir: Path, env: dict | None = None, workers: int = 2):
+    """An econplan server over the embedded store in ``build_dir``, or over an external
+    `oxigraph serve` holding the same data. Returns (server, oxigraph-or-None)."""
+    env = dict(env or {})
+    oxi = None
+    if kind == "oxigraph":
+        oxi = OxigraphServer(build_dir)
+        oxi.push(build_dir)
+        env["ECONPLAN_STORE_URL"] = oxi.url
+    return LiveServer(build_dir, env=env, workers=workers), oxi
+
+
+@pytest.fixture(scope="session", params=BACKENDS)
+def live(request, built, tmp_path_factory):
+    """A real server over the shipped data (read-only: no write token), on each backend:
+    the embedded pyoxigraph store and an external `oxigraph serve`."""
+    server, oxi = start_backend(request.param, built)
+    server.backend = request.param
     yield server
     server.stop()
+    if oxi:
+        oxi.stop()

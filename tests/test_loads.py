@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import LiveServer
+from conftest import BACKENDS, LiveServer, start_backend
 from test_endpoint import http
 
 BIN = Path(sys.executable).parent / "econplan"
@@ -110,12 +110,31 @@ def test_kill_9_during_a_load_leaves_old_or_new_state(built, tmp_path):
 
 # -- HTTP -------------------------------------------------------------------------------------
 
-@pytest.fixture(scope="module")
-def writable(built, tmp_path_factory):
+class Snapshot:
+    """The whole content of a backend, to show that a rejected write changed nothing."""
+
+    def __init__(self, path, oxi):
+        self.path, self.oxi = path, oxi
+
+    def __call__(self) -> bytes:
+        if self.oxi is None:
+            return (self.path / "econplan.nq").read_bytes()
+        from server.remote import RemoteStore
+
+        return "\n".join(sorted(str(q) for q in RemoteStore(self.oxi.url))).encode()
+
+
+@pytest.fixture(scope="module", params=BACKENDS)
+def writable(request, built, tmp_path_factory):
+    """A writable server on each backend: the embedded store, and an external `oxigraph serve`."""
     path = copy_build(built, tmp_path_factory.mktemp("w") / "b")
-    server = LiveServer(path, env={"ECONPLAN_WRITE_TOKEN": TOKEN, "ECONPLAN_MAX_LOAD_BYTES": "100000"}, workers=1)
-    yield path, server
+    server, oxi = start_backend(request.param, path, env={"ECONPLAN_WRITE_TOKEN": TOKEN,
+                                                          "ECONPLAN_MAX_LOAD_BYTES": "100000"}, workers=1)
+    server.oxi = oxi
+    yield Snapshot(path, oxi), server
     server.stop()
+    if oxi:
+        oxi.stop()
 
 
 def auth(ctype):
@@ -131,7 +150,7 @@ def count(server, graph):
 
 
 def test_http_load_201_then_204_then_visible(writable):
-    path, server = writable
+    _, server = writable
     g = "https://example.org/http-load"
     status, headers, body = http(server.url + f"/load?graph={g}", data=GOOD.encode(), headers=auth("text/turtle"))
     assert status == 201, body
@@ -150,13 +169,13 @@ def test_http_load_201_then_204_then_visible(writable):
     ("text/plain", lambda b: b"Violation" in b and b"ep:unit" in b),
 ])
 def test_http_load_violation_is_422_with_report(writable, accept, check):
-    path, server = writable
-    before = (path / "econplan.nq").read_bytes()
+    snapshot, server = writable
+    before = snapshot()
     headers = auth("text/turtle")
     headers["Accept"] = accept
     status, _, body = http(server.url + "/load?graph=https://example.org/bad", data=BAD.encode(), headers=headers)
     assert status == 422 and check(body), body[:500]
-    assert (path / "econplan.nq").read_bytes() == before
+    assert snapshot() == before
 
 
 def test_http_load_syntax_error_is_400_with_line_and_column(writable):
@@ -183,14 +202,14 @@ def test_update_correction_commits(writable):
 
 
 def test_update_that_violates_is_422_and_changes_nothing(writable):
-    path, server = writable
-    before = (path / "econplan.nq").read_bytes()
+    snapshot, server = writable
+    before = snapshot()
     upd = ("DELETE WHERE { GRAPH ?g { <https://w3id.org/econplan/id/hangzhou/2023-plan/fact/gdp-2023> "
            "<https://w3id.org/econplan/def#unit> ?u } }")
     status, _, body = http(server.url + "/update", data=upd.encode(),
                            headers=dict(auth("application/sparql-update"), Accept="application/json"))
     assert status == 422, body
-    assert (path / "econplan.nq").read_bytes() == before
+    assert snapshot() == before
 
 
 def test_update_cannot_change_the_ontology(writable):
@@ -201,9 +220,12 @@ def test_update_cannot_change_the_ontology(writable):
 
 
 def test_server_restarts_cleanly_on_the_same_store(writable):
-    path, server = writable
+    snapshot, server = writable
     server.stop()
-    again = LiveServer(path, env={"ECONPLAN_WRITE_TOKEN": TOKEN}, workers=1)
+    env = {"ECONPLAN_WRITE_TOKEN": TOKEN}
+    if server.oxi is not None:
+        env["ECONPLAN_STORE_URL"] = server.oxi.url
+    again = LiveServer(snapshot.path, env=env, workers=1)
     try:
         assert count(again, "https://example.org/http-load") == 2
     finally:
