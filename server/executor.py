@@ -10,10 +10,18 @@ queries keep being served by the other workers meanwhile.
 
 Workers reload their store when the dataset version changes (after a
 validated load), so a load is visible to the next query.
+
+A worker loads the store when it starts and only then joins the pool (it says
+"ready" over the pipe), so no query waits for a load or is timed against it.
+SELECT results in JSON, CSV and XML are serialized by pyoxigraph itself (in
+Rust, about half the cost of building them in Python); the row cap still holds:
+the rows of that output are counted, and a result over MAX_ROWS is evaluated
+again and cut by protocol.render as before.
 """
 from __future__ import annotations
 
 import logging
+import os
 import queue
 import threading
 import time
@@ -68,17 +76,112 @@ def _parse_term(nt: str):
     return quad.object
 
 
+# Result formats that the worker serializes with pyoxigraph's own (Rust) serializer: their
+# output is the same as protocol.render's (JSON and CSV byte for byte, XML up to the
+# whitespace between elements) at about half the cost.  TSV stays on protocol.render,
+# whose terms are written in full N-Triples form (pyoxigraph abbreviates numbers).
+NATIVE_FORMATS = frozenset({"json", "csv", "xml"})
+# A native serialization larger than this is abandoned for protocol.render (which stops
+# after MAX_ROWS + 1 rows), so a huge result never costs more than this much memory.
+NATIVE_MAX_BYTES = 8 * 1024 * 1024
+
+
+class _TooBig(Exception):
+    pass
+
+
+class _CappedSink:
+    """A write-only file for QuerySolutions.serialize that refuses more than ``limit`` bytes."""
+
+    def __init__(self, limit: int):
+        self.parts: list[bytes] = []
+        self.size, self.limit = 0, limit
+
+    def write(self, b) -> int:
+        self.size += len(b)
+        if self.size > self.limit:
+            raise _TooBig()
+        self.parts.append(bytes(b))
+        return len(b)
+
+    def flush(self) -> None:
+        pass
+
+    def getvalue(self) -> bytes:
+        return b"".join(self.parts)
+
+
+def count_rows(body: bytes, fmt: str, variables: list[str] | None = None) -> int:
+    """Solutions in a serialized SELECT result (pyoxigraph's JSON, XML or CSV output)."""
+    if fmt == "json":
+        # Every solution with a binding starts with {"<its first bound variable>":{"type":"
+        # and nothing else can: inside a JSON string a quote is always escaped.  Empty
+        # solutions ({}) and triple terms (whose "subject" etc. could be variable names)
+        # are rare: count those exactly by parsing.
+        if variables is not None and b"{}" not in body and b'"type":"triple"' not in body:
+            return sum(body.count(b'{"' + v.encode() + b'":{"type":"') for v in variables)
+        import json
+
+        return len(json.loads(body)["results"]["bindings"])
+    if fmt == "xml":  # "<" inside values is escaped, so every <result> is a solution
+        return body.count(b"<result>") + body.count(b"<result/>")
+    if fmt == "csv":  # quoted values may hold line breaks: let the csv module read them
+        import csv
+        import io
+
+        return sum(1 for _ in csv.reader(io.StringIO(body.decode("utf-8"), newline=""))) - 1
+    raise ValueError(fmt)
+
+
+def render_fast(result, accept: str | None, format_param: str | None, *, max_rows: int):
+    """Serialize a SELECT result natively when that is safe; ``None``: use protocol.render.
+
+    The row cap holds: the rows of the native output are counted, and a result with more
+    than ``max_rows`` rows (or more than NATIVE_MAX_BYTES) is left to protocol.render,
+    which cuts it.  The caller must then evaluate the query again (the result is consumed).
+    """
+    import pyoxigraph as ox
+
+    from .protocol import OX_RESULT_FORMAT, RESULT_FORMATS, Rendered, negotiate
+
+    fmt = negotiate(accept, RESULT_FORMATS, format_param)
+    if fmt.name not in NATIVE_FORMATS:
+        return None
+    variables = [v.value for v in result.variables]
+    sink = _CappedSink(NATIVE_MAX_BYTES)
+    try:
+        result.serialize(sink, format=OX_RESULT_FORMAT[fmt.name])
+    except Exception:
+        if sink.size > sink.limit:
+            return None
+        raise
+    body = sink.getvalue()
+    rows = count_rows(body, fmt.name, variables)
+    if rows > max_rows:
+        return None
+    return Rendered(body, fmt.media_type, False, rows)
+
+
 def _worker_main(conn, build_dir: str, mode: str) -> None:  # pragma: no cover - runs in a child
     import pyoxigraph as ox
 
     from .protocol import render
     from .store import KnowledgeGraph
 
-    kg = None
+    # Load the store before saying "ready", so that no query waits for it (or is timed
+    # against it); a failure is reported on the first job instead.
+    try:
+        kg = KnowledgeGraph.open(build_dir, mode=mode)
+    except Exception:
+        kg = None
+    try:
+        conn.send(("ready", os.getpid()))
+    except OSError:
+        return
     while True:
         try:
             job = conn.recv()
-        except (EOFError, KeyboardInterrupt):
+        except (EOFError, OSError, KeyboardInterrupt):
             return
         if job is None:
             return
@@ -89,17 +192,30 @@ def _worker_main(conn, build_dir: str, mode: str) -> None:  # pragma: no cover -
             subs = None
             if job.substitutions:
                 subs = {ox.Variable(k): _parse_term(v) for k, v in job.substitutions.items()}
-            result = kg.query(job.sparql, substitutions=subs,
-                              default_graph=job.default_graphs or None,
-                              named_graphs=job.named_graphs or None, base_iri=job.base_iri)
-            r = render(result, job.accept, job.format, max_rows=job.max_rows)
-            conn.send(("ok", Answer(r.body, r.media_type, r.truncated, r.rows,
-                                    time.perf_counter() - t0)))
+
+            def evaluate():
+                return kg.query(job.sparql, substitutions=subs,
+                                default_graph=job.default_graphs or None,
+                                named_graphs=job.named_graphs or None, base_iri=job.base_iri)
+
+            result = evaluate()
+            r = None
+            if isinstance(result, ox.QuerySolutions):
+                r = render_fast(result, job.accept, job.format, max_rows=job.max_rows)
+                if r is None:  # over the row cap (or too big): cut it the usual way
+                    result = evaluate()
+            if r is None:
+                r = render(result, job.accept, job.format, max_rows=job.max_rows)
+            msg = ("ok", Answer(r.body, r.media_type, r.truncated, r.rows, time.perf_counter() - t0))
         except KGError as exc:
-            conn.send(("error", exc.status, exc.message, exc.code, exc.details))
+            msg = ("error", exc.status, exc.message, exc.code, exc.details)
         except Exception as exc:  # evaluation failure inside the engine
-            conn.send(("error", 500, f"query evaluation failed: {str(exc).splitlines()[0] if str(exc) else type(exc).__name__}",
-                       "evaluation-failed", {}))
+            msg = ("error", 500, f"query evaluation failed: {str(exc).splitlines()[0] if str(exc) else type(exc).__name__}",
+                   "evaluation-failed", {})
+        try:
+            conn.send(msg)
+        except OSError:
+            return
 
 
 def _child(fd: int, build_dir: str, mode: str) -> None:  # pragma: no cover - child entry
@@ -126,8 +242,16 @@ class _Worker:
         pkg_parent = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
         env = dict(os.environ)
         env["PYTHONPATH"] = pkg_parent + (os.pathsep + env["PYTHONPATH"] if env.get("PYTHONPATH") else "")
-        code = "import sys; from server.executor import _child; _child(int(sys.argv[1]), sys.argv[2], sys.argv[3])"
-        self.proc = subprocess.Popen([sys.executable, "-c", code, str(child.fileno()), build_dir, mode],
+        # The `server` package is stood in for by an empty module whose path is this folder,
+        # so that the worker imports executor, store and protocol without server/__init__.py
+        # (Flask and the web app: a third of a second at every worker start).
+        code = ("import sys, types; pkg = types.ModuleType('server'); pkg.__path__ = [sys.argv[4]]; "
+                "sys.modules['server'] = pkg; from server.executor import _child; "
+                "_child(int(sys.argv[1]), sys.argv[2], sys.argv[3])")
+        # -P: no current folder on sys.path, so that the worker imports the same `server`
+        # package as this process (the PYTHONPATH above), whatever folder it runs in
+        self.proc = subprocess.Popen([sys.executable, "-P", "-c", code, str(child.fileno()), build_dir, mode,
+                                      os.path.dirname(os.path.abspath(__file__))],
                                      pass_fds=[child.fileno()], env=env, stdin=subprocess.DEVNULL)
         child.close()
         self.conn = Connection(parent.detach())
@@ -142,7 +266,14 @@ class _Worker:
 
 
 class QueryExecutor:
-    """A pool of ``size`` worker processes serving queries with a hard timeout."""
+    """A pool of ``size`` worker processes serving queries with a hard timeout.
+
+    A worker joins the pool once it has loaded the store and said "ready" (so a query never
+    waits for, or is timed against, a store load); a killed worker's replacement joins the
+    same way while the others keep serving.
+    """
+
+    START_TIMEOUT = 600.0  # seconds a new worker may take to load the store
 
     def __init__(self, build_dir: str, *, size: int = 2, mode: str = "memory",
                  timeout: float = 30.0, queue_timeout: float = 10.0):
@@ -150,35 +281,69 @@ class QueryExecutor:
         self.timeout, self.queue_timeout = timeout, queue_timeout
         self._ctx = None
         self._idle: queue.Queue[_Worker] = queue.Queue()
+        self._all: set[_Worker] = set()
         self._lock = threading.Lock()
         self._closed = False
+        self.ready = threading.Event()  # set once the first worker is ready
         for _ in range(max(1, size)):
-            self._idle.put(_Worker(self._ctx, self.build_dir, self.mode))
+            self._start_worker()
 
-    def _replace(self) -> None:
+    def _start_worker(self, delay: float = 0.0) -> None:
+        threading.Thread(target=self._spawn, args=(delay,), daemon=True,
+                         name="econplan-query-worker-start").start()
+
+    def _spawn(self, delay: float) -> None:
+        if delay:
+            time.sleep(delay)
+        if self._closed:
+            return
+        w = _Worker(self._ctx, self.build_dir, self.mode)
+        with self._lock:
+            self._all.add(w)
+        try:
+            ok = w.conn.poll(self.START_TIMEOUT) and w.conn.recv()[0] == "ready"
+        except (EOFError, OSError):
+            ok = False
+        if not ok or self._closed:
+            if not self._closed:
+                log.error("query worker %s did not start; trying again", w.proc.pid)
+            self._discard(w)
+            if not self._closed:
+                self._start_worker(delay=min(30.0, 1.0 + delay * 2))
+            return
+        self._idle.put(w)
+        self.ready.set()
+
+    def _discard(self, w: _Worker) -> None:
+        w.kill()
+        with self._lock:
+            self._all.discard(w)
+
+    def _replace(self, w: _Worker) -> None:
+        self._discard(w)
         if not self._closed:
-            self._idle.put(_Worker(self._ctx, self.build_dir, self.mode))
+            self._start_worker()
 
     def run(self, job: Job, timeout: float | None = None) -> Answer:
         limit = self.timeout if timeout is None else timeout
         try:
             worker = self._idle.get(timeout=self.queue_timeout)
         except queue.Empty:
+            if not self.ready.is_set():
+                raise Busy("the query workers are still loading the store; try again in a moment") from None
             raise Busy("all query workers are busy; try again in a moment") from None
         try:
             worker.conn.send(job)
             if not worker.conn.poll(limit):
                 log.warning("query exceeded %.1fs; killing worker %s", limit, worker.proc.pid)
-                worker.kill()
-                threading.Thread(target=self._replace, daemon=True).start()
+                self._replace(worker)
                 worker = None
                 raise QueryTimeout(f"the query was stopped after {limit:g} s (the time limit); "
                                    "make it more selective or add a LIMIT")
             msg = worker.conn.recv()
         except (EOFError, OSError, BrokenPipeError):
             if worker is not None:
-                worker.kill()
-                threading.Thread(target=self._replace, daemon=True).start()
+                self._replace(worker)
                 worker = None
             raise EvaluationError("the query worker stopped unexpectedly; the query was not answered")
         finally:
@@ -191,13 +356,13 @@ class QueryExecutor:
 
     def close(self) -> None:
         self._closed = True
-        while True:
-            try:
-                w = self._idle.get_nowait()
-            except queue.Empty:
-                break
+        with self._lock:
+            workers = list(self._all)
+            self._all.clear()
+        for w in workers:
             try:
                 w.conn.send(None)
             except OSError:
                 pass
+        for w in workers:
             w.kill()

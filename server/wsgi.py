@@ -1,10 +1,19 @@
 """Production serving with gunicorn (a well-kept WSGI server; Flask's server is for development).
 
-One gunicorn worker process with threads takes HTTP requests; the queries
-themselves run in the query-worker processes of server.executor, which is
-where parallelism and the hard timeout come from.
+One gunicorn worker process (the "front", 16 threads) takes HTTP requests; the
+queries themselves run in the query-worker processes of server.executor, which
+is where parallelism and the hard timeout come from.
+
+Any gunicorn setting can be overridden the usual gunicorn way, with the
+``GUNICORN_CMD_ARGS`` environment variable.  ``--workers 2`` runs two fronts,
+so that HTTP handling can use a second core when one is free (see
+bench/RESULTS.md), each with its own QUERY_WORKERS query workers and response
+cache; but the per-client limit on heavy queries (MAX_HEAVY_PER_CLIENT) and the
+timeout memo (TIMEOUT_MEMO) are then kept per front, so they are not exact.
 """
 from __future__ import annotations
+
+import os
 
 from gunicorn.app.base import BaseApplication
 
@@ -17,16 +26,41 @@ class _App(BaseApplication):
     def load_config(self):
         for k, v in self.options.items():
             self.cfg.set(k, v)
+        env = self.cfg.get_cmd_args_from_env()  # GUNICORN_CMD_ARGS
+        if env:
+            args = self.cfg.parser().parse_args(env)
+            for k, v in vars(args).items():
+                if v is not None and k != "args":
+                    self.cfg.set(k.lower(), v)
 
     def load(self):
         return self.application
 
 
+def _post_worker_init(worker) -> None:
+    """In each front, after the fork: start its query workers (EAGER_WORKERS)."""
+    app = worker.app.application
+    if app.config.get("EAGER_WORKERS"):
+        app.extensions["econplan"].executor  # noqa: B018 - starts this front's query workers
+
+
 def run_gunicorn(config: dict, *, host: str, port: int, workers: int = 2) -> None:
     from . import create_app
 
-    config = dict(config, QUERY_WORKERS=max(1, workers))
+    eager = bool(config.get("EAGER_WORKERS", True))
+    # Query workers are started in the front after gunicorn forks it, never in the master
+    # (a pool made before the fork would be shared by every front with --workers 2).
+    config = dict(config, QUERY_WORKERS=max(1, workers), EAGER_WORKERS=False)
     app = create_app(config)
+    app.config["EAGER_WORKERS"] = eager
+    level = str(config.get("LOG_LEVEL", "INFO")).lower()
+    level = {"warn": "warning", "fatal": "critical"}.get(level, level)
+    if level not in ("debug", "info", "warning", "error", "critical"):
+        level = "info"
+    # One access-log line per request at INFO and DEBUG (it costs about 0.1 ms of CPU a
+    # request, a tenth of a cached answer); LOG_LEVEL=WARNING or above turns it off.
+    access = "-" if level in ("debug", "info") else None
     _App(app, {"bind": f"{host}:{port}", "workers": 1, "worker_class": "gthread",
                "threads": 16, "timeout": int(config["QUERY_TIMEOUT"]) + 30,
-               "accesslog": "-", "errorlog": "-", "loglevel": "info"}).run()
+               "accesslog": access, "errorlog": "-", "loglevel": level,
+               "post_worker_init": _post_worker_init}).run()
