@@ -149,7 +149,8 @@ def _check(resp):
         assert json.loads(body)["error"]["code"] == "timeout", body[:300]
 
 
-FUZZ = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture,
+# CI runs a short budget; `bench/fuzz.py` runs the same tests with a long one.
+FUZZ = settings(max_examples=int(__import__("os").environ.get("ECONPLAN_FUZZ_EXAMPLES", "60")), deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture,
                                                                         HealthCheck.too_slow])
 
 
