@@ -109,12 +109,18 @@ def main() -> int:
     ap.add_argument("--clients", type=int, default=32)
     ap.add_argument("--build-dir", default=str(ROOT / "build"))
     ap.add_argument("--timeout", type=float, default=3, help="the server's QUERY_TIMEOUT")
+    ap.add_argument("--think", type=float, default=0.2,
+                    help="mean pause (s, exponential) between one client's requests, as people "
+                         "and dashboards do; 0 makes every client a closed loop that saturates the server")
     args = ap.parse_args()
     args.seconds = min(args.seconds, 60)
     port = free_port()
     econplan = Path(sys.executable).parent / "econplan"
+    # All simulated clients share 127.0.0.1, so the per-address limit of long queries
+    # (MAX_HEAVY_PER_CLIENT, tested in tests/test_endpoint.py) is turned off here; the response
+    # cache is off too, so that every request is evaluated.
     env = dict(os.environ, ECONPLAN_QUERY_TIMEOUT=str(args.timeout), ECONPLAN_CACHE_SIZE="0",
-               ECONPLAN_LOG_LEVEL="WARNING")
+               ECONPLAN_LOG_LEVEL="WARNING", ECONPLAN_MAX_HEAVY_PER_CLIENT="0")
     server = subprocess.Popen([str(econplan), "--root", str(ROOT), "--build-dir", args.build_dir, "serve",
                                "--port", str(port)], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
@@ -145,6 +151,8 @@ def main() -> int:
             cl = Client(port)
             rnd = random.Random(i)
             while time.monotonic() < stop:
+                if args.think > 0:
+                    time.sleep(rnd.expovariate(1 / args.think))
                 q = rnd.choice(normal)
                 status, dt, body = cl.query(q)
                 with lock:

@@ -1,0 +1,633 @@
+"""Scale: synthetic multi-city, multi-year data in econplan's ontology, loaded and queried.
+
+    .venv/bin/python bench/scale.py                        # 1M triples, then 3M
+    .venv/bin/python bench/scale.py --triples 1000000 10000000 --json out.json
+    .venv/bin/python bench/scale.py --generate-only --triples 80000 --out data.nq
+
+The generator is seeded (--seed, default 1): the same arguments give the same bytes.
+Its data has the shape of the shipped graph (``econplan export --format nquads``):
+per city and year a report with ~60 facts (ep:indicator, ep:refArea, ep:refPeriod,
+ep:kind, ep:status, ep:value, ep:unit, ep:qualifier, ep:valueStart/End,
+prov:wasDerivedFrom a sentence with oa:exact, oa:start, oa:end, ep:passageId),
+facts and sentences in per-report named graphs, plus shared indicator, unit and
+district vocabularies.
+
+For every size it measures:
+
+1. bulk load of the N-Quads file: pyoxigraph ``Store(dir).bulk_load`` (on disk, as
+   econplan's build and loads write the store), pyoxigraph ``Store().bulk_load`` (in
+   memory, what each query worker does at start in STORE_MODE=memory) and
+   ``oxigraph load`` (the Rust CLI) — wall time and peak RSS of each, in a child process;
+2. representative queries straight on the store, in memory and on disk (median of 3
+   after one cold run);
+3. ``econplan serve`` over the data with STORE_MODE=memory and =disk, and
+   ``oxigraph serve-read-only``: time to the first answered query, the same queries
+   over HTTP (one client, response cache off), and the peak RSS of all server processes.
+
+Everything runs on 127.0.0.1, in a temporary folder that is removed at the end; every
+step has a time limit.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+import loadgen as L  # noqa: E402
+
+EP = "https://w3id.org/econplan/def#"
+ID = "https://w3id.org/econplan/id/"
+GRAPH = "https://w3id.org/econplan/graph/data/"
+RDF_TYPE = "<http://www.w3.org/1999/02/22-rdf-syntax-ns#type>"
+RDFS_LABEL = "<http://www.w3.org/2000/01/rdf-schema#label>"
+SKOS = "http://www.w3.org/2004/02/skos/core#"
+XSD = "http://www.w3.org/2001/XMLSchema#"
+PROV_DERIVED = "<http://www.w3.org/ns/prov#wasDerivedFrom>"
+OA = "http://www.w3.org/ns/oa#"
+QB_DATASET = "<http://purl.org/linked-data/cube#dataSet>"
+DCT_PART = "<http://purl.org/dc/terms/isPartOf>"
+
+KINDS = [("level", 40), ("growth", 30), ("count", 15), ("share", 15)]
+QUALIFIERS = [("exact", 85), ("at-least", 8), ("over", 4), ("more-than", 3)]
+UNITS = [("yi-yuan", "亿元", "hundred million yuan", "100000000", "CNY"),
+         ("wan-yuan", "万元", "ten thousand yuan", "10000", "CNY"),
+         ("percent", "%", "percent", "0.01", "1"),
+         ("wan-ren", "万人", "ten thousand people", "10000", "person"),
+         ("ge", "个", "items", "1", "1"),
+         ("mu", "亩", "mu", "666.67", "m2"),
+         ("km", "公里", "kilometre", "1000", "m"),
+         ("dun", "吨", "tonne", "1000", "kg")]
+TOPICS_ZH = ["地区生产总值", "一般公共预算收入", "固定资产投资", "社会消费品零售总额", "进出口总额",
+             "城镇居民人均可支配收入", "农村居民人均可支配收入", "规模以上工业增加值", "数字经济核心产业增加值",
+             "研发经费支出", "新增城镇就业", "实际利用外资", "高新技术产业增加值", "服务业增加值", "旅游总收入",
+             "保障性租赁住房", "新建学校", "新增养老床位", "轨道交通里程", "单位GDP能耗"]
+TOPICS_EN = ["GDP", "general public budget revenue", "fixed-asset investment", "retail sales of consumer goods",
+             "total imports and exports", "urban per-capita disposable income", "rural per-capita disposable income",
+             "industrial value added above scale", "core digital-economy value added", "R&D spending",
+             "new urban jobs", "foreign direct investment used", "high-tech industry value added",
+             "services value added", "tourism revenue", "affordable rental housing", "new schools",
+             "new elderly-care beds", "metro line length", "energy use per unit of GDP"]
+N_INDICATORS = 300
+FACTS_PER_REPORT = 60
+YEARS = list(range(2000, 2025))
+
+
+def _pick(rng: random.Random, weighted):
+    total = sum(w for _, w in weighted)
+    r = rng.uniform(0, total)
+    for v, w in weighted:
+        r -= w
+        if r <= 0:
+            return v
+    return weighted[-1][0]
+
+
+def _lit(s: str, lang: str | None = None, dt: str | None = None) -> str:
+    s = s.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
+    if lang:
+        return f'"{s}"@{lang}'
+    if dt:
+        return f'"{s}"^^<{XSD}{dt}>'
+    return f'"{s}"'
+
+
+def _vocab(out, rng: random.Random, cities: list[tuple[str, str, str]]) -> int:
+    n = 0
+    g = f"<{GRAPH}vocab/units>"
+    for slug, zh, en, mult, base in UNITS:
+        u = f"<{ID}unit/{slug}>"
+        for p, o in ((RDF_TYPE, f"<{SKOS}Concept>"), (RDF_TYPE, f"<{EP}Unit>"), (RDFS_LABEL, _lit(en, "en")),
+                     (RDFS_LABEL, _lit(zh, "zh")), (f"<{SKOS}inScheme>", f"<{ID}unit>"),
+                     (f"<{SKOS}notation>", _lit(slug)), (f"<{EP}symbol>", _lit(zh)),
+                     (f"<{EP}multiplier>", _lit(mult, dt="decimal")), (f"<{EP}baseUnit>", _lit(base))):
+            out.write(f"{u} {p} {o} {g} .\n")
+            n += 1
+    g = f"<{GRAPH}vocab/indicators>"
+    for i in range(N_INDICATORS):
+        t = i % len(TOPICS_ZH)
+        zh = f"{TOPICS_ZH[t]}(口径{i // len(TOPICS_ZH) + 1})"
+        en = f"{TOPICS_EN[t]} (series {i // len(TOPICS_ZH) + 1})"
+        ind = f"<{ID}indicator/synthetic-{i:04d}>"
+        for p, o in ((RDF_TYPE, f"<{SKOS}Concept>"), (RDF_TYPE, f"<{EP}Indicator>"),
+                     (RDFS_LABEL, _lit(en, "en")), (RDFS_LABEL, _lit(zh, "zh")),
+                     (f"<{SKOS}prefLabel>", _lit(en, "en")), (f"<{SKOS}prefLabel>", _lit(zh, "zh")),
+                     (f"<{SKOS}inScheme>", f"<{ID}indicator>"), (f"<{SKOS}topConceptOf>", f"<{ID}indicator>"),
+                     (f"<{SKOS}notation>", _lit(f"synthetic-{i:04d}")),
+                     (f"<{EP}englishLabelStatus>", f"<{EP}editorialTranslation>")):
+            out.write(f"{ind} {p} {o} {g} .\n")
+            n += 1
+    g = f"<{GRAPH}vocab/districts>"
+    for code, zh, en in cities:
+        d = f"<{ID}district/{code}>"
+        for p, o in ((RDF_TYPE, f"<{EP}District>"), (RDFS_LABEL, _lit(en, "en")), (RDFS_LABEL, _lit(zh, "zh")),
+                     ("<https://schema.org/name>", _lit(zh, "zh")), (f"<{EP}gb2260>", _lit(code))):
+            out.write(f"{d} {p} {o} {g} .\n")
+            n += 1
+    return n
+
+
+def _report(out, rng: random.Random, city: tuple[str, str, str], year: int) -> int:
+    code, zh_city, en_city = city
+    slug = f"city-{code}"
+    base = f"{ID}{slug}/{year}-plan"
+    rep = f"<{base}>"
+    g_meta = f"<{GRAPH}{slug}-{year}/00-report>"
+    g_src = f"<{GRAPH}source/{slug}-{year}>"
+    g_facts = f"<{GRAPH}{slug}-{year}/facts>"
+    area = f"<{ID}district/{code}>"
+    dataset = f"<{base}/dataset>"
+    lines = [
+        f"{rep} {RDF_TYPE} <{EP}Report> {g_meta} .",
+        f"{rep} {RDFS_LABEL} {_lit(f'{zh_city}{year}年国民经济和社会发展计划执行情况', 'zh')} {g_meta} .",
+        f"{rep} {RDFS_LABEL} {_lit(f'{en_city} plan execution report {year}', 'en')} {g_meta} .",
+        f"{rep} <{EP}refArea> {area} {g_meta} .",
+        f"{dataset} {RDF_TYPE} <http://purl.org/linked-data/cube#DataSet> {g_meta} .",
+        f"{dataset} <http://purl.org/dc/terms/source> {rep} {g_meta} .",
+    ]
+    offset = 0
+    passage = None
+    for f in range(FACTS_PER_REPORT):
+        if f % 2 == 0:  # one sentence for every two facts
+            pid = f"p{f // 20 + 1:03d}-s{f % 20 // 2 + 1:02d}"
+            passage = f"<{base}/passage/{pid}>"
+            para = f"<{base}/passage/p{f // 20 + 1:03d}>"
+            text = (f"{year}年{zh_city}{TOPICS_ZH[rng.randrange(len(TOPICS_ZH))]}达到{rng.randint(10, 9999)}亿元,"
+                    f"增长{rng.randint(1, 15)}.{rng.randint(0, 9)}%。")
+            start = offset
+            offset += len(text)
+            lines += [
+                f"{passage} {RDF_TYPE} <{EP}Sentence> {g_src} .",
+                f"{passage} {RDFS_LABEL} {_lit('句子 ' + pid, 'zh')} {g_src} .",
+                f"{passage} {RDFS_LABEL} {_lit('sentence ' + pid, 'en')} {g_src} .",
+                f"{passage} <{OA}exact> {_lit(text)} {g_src} .",
+                f"{passage} <{OA}start> {_lit(str(start), dt='integer')} {g_src} .",
+                f"{passage} <{OA}end> {_lit(str(offset), dt='integer')} {g_src} .",
+                f"{passage} <{EP}passageId> {_lit(pid)} {g_src} .",
+                f"{passage} {DCT_PART} {para} {g_src} .",
+                f"{passage} <{EP}paragraph> {para} {g_src} .",
+                f"{passage} <{EP}report> {rep} {g_src} .",
+            ]
+        ind_n = rng.randrange(N_INDICATORS)
+        ind = f"<{ID}indicator/synthetic-{ind_n:04d}>"
+        kind = _pick(rng, KINDS)
+        status = "actual" if rng.random() < 0.65 else "target"
+        period = year if status == "actual" else year + 1
+        unit = "percent" if kind in ("growth", "share") else UNITS[rng.randrange(len(UNITS))][0]
+        value = f"{rng.uniform(0.1, 20) if kind in ('growth', 'share') else rng.uniform(1, 20000):.1f}"
+        fact = f"<{base}/fact/f{f:03d}>"
+        vs = start + rng.randrange(5)
+        lines += [
+            f"{fact} {RDF_TYPE} <{EP}Observation> {g_facts} .",
+            f"{fact} {QB_DATASET} {dataset} {g_facts} .",
+            f"{fact} {RDFS_LABEL} {_lit(f'{period}年{TOPICS_ZH[ind_n % len(TOPICS_ZH)]}:{value}', 'zh')} {g_facts} .",
+            f"{fact} {RDFS_LABEL} {_lit(f'{TOPICS_EN[ind_n % len(TOPICS_EN)]}, {kind}, {period}: {value}', 'en')} {g_facts} .",
+            f"{fact} {PROV_DERIVED} {passage} {g_facts} .",
+            f"{fact} <{EP}englishLabelStatus> <{EP}editorialTranslation> {g_facts} .",
+            f"{fact} <{EP}indicator> {ind} {g_facts} .",
+            f"{fact} <{EP}kind> <{EP}{kind}> {g_facts} .",
+            f"{fact} <{EP}mention> {_lit(value + '亿元')} {g_facts} .",
+            f"{fact} <{EP}qualifier> <{EP}{_pick(rng, QUALIFIERS)}> {g_facts} .",
+            f"{fact} <{EP}refArea> {area} {g_facts} .",
+            f"{fact} <{EP}refPeriod> {_lit(str(period), dt='gYear')} {g_facts} .",
+            f"{fact} <{EP}report> {rep} {g_facts} .",
+            f"{fact} <{EP}status> <{EP}{status}> {g_facts} .",
+            f"{fact} <{EP}unit> <{ID}unit/{unit}> {g_facts} .",
+            f"{fact} <{EP}value> {_lit(value, dt='decimal')} {g_facts} .",
+            f"{fact} <{EP}valueStart> {_lit(str(vs), dt='integer')} {g_facts} .",
+            f"{fact} <{EP}valueEnd> {_lit(str(vs + len(value)), dt='integer')} {g_facts} .",
+        ]
+    out.write("\n".join(lines))
+    out.write("\n")
+    return len(lines)
+
+
+def cities_for(reports: int) -> list[tuple[str, str, str]]:
+    n = max(1, -(-reports // len(YEARS)))
+    out = []
+    for i in range(n):
+        prov, city = 11 + i // 99, i % 99 + 1
+        out.append((f"{prov:02d}{city:02d}00", f"合成市{i + 1:03d}", f"Synthetic City {i + 1:03d}"))
+    return out
+
+
+def generate(path: Path, target_triples: int, seed: int = 1) -> int:
+    """Write about ``target_triples`` triples (whole reports) to ``path``; returns the count."""
+    per_report = 6 + FACTS_PER_REPORT * 18 + FACTS_PER_REPORT // 2 * 10
+    reports = max(1, round(target_triples / per_report))
+    cities = cities_for(reports)
+    rng = random.Random(seed)
+    n = 0
+    with open(path, "w", encoding="utf-8", buffering=1 << 20) as out:
+        n += _vocab(out, rng, cities)
+        done = 0
+        for year in YEARS:  # city-major inside each year, so that a prefix is a balanced subset
+            for city in cities:
+                if done >= reports:
+                    break
+                n += _report(out, random.Random(f"{seed}-{city[0]}-{year}"), city, year)
+                done += 1
+    return n
+
+
+# -- queries -------------------------------------------------------------------------------
+
+def queries(area: str, year: int) -> dict[str, str]:
+    """Saved-query-like queries, parameters bound as the query library binds them."""
+    p = L.PREFIXES
+    fact = f"{ID}city-{area}/{year}-plan/fact/"
+    return {
+        "lookup one fact": p + f"SELECT ?p ?o WHERE {{ <{fact}f007> ?p ?o }}",
+        # the saved query headline-indicators-level-and-growth with its parameters bound, and
+        # its label block moved before the OPTIONAL (as written it takes ~40 s at 1M triples:
+        # see SAVED_AS_WRITTEN)
+        "headline of one city-year": p + f"""SELECT ?indicator ?indicatorZh ?indicatorEn ?level ?growth ?sentenceId WHERE {{
+  VALUES (?year ?area) {{ ("{year}"^^xsd:gYear <{ID}district/{area}>) }}
+  ?growthFact ep:indicator ?indicator ; ep:kind ep:growth ; ep:status ep:actual ;
+              ep:refPeriod ?year ; ep:refArea ?area ; ep:value ?growth ; ep:valueStart ?position ;
+              prov:wasDerivedFrom/ep:passageId ?sentenceId .
+  FILTER NOT EXISTS {{ ?growthFact ep:about ?anything }}
+  ?indicator skos:prefLabel ?indicatorZh , ?indicatorEn .
+  FILTER (LANG(?indicatorZh) = "zh" && LANG(?indicatorEn) = "en")
+  OPTIONAL {{ ?levelFact ep:indicator ?indicator ; ep:kind ep:level ; ep:status ep:actual ;
+                         ep:refPeriod ?year ; ep:refArea ?area ; ep:value ?level . }}
+}} ORDER BY ?position""",
+        "one indicator across cities and years": p + f"""SELECT ?area ?year ?value WHERE {{
+  ?f ep:indicator <{ID}indicator/synthetic-0007> ; ep:kind ep:level ; ep:status ep:actual ;
+     ep:refArea ?area ; ep:refPeriod ?year ; ep:value ?value .
+}} ORDER BY ?area ?year""",
+        "GROUP BY over all facts": p + """SELECT ?kind ?status (COUNT(?f) AS ?facts) (AVG(?v) AS ?mean) WHERE {
+  ?f ep:kind ?kind ; ep:status ?status ; ep:value ?v .
+} GROUP BY ?kind ?status ORDER BY ?kind ?status""",
+        "FILTER regex over all sentences": p + """SELECT (COUNT(?s) AS ?n) WHERE {
+  ?s oa:exact ?text FILTER(REGEX(?text, "增长1[0-4]\\\\.\\\\d%"))
+}""",
+    }
+
+
+SAVED_QUERY = "headline-indicators-level-and-growth"
+LABELS = """  ?indicator skos:prefLabel ?indicatorZh , ?indicatorEn .
+  FILTER (LANG(?indicatorZh) = "zh" && LANG(?indicatorEn) = "en")
+"""
+
+
+def _child_saved(nq: str, area: str, year: str) -> None:  # runs in a child process
+    """queries/<SAVED_QUERY>.rq as written (parameters bound as the query library binds them:
+    substitutions), and the same with its label block moved before the OPTIONAL."""
+    import pyoxigraph as ox
+
+    text = (L.ROOT / "queries" / f"{SAVED_QUERY}.rq").read_text(encoding="utf-8")
+    text = "\n".join(line for line in text.splitlines() if not line.startswith("#+"))
+    store = ox.Store()
+    store.bulk_load(path=nq, format=ox.RdfFormat.N_QUADS)
+    subs = {ox.Variable("year"): ox.Literal(year, datatype=ox.NamedNode(XSD + "gYear")),
+            ox.Variable("area"): ox.NamedNode(f"{ID}district/{area}")}
+    out = {}
+    variants = {"as written": text}
+    if LABELS in text and "  OPTIONAL {" in text:
+        variants["labels before OPTIONAL"] = text.replace(LABELS, "").replace("  OPTIONAL {", LABELS + "  OPTIONAL {", 1)
+    for name, q in variants.items():
+        t0 = time.perf_counter()
+        rows = sum(1 for _ in store.query(q, use_default_graph_as_union=True, substitutions=subs))
+        out[name] = {"ms": (time.perf_counter() - t0) * 1000, "rows": rows}
+    print(json.dumps(out))
+
+
+def _child_load(kind: str, nq: str, target: str) -> None:  # runs in a child process
+    import pyoxigraph as ox
+
+    t0 = time.perf_counter()
+    if kind == "disk":
+        store = ox.Store(target)
+        store.bulk_load(path=nq, format=ox.RdfFormat.N_QUADS)
+        store.flush()
+    else:
+        store = ox.Store()
+        store.bulk_load(path=nq, format=ox.RdfFormat.N_QUADS)
+    n = len(store)
+    print(json.dumps({"seconds": time.perf_counter() - t0, "quads": n}))
+
+
+def _child_query(kind: str, nq: str, target: str, qs: str) -> None:  # runs in a child process
+    import pyoxigraph as ox
+
+    store = ox.Store(target) if kind == "disk" else ox.Store()
+    if kind == "memory":
+        store.bulk_load(path=nq, format=ox.RdfFormat.N_QUADS)
+    out = {}
+    for name, q in json.loads(qs).items():
+        times, rows = [], 0
+        for _ in range(4):
+            t0 = time.perf_counter()
+            res = store.query(q, use_default_graph_as_union=True)
+            body = res.serialize(format=ox.QueryResultsFormat.JSON)
+            times.append(time.perf_counter() - t0)
+            rows = len(json.loads(body)["results"]["bindings"])
+        out[name] = {"cold_ms": times[0] * 1000, "median_ms": statistics.median(times[1:]) * 1000, "rows": rows}
+    print(json.dumps(out))
+
+
+def timed_peak(cmd: list[str], timeout: float) -> tuple[float, float]:
+    """Wall seconds and peak RSS (MiB) of one command (through os.wait4)."""
+    t0 = time.perf_counter()
+    p = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.time() + timeout
+    while True:
+        pid, status, ru = os.wait4(p.pid, os.WNOHANG)
+        if pid:
+            break
+        if time.time() > deadline:
+            p.kill()
+            os.wait4(p.pid, 0)
+            raise subprocess.TimeoutExpired(cmd, timeout)
+        time.sleep(0.05)
+    p.returncode = os.waitstatus_to_exitcode(status)
+    if p.returncode:
+        raise RuntimeError(f"{cmd[:3]} exited with {p.returncode}")
+    return time.perf_counter() - t0, ru.ru_maxrss / 1024
+
+
+def child_peak(args: list[str], timeout: float) -> tuple[dict, float, float]:
+    """Like run_child, with the peak RSS of that child alone (os.wait4)."""
+    t0 = time.perf_counter()
+    with tempfile.TemporaryFile() as out:
+        p = subprocess.Popen([sys.executable, __file__, *args], stdout=out, stderr=subprocess.DEVNULL)
+        deadline = time.time() + timeout
+        while True:
+            pid, status, ru = os.wait4(p.pid, os.WNOHANG)
+            if pid:
+                break
+            if time.time() > deadline:
+                p.kill()
+                os.wait4(p.pid, 0)
+                raise subprocess.TimeoutExpired(args, timeout)
+            time.sleep(0.05)
+        p.returncode = os.waitstatus_to_exitcode(status)
+        out.seek(0)
+        text = out.read().decode()
+    if p.returncode:
+        raise RuntimeError(f"child {args[:2]} exited with {p.returncode}")
+    return json.loads(text.strip().splitlines()[-1]), time.perf_counter() - t0, ru.ru_maxrss / 1024
+
+
+class PeakSampler:
+    """Samples the RSS of a process tree every 0.2 s in a thread; ``peak`` in MiB."""
+
+    def __init__(self, pid: int):
+        import threading
+
+        self.pid, self.peak, self._stop = pid, 0.0, threading.Event()
+        self._t = threading.Thread(target=self._run, daemon=True)
+        self._t.start()
+
+    def _run(self):
+        while not self._stop.is_set():
+            try:
+                self.peak = max(self.peak, L.memory(self.pid)["rss_mib"])
+            except Exception:
+                pass
+            self._stop.wait(0.2)
+
+    def stop(self) -> float:
+        self._stop.set()
+        self._t.join(2)
+        return self.peak
+
+
+def _mem_available_mib() -> float:
+    with open("/proc/meminfo") as f:
+        for line in f:
+            if line.startswith("MemAvailable:"):
+                return int(line.split()[1]) / 1024
+    return 0.0
+
+
+def http_queries(url: str, qs: dict[str, str], runs: int = 3, timeout: float = 60) -> dict:
+    out = {}
+    for name, q in qs.items():
+        times, status, rows = [], None, None
+        for i in range(runs + 1):
+            t0 = time.perf_counter()
+            try:
+                status, headers, body = L.sparql_post(url, q + f"\n# run {i}", timeout=timeout)
+            except OSError:  # no answer within the client's limit
+                status = "no answer"
+            times.append(time.perf_counter() - t0)
+            if status != 200:
+                break
+            rows = L.rows_of(body)
+        out[name] = {"status": status, "rows": rows, "cold_ms": times[0] * 1000,
+                     "median_ms": statistics.median(times[1:]) * 1000 if len(times) > 1 else None}
+    return out
+
+
+def measure(size: int, work: Path, seed: int, *, servers: bool, timeout: float,
+            econplan_tree: str | None = None) -> dict:
+    r: dict = {"target_triples": size}
+    nq = work / f"scale-{size}.nq"
+    t0 = time.perf_counter()
+    r["triples"] = generate(nq, size, seed)
+    r["generate_s"] = time.perf_counter() - t0
+    r["file_mib"] = nq.stat().st_size / 2**20
+    print(f"[{size}] generated {r['triples']} triples ({r['file_mib']:.0f} MiB) in {r['generate_s']:.1f} s", flush=True)
+
+    # 1. loaders
+    disk = work / f"pyox-{size}"
+    res, wall, peak = child_peak(["_load", "disk", str(nq), str(disk)], timeout)
+    r["load_pyoxigraph_disk"] = {"seconds": wall, "inner_seconds": res["seconds"], "peak_rss_mib": peak,
+                                 "quads": res["quads"]}
+    res, wall, peak = child_peak(["_load", "memory", str(nq), ""], timeout)
+    r["load_pyoxigraph_memory"] = {"seconds": wall, "inner_seconds": res["seconds"], "peak_rss_mib": peak,
+                                   "quads": res["quads"]}
+    oxdir = work / f"oxigraph-{size}"
+    wall, peak = timed_peak([L.tool("oxigraph"), "load", "--location", str(oxdir), "--file", str(nq)], timeout)
+    r["load_oxigraph_cli"] = {"seconds": wall, "peak_rss_mib": peak}
+    r["load_ratio"] = r["load_pyoxigraph_disk"]["seconds"] / wall
+    print(f"[{size}] bulk load: pyoxigraph disk {r['load_pyoxigraph_disk']['seconds']:.1f} s, memory "
+          f"{r['load_pyoxigraph_memory']['seconds']:.1f} s, oxigraph load {wall:.1f} s", flush=True)
+
+    # 2. queries on the store
+    area, year = cities_for(1)[0][0], 2015
+    qs = queries(area, year)
+    for kind, target in (("memory", ""), ("disk", str(disk))):
+        res, wall, peak = child_peak(["_query", kind, str(nq), target, json.dumps(qs)], timeout)
+        r[f"store_queries_{kind}"] = res
+        r[f"store_{kind}_peak_rss_mib"] = peak
+    try:
+        res, _, _ = child_peak(["_saved", str(nq), area, str(year)], min(timeout, 150))
+        r["saved_query_as_written"] = res
+    except (subprocess.TimeoutExpired, RuntimeError) as exc:
+        r["saved_query_as_written"] = {"error": str(exc)[:200]}
+    print(f"[{size}] store queries done", flush=True)
+    if not servers:
+        return r
+
+    # 3. servers
+    build = work / f"build-{size}"
+    build.mkdir()
+    os.link(nq, build / "econplan.nq")
+    sys.path.insert(0, str(L.ROOT))
+    from server.store import version_of
+
+    shutil.move(str(disk), str(build / "store"))
+    (build / "econplan.trig").write_bytes(b"")
+    (build / "store.version").write_text(version_of(build) + "\n")
+    r["servers"] = {}
+    # econplan in memory mode holds a copy of the store in the master (made twice by `econplan
+    # serve` as of this writing), in each query worker, and in 2 unused eager workers: do not
+    # start it if that many copies would not fit in what the machine has free now.
+    per_copy = r["load_pyoxigraph_memory"]["peak_rss_mib"]
+    need = 6 * per_copy
+    free = _mem_available_mib()
+    for name, mode in (("econplan memory", "memory"), ("econplan disk", "disk"), ("oxigraph", None)):
+        port = L.free_port()
+        if mode == "memory" and need > 0.7 * free:
+            r["servers"][name] = {"error": f"skipped: would need about {need / 1024:.1f} GiB "
+                                           f"(6 copies of {per_copy:.0f} MiB), {free / 1024:.1f} GiB free"}
+            print(f"[{size}] {name}: {r['servers'][name]['error']}", flush=True)
+            continue
+        if mode:
+            srv = L.econplan_server(build, port, log_dir=work, pythonpath=econplan_tree, env={
+                "ECONPLAN_STORE_MODE": mode, "ECONPLAN_CACHE_SIZE": "0", "ECONPLAN_QUERY_TIMEOUT": "60",
+                "ECONPLAN_TIMEOUT_MEMO": "0"})
+        else:
+            srv = L.oxigraph_server(port, location=oxdir, log_dir=work)
+        try:
+            srv.start(deadline_s=timeout)
+            sampler = PeakSampler(srv.proc.pid)
+            res = http_queries(srv.url, qs, timeout=90)
+            idle = L.memory(srv.proc.pid)
+            peak = sampler.stop()
+            r["servers"][name] = {"first_answer_s": srv.first_answer_s, "queries": res,
+                                  "rss_mib": idle["rss_mib"], "peak_sampled_mib": max(peak, idle["rss_mib"]),
+                                  "peak_rss_mib": idle["peak_rss_mib"],
+                                  "processes": idle["processes"]}
+            print(f"[{size}] {name}: first answer {srv.first_answer_s:.1f} s", flush=True)
+        except RuntimeError as exc:  # it did not start: say why, go on with the others
+            r["servers"][name] = {"error": str(exc).strip().splitlines()[-1][:300]}
+            print(f"[{size}] {name}: FAILED: {r['servers'][name]['error']}", flush=True)
+        finally:
+            srv.stop()
+    return r
+
+
+def report(results: list[dict], machine: dict, command: str) -> str:
+    out = [f"Command: `{command}`", f"Machine: {L.machine_line(machine)}.", ""]
+    out.append("| triples | N-Quads | generate | pyoxigraph bulk_load (disk) | `oxigraph load` | ratio | "
+               "pyoxigraph bulk_load (memory) |")
+    out.append("|---:|---:|---:|---:|---:|---:|---:|")
+    for r in results:
+        d, o, m = r["load_pyoxigraph_disk"], r["load_oxigraph_cli"], r["load_pyoxigraph_memory"]
+        out.append(f"| {r['triples']:,} | {r['file_mib']:.0f} MiB | {r['generate_s']:.1f} s | "
+                   f"{d['seconds']:.1f} s (peak {d['peak_rss_mib']:.0f} MiB) | {o['seconds']:.1f} s "
+                   f"(peak {o['peak_rss_mib']:.0f} MiB) | {r['load_ratio']:.2f}x | {m['seconds']:.1f} s "
+                   f"(peak {m['peak_rss_mib']:.0f} MiB) |")
+    out.append("")
+    for r in results:
+        names = list(r["store_queries_memory"])
+        cols = ["store in memory", "store on disk"]
+        srv = r.get("servers", {})
+        cols += [f"HTTP {k}" for k in srv]
+        out.append(f"Queries at {r['triples']:,} triples (median of 3 warm runs, ms; rows):")
+        out.append("")
+        out.append("| query | rows | " + " | ".join(cols) + " |")
+        out.append("|---|---:|" + "---:|" * len(cols))
+        for n in names:
+            cells = [f"{r['store_queries_memory'][n]['median_ms']:.1f}", f"{r['store_queries_disk'][n]['median_ms']:.1f}"]
+            for k, v in srv.items():
+                if "error" in v:
+                    cells.append("skipped" if v["error"].startswith("skipped") else "did not start")
+                    continue
+                q = v["queries"][n]
+                cells.append(f"{q['median_ms']:.1f}" if q["status"] == 200 and q["median_ms"] is not None
+                             else f"HTTP {q['status']}")
+            out.append(f"| {n} | {r['store_queries_memory'][n]['rows']} | " + " | ".join(cells) + " |")
+        out.append("")
+        sv = r.get("saved_query_as_written", {})
+        if sv and "error" not in sv:
+            cells = "; ".join(f"{k}: {v['ms']:.0f} ms ({v['rows']} rows)" for k, v in sv.items())
+            out.append(f"The saved query `queries/{SAVED_QUERY}.rq` (year 2015, first city; in memory, "
+                       f"pyoxigraph): {cells}.")
+            out.append("")
+        elif sv:
+            out.append(f"The saved query `queries/{SAVED_QUERY}.rq` as written: {sv['error']}")
+            out.append("")
+        if srv:
+            out.append("| server | start to first answer | RSS after the queries | peak RSS (sum of each process's peak) |")
+            out.append("|---|---:|---:|---:|")
+            for k, v in srv.items():
+                if "error" in v:
+                    out.append(f"| {k} | {'' if v['error'].startswith('skipped') else 'did not start: '}"
+                               f"{v['error']} | | |")
+                    continue
+                out.append(f"| {k} | {v['first_answer_s']:.1f} s | {v['rss_mib']:.0f} MiB ({v['processes']} processes) "
+                           f"| {v['peak_rss_mib']:.0f} MiB |")
+            out.append("")
+    return "\n".join(out)
+
+
+def main(argv=None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    if argv and argv[0] == "_load":
+        _child_load(*argv[1:4])
+        return 0
+    if argv and argv[0] == "_saved":
+        _child_saved(*argv[1:4])
+        return 0
+    if argv and argv[0] == "_query":
+        _child_query(*argv[1:5])
+        return 0
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--triples", type=int, nargs="+", default=[1_000_000, 3_000_000])
+    ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument("--no-servers", action="store_true", help="skip the HTTP servers (step 3)")
+    ap.add_argument("--timeout", type=float, default=900, help="time limit of each step, seconds")
+    ap.add_argument("--generate-only", action="store_true", help="only write --out and stop")
+    ap.add_argument("--out", help="with --generate-only: the N-Quads file to write")
+    ap.add_argument("--workdir", help="where to put the files (default: a temporary folder, removed)")
+    ap.add_argument("--econplan-tree", default=None,
+                    help="serve the `server` package of another checkout (e.g. a patched copy)")
+    ap.add_argument("--keep", action="store_true", help="keep the working folder (logs, stores)")
+    ap.add_argument("--json", help="also write the raw results here")
+    args = ap.parse_args(argv)
+    if args.generate_only:
+        n = generate(Path(args.out), args.triples[0], args.seed)
+        print(f"{n} triples -> {args.out}")
+        return 0
+    machine = L.machine()
+    results = []
+    tmp = tempfile.mkdtemp(prefix="bench-scale-", dir=args.workdir)
+    try:
+        for size in args.triples:
+            sub = Path(tmp) / str(size)
+            sub.mkdir()
+            results.append(measure(size, sub, args.seed, servers=not args.no_servers, timeout=args.timeout,
+                                   econplan_tree=args.econplan_tree))
+            if not args.keep:
+                shutil.rmtree(sub, ignore_errors=True)
+    finally:
+        if args.keep:
+            print(f"kept {tmp}")
+        else:
+            shutil.rmtree(tmp, ignore_errors=True)
+    command = "python bench/scale.py " + " ".join(argv)
+    text = report(results, machine, command.strip())
+    print()
+    print(text)
+    if args.json:
+        Path(args.json).write_text(json.dumps({"machine": machine, "results": results, "report": text},
+                                              indent=1, ensure_ascii=False))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
