@@ -72,8 +72,10 @@ class KnowledgeGraph:
             store = ox.Store()
             store.bulk_load(path=str(dump), format=ox.RdfFormat.N_QUADS)
         elif mode == "disk":
+            # Read-only: the front and every query worker open the same RocksDB folder, and
+            # writes never go through these handles (they replace the folder; see writes.py).
             try:
-                store = ox.Store(str(build_dir / "store"))
+                store = ox.Store.read_only(str(build_dir / "store"))
             except OSError as exc:
                 raise StoreError(f"{build_dir / 'store'}: cannot open the store ({exc})") from None
         else:

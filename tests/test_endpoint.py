@@ -222,3 +222,15 @@ def test_client_errors_never_500(live):
                                headers={"Content-Type": ctype} if ctype else {})
         assert 400 <= status < 500, (path, status, body)
         assert b"Traceback" not in body
+
+
+def test_disk_mode_serves_from_the_rocksdb_store(built):
+    """STORE_MODE=disk: the front and the query workers open the same store read-only."""
+    server = LiveServer(built, env={"ECONPLAN_STORE_MODE": "disk"}, workers=2)
+    try:
+        status, _, body = q(server, GDP)
+        assert status == 200 and b"20059" in body
+        status, _, body = http(server.url + "/api/stats")
+        assert status == 200 and json.loads(body)["facts"] > 300
+    finally:
+        server.stop()
