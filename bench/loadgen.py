@@ -469,10 +469,12 @@ def machine() -> dict:
         v = subprocess.run([w, "--version"], capture_output=True, text=True, timeout=10)
         versions["wrk"] = (v.stdout or v.stderr).splitlines()[0].split(" Copyright")[0].strip()
     return {"date": time.strftime("%Y-%m-%d %H:%M %Z"), "nproc": os.cpu_count(),
+            "loadavg": " ".join(open("/proc/loadavg").read().split()[:3]),
             "ram_gib": round(mem / 1024 / 1024, 1), "cpu": cpu,
             "python": platform.python_version(), **versions}
 
 
 def machine_line(m: dict) -> str:
     return (f"{m['date']}; {m['nproc']} cores, {m['ram_gib']} GiB RAM, {m['cpu']}; Python {m['python']}, "
-            f"pyoxigraph {m.get('pyoxigraph')}, {m.get('oxigraph', 'oxigraph ?')}, {m.get('wrk', 'wrk ?')}")
+            f"pyoxigraph {m.get('pyoxigraph')}, {m.get('oxigraph', 'oxigraph ?')}, {m.get('wrk', 'wrk ?')}; "
+            f"load average at the start {m.get('loadavg', '?')}")

@@ -2,7 +2,8 @@
 
     .venv/bin/python bench/run_all.py            # about 15 minutes on 2 cores
     .venv/bin/python bench/run_all.py --quick    # about 4 minutes: shorter runs, 1M triples only
-    .venv/bin/python bench/run_all.py --big      # scale up to 10M triples (about 10 more minutes)
+    .venv/bin/python bench/run_all.py --big      # scale up to 10M triples too (about 25 more minutes)
+    .venv/bin/python bench/run_all.py --render-only   # rewrite the sections from bench/results/*.json
 
 Steps (each in a child process with a time limit):
 
@@ -22,7 +23,6 @@ import json
 import re
 import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
 
@@ -37,11 +37,17 @@ THROUGHPUT = "## Throughput vs oxigraph serve"
 SCALE = "## Scale"
 
 
-def step(args: list[str], timeout: float) -> dict:
-    """Run one benchmark script with --json; returns its results (or the failure)."""
-    with tempfile.NamedTemporaryFile(suffix=".json", delete=False) as f:
-        out = f.name
-    cmd = [sys.executable, *args, "--json", out]
+RAW = HERE / "results"
+
+
+def step(name: str, args: list[str], timeout: float, render_only: bool = False) -> dict:
+    """Run one benchmark script with --json (kept as bench/results/NAME.json); returns its results
+    (or the failure).  ``render_only``: read the kept results instead of running."""
+    out = RAW / f"{name}.json"
+    if render_only:
+        return json.loads(out.read_text()) if out.exists() else {"error": f"no {out}", "command": "", "seconds": 0}
+    RAW.mkdir(exist_ok=True)
+    cmd = [sys.executable, *args, "--json", str(out)]
     print("$", " ".join(cmd[1:]), flush=True)
     t0 = time.perf_counter()
     try:
@@ -53,10 +59,10 @@ def step(args: list[str], timeout: float) -> dict:
     took = time.perf_counter() - t0
     if not ok:
         return {"error": err, "command": " ".join(["python", *args]), "seconds": took}
-    data = json.loads(Path(out).read_text())
-    Path(out).unlink()
+    data = json.loads(out.read_text())
     data["command"] = " ".join(["python", *args])
     data["seconds"] = took
+    out.write_text(json.dumps(data, indent=1, ensure_ascii=False))
     return data
 
 
@@ -151,10 +157,48 @@ machine used during the run: when it is not near 0 the machine was shared and th
 are low by about that share."""
 
 
+def recommend(results: list[dict]) -> str:
+    """Memory or disk by size, from the measurements."""
+    if not results:
+        return ""
+    lines = ["Goal and recommendation, from these numbers:", ""]
+    for r in results:
+        ratio = r["load_ratio"]
+        lines.append(f"- bulk load at {r['triples'] / 1e6:.0f}M triples: pyoxigraph {r['load_pyoxigraph_disk']['seconds']:.1f} s "
+                     f"vs `oxigraph load` {r['load_oxigraph_cli']['seconds']:.1f} s = {ratio:.2f}x "
+                     f"(goal ≤ 1.2x: {'**met**' if ratio <= 1.2 else '**not met**'})")
+    big = results[-1]
+    mem_q, disk_q = big["store_queries_memory"], big["store_queries_disk"]
+    slow = [disk_q[n]["median_ms"] / max(mem_q[n]["median_ms"], 0.01) for n in mem_q if mem_q[n]["median_ms"] > 5]
+    per_m = big["load_pyoxigraph_memory"]["peak_rss_mib"] / (big["triples"] / 1e6)
+    load_per_m = big["load_pyoxigraph_memory"]["seconds"] / (big["triples"] / 1e6)
+    lines.append(f"- in memory, the heavier queries run {min(slow):.1f}-{max(slow):.1f}x faster than on disk at "
+                 f"{big['triples'] / 1e6:.0f}M triples; but a copy of the store costs about {per_m:.0f} MiB "
+                 f"(peak while loading) and {load_per_m:.1f} s of loading per million triples, and econplan holds "
+                 f"one copy per query worker plus one in the web process (and, as `econplan serve` is written "
+                 f"today, one more in the master and two in unused eager workers)")
+    for r in results:
+        srv = r.get("servers", {})
+        m, d = srv.get("econplan memory", {}), srv.get("econplan disk", {})
+        if "first_answer_s" in m:
+            lines.append(f"- at {r['triples'] / 1e6:.0f}M triples econplan with STORE_MODE=memory answered its first "
+                         f"query {m['first_answer_s']:.0f} s after start and held {m['rss_mib'] / 1024:.1f} GiB "
+                         f"in {m['processes']} processes"
+                         + (f"; with STORE_MODE=disk {d['first_answer_s']:.1f} s and {d['rss_mib']:.0f} MiB"
+                            if "first_answer_s" in d else "; STORE_MODE=disk did not start (see above)"))
+    lines += ["", "Recommendation: STORE_MODE=memory (the default) up to about 1M triples, where start-up stays "
+              "in seconds and memory in a few GiB; STORE_MODE=disk above that (start-up under a second and a "
+              "few hundred MiB whatever the size, queries several times slower: add RAM for the page cache, "
+              "or move to `oxigraph serve` as an external store). Disk mode needs the store opened read-only "
+              "(see the proposed patches) to be served at all."]
+    return "\n".join(lines)
+
+
 def scale_section(r: dict, proposed: dict | None = None) -> str:
     if "error" in r:
         return f"Command: `{r['command']}`\n\nFAILED: {r['error']}\n"
-    out = [f"({r['seconds']:.0f} s in all)", "", r["report"], "", NOTES_SCALE]
+    out = [f"({r['seconds']:.0f} s in all)", "", r["report"], "", recommend(r.get("results", [])), "",
+           NOTES_SCALE]
     if proposed:
         out += ["", "### With the proposed patches applied (a patched copy of the tree)", ""]
         out.append(proposed.get("report") or f"FAILED: {proposed.get('error')}")
@@ -165,7 +209,10 @@ NOTES_SCALE = """How to read it: "pyoxigraph bulk_load (disk)" is `Store(dir).bu
 loader econplan's store uses; the ratio is that time over `oxigraph load` of the same file
 (goal ≤ 1.2).  "in memory" is what each query worker does at start-up with STORE_MODE=memory.
 The query columns are the same queries straight on a pyoxigraph store (in memory, on disk) and
-over HTTP (one client, response cache off, so every request is evaluated)."""
+over HTTP (one client, response cache off, so every request is evaluated).  10M triples are not
+measured by default: 1M and 3M already take about 9 minutes, 10M would add about 25, and with
+STORE_MODE=memory `econplan serve` would need about 6 copies of a ~4.3 GiB store, more than this
+machine's RAM (scale.py skips a server that would not fit in the free memory, and says so)."""
 
 
 def main(argv=None) -> int:
@@ -173,28 +220,35 @@ def main(argv=None) -> int:
     ap.add_argument("--quick", action="store_true", help="short runs and 1M triples only")
     ap.add_argument("--big", action="store_true", help="scale to 10M triples too")
     ap.add_argument("--no-write", action="store_true", help="print, do not touch RESULTS.md")
+    ap.add_argument("--render-only", action="store_true",
+                    help="do not run anything: rewrite the sections from bench/results/*.json")
     ap.add_argument("--proposed-tree", default=None,
                     help="also measure this checkout (e.g. with proposed patches): start-up, memory, 1M scale")
     args = ap.parse_args(argv)
-    if L.tool("wrk") is None or L.tool("oxigraph") is None:
+    if not args.render_only and (L.tool("wrk") is None or L.tool("oxigraph") is None):
         print("needs wrk (apt-get install -y wrk) and the oxigraph CLI (.venv/bin/pip install oxigraph)")
         return 2
     dur = "4" if args.quick else "10"
     rounds = "1" if args.quick else "2"
-    shipped = step(["bench/compare_oxigraph.py", "--duration", dur, "--rounds", rounds, "--quiet-wait", "10"], 1800)
-    synthetic = step(["bench/compare_oxigraph.py", "--synthetic", "80000", "--duration", "4",
-                      "--skip-build", "--only", "lookup", "aggregate", "regex", "aggregate-repeat"], 900)
+    ro = args.render_only
+    shipped = step("compare-shipped", ["bench/compare_oxigraph.py", "--duration", dur, "--rounds", rounds, "--quiet-wait", "10"], 1800, ro)
+    synthetic = step("compare-synthetic-80k", ["bench/compare_oxigraph.py", "--synthetic", "80000",
+                                               "--duration", "4", "--skip-build", "--only", "lookup",
+                                               "aggregate", "regex", "aggregate-repeat"], 900, ro)
     fronts2 = None
     if not args.quick:
-        fronts2 = step(["bench/compare_oxigraph.py", "--duration", dur, "--skip-build", "--only", "lookup",
-                        "aggregate", "lookup-repeat", "aggregate-304", "--fronts", "2"], 900)
+        fronts2 = step("compare-shipped-2-fronts", ["bench/compare_oxigraph.py", "--duration", dur,
+                                                    "--skip-build", "--only", "lookup", "aggregate",
+                                                    "lookup-repeat", "aggregate-304", "--fronts", "2"], 900, ro)
     sizes = ["1000000"] if args.quick else ["1000000", "3000000"] + (["10000000"] if args.big else [])
-    scale = step(["bench/scale.py", "--triples", *sizes], 3600 if args.big else 1800)
+    scale = step("scale", ["bench/scale.py", "--triples", *sizes], 3600 if args.big else 1800, ro)
     p_cmp = p_scale = None
     if args.proposed_tree:
-        p_cmp = step(["bench/compare_oxigraph.py", "--duration", "4", "--skip-build", "--econplan-tree",
-                      args.proposed_tree, "--only", "lookup", "aggregate", "aggregate-304"], 900)
-        p_scale = step(["bench/scale.py", "--triples", "1000000", "--econplan-tree", args.proposed_tree], 1800)
+        p_cmp = step("compare-shipped-proposed", ["bench/compare_oxigraph.py", "--duration", "4", "--skip-build",
+                                                  "--econplan-tree", args.proposed_tree, "--only", "lookup",
+                                                  "aggregate", "aggregate-304"], 900, ro)
+        p_scale = step("scale-proposed", ["bench/scale.py", "--triples", "1000000", "--econplan-tree",
+                                          args.proposed_tree], 1800, ro)
     text = RESULTS.read_text(encoding="utf-8") if RESULTS.exists() else ""
     text = replace_section(text, THROUGHPUT, throughput_section(shipped, synthetic, fronts2, p_cmp))
     text = replace_section(text, SCALE, scale_section(scale, p_scale))

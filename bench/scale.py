@@ -513,7 +513,8 @@ def measure(size: int, work: Path, seed: int, *, servers: bool, timeout: float,
                                   "processes": idle["processes"]}
             print(f"[{size}] {name}: first answer {srv.first_answer_s:.1f} s", flush=True)
         except RuntimeError as exc:  # it did not start: say why, go on with the others
-            r["servers"][name] = {"error": str(exc).strip().splitlines()[-1][:300]}
+            msg = str(exc).strip().splitlines()[-1]
+            r["servers"][name] = {"error": msg.split(" (IO error")[0] + (" (RocksDB lock held)" if "lock" in msg else "")}
             print(f"[{size}] {name}: FAILED: {r['servers'][name]['error']}", flush=True)
         finally:
             srv.stop()

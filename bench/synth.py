@@ -9,9 +9,9 @@ units and districts they use.  Every report also states the city-level
 government investment plan (the indicators of the shipped arithmetic rules, so
 that the sum and share checks run) and targets for the next year.
 
-The data conforms to the shapes: validating it gives no violation, only a few
-warnings (districts without a Wikidata link, indicators with a target but no
-baseline) and the rounding notes the plan blocks contain on purpose.  The same
+The data conforms to the shapes: validating it gives no violation, only
+warnings (one per city: no Wikidata link; the plan indicators' targets have no
+baseline) and the rounding notes (sh:Info) the plan blocks contain on purpose.  The same
 arguments give the same quads (``random.Random(seed)``); the size is reached
 within one report (about 1,650 triples).
 

@@ -19,10 +19,31 @@ What is validated
 Engines
     ``turbo`` (default): pyshacl-turbo, the Rust engine; it is given a fresh
     in-memory pyoxigraph Store.  ``pyshacl``: the reference implementation on a
-    plain rdflib Graph (never oxrdflib).  Both get exactly the same triples and
-    shapes, without inference and without SHACL-AF, and their reports are
-    parsed into the same :class:`Result` objects.  ``conforms`` means "no
-    sh:Violation" (warnings and infos are allowed), for both engines.
+    plain rdflib Graph (never oxrdflib), whose SPARQL texts are parsed once per
+    process (pySHACL re-sends the same text for every focus node; the parse
+    dominated its run time) and with the blank-node labels of the store, so
+    that both engines name the same nodes.  Both get exactly the same triples
+    and shapes (SPARQL texts with comments and indentation removed, which
+    pySHACL's per-focus-node regular expressions are sensitive to), without
+    inference and without SHACL-AF, and their reports are parsed into the same
+    :class:`Result` objects.  ``conforms`` means "no sh:Violation" (warnings
+    and infos are allowed), for both engines.
+
+    Where the engines disagree in general (pyshacl-turbo's Store input treats
+    simple literals as different from the shapes' strings; its decimal division
+    overflows early; rdflib compares strings with numbers; decimals beyond 18
+    fractional digits), tests/test_validation.py reproduces each case and says
+    which engine the specs side with; the shipped shapes avoid all of them, so
+    on them the two engines give the same report.
+
+Report
+    :class:`ValidationReport` holds :class:`Result` objects (severity, focus
+    node and its zh/en labels from the data, path, value, message in zh and en,
+    source shape, constraint component, SPARQL constraint if named, and the
+    source sentence when the focus node is ``prov:wasDerivedFrom`` a passage
+    with ``oa:exact``), sorted, with ``conforms``, ``counts`` and the renderings
+    ``as_text`` (one block per result; deterministic, used for snapshots),
+    ``as_table``, ``as_turtle`` (the SHACL report graph) and ``as_json``.
 
 Focus (validate only what a load touches)
     ``focus`` is a set of IRIs, typically the subjects of a load.  It is
@@ -85,7 +106,7 @@ class ValidationError(KGError):
 
 # ---------------------------------------------------------------------------- results
 
-@dataclass(frozen=True, eq=True)
+@dataclass(frozen=True)
 class Result:
     """One SHACL validation result, engine-independent.
 
@@ -103,6 +124,9 @@ class Result:
     focus_label: dict = field(default_factory=dict)
     passage: str | None = None
     sentence: str | None = None
+
+    def __hash__(self) -> int:
+        return hash(json.dumps(asdict(self), sort_keys=True, ensure_ascii=False))
 
     def key(self) -> tuple:
         """What two engines must agree on: severity, focus, path, component, shape."""
@@ -163,10 +187,9 @@ class ValidationReport:
                 lines.append(f"  path:     {compact_path(r.path)}")
             if r.value is not None:
                 lines.append(f"  value:    {compact(r.value)}")
-            for i, lang in enumerate(("zh", "en")):
-                if r.message.get(lang):
-                    lines.append(f"  {'message:' if i == 0 or not r.message.get('zh') else '        '} "
-                                 f"{r.message[lang]}")
+            messages = [r.message[lang] for lang in ("zh", "en") if r.message.get(lang)]
+            for i, text in enumerate(messages):
+                lines.append(("  message:  " if i == 0 else " " * 12) + text)
             if r.sentence is not None:
                 lines.append(f"  source:   {compact(r.passage or '')} {r.sentence}")
         return "\n".join(lines) + "\n"
