@@ -189,8 +189,7 @@ def recommend(results: list[dict]) -> str:
     lines += ["", "Recommendation: STORE_MODE=memory (the default) up to about 1M triples, where start-up stays "
               "in seconds and memory in a few GiB; STORE_MODE=disk above that (start-up under a second and a "
               "few hundred MiB whatever the size, queries several times slower: add RAM for the page cache, "
-              "or move to `oxigraph serve` as an external store). Disk mode needs the store opened read-only "
-              "(see the proposed patches) to be served at all."]
+              "or move to `oxigraph serve` as an external store)."]
     return "\n".join(lines)
 
 
