@@ -129,7 +129,8 @@ def serve(obj, host: str, port: int, workers: int, dev: bool, get_path: str | No
 
     config = load_config({"BUILD_DIR": str(obj["build_dir"]), "ROOT": str(obj["root"]),
                           **({"STORE_URL": obj["store"]} if obj["store"] else {})})
-    app = create_app(config)
+    if get_path or dev:  # gunicorn makes its own app: do not load the store (and start workers) twice
+        app = create_app(config)
     if get_path:
         client = app.test_client()
         resp = client.get(get_path)
