@@ -111,7 +111,9 @@ def _staging(build_dir) -> ox.Store:
     dump = Path(build_dir) / "econplan.nq"
     if not dump.exists():
         raise KGError(f"{build_dir}: no built store here; run `econplan build` first", status=503)
-    store.bulk_load(path=str(dump), format=ox.RdfFormat.N_QUADS)
+    # parse + bulk_extend keeps the dump's blank-node labels (bulk_load renames them), so an
+    # unchanged graph is written back byte for byte
+    store.bulk_extend(list(ox.parse(path=str(dump), format=ox.RdfFormat.N_QUADS)))
     return store
 
 
