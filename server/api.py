@@ -12,7 +12,7 @@ from flask import Blueprint, Response, current_app, jsonify, request
 from . import get_executor, get_kg, get_state
 from . import vocab as V
 from .errors import KGError
-from .executor import Job
+from .executor import Job, Stream
 from .protocol import (GRAPH_FORMATS, ProtocolError, check_services, looks_like_update, negotiate,
                        parse_sparql_request)
 
@@ -143,14 +143,19 @@ def run_query(sparql: str, *, accept: str | None, fmt: str | None, default_graph
                                             default_graphs=list(default_graphs),
                                             named_graphs=list(named_graphs),
                                             substitutions=substitutions, max_rows=cfg["MAX_ROWS"],
-                                            version=kg.version, base_iri=request.base_url))
+                                            version=kg.version, base_iri=request.base_url,
+                                            stream_after=cfg["STREAM_AFTER"]))
         except QueryTimeout:
             guard.remember_timeout(etag, cfg["TIMEOUT_MEMO"])
             raise
         finally:
             guard.leave(client, ticket)
-        cache.put(etag, answer)
-    resp = Response(answer.body, mimetype=answer.media_type)
+        if isinstance(answer, Stream):  # large: sent as it comes, not cached
+            resp = Response(answer.chunks, mimetype=answer.media_type, direct_passthrough=True)
+        else:
+            cache.put(etag, answer)
+    if not isinstance(answer, Stream):
+        resp = Response(answer.body, mimetype=answer.media_type)
     if answer.media_type.startswith("text/") or answer.media_type.endswith(("json", "xml")):
         resp.headers["Content-Type"] = f"{answer.media_type}; charset=utf-8"
     resp.headers["ETag"] = etag

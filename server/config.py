@@ -29,6 +29,8 @@ SETTINGS = (
     Setting("QUERY_TIMEOUT", 30.0, "Seconds before a query is stopped and answered with 503."),
     Setting("QUEUE_TIMEOUT", 10.0, "Seconds a query waits for a free worker before 503 busy."),
     Setting("MAX_ROWS", 10000, "Most result rows (or triples) returned; the response says when it was cut."),
+    Setting("STREAM_AFTER", 1_048_576, "Answers larger than this many bytes are streamed (chunked) "
+            "instead of being built whole in memory; they are not cached."),
     Setting("MAX_REQUEST_BYTES", 1_000_000, "Largest request body accepted on /sparql (413 above)."),
     Setting("MAX_LOAD_BYTES", 50_000_000, "Largest body accepted on /load and /update (413 above)."),
     Setting("MAX_QUERY_LENGTH", 100_000, "Longest query text, in characters (413 above)."),

@@ -17,6 +17,19 @@ SELECT results in JSON, CSV and XML are serialized by pyoxigraph itself (in
 Rust, about half the cost of building them in Python); the row cap still holds:
 the rows of that output are counted, and a result over MAX_ROWS is evaluated
 again and cut by protocol.render as before.
+
+Large answers are streamed.  A worker keeps an answer in memory only up to
+``Job.stream_after`` bytes (STREAM_AFTER); past that it sends a "head" message
+(media type, row count, truncated or not: all known before the first byte, so
+the response headers tell the truth) and then the body in CHUNK-sized pieces,
+which the web process passes on as they come (HTTP chunked transfer).  To know
+the row count of a large SELECT before streaming it, the worker first counts up
+to MAX_ROWS + 1 solutions (without keeping them), then evaluates again and
+serializes natively into the stream (or, over the cap, renders MAX_ROWS rows
+piece by piece).  The time limit covers the whole answer: a query stopped
+before its first byte is a 503; one stopped while streaming (or whose worker
+dies) ends the response without its final chunk, which every HTTP client
+reports as an incomplete body, never as a complete 200.
 """
 from __future__ import annotations
 
@@ -26,6 +39,7 @@ import queue
 import threading
 import time
 from dataclasses import dataclass, field
+from itertools import islice
 
 from .errors import KGError
 
@@ -58,6 +72,7 @@ class Job:
     max_rows: int = 10000
     version: str = "0"
     base_iri: str | None = None
+    stream_after: int = 1 << 20  # bytes kept in memory before the answer is streamed
 
 
 @dataclass
@@ -67,6 +82,26 @@ class Answer:
     truncated: bool
     rows: int | None
     elapsed: float
+
+
+class StreamAborted(Exception):
+    """A streamed answer that could not be finished (time limit, worker death, engine error).
+
+    Raised from the body iterator after the headers went out: the server then closes the
+    connection without the final chunk, so that the client sees an incomplete response.
+    """
+
+
+@dataclass
+class Stream:
+    """A large answer: headers now, the body as an iterator of chunks (see module docstring)."""
+    media_type: str
+    truncated: bool
+    rows: int | None
+    chunks: object  # Iterator[bytes]
+
+
+CHUNK = 64 * 1024
 
 
 def _parse_term(nt: str):
@@ -133,39 +168,117 @@ def count_rows(body: bytes, fmt: str, variables: list[str] | None = None) -> int
     raise ValueError(fmt)
 
 
-def render_fast(result, accept: str | None, format_param: str | None, *, max_rows: int):
-    """Serialize a SELECT result natively when that is safe; ``None``: use protocol.render.
+class _StreamSink:
+    """A write-only file that keeps the answer until it passes ``threshold`` bytes, then streams it.
 
-    The row cap holds: the rows of the native output are counted, and a result with more
-    than ``max_rows`` rows (or more than NATIVE_MAX_BYTES) is left to protocol.render,
-    which cuts it.  The caller must then evaluate the query again (the result is consumed).
+    ``head`` is (media type, rows, truncated): sent once, before the first chunk.  ``finish``
+    sends either the whole answer ("ok") or the rest of the stream and "end".
     """
+
+    def __init__(self, conn, threshold: int, head: tuple):
+        self.conn, self.threshold, self.head = conn, threshold, head
+        self.parts: list[bytes] = []
+        self.size = self.pending = 0
+        self.streaming = False
+
+    def write(self, b) -> int:
+        b = bytes(b) if not isinstance(b, bytes) else b
+        self.parts.append(b)
+        self.size += len(b)
+        self.pending += len(b)
+        if not self.streaming and self.size > self.threshold:
+            self.conn.send(("head",) + self.head)
+            self.streaming = True
+            self._flush()  # the first chunk follows the head at once: headers and body go out together
+        elif self.streaming and self.pending >= CHUNK:
+            self._flush()
+        return len(b)
+
+    def flush(self) -> None:
+        pass
+
+    def _flush(self) -> None:
+        if self.parts:
+            self.conn.send(("chunk", b"".join(self.parts)))
+        self.parts, self.pending = [], 0
+
+    def finish(self, elapsed: float) -> None:
+        if self.streaming:
+            self._flush()
+            self.conn.send(("end",))
+        else:
+            media_type, rows, truncated = self.head
+            self.conn.send(("ok", Answer(b"".join(self.parts), media_type, truncated, rows, elapsed)))
+
+
+def _answer(conn, kg, job: Job, t0: float) -> _StreamSink | None:
+    """Evaluate ``job`` and send its answer (whole, or streamed through a _StreamSink)."""
     import pyoxigraph as ox
 
-    from .protocol import OX_RESULT_FORMAT, RESULT_FORMATS, Rendered, negotiate
+    from . import vocab as V
+    from .protocol import (GRAPH_FORMATS, OX_GRAPH_FORMAT, OX_RESULT_FORMAT, RESULT_FORMATS,
+                           iter_solutions, negotiate, render)
 
-    fmt = negotiate(accept, RESULT_FORMATS, format_param)
-    if fmt.name not in NATIVE_FORMATS:
+    subs = None
+    if job.substitutions:
+        subs = {ox.Variable(k): _parse_term(v) for k, v in job.substitutions.items()}
+
+    def evaluate():
+        return kg.query(job.sparql, substitutions=subs, default_graph=job.default_graphs or None,
+                        named_graphs=job.named_graphs or None, base_iri=job.base_iri)
+
+    result, max_rows = evaluate(), job.max_rows
+    if isinstance(result, ox.QueryBoolean):
+        r = render(result, job.accept, job.format, max_rows=max_rows)
+        conn.send(("ok", Answer(r.body, r.media_type, False, None, time.perf_counter() - t0)))
         return None
-    variables = [v.value for v in result.variables]
-    sink = _CappedSink(NATIVE_MAX_BYTES)
-    try:
-        result.serialize(sink, format=OX_RESULT_FORMAT[fmt.name])
-    except Exception:
-        if sink.size > sink.limit:
-            return None
-        raise
-    body = sink.getvalue()
-    rows = count_rows(body, fmt.name, variables)
-    if rows > max_rows:
-        return None
-    return Rendered(body, fmt.media_type, False, rows)
+    if isinstance(result, ox.QuerySolutions):
+        fmt = negotiate(job.accept, RESULT_FORMATS, job.format)
+        variables = [v.value for v in result.variables]
+        count = None  # solutions, counted up to max_rows + 1, when known
+        if fmt.name in NATIVE_FORMATS:
+            small = _CappedSink(min(job.stream_after, NATIVE_MAX_BYTES))
+            try:
+                result.serialize(small, format=OX_RESULT_FORMAT[fmt.name])
+                body = small.getvalue()
+                rows = count_rows(body, fmt.name, variables)
+                if rows <= max_rows:
+                    conn.send(("ok", Answer(body, fmt.media_type, False, rows, time.perf_counter() - t0)))
+                    return None
+                count = rows
+            except Exception:
+                if small.size <= small.limit:
+                    raise
+                # too large to keep: count the solutions, then stream them natively if they
+                # are all to be sent
+                count = sum(1 for _ in islice(evaluate(), max_rows + 1))
+                if count <= max_rows:
+                    sink = _StreamSink(conn, job.stream_after, (fmt.media_type, count, False))
+                    evaluate().serialize(sink, format=OX_RESULT_FORMAT[fmt.name])
+                    return sink
+            result = evaluate()
+        if count is None:  # TSV: keep at most max_rows + 1 solutions to know the count
+            rows_list = [tuple(sol[v] for v in variables) for sol in islice(result, max_rows + 1)]
+            count, rows_iter = len(rows_list), iter(rows_list[:max_rows])
+        else:
+            rows_iter = (tuple(sol[v] for v in variables) for sol in islice(result, max_rows))
+        sink = _StreamSink(conn, job.stream_after, (fmt.media_type, min(count, max_rows), count > max_rows))
+        for piece in iter_solutions(variables, rows_iter, fmt):
+            sink.write(piece.encode())
+        return sink
+    fmt = negotiate(job.accept, GRAPH_FORMATS, job.format)
+    triples = list(islice(result, max_rows + 1))
+    truncated = len(triples) > max_rows
+    triples = triples[:max_rows]
+    if fmt.name in ("trig", "nquads"):
+        triples = [ox.Quad(t.subject, t.predicate, t.object) for t in triples]
+    kwargs = {"prefixes": V.PREFIXES} if fmt.name in ("turtle", "trig", "rdfxml") else {}
+    sink = _StreamSink(conn, job.stream_after, (fmt.media_type, len(triples), truncated))
+    ox.serialize(triples, sink, format=OX_GRAPH_FORMAT[fmt.name], **kwargs)
+    return sink
 
 
 def _worker_main(conn, build_dir: str, mode: str) -> None:  # pragma: no cover - runs in a child
-    import pyoxigraph as ox
-
-    from .protocol import render
     from .store import KnowledgeGraph
 
     # Load the store before saying "ready", so that no query waits for it (or is timed
@@ -186,32 +299,23 @@ def _worker_main(conn, build_dir: str, mode: str) -> None:  # pragma: no cover -
         if job is None:
             return
         t0 = time.perf_counter()
+        sink = None
         try:
             if kg is None or kg.version != job.version:
                 kg = KnowledgeGraph.open(build_dir, mode=mode)
-            subs = None
-            if job.substitutions:
-                subs = {ox.Variable(k): _parse_term(v) for k, v in job.substitutions.items()}
-
-            def evaluate():
-                return kg.query(job.sparql, substitutions=subs,
-                                default_graph=job.default_graphs or None,
-                                named_graphs=job.named_graphs or None, base_iri=job.base_iri)
-
-            result = evaluate()
-            r = None
-            if isinstance(result, ox.QuerySolutions):
-                r = render_fast(result, job.accept, job.format, max_rows=job.max_rows)
-                if r is None:  # over the row cap (or too big): cut it the usual way
-                    result = evaluate()
-            if r is None:
-                r = render(result, job.accept, job.format, max_rows=job.max_rows)
-            msg = ("ok", Answer(r.body, r.media_type, r.truncated, r.rows, time.perf_counter() - t0))
+            sink = _answer(conn, kg, job, t0)
+            if sink is not None:
+                sink.finish(time.perf_counter() - t0)
+            continue
+        except OSError:
+            return  # the web process went away (or killed the stream)
         except KGError as exc:
             msg = ("error", exc.status, exc.message, exc.code, exc.details)
         except Exception as exc:  # evaluation failure inside the engine
             msg = ("error", 500, f"query evaluation failed: {str(exc).splitlines()[0] if str(exc) else type(exc).__name__}",
                    "evaluation-failed", {})
+        if sink is not None and sink.streaming:  # too late for a status: end the stream as failed
+            msg = ("fail", msg[2])
         try:
             conn.send(msg)
         except OSError:
@@ -324,7 +428,8 @@ class QueryExecutor:
         if not self._closed:
             self._start_worker()
 
-    def run(self, job: Job, timeout: float | None = None) -> Answer:
+    def run(self, job: Job, timeout: float | None = None) -> Answer | Stream:
+        """The answer to ``job``: whole (Answer), or headers now and the body streamed (Stream)."""
         limit = self.timeout if timeout is None else timeout
         try:
             worker = self._idle.get(timeout=self.queue_timeout)
@@ -332,6 +437,7 @@ class QueryExecutor:
             if not self.ready.is_set():
                 raise Busy("the query workers are still loading the store; try again in a moment") from None
             raise Busy("all query workers are busy; try again in a moment") from None
+        deadline = time.monotonic() + limit
         try:
             worker.conn.send(job)
             if not worker.conn.poll(limit):
@@ -341,18 +447,54 @@ class QueryExecutor:
                 raise QueryTimeout(f"the query was stopped after {limit:g} s (the time limit); "
                                    "make it more selective or add a LIMIT")
             msg = worker.conn.recv()
-        except (EOFError, OSError, BrokenPipeError):
+        except (EOFError, OSError):
             if worker is not None:
                 self._replace(worker)
-                worker = None
-            raise EvaluationError("the query worker stopped unexpectedly; the query was not answered")
-        finally:
+            raise EvaluationError("the query worker stopped unexpectedly; the query was not answered") from None
+        except BaseException:  # e.g. a job that cannot be sent: the worker is still clean
             if worker is not None:
                 self._idle.put(worker)
+            raise
+        if msg[0] == "head":
+            _, media_type, rows, truncated = msg
+            return Stream(media_type, truncated, rows, self._stream(worker, deadline, limit))
+        self._idle.put(worker)
         if msg[0] == "ok":
             return msg[1]
         _, status, message, code, details = msg
         raise KGError(message, status=status, code=code, **(details or {}))
+
+    def _stream(self, worker: _Worker, deadline: float, limit: float):
+        """The chunks of a streamed answer; the worker is the stream's until it ends.
+
+        Ends by raising StreamAborted (so that the response is cut short, never completed)
+        when the time limit passes, the worker dies or the engine fails mid-answer; the
+        worker is then replaced.  A client that hangs up closes this generator: the worker
+        is replaced too (it may be in the middle of a write).
+        """
+        finished = False
+        try:
+            while True:
+                left = deadline - time.monotonic()
+                try:
+                    if left <= 0 or not worker.conn.poll(left):
+                        log.warning("streamed answer exceeded %.1fs; killing worker %s", limit, worker.proc.pid)
+                        raise StreamAborted(f"the answer was stopped after {limit:g} s (the time limit)")
+                    msg = worker.conn.recv()
+                except (EOFError, OSError):
+                    raise StreamAborted("the query worker stopped in the middle of the answer") from None
+                if msg[0] == "chunk":
+                    yield msg[1]
+                elif msg[0] == "end":
+                    finished = True
+                    return
+                else:
+                    raise StreamAborted(f"the answer failed in the middle: {msg[1]}")
+        finally:
+            if finished:
+                self._idle.put(worker)
+            else:
+                self._replace(worker)
 
     def close(self) -> None:
         self._closed = True

@@ -42,7 +42,7 @@ def render_result(result, fmt: str):
     rows = [tuple(sol[v] for v in variables) for sol in result]
     if fmt != "table":
         f = next(f for f in RESULT_FORMATS if f.name == fmt)
-        return render_solutions(variables, rows, f, False)
+        return render_solutions(variables, rows, f)
     from rich.console import Console
     from rich.table import Table
 

@@ -265,30 +265,40 @@ def _tsv_field(t) -> str:
     return s.replace("\t", "\\t").replace("\n", "\\n").replace("\r", "\\r")
 
 
-def render_solutions(variables: list[str], rows: list, fmt: Format, truncated: bool) -> bytes:
+def iter_solutions(variables: list[str], rows, fmt: Format):
+    """The serialization of SELECT ``rows`` in ``fmt``, piece by piece (str), for streaming.
+
+    ``rows`` may be any iterable of term tuples (a generator included); nothing is kept.
+    Joined, the pieces are exactly what render_solutions returns.
+    """
     if fmt.name == "json":
-        bindings = [{v: _term_json(t) for v, t in zip(variables, r) if t is not None} for r in rows]
-        return json.dumps({"head": {"vars": variables}, "results": {"bindings": bindings}},
-                          ensure_ascii=False, separators=(",", ":")).encode()
-    if fmt.name == "xml":
-        out = io.StringIO()
-        out.write('<?xml version="1.0"?>\n<sparql xmlns="http://www.w3.org/2005/sparql-results#">\n<head>')
-        for v in variables:
-            out.write(f"<variable name={quoteattr(v)}/>")
-        out.write("</head>\n<results>\n")
+        yield '{"head":{"vars":' + json.dumps(variables, ensure_ascii=False, separators=(",", ":")) + \
+              '},"results":{"bindings":['
+        first = True
         for r in rows:
-            out.write("<result>")
-            for v, t in zip(variables, r):
-                if t is not None:
-                    out.write(f"<binding name={quoteattr(v)}>{_term_xml(t)}</binding>")
-            out.write("</result>\n")
-        out.write("</results>\n</sparql>\n")
-        return out.getvalue().encode()
-    if fmt.name == "csv":
-        lines = [",".join(variables)] + [",".join(_csv_field(t) for t in r) for r in rows]
-        return ("\r\n".join(lines) + "\r\n").encode()
-    lines = ["\t".join("?" + v for v in variables)] + ["\t".join(_tsv_field(t) for t in r) for r in rows]
-    return ("\n".join(lines) + "\n").encode()
+            b = {v: _term_json(t) for v, t in zip(variables, r) if t is not None}
+            yield ("" if first else ",") + json.dumps(b, ensure_ascii=False, separators=(",", ":"))
+            first = False
+        yield "]}}"
+    elif fmt.name == "xml":
+        yield ('<?xml version="1.0"?>\n<sparql xmlns="http://www.w3.org/2005/sparql-results#">\n<head>'
+               + "".join(f"<variable name={quoteattr(v)}/>" for v in variables) + "</head>\n<results>\n")
+        for r in rows:
+            yield "<result>" + "".join(f"<binding name={quoteattr(v)}>{_term_xml(t)}</binding>"
+                                       for v, t in zip(variables, r) if t is not None) + "</result>\n"
+        yield "</results>\n</sparql>\n"
+    elif fmt.name == "csv":
+        yield ",".join(variables) + "\r\n"
+        for r in rows:
+            yield ",".join(_csv_field(t) for t in r) + "\r\n"
+    else:
+        yield "\t".join("?" + v for v in variables) + "\n"
+        for r in rows:
+            yield "\t".join(_tsv_field(t) for t in r) + "\n"
+
+
+def render_solutions(variables: list[str], rows, fmt: Format) -> bytes:
+    return "".join(iter_solutions(variables, rows, fmt)).encode()
 
 
 def render(result, accept: str | None, format_param: str | None, *, max_rows: int) -> Rendered:
@@ -302,7 +312,7 @@ def render(result, accept: str | None, format_param: str | None, *, max_rows: in
         rows = [tuple(sol[v] for v in variables) for sol in islice(result, max_rows + 1)]
         truncated = len(rows) > max_rows
         rows = rows[:max_rows]
-        return Rendered(render_solutions(variables, rows, fmt, truncated), fmt.media_type,
+        return Rendered(render_solutions(variables, rows, fmt), fmt.media_type,
                         truncated, len(rows))
     fmt = negotiate(accept, GRAPH_FORMATS, format_param)
     triples = list(islice(result, max_rows + 1))

@@ -13,6 +13,7 @@ timeout memo (TIMEOUT_MEMO) are then kept per front, so they are not exact.
 """
 from __future__ import annotations
 
+import logging
 import os
 
 from gunicorn.app.base import BaseApplication
@@ -37,8 +38,24 @@ class _App(BaseApplication):
         return self.application
 
 
+class _StreamAbortLine(logging.Filter):
+    """gunicorn logs an iterator's exception with a traceback; a streamed answer cut short on
+    purpose (time limit, worker death: server.executor.StreamAborted) gets one line instead."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        from .executor import StreamAborted
+
+        exc = record.exc_info[1] if record.exc_info else None
+        if isinstance(exc, StreamAborted):
+            record.msg, record.args = "streamed answer cut short: %s", (str(exc),)
+            record.exc_info = record.exc_text = None
+            record.levelno, record.levelname = logging.WARNING, "WARNING"
+        return True
+
+
 def _post_worker_init(worker) -> None:
     """In each front, after the fork: start its query workers (EAGER_WORKERS)."""
+    logging.getLogger("gunicorn.error").addFilter(_StreamAbortLine())
     app = worker.app.application
     if app.config.get("EAGER_WORKERS"):
         app.extensions["econplan"].executor  # noqa: B018 - starts this front's query workers
