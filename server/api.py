@@ -42,14 +42,61 @@ class ResponseCache:
                 self._d.popitem(last=False)
 
 
+class _Flight:
+    """One evaluation that identical requests arriving meanwhile wait for."""
+
+    def __init__(self):
+        from threading import Event
+
+        self.done = Event()
+        self.answer = None   # an executor.Answer (a Stream is not shared)
+        self.error: KGError | None = None
+
+
 class Guard:
-    """Per-process bookkeeping for heavy queries: timeouts to refuse, heavy queries per client."""
+    """Per-process bookkeeping for heavy queries: timeouts to refuse, heavy queries per client,
+    and identical queries in flight (evaluated once)."""
 
     def __init__(self):
         self.lock = Lock()
         self.timed_out: dict[str, float] = {}          # cache key -> refuse until (monotonic)
         self.inflight: dict[str, dict[int, float]] = {}  # client -> {ticket: start}
         self.ticket = 0
+        self.flights: dict[str, _Flight] = {}          # cache key -> its evaluation in progress
+
+    def once(self, key: str, evaluate, wait: float):
+        """``evaluate()``, unless the same request (same key) is being evaluated already: then
+        wait for that evaluation and share its answer, or its error (a timeout included).
+
+        Without this, N copies of a pathological query sent at once would hold N query
+        workers until the time limit; with it they hold one.  A streamed answer cannot be
+        shared: a request that waited for one evaluates its own.
+        """
+        with self.lock:
+            flight = self.flights.get(key)
+            leader = flight is None
+            if leader:
+                flight = self.flights[key] = _Flight()
+        if not leader:
+            if flight.done.wait(wait):
+                if flight.error is not None and flight.error.code != "too-many-heavy-queries":
+                    e = flight.error  # (that one was about the other request's client)
+                    raise KGError(e.message, status=e.status, code=e.code, **(e.details or {}))
+                elif flight.answer is not None:
+                    return flight.answer
+            return evaluate()
+        try:
+            answer = evaluate()
+            if not isinstance(answer, Stream):
+                flight.answer = answer
+            return answer
+        except KGError as exc:
+            flight.error = exc
+            raise
+        finally:
+            with self.lock:
+                self.flights.pop(key, None)
+            flight.done.set()
 
     def refuse_until(self, key: str) -> float | None:
         import time
@@ -137,19 +184,22 @@ def run_query(sparql: str, *, accept: str | None, fmt: str | None, default_graph
             raise QueryTimeout("this query was stopped at the time limit a moment ago on the same data, "
                                "so it is refused for now (TIMEOUT_MEMO); make it more selective or add a LIMIT")
         client = request.remote_addr or "-"
-        ticket = guard.enter(client, cfg["MAX_HEAVY_PER_CLIENT"], cfg["HEAVY_AFTER"])
-        try:
-            answer = get_executor().run(Job(sparql=sparql, accept=accept, format=fmt,
-                                            default_graphs=list(default_graphs),
-                                            named_graphs=list(named_graphs),
-                                            substitutions=substitutions, max_rows=cfg["MAX_ROWS"],
-                                            version=kg.version, base_iri=request.base_url,
-                                            stream_after=cfg["STREAM_AFTER"]))
-        except QueryTimeout:
-            guard.remember_timeout(etag, cfg["TIMEOUT_MEMO"])
-            raise
-        finally:
-            guard.leave(client, ticket)
+        job = Job(sparql=sparql, accept=accept, format=fmt, default_graphs=list(default_graphs),
+                  named_graphs=list(named_graphs), substitutions=substitutions,
+                  max_rows=cfg["MAX_ROWS"], version=kg.version, base_iri=request.base_url,
+                  stream_after=cfg["STREAM_AFTER"])
+
+        def evaluate():
+            ticket = guard.enter(client, cfg["MAX_HEAVY_PER_CLIENT"], cfg["HEAVY_AFTER"])
+            try:
+                return get_executor().run(job)
+            except QueryTimeout:
+                guard.remember_timeout(etag, cfg["TIMEOUT_MEMO"])
+                raise
+            finally:
+                guard.leave(client, ticket)
+
+        answer = guard.once(etag, evaluate, wait=cfg["QUERY_TIMEOUT"] + cfg["QUEUE_TIMEOUT"] + 5)
         if isinstance(answer, Stream):  # large: sent as it comes, not cached
             resp = Response(answer.chunks, mimetype=answer.media_type, direct_passthrough=True)
         else:

@@ -200,6 +200,24 @@ def test_timeout_really_stops_the_query_while_others_are_served(limited):
     assert status == 503 and b"TIMEOUT_MEMO" in body and time.monotonic() - t0 < 1
 
 
+def test_identical_queries_in_flight_are_evaluated_once(limited):
+    """Four copies of one pathological query sent together hold one query worker, not both:
+    a normal query is answered at once meanwhile, and every copy gets the 503."""
+    slow = PATHOLOGICAL.replace("?i }", "?i } LIMIT 7")  # not refused by an earlier TIMEOUT_MEMO
+    with concurrent.futures.ThreadPoolExecutor(4) as pool:
+        futures = [pool.submit(q, limited, slow) for _ in range(4)]
+        time.sleep(0.5)
+        t0 = time.monotonic()
+        status, _, body = q(limited, GDP + " LIMIT 3")
+        took = time.monotonic() - t0
+        assert status == 200 and b"20059" in body
+        assert not any(f.done() for f in futures)
+        answers = [f.result() for f in futures]
+    assert took < 1.0, took  # without coalescing, both workers were busy until the 2 s limit
+    assert [a[0] for a in answers] == [503] * 4
+    assert all(b"stopped after 2 s" in a[2] for a in answers)
+
+
 def test_heavy_queries_per_client_are_limited(limited):
     """With two long queries of its own in flight, a client's next query gets 429."""
     slow = [PATHOLOGICAL.replace("?i }", f"?i }} LIMIT {n}") for n in (1, 2)]
