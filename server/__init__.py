@@ -30,11 +30,22 @@ class AppState:
         self._version_of = current_version
         self._open = KnowledgeGraph.open
         self._lock = threading.Lock()
-        if not config.get("STORE_URL") and (self.build_dir / "econplan.nq").exists():
-            from .writes import reconcile
+        # The web process reads (pages, stats) from the RocksDB store, read-only, when there is
+        # one: in STORE_MODE=memory the one in-memory copy is the query workers' (they share
+        # it; see executor), so the web process does not hold a second one.
+        self.front_mode = config["STORE_MODE"]
+        if self.front_mode == "memory" and not config.get("STORE_URL") and (self.build_dir / "store").is_dir():
+            self.front_mode = "disk"
+        self._kg = None
+        if config.get("STORE_URL"):
+            self._kg = KnowledgeGraph.open(self.target, mode=self.front_mode)  # fail early if unreachable
+        elif not (self.build_dir / "econplan.nq").exists():
+            from .errors import StoreError
 
-            reconcile(self.build_dir)  # finish a write that a crash interrupted
-        self.kg = KnowledgeGraph.open(self.target, mode=config["STORE_MODE"])
+            raise StoreError(f"{self.build_dir}: no built store here; run `econplan build` first")
+        # Otherwise the store is opened on first use, not here: under gunicorn this runs in the
+        # master before it forks the web processes, and RocksDB used before a fork hangs in the
+        # child (its background threads are not forked).  wsgi.py opens it right after the fork.
         self._executor = None
         self._library = None
         self.cache = None
@@ -42,11 +53,20 @@ class AppState:
 
     def current_kg(self):
         version = self._version_of(self.target)
-        if version != self.kg.version:
+        if self._kg is None or version != self._kg.version:
             with self._lock:
-                if version != self.kg.version:
-                    self.kg = self._open(self.target, mode=self.config["STORE_MODE"])
-        return self.kg
+                if self._kg is None and not self.config.get("STORE_URL"):
+                    from .writes import reconcile
+
+                    reconcile(self.build_dir)  # finish a write that a crash interrupted
+                    version = self._version_of(self.target)
+                if self._kg is None or version != self._kg.version:
+                    self._kg = self._open(self.target, mode=self.front_mode)
+        return self._kg
+
+    @property
+    def kg(self):
+        return self.current_kg()
 
     @property
     def executor(self):

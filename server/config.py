@@ -22,8 +22,8 @@ SETTINGS = (
     Setting("BUILD_DIR", "build", "Where `econplan build` wrote the store and the dumps."),
     Setting("STORE_URL", "", "An external SPARQL 1.1 store to use instead of the embedded one "
             "(its base URL; oxigraph-style /query, /update). Empty: the embedded store in BUILD_DIR."),
-    Setting("STORE_MODE", "memory", "memory: each query worker loads the dump into RAM (fastest); "
-            "disk: workers open the RocksDB store (for data larger than RAM)."),
+    Setting("STORE_MODE", "memory", "memory: the query workers share one in-memory copy, loaded once by a "
+            "template process that forks them (fastest); disk: each worker opens the RocksDB store."),
     Setting("QUERY_WORKERS", 2, "Query worker processes (queries run there so that they can be killed)."),
     Setting("EAGER_WORKERS", True, "Start the query workers with the app rather than on the first query."),
     Setting("QUERY_TIMEOUT", 30.0, "Seconds before a query is stopped and answered with 503."),

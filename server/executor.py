@@ -287,6 +287,13 @@ def _worker_main(conn, build_dir: str, mode: str) -> None:  # pragma: no cover -
         kg = KnowledgeGraph.open(build_dir, mode=mode)
     except Exception:
         kg = None
+    _serve_jobs(conn, kg, build_dir, mode)
+
+
+def _serve_jobs(conn, kg, build_dir: str, mode: str) -> None:  # pragma: no cover - runs in a child
+    """Say "ready", then answer jobs until the pipe closes (or a None job)."""
+    from .store import KnowledgeGraph
+
     try:
         conn.send(("ready", os.getpid()))
     except OSError:
@@ -322,41 +329,115 @@ def _worker_main(conn, build_dir: str, mode: str) -> None:  # pragma: no cover -
             return
 
 
+def _zygote_main(sock, build_dir: str, mode: str) -> None:  # pragma: no cover - runs in a child
+    """The template process: loads the store once, then forks query workers that share it.
+
+    Single-threaded and idle whenever it forks, so the fork is safe.  Each worker gets its
+    end of a new socket pair; the other end goes back to the web process over ``sock`` (a
+    SOCK_SEQPACKET socket) with the worker's pid.  Workers are reaped automatically
+    (SIGCHLD ignored).  Before forking, the template reloads the store if the data version
+    changed (a validated load), so that new workers start from the current data.
+    """
+    import pickle
+    import signal
+    import socket
+    from multiprocessing.connection import Connection
+
+    from .store import KnowledgeGraph, version_of
+
+    signal.signal(signal.SIGCHLD, signal.SIG_IGN)
+    kg = KnowledgeGraph.open(build_dir, mode=mode)
+    sock.send(pickle.dumps(("ready", os.getpid())))
+    while True:
+        try:
+            data = sock.recv(4096)
+        except (OSError, KeyboardInterrupt):
+            return
+        if not data:
+            return
+        try:
+            if kg.version != version_of(build_dir):
+                kg = KnowledgeGraph.open(build_dir, mode=mode)
+            here, there = socket.socketpair()
+            pid = os.fork()
+        except Exception as exc:
+            sock.send(pickle.dumps(("error", f"{type(exc).__name__}: {exc}")))
+            continue
+        if pid == 0:  # the new worker
+            code = 0
+            try:
+                signal.signal(signal.SIGCHLD, signal.SIG_DFL)
+                _die_with_parent()
+                sock.close()
+                here.close()
+                _serve_jobs(Connection(there.detach()), kg, build_dir, mode)
+            except BaseException:
+                code = 1
+            finally:
+                os._exit(code)
+        there.close()
+        socket.send_fds(sock, [pickle.dumps(("forked", pid))], [here.fileno()])
+        here.close()
+
+
+def _die_with_parent() -> None:  # pragma: no cover - runs in a child
+    """Linux: be killed when the parent (the template) exits, e.g. after its web process was."""
+    try:
+        import ctypes
+        import signal
+
+        ctypes.CDLL(None, use_errno=True).prctl(1, int(signal.SIGKILL))  # PR_SET_PDEATHSIG
+    except Exception:
+        pass
+
+
+def _zygote_child(fd: int, build_dir: str, mode: str) -> None:  # pragma: no cover - child entry
+    import socket
+
+    _zygote_main(socket.socket(fileno=fd), build_dir, mode)
+
+
 def _child(fd: int, build_dir: str, mode: str) -> None:  # pragma: no cover - child entry
     from multiprocessing.connection import Connection
 
     _worker_main(Connection(fd), build_dir, mode)
 
 
-class _Worker:
-    """A query worker: a plain child process (python -c), talking over a socket pair.
+def _spawn_python(entry: str, fd: int, build_dir: str, mode: str):
+    """``python -c`` running ``server.executor.<entry>(fd, build_dir, mode)``, with ``fd`` passed.
 
-    A plain subprocess rather than multiprocessing's spawn, so that it does not
-    depend on how the parent's __main__ was started (gunicorn, pytest, stdin).
+    A plain subprocess rather than multiprocessing's spawn, so that it does not depend on
+    how the parent's __main__ was started (gunicorn, pytest, stdin).
     """
+    import subprocess
+    import sys
 
-    def __init__(self, ctx, build_dir: str, mode: str):
-        import os
+    pkg_parent = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    env = dict(os.environ)
+    env["PYTHONPATH"] = pkg_parent + (os.pathsep + env["PYTHONPATH"] if env.get("PYTHONPATH") else "")
+    # The `server` package is stood in for by an empty module whose path is this folder,
+    # so that the child imports executor, store and protocol without server/__init__.py
+    # (Flask and the web app: a third of a second at every start).
+    code = ("import sys, types; pkg = types.ModuleType('server'); pkg.__path__ = [sys.argv[4]]; "
+            f"sys.modules['server'] = pkg; from server.executor import {entry}; "
+            f"{entry}(int(sys.argv[1]), sys.argv[2], sys.argv[3])")
+    # -P: no current folder on sys.path, so that the child imports the same `server`
+    # package as this process (the PYTHONPATH above), whatever folder it runs in
+    return subprocess.Popen([sys.executable, "-P", "-c", code, str(fd), build_dir, mode,
+                             os.path.dirname(os.path.abspath(__file__))],
+                            pass_fds=[fd], env=env, stdin=subprocess.DEVNULL)
+
+
+class _Worker:
+    """A query worker that loads its own store: a child process talking over a socket pair."""
+
+    def __init__(self, build_dir: str, mode: str):
         import socket
-        import subprocess
-        import sys
         from multiprocessing.connection import Connection
 
         parent, child = socket.socketpair()
-        pkg_parent = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-        env = dict(os.environ)
-        env["PYTHONPATH"] = pkg_parent + (os.pathsep + env["PYTHONPATH"] if env.get("PYTHONPATH") else "")
-        # The `server` package is stood in for by an empty module whose path is this folder,
-        # so that the worker imports executor, store and protocol without server/__init__.py
-        # (Flask and the web app: a third of a second at every worker start).
-        code = ("import sys, types; pkg = types.ModuleType('server'); pkg.__path__ = [sys.argv[4]]; "
-                "sys.modules['server'] = pkg; from server.executor import _child; "
-                "_child(int(sys.argv[1]), sys.argv[2], sys.argv[3])")
-        # -P: no current folder on sys.path, so that the worker imports the same `server`
-        # package as this process (the PYTHONPATH above), whatever folder it runs in
-        self.proc = subprocess.Popen([sys.executable, "-P", "-c", code, str(child.fileno()), build_dir, mode,
-                                      os.path.dirname(os.path.abspath(__file__))],
-                                     pass_fds=[child.fileno()], env=env, stdin=subprocess.DEVNULL)
+        self.proc = _spawn_python("_child", child.fileno(), build_dir, mode)
+        self.pid = self.proc.pid
         child.close()
         self.conn = Connection(parent.detach())
 
@@ -369,25 +450,116 @@ class _Worker:
         self.conn.close()
 
 
+class _ForkedWorker:
+    """A query worker forked by the template process (_Zygote): it shares the template's store.
+
+    It is not this process's child, so it is tracked and killed through a pidfd (which
+    cannot point to another process even if the pid is reused)."""
+
+    def __init__(self, pid: int, conn):
+        import select
+
+        self.pid, self.conn = pid, conn
+        try:
+            self.pidfd = os.pidfd_open(pid)
+        except OSError:  # already gone: the first recv will say so
+            self.pidfd = None
+        self._select = select
+
+    def kill(self) -> None:
+        import signal
+
+        if self.pidfd is not None:
+            try:
+                signal.pidfd_send_signal(self.pidfd, signal.SIGKILL)
+                self._select.select([self.pidfd], [], [], 2)  # readable once it has exited
+            except OSError:
+                pass
+            os.close(self.pidfd)
+            self.pidfd = None
+        self.conn.close()
+
+
+class _Zygote:
+    """The template process of STORE_MODE=memory: one store in memory, shared (copy-on-write)
+    by every query worker it forks; a killed worker's replacement starts in milliseconds,
+    without loading anything."""
+
+    def __init__(self, build_dir: str, mode: str, start_timeout: float):
+        import pickle
+        import socket
+
+        self.sock, child = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+        self.proc = _spawn_python("_zygote_child", child.fileno(), build_dir, mode)
+        child.close()
+        self.lock = threading.Lock()
+        self.sock.settimeout(start_timeout)
+        try:
+            data = self.sock.recv(4096)
+        except OSError:
+            data = b""
+        if not data or pickle.loads(data)[0] != "ready":
+            self.close()
+            raise OSError("the query-worker template did not start (could it load the store?)")
+
+    def fork(self, timeout: float) -> _ForkedWorker:
+        import pickle
+        import socket
+        from multiprocessing.connection import Connection
+
+        with self.lock:
+            self.sock.settimeout(timeout)  # it may first reload the store (after a load)
+            self.sock.send(b"fork")
+            data, fds, _, _ = socket.recv_fds(self.sock, 4096, 1)
+        if not data:
+            raise OSError("the query-worker template has stopped")
+        msg = pickle.loads(data)
+        if msg[0] != "forked" or not fds:
+            for fd in fds:
+                os.close(fd)
+            raise OSError(f"the query-worker template could not fork: {msg[1:]}")
+        return _ForkedWorker(msg[1], Connection(fds[0]))
+
+    def alive(self) -> bool:
+        return self.proc.poll() is None
+
+    def close(self) -> None:
+        try:
+            self.sock.close()
+            self.proc.kill()
+            self.proc.wait(2)
+        except Exception:  # pragma: no cover
+            pass
+
+
 class QueryExecutor:
     """A pool of ``size`` worker processes serving queries with a hard timeout.
 
-    A worker joins the pool once it has loaded the store and said "ready" (so a query never
+    A worker joins the pool once it has its store and said "ready" (so a query never
     waits for, or is timed against, a store load); a killed worker's replacement joins the
-    same way while the others keep serving.
+    same way while the others keep serving.  In STORE_MODE=memory the workers are forked
+    from a template process (_Zygote) that loaded the store once: they share one copy of
+    it, and a replacement is ready in milliseconds.  In disk mode (RocksDB, opened by each
+    worker in an instant) and with an external store, each worker opens its own.
     """
 
-    START_TIMEOUT = 600.0  # seconds a new worker may take to load the store
+    START_TIMEOUT = 600.0  # seconds a new worker (or the template) may take to load the store
 
     def __init__(self, build_dir: str, *, size: int = 2, mode: str = "memory",
-                 timeout: float = 30.0, queue_timeout: float = 10.0):
+                 timeout: float = 30.0, queue_timeout: float = 10.0, shared: bool | None = None):
+        from .remote import is_remote
+
         self.build_dir, self.mode = str(build_dir), mode
         self.timeout, self.queue_timeout = timeout, queue_timeout
-        self._ctx = None
-        self._idle: queue.Queue[_Worker] = queue.Queue()
-        self._all: set[_Worker] = set()
+        self._idle: queue.Queue = queue.Queue()
+        self._all: set = set()
         self._lock = threading.Lock()
         self._closed = False
+        #: whether workers are forked from a template holding the one in-memory store
+        self.shared = (mode == "memory" and not is_remote(self.build_dir) and hasattr(os, "fork")
+                       and hasattr(os, "pidfd_open")) if shared is None else shared
+        self._zygote: _Zygote | None = None
+        self._zygote_lock = threading.Lock()
         self.ready = threading.Event()  # set once the first worker is ready
         for _ in range(max(1, size)):
             self._start_worker()
@@ -396,12 +568,32 @@ class QueryExecutor:
         threading.Thread(target=self._spawn, args=(delay,), daemon=True,
                          name="econplan-query-worker-start").start()
 
+    def _new_worker(self):
+        if not self.shared:
+            return _Worker(self.build_dir, self.mode)
+        with self._zygote_lock:  # one template, started by whichever spawn needs it first
+            if self._closed:
+                raise OSError("closed")
+            if self._zygote is None or not self._zygote.alive():
+                if self._zygote is not None:
+                    log.error("the query-worker template stopped; starting a new one")
+                    self._zygote.close()
+                self._zygote = _Zygote(self.build_dir, self.mode, self.START_TIMEOUT)
+            zygote = self._zygote
+        return zygote.fork(self.START_TIMEOUT)
+
     def _spawn(self, delay: float) -> None:
         if delay:
             time.sleep(delay)
         if self._closed:
             return
-        w = _Worker(self._ctx, self.build_dir, self.mode)
+        try:
+            w = self._new_worker()
+        except OSError as exc:
+            if not self._closed:
+                log.error("could not start a query worker (%s); trying again", exc)
+                self._start_worker(delay=min(30.0, 1.0 + delay * 2))
+            return
         with self._lock:
             self._all.add(w)
         try:
@@ -410,7 +602,7 @@ class QueryExecutor:
             ok = False
         if not ok or self._closed:
             if not self._closed:
-                log.error("query worker %s did not start; trying again", w.proc.pid)
+                log.error("query worker %s did not start; trying again", w.pid)
             self._discard(w)
             if not self._closed:
                 self._start_worker(delay=min(30.0, 1.0 + delay * 2))
@@ -418,12 +610,12 @@ class QueryExecutor:
         self._idle.put(w)
         self.ready.set()
 
-    def _discard(self, w: _Worker) -> None:
+    def _discard(self, w) -> None:
         w.kill()
         with self._lock:
             self._all.discard(w)
 
-    def _replace(self, w: _Worker) -> None:
+    def _replace(self, w) -> None:
         self._discard(w)
         if not self._closed:
             self._start_worker()
@@ -441,7 +633,7 @@ class QueryExecutor:
         try:
             worker.conn.send(job)
             if not worker.conn.poll(limit):
-                log.warning("query exceeded %.1fs; killing worker %s", limit, worker.proc.pid)
+                log.warning("query exceeded %.1fs; killing worker %s", limit, worker.pid)
                 self._replace(worker)
                 worker = None
                 raise QueryTimeout(f"the query was stopped after {limit:g} s (the time limit); "
@@ -464,7 +656,7 @@ class QueryExecutor:
         _, status, message, code, details = msg
         raise KGError(message, status=status, code=code, **(details or {}))
 
-    def _stream(self, worker: _Worker, deadline: float, limit: float):
+    def _stream(self, worker, deadline: float, limit: float):
         """The chunks of a streamed answer; the worker is the stream's until it ends.
 
         Ends by raising StreamAborted (so that the response is cut short, never completed)
@@ -478,7 +670,7 @@ class QueryExecutor:
                 left = deadline - time.monotonic()
                 try:
                     if left <= 0 or not worker.conn.poll(left):
-                        log.warning("streamed answer exceeded %.1fs; killing worker %s", limit, worker.proc.pid)
+                        log.warning("streamed answer exceeded %.1fs; killing worker %s", limit, worker.pid)
                         raise StreamAborted(f"the answer was stopped after {limit:g} s (the time limit)")
                     msg = worker.conn.recv()
                 except (EOFError, OSError):
@@ -501,6 +693,13 @@ class QueryExecutor:
         with self._lock:
             workers = list(self._all)
             self._all.clear()
+        if self._zygote_lock.acquire(timeout=2):  # (a spawn may be waiting for a slow start)
+            try:
+                if self._zygote is not None:
+                    self._zygote.close()
+                    self._zygote = None
+            finally:
+                self._zygote_lock.release()
         for w in workers:
             try:
                 w.conn.send(None)

@@ -190,18 +190,32 @@ def _commit(build_dir, store: ox.Store, before: ox.Store | None = None) -> str:
 def reconcile(build_dir: Path, quads=None) -> bool:
     """Make the TriG dump and the RocksDB store match the committed N-Quads dump.
 
-    Cheap when they already match (compares a stamp); returns True if it rebuilt.
+    Cheap when they already match (compares a stamp); returns True if it rebuilt.  Without
+    ``quads`` (at start-up, to finish a write that a crash interrupted) it takes the write
+    lock, since several web processes may start at once; with ``quads`` the caller (a
+    commit) holds it already.
     """
+    build_dir = Path(build_dir)
+    if _reconciled(build_dir):
+        return False
+    if quads is not None:
+        return _rebuild(build_dir, quads)
+    with write_lock(build_dir):
+        if _reconciled(build_dir):  # another process did it meanwhile
+            return False
+        return _rebuild(build_dir, list(ox.parse(path=str(build_dir / "econplan.nq"), format=ox.RdfFormat.N_QUADS)))
+
+
+def _reconciled(build_dir: Path) -> bool:
+    stamp = build_dir / "store.version"
+    return stamp.exists() and stamp.read_text().strip() == version_of(build_dir) and (build_dir / "store").exists()
+
+
+def _rebuild(build_dir: Path, quads) -> bool:
     from .build import write_dumps
 
-    build_dir = Path(build_dir)
-    dump = build_dir / "econplan.nq"
     version = version_of(build_dir)
     stamp = build_dir / "store.version"
-    if stamp.exists() and stamp.read_text().strip() == version and (build_dir / "store").exists():
-        return False
-    if quads is None:
-        quads = list(ox.parse(path=str(dump), format=ox.RdfFormat.N_QUADS))
     tmp = Path(tempfile.mkdtemp(prefix=".reconcile-", dir=build_dir))
     try:
         write_dumps(quads, tmp)

@@ -2,7 +2,9 @@
 
 One gunicorn worker process (the "front", 16 threads) takes HTTP requests; the
 queries themselves run in the query-worker processes of server.executor, which
-is where parallelism and the hard timeout come from.
+is where parallelism and the hard timeout come from.  The app is created once, in
+the master, but it touches no RocksDB store there: RocksDB used before a fork
+hangs in the child, so the front opens its store after the fork (here).
 
 Any gunicorn setting can be overridden the usual gunicorn way, with the
 ``GUNICORN_CMD_ARGS`` environment variable.  ``--workers 2`` runs two fronts,
@@ -57,6 +59,7 @@ def _post_worker_init(worker) -> None:
     """In each front, after the fork: start its query workers (EAGER_WORKERS)."""
     logging.getLogger("gunicorn.error").addFilter(_StreamAbortLine())
     app = worker.app.application
+    app.extensions["econplan"].current_kg()  # open the store here, after the fork (see AppState)
     if app.config.get("EAGER_WORKERS"):
         app.extensions["econplan"].executor  # noqa: B018 - starts this front's query workers
 

@@ -1,0 +1,165 @@
+"""The killable query executor itself (real worker processes over a real build folder).
+
+In STORE_MODE=memory the workers are forked from one template process that loaded the
+store once: they share its memory, and a killed worker is replaced in milliseconds.
+"""
+from __future__ import annotations
+
+import os
+import time
+from pathlib import Path
+
+import pyoxigraph as ox
+import pytest
+
+from conftest import make_build_dir
+from server.executor import Answer, Job, QueryExecutor, QueryTimeout
+
+PATHOLOGICAL = "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i }"
+COUNT = "SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }"
+
+
+def ppid(pid: int) -> int:
+    return int(Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[1])
+
+
+def private_kib(pid: int) -> tuple[int, int]:
+    """(RSS, private memory) of a process in KiB, from /proc/<pid>/smaps_rollup."""
+    fields = {}
+    for line in Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines()[1:]:
+        k, v = line.split(":", 1)
+        fields[k] = int(v.split()[0])
+    return fields["Rss"], fields["Private_Clean"] + fields["Private_Dirty"]
+
+
+def wait_idle(ex: QueryExecutor, n: int, within: float) -> float:
+    t0 = time.monotonic()
+    while ex._idle.qsize() < n:
+        assert time.monotonic() - t0 < within, f"only {ex._idle.qsize()} of {n} workers ready"
+        time.sleep(0.01)
+    return time.monotonic() - t0
+
+
+def answer_of(ex: QueryExecutor, query: str, version: str, timeout: float | None = None) -> bytes:
+    a = ex.run(Job(sparql=query, format="csv", version=version), timeout=timeout)
+    assert isinstance(a, Answer)
+    return a.body
+
+
+@pytest.fixture()
+def small_build(tmp_path):
+    quads = [ox.Quad(ox.NamedNode(f"urn:s{i}"), ox.NamedNode("urn:p"), ox.Literal(str(i)),
+                     ox.NamedNode("urn:g")) for i in range(300)]
+    return make_build_dir(tmp_path / "build", quads)
+
+
+@pytest.fixture(scope="module")
+def big_build(tmp_path_factory):
+    """200,000 quads: a store of ~100 MiB in memory, much more than the interpreter's own."""
+    lit = "a literal long enough to make the store weigh something " * 2
+    quads = [ox.Quad(ox.NamedNode(f"urn:s{i}"), ox.NamedNode(f"urn:p{i % 7}"), ox.Literal(f"{lit}{i}"),
+                     ox.NamedNode(f"urn:g{i % 3}")) for i in range(200_000)]
+    return make_build_dir(tmp_path_factory.mktemp("big") / "build", quads)
+
+
+@pytest.mark.parametrize("shared", [True, False])
+def test_memory_workers_forked_from_one_template_share_its_store(big_build, shared):
+    """Forked from the template, a worker's own (private) memory is a small part of what it
+    uses: the store's pages are the template's.  Spawned (shared=False, as before), each
+    worker loads its own copy, and most of its memory is its own.  (A query that scans the
+    whole store makes a forked worker copy some pages, about a third here: the engine
+    updates reference counts as it reads.)"""
+    from server.store import version_of
+
+    ex = QueryExecutor(str(big_build), size=2, mode="memory", timeout=30, shared=shared)
+    try:
+        assert ex.shared is shared
+        wait_idle(ex, 2, 120)
+        workers = list(ex._all)
+        if shared:
+            assert {ppid(w.pid) for w in workers} == {ex._zygote.proc.pid}
+        for scanned in (False, True):
+            if scanned:
+                assert answer_of(ex, COUNT, version_of(big_build)).split()[1] == b"200000"
+                assert answer_of(ex, COUNT, version_of(big_build)).split()[1] == b"200000"
+            for w in workers:
+                rss, private = private_kib(w.pid)
+                assert rss > 100_000, rss  # KiB: the store is resident in every worker
+                if not shared:
+                    assert private > 0.8 * rss, (rss, private)
+                else:
+                    assert private < (0.5 if scanned else 0.1) * rss, (scanned, rss, private)
+    finally:
+        ex.close()
+
+
+def test_the_default_in_memory_mode_is_shared(built):
+    ex = QueryExecutor(str(built), size=1, mode="memory", timeout=5)
+    try:
+        assert ex.shared
+        wait_idle(ex, 1, 60)
+        assert {ppid(w.pid) for w in ex._all} == {ex._zygote.proc.pid}
+    finally:
+        ex.close()
+
+
+def test_a_killed_worker_is_replaced_in_well_under_a_second(built):
+    from server.store import version_of
+
+    ex = QueryExecutor(str(built), size=2, mode="memory", timeout=1)
+    try:
+        wait_idle(ex, 2, 60)
+        version = version_of(built)
+        with pytest.raises(QueryTimeout):
+            answer_of(ex, PATHOLOGICAL, version)
+        assert wait_idle(ex, 2, 5) < 1.0  # forked, nothing to load (it used to reload the dump)
+        assert answer_of(ex, COUNT, version)
+    finally:
+        ex.close()
+
+
+def test_workers_forked_after_a_load_see_the_new_data(small_build):
+    from server.store import version_of
+    from server.writes import load
+
+    ex = QueryExecutor(str(small_build), size=1, mode="memory", timeout=1)
+    try:
+        wait_idle(ex, 1, 60)
+        v1 = version_of(small_build)
+        assert answer_of(ex, COUNT, v1).split()[1] == b"300"
+        extra = [ox.Quad(ox.NamedNode("urn:new"), ox.NamedNode("urn:p"), ox.Literal("x"))]
+        load(small_build, extra, graph="urn:g2")
+        v2 = version_of(small_build)
+        assert v2 != v1
+        # the worker's query stops at the limit: its replacement comes from the template,
+        # which reloads the store first because the data changed
+        with pytest.raises(QueryTimeout):
+            answer_of(ex, PATHOLOGICAL, v2)
+        wait_idle(ex, 1, 30)
+        (w,) = ex._all
+        assert ppid(w.pid) == ex._zygote.proc.pid
+        assert answer_of(ex, COUNT, v2).split()[1] == b"301"
+    finally:
+        ex.close()
+
+
+def test_closing_the_executor_stops_the_template_and_the_workers(built):
+    ex = QueryExecutor(str(built), size=2, mode="memory", timeout=5)
+    wait_idle(ex, 2, 60)
+    pids = [w.pid for w in ex._all] + [ex._zygote.proc.pid]
+    ex.close()
+    time.sleep(0.5)
+    for pid in pids:
+        alive = os.path.exists(f"/proc/{pid}") and "Z" not in Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+        assert not alive, pid
+
+
+def test_disk_mode_workers_open_their_own_store(built):
+    ex = QueryExecutor(str(built), size=1, mode="disk", timeout=5)
+    try:
+        assert not ex.shared
+        wait_idle(ex, 1, 60)
+        (w,) = ex._all
+        assert ppid(w.pid) == os.getpid()
+    finally:
+        ex.close()
