@@ -28,6 +28,7 @@ from markupsafe import escape
 from . import get_kg, get_state
 from . import vocab as V
 from .errors import KGError, NotFoundError
+from .executor import StreamAborted
 from .protocol import OX_GRAPH_FORMAT, Format, negotiate
 
 bp = Blueprint("pages", __name__)
@@ -865,6 +866,8 @@ def query_page(slug: str):
         ctx["error"], ctx["status"] = exc.message, exc.status
     except KGError as exc:
         ctx["error"], ctx["status"] = exc.message, exc.status
+    except StreamAborted as exc:  # a large answer stopped at the time limit while it was read
+        ctx["error"], ctx["status"] = str(exc), 503
     html = render_template("query.html", **ctx)
     return Response(html, status=ctx["status"], mimetype="text/html")
 
