@@ -3,14 +3,19 @@
     .venv/bin/python bench/scale.py                        # 1M triples, then 3M
     .venv/bin/python bench/scale.py --triples 1000000 10000000 --json out.json
     .venv/bin/python bench/scale.py --generate-only --triples 80000 --out data.nq
+    .venv/bin/python bench/scale.py --triples 100000 --no-servers --load-batch 1476 20000  # quick
 
 The generator is seeded (--seed, default 1): the same arguments give the same bytes.
-Its data has the shape of the shipped graph (``econplan export --format nquads``):
-per city and year a report with ~60 facts (ep:indicator, ep:refArea, ep:refPeriod,
-ep:kind, ep:status, ep:value, ep:unit, ep:qualifier, ep:valueStart/End,
-prov:wasDerivedFrom a sentence with oa:exact, oa:start, oa:end, ep:passageId),
-facts and sentences in per-report named graphs, plus shared indicator, unit and
-district vocabularies.
+Its data has the shape of the shipped graph (``econplan export --format nquads``) and
+conforms to the shapes (no sh:Violation; warnings only: targets without a baseline,
+districts without a Wikidata link): the ontology and shapes graphs as ``econplan build``
+puts them into the store; per city and year a report (labels, years, area, source) with
+3 paragraphs of 10 sentences (oa:exact with consistent oa:start/oa:end) stating 60 facts
+(ep:Observation or, for next year's targets, ep:Target; ep:indicator, ep:refArea,
+ep:refPeriod, ep:kind, ep:status, ep:value, ep:valueText, ep:unit, ep:qualifier,
+ep:mention found in the sentence, ep:valueStart/End, prov:wasDerivedFrom the sentence; no
+two facts of a report with the same key), facts and passages in per-report named graphs,
+plus shared indicator, unit and district vocabularies.
 
 For every size it measures:
 
@@ -22,7 +27,18 @@ For every size it measures:
    after one cold run);
 3. ``econplan serve`` over the data with STORE_MODE=memory and =disk, and
    ``oxigraph serve-read-only``: time to the first answered query, the same queries
-   over HTTP (one client, response cache off), and the peak RSS of all server processes.
+   over HTTP (one client, response cache off), and the peak RSS of all server processes
+   (``--server-modes`` chooses; the memory mode is skipped, with the reason, when its
+   copies of the store would not fit in the free memory);
+4. a validated load into the big store (``--load-batch``, default 100k triples): a batch of
+   new reports of new cities, written as N-Quads and loaded the way ``econplan load`` does
+   (``server.loading.parse_file``, then ``server.writes.load`` on a build folder holding the
+   store: staging copy, SHACL gate, commit) in a child process with a time limit
+   (``--load-timeout``) and a memory limit (``--load-mem-limit``); it reports the outcome
+   (accepted, or rejected with the number of violations), the time of each stage (parse,
+   staging, validation and its engine run, commit), whether the focus path or the whole
+   graph was validated (writes.FOCUS_LIMIT), and the child's peak RSS — or, if it was
+   stopped, which stage it was in.
 
 Everything runs on 127.0.0.1, in a temporary folder that is removed at the end; every
 step has a time limit.
@@ -101,6 +117,43 @@ def _lit(s: str, lang: str | None = None, dt: str | None = None) -> str:
     return f'"{s}"'
 
 
+UNIT_SYMBOL = {slug: zh for slug, zh, *_ in UNITS}
+WORDS = {"level": "达到", "growth": "增长", "count": "共", "share": "占比"}
+
+
+def _schema(out) -> int:
+    """The ontology and shapes graphs, as ``econplan build`` puts them into the store: the
+    shapes target classes through the ontology's rdfs:subClassOf (ep:Observation is an
+    ep:Fact, …), so without them most checks would have nothing to check."""
+    import pyoxigraph as ox
+
+    sys.path.insert(0, str(L.ROOT))
+    from server.build import _rename_blank_nodes, graph_iri
+    from server.loading import parse_file
+
+    quads = []
+    for folder in ("ontology", "shapes"):
+        for path in sorted((L.ROOT / folder).glob("*.ttl")):
+            quads += _rename_blank_nodes(parse_file(path, default_graph=graph_iri(L.ROOT, path)),
+                                         str(path.relative_to(L.ROOT)))
+    data = ox.serialize(quads, format=ox.RdfFormat.N_QUADS) or b""
+    out.write(data.decode("utf-8"))
+    return len(quads)
+
+
+def _districts(out, cities: list[tuple[str, str, str]]) -> int:
+    n = 0
+    g = f"<{GRAPH}vocab/districts>"
+    for code, zh, en in cities:
+        d = f"<{ID}district/{code}>"
+        for p, o in ((RDF_TYPE, f"<{EP}District>"), (RDFS_LABEL, _lit(en, "en")), (RDFS_LABEL, _lit(zh, "zh")),
+                     ("<https://schema.org/name>", _lit(zh, "zh")), (f"<{EP}gb2260>", _lit(code)),
+                     (f"<{EP}gb2260Wikidata>", _lit(f"{code[:2]} {code[2:4]} {code[4:]}"))):
+            out.write(f"{d} {p} {o} {g} .\n")
+            n += 1
+    return n
+
+
 def _vocab(out, rng: random.Random, cities: list[tuple[str, str, str]]) -> int:
     n = 0
     g = f"<{GRAPH}vocab/units>"
@@ -126,17 +179,18 @@ def _vocab(out, rng: random.Random, cities: list[tuple[str, str, str]]) -> int:
                      (f"<{EP}englishLabelStatus>", f"<{EP}editorialTranslation>")):
             out.write(f"{ind} {p} {o} {g} .\n")
             n += 1
-    g = f"<{GRAPH}vocab/districts>"
-    for code, zh, en in cities:
-        d = f"<{ID}district/{code}>"
-        for p, o in ((RDF_TYPE, f"<{EP}District>"), (RDFS_LABEL, _lit(en, "en")), (RDFS_LABEL, _lit(zh, "zh")),
-                     ("<https://schema.org/name>", _lit(zh, "zh")), (f"<{EP}gb2260>", _lit(code))):
-            out.write(f"{d} {p} {o} {g} .\n")
-            n += 1
-    return n
+    return n + _districts(out, cities)
+
+
+PARAGRAPHS = 3  # of FACTS_PER_REPORT // PARAGRAPHS facts, two a sentence
+#: triples of one report: report 7 + dataset 2, paragraphs 9, sentences 10, facts 19 each
+PER_REPORT = 9 + PARAGRAPHS * 9 + FACTS_PER_REPORT // 2 * 10 + FACTS_PER_REPORT * 19
 
 
 def _report(out, rng: random.Random, city: tuple[str, str, str], year: int) -> int:
+    """One report, valid against the shapes: paragraphs and sentences whose offsets match
+    their text, facts whose mention is in their sentence, ``ep:Target`` for targets (of the
+    next year), no two facts with the same key (indicator, period, kind, status, area)."""
     code, zh_city, en_city = city
     slug = f"city-{code}"
     base = f"{ID}{slug}/{year}-plan"
@@ -146,25 +200,51 @@ def _report(out, rng: random.Random, city: tuple[str, str, str], year: int) -> i
     g_facts = f"<{GRAPH}{slug}-{year}/facts>"
     area = f"<{ID}district/{code}>"
     dataset = f"<{base}/dataset>"
+    gyear = lambda y: _lit(str(y), dt="gYear")  # noqa: E731
     lines = [
         f"{rep} {RDF_TYPE} <{EP}Report> {g_meta} .",
         f"{rep} {RDFS_LABEL} {_lit(f'{zh_city}{year}年国民经济和社会发展计划执行情况', 'zh')} {g_meta} .",
         f"{rep} {RDFS_LABEL} {_lit(f'{en_city} plan execution report {year}', 'en')} {g_meta} .",
         f"{rep} <{EP}refArea> {area} {g_meta} .",
+        f"{rep} <http://purl.org/dc/terms/temporal> {gyear(year)} {g_meta} .",
+        f"{rep} <http://purl.org/dc/terms/temporal> {gyear(year + 1)} {g_meta} .",
+        f"{rep} {PROV_DERIVED} <{base}/source.txt> {g_meta} .",
         f"{dataset} {RDF_TYPE} <http://purl.org/linked-data/cube#DataSet> {g_meta} .",
         f"{dataset} <http://purl.org/dc/terms/source> {rep} {g_meta} .",
     ]
-    offset = 0
-    passage = None
+    # the facts first (their keys distinct), then the text that states them
+    facts, keys = [], set()
     for f in range(FACTS_PER_REPORT):
-        if f % 2 == 0:  # one sentence for every two facts
-            pid = f"p{f // 20 + 1:03d}-s{f % 20 // 2 + 1:02d}"
+        kind = _pick(rng, KINDS)
+        status = "actual" if rng.random() < 0.65 else "target"
+        ind_n = rng.randrange(N_INDICATORS)
+        while (ind_n, kind, status) in keys:
+            ind_n = rng.randrange(N_INDICATORS)
+        keys.add((ind_n, kind, status))
+        unit = "percent" if kind in ("growth", "share") else UNITS[rng.randrange(len(UNITS))][0]
+        value = f"{rng.uniform(0.1, 20) if kind in ('growth', 'share') else rng.uniform(1, 20000):.1f}"
+        facts.append((f, ind_n, kind, status, unit, value))
+    offset = 0
+    per_para = FACTS_PER_REPORT // PARAGRAPHS
+    for pi in range(PARAGRAPHS):
+        para_id = f"p{pi + 1:03d}"
+        para = f"<{base}/passage/{para_id}>"
+        para_start, para_text = offset, ""
+        for si in range(per_para // 2):
+            pid = f"{para_id}-s{si + 1:02d}"
             passage = f"<{base}/passage/{pid}>"
-            para = f"<{base}/passage/p{f // 20 + 1:03d}>"
-            text = (f"{year}年{zh_city}{TOPICS_ZH[rng.randrange(len(TOPICS_ZH))]}达到{rng.randint(10, 9999)}亿元,"
-                    f"增长{rng.randint(1, 15)}.{rng.randint(0, 9)}%。")
+            text, at = f"{year}年{zh_city}", []
+            for f, ind_n, kind, status, unit, value in facts[pi * per_para + si * 2:pi * per_para + si * 2 + 2]:
+                if at:
+                    text += ","
+                text += TOPICS_ZH[ind_n % len(TOPICS_ZH)] + ("预计" if status == "target" else "")
+                mention = f"{WORDS[kind]}{value}{UNIT_SYMBOL[unit]}"
+                at.append((len(text) + len(WORDS[kind]), mention))
+                text += mention
+            text += "。"
             start = offset
             offset += len(text)
+            para_text += text
             lines += [
                 f"{passage} {RDF_TYPE} <{EP}Sentence> {g_src} .",
                 f"{passage} {RDFS_LABEL} {_lit('句子 ' + pid, 'zh')} {g_src} .",
@@ -177,58 +257,81 @@ def _report(out, rng: random.Random, city: tuple[str, str, str], year: int) -> i
                 f"{passage} <{EP}paragraph> {para} {g_src} .",
                 f"{passage} <{EP}report> {rep} {g_src} .",
             ]
-        ind_n = rng.randrange(N_INDICATORS)
-        ind = f"<{ID}indicator/synthetic-{ind_n:04d}>"
-        kind = _pick(rng, KINDS)
-        status = "actual" if rng.random() < 0.65 else "target"
-        period = year if status == "actual" else year + 1
-        unit = "percent" if kind in ("growth", "share") else UNITS[rng.randrange(len(UNITS))][0]
-        value = f"{rng.uniform(0.1, 20) if kind in ('growth', 'share') else rng.uniform(1, 20000):.1f}"
-        fact = f"<{base}/fact/f{f:03d}>"
-        vs = start + rng.randrange(5)
+            for (f, ind_n, kind, status, unit, value), (pos, mention) in zip(
+                    facts[pi * per_para + si * 2:pi * per_para + si * 2 + 2], at):
+                ind = f"<{ID}indicator/synthetic-{ind_n:04d}>"
+                period = year if status == "actual" else year + 1
+                fact = f"<{base}/fact/f{f:03d}>"
+                vs = start + pos
+                cls = "Target" if status == "target" else "Observation"
+                lines += [
+                    f"{fact} {RDF_TYPE} <{EP}{cls}> {g_facts} .",
+                    f"{fact} {QB_DATASET} {dataset} {g_facts} .",
+                    f"{fact} {RDFS_LABEL} {_lit(f'{period}年{TOPICS_ZH[ind_n % len(TOPICS_ZH)]}:{value}', 'zh')} {g_facts} .",
+                    f"{fact} {RDFS_LABEL} {_lit(f'{TOPICS_EN[ind_n % len(TOPICS_EN)]}, {kind}, {period}: {value}', 'en')} {g_facts} .",
+                    f"{fact} {PROV_DERIVED} {passage} {g_facts} .",
+                    f"{fact} <{EP}englishLabelStatus> <{EP}editorialTranslation> {g_facts} .",
+                    f"{fact} <{EP}indicator> {ind} {g_facts} .",
+                    f"{fact} <{EP}kind> <{EP}{kind}> {g_facts} .",
+                    f"{fact} <{EP}mention> {_lit(mention)} {g_facts} .",
+                    f"{fact} <{EP}qualifier> <{EP}{_pick(rng, QUALIFIERS)}> {g_facts} .",
+                    f"{fact} <{EP}refArea> {area} {g_facts} .",
+                    f"{fact} <{EP}refPeriod> {gyear(period)} {g_facts} .",
+                    f"{fact} <{EP}report> {rep} {g_facts} .",
+                    f"{fact} <{EP}status> <{EP}{status}> {g_facts} .",
+                    f"{fact} <{EP}unit> <{ID}unit/{unit}> {g_facts} .",
+                    f"{fact} <{EP}value> {_lit(value, dt='decimal')} {g_facts} .",
+                    f"{fact} <{EP}valueText> {_lit(value)} {g_facts} .",
+                    f"{fact} <{EP}valueStart> {_lit(str(vs), dt='integer')} {g_facts} .",
+                    f"{fact} <{EP}valueEnd> {_lit(str(vs + len(value)), dt='integer')} {g_facts} .",
+                ]
         lines += [
-            f"{fact} {RDF_TYPE} <{EP}Observation> {g_facts} .",
-            f"{fact} {QB_DATASET} {dataset} {g_facts} .",
-            f"{fact} {RDFS_LABEL} {_lit(f'{period}年{TOPICS_ZH[ind_n % len(TOPICS_ZH)]}:{value}', 'zh')} {g_facts} .",
-            f"{fact} {RDFS_LABEL} {_lit(f'{TOPICS_EN[ind_n % len(TOPICS_EN)]}, {kind}, {period}: {value}', 'en')} {g_facts} .",
-            f"{fact} {PROV_DERIVED} {passage} {g_facts} .",
-            f"{fact} <{EP}englishLabelStatus> <{EP}editorialTranslation> {g_facts} .",
-            f"{fact} <{EP}indicator> {ind} {g_facts} .",
-            f"{fact} <{EP}kind> <{EP}{kind}> {g_facts} .",
-            f"{fact} <{EP}mention> {_lit(value + '亿元')} {g_facts} .",
-            f"{fact} <{EP}qualifier> <{EP}{_pick(rng, QUALIFIERS)}> {g_facts} .",
-            f"{fact} <{EP}refArea> {area} {g_facts} .",
-            f"{fact} <{EP}refPeriod> {_lit(str(period), dt='gYear')} {g_facts} .",
-            f"{fact} <{EP}report> {rep} {g_facts} .",
-            f"{fact} <{EP}status> <{EP}{status}> {g_facts} .",
-            f"{fact} <{EP}unit> <{ID}unit/{unit}> {g_facts} .",
-            f"{fact} <{EP}value> {_lit(value, dt='decimal')} {g_facts} .",
-            f"{fact} <{EP}valueStart> {_lit(str(vs), dt='integer')} {g_facts} .",
-            f"{fact} <{EP}valueEnd> {_lit(str(vs + len(value)), dt='integer')} {g_facts} .",
+            f"{para} {RDF_TYPE} <{EP}Paragraph> {g_src} .",
+            f"{para} {RDFS_LABEL} {_lit('段落 ' + para_id, 'zh')} {g_src} .",
+            f"{para} {RDFS_LABEL} {_lit('paragraph ' + para_id, 'en')} {g_src} .",
+            f"{para} <{OA}exact> {_lit(para_text)} {g_src} .",
+            f"{para} <{OA}start> {_lit(str(para_start), dt='integer')} {g_src} .",
+            f"{para} <{OA}end> {_lit(str(offset), dt='integer')} {g_src} .",
+            f"{para} <{EP}passageId> {_lit(para_id)} {g_src} .",
+            f"{para} {DCT_PART} {rep} {g_src} .",
+            f"{para} <{EP}report> {rep} {g_src} .",
         ]
     out.write("\n".join(lines))
     out.write("\n")
     return len(lines)
 
 
-def cities_for(reports: int) -> list[tuple[str, str, str]]:
+def cities_for(reports: int, first: int = 0) -> list[tuple[str, str, str]]:
+    """The cities of ``reports`` reports (one a year, YEARS years each), from city number ``first``."""
     n = max(1, -(-reports // len(YEARS)))
     out = []
-    for i in range(n):
+    for i in range(first, first + n):
         prov, city = 11 + i // 99, i % 99 + 1
         out.append((f"{prov:02d}{city:02d}00", f"合成市{i + 1:03d}", f"Synthetic City {i + 1:03d}"))
     return out
 
 
-def generate(path: Path, target_triples: int, seed: int = 1) -> int:
-    """Write about ``target_triples`` triples (whole reports) to ``path``; returns the count."""
-    per_report = 6 + FACTS_PER_REPORT * 18 + FACTS_PER_REPORT // 2 * 10
-    reports = max(1, round(target_triples / per_report))
-    cities = cities_for(reports)
+def reports_for(target_triples: int) -> int:
+    return max(1, round(target_triples / PER_REPORT))
+
+
+def generate(path: Path, target_triples: int, seed: int = 1, *, first_city: int = 0,
+             batch: bool = False) -> int:
+    """Write about ``target_triples`` triples (whole reports) to ``path``; returns the count.
+
+    ``batch``: an addition to a store generated before — only the districts of its cities
+    (numbered from ``first_city``, so its IRIs are new) and their reports; no shared
+    vocabularies, no ontology or shapes."""
+    reports = reports_for(target_triples)
+    cities = cities_for(reports, first_city)
     rng = random.Random(seed)
     n = 0
     with open(path, "w", encoding="utf-8", buffering=1 << 20) as out:
-        n += _vocab(out, rng, cities)
+        if batch:
+            n += _districts(out, cities)
+        else:
+            n += _schema(out)
+            n += _vocab(out, rng, cities)
         done = 0
         for year in YEARS:  # city-major inside each year, so that a prefix is a balanced subset
             for city in cities:
@@ -336,6 +439,95 @@ def _child_query(kind: str, nq: str, target: str, qs: str) -> None:  # runs in a
     print(json.dumps(out))
 
 
+def _child_vload(build: str, batch: str, events: str, engine: str) -> None:  # runs in a child process
+    """econplan's validated load of ``batch`` into the build folder ``build``, as `econplan load`
+    does it (server.loading.parse_file, then server.writes.load), timed by stage.
+
+    The stages are timed by wrapping module functions of server.writes, server.validation and
+    server.build in this process (the code under test is not changed); each start and end is
+    appended to ``events`` (JSON lines, flushed), so that a run stopped at its time limit still
+    tells how far it got."""
+    import functools
+    import resource
+
+    sys.path.insert(0, str(L.ROOT))
+    import pyoxigraph as ox
+
+    from server import build as B
+    from server import validation as VAL
+    from server import writes as W
+    from server.errors import ValidationFailed
+    from server.loading import parse_file
+
+    t_start = time.perf_counter()
+    log = open(events, "a", buffering=1)
+    stages: dict[str, dict] = {}
+
+    def peak_mib() -> float:
+        return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+    def event(**kw):
+        log.write(json.dumps({"t": round(time.perf_counter() - t_start, 3), "peak_rss_mib": round(peak_mib()), **kw}) + "\n")
+
+    def timed(name, fn):
+        @functools.wraps(fn)
+        def wrapper(*a, **kw):
+            event(stage=name, at="start")
+            t0 = time.perf_counter()
+            result = None
+            try:
+                result = fn(*a, **kw)
+                return result
+            finally:
+                dt = time.perf_counter() - t0
+                st = stages.setdefault(name, {"seconds": 0.0, "calls": 0})
+                if isinstance(result, (set, frozenset)):  # expand_focus: the nodes validated
+                    st["nodes"] = len(result)
+                st["seconds"] += dt
+                st["calls"] += 1
+                st["peak_rss_mib_after"] = peak_mib()
+                event(stage=name, at="end", seconds=round(dt, 3))
+        return wrapper
+
+    # writes.load calls these as module globals; validate_staging imports validate at call time
+    W._staging = timed("staging (copy of the dump into memory)", W._staging)
+    W.validate_staging = timed("validation", W.validate_staging)
+    VAL.data_store = timed("validation: engine input (copy of the store)", VAL.data_store)
+    VAL.expand_focus = timed("validation: focus expansion", VAL.expand_focus)
+    VAL._run_turbo = timed("validation: pyshacl-turbo", VAL._run_turbo)
+    VAL._run_pyshacl = timed("validation: pySHACL", VAL._run_pyshacl)
+    VAL._with_context = timed("validation: report context", VAL._with_context)
+    W._commit = timed("commit (sorted dump, fsync, rename)", W._commit)
+    B.sort_quads = timed("commit: sort", B.sort_quads)
+    W.reconcile = timed("commit: TriG dump + RocksDB store", W.reconcile)
+
+    event(stage="parse", at="start")
+    t0 = time.perf_counter()
+    quads = parse_file(Path(batch))
+    parse_s = time.perf_counter() - t0
+    subjects = {q.subject for q in quads}
+    named = {s for s in subjects if isinstance(s, ox.NamedNode)}
+    whole = len(named) > W.FOCUS_LIMIT or len(named) != len(subjects)
+    event(stage="parse", at="end", seconds=round(parse_s, 3), quads=len(quads), subjects=len(named))
+    out = {"parse_s": parse_s, "quads": len(quads), "subjects": len(named), "focus_limit": W.FOCUS_LIMIT,
+           "path": "whole graph" if whole else "focus"}
+    event(stage="load", at="start")
+    t0 = time.perf_counter()
+    try:
+        res = W.load(Path(build), quads, engine=engine)
+        out.update(outcome="accepted", added=res.added, triples_after=res.triples,
+                   warnings=W._count(res.report, "Warning"), infos=W._count(res.report, "Info"))
+    except ValidationFailed as exc:
+        counts = exc.report.counts if exc.report is not None else {}
+        out.update(outcome="rejected", violations=counts.get("Violation"), warnings=counts.get("Warning"),
+                   first=[r.as_text() if hasattr(r, "as_text") else str(r.key()) for r in exc.report.results[:3]]
+                   if exc.report is not None else [])
+    out["load_s"] = time.perf_counter() - t0
+    event(stage="load", at="end", seconds=round(out["load_s"], 3))
+    out["stages"] = stages
+    print(json.dumps(out))
+
+
 def timed_peak(cmd: list[str], timeout: float) -> tuple[float, float]:
     """Wall seconds and peak RSS (MiB) of one command (through os.wait4)."""
     t0 = time.perf_counter()
@@ -356,24 +548,56 @@ def timed_peak(cmd: list[str], timeout: float) -> tuple[float, float]:
     return time.perf_counter() - t0, ru.ru_maxrss / 1024
 
 
-def child_peak(args: list[str], timeout: float) -> tuple[dict, float, float]:
-    """Like run_child, with the peak RSS of that child alone (os.wait4)."""
+def _rss_mib(pid: int) -> float:
+    try:
+        with open(f"/proc/{pid}/status") as f:
+            for line in f:
+                if line.startswith("VmRSS:"):
+                    return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return 0.0
+
+
+class MemoryLimit(RuntimeError):
+    pass
+
+
+def child_peak(args: list[str], timeout: float, *, mem_limit_mib: float | None = None,
+               stderr: Path | None = None) -> tuple[dict, float, float]:
+    """This script with ``args`` in a child process: its last line of output (JSON), wall seconds
+    and the peak RSS of that child alone (os.wait4).
+
+    ``mem_limit_mib``: stop the child (MemoryLimit) when its RSS goes above it, sampled
+    every 0.05 s — the machine is shared. ``stderr``: keep the child's standard error there."""
     t0 = time.perf_counter()
-    with tempfile.TemporaryFile() as out:
-        p = subprocess.Popen([sys.executable, __file__, *args], stdout=out, stderr=subprocess.DEVNULL)
-        deadline = time.time() + timeout
-        while True:
-            pid, status, ru = os.wait4(p.pid, os.WNOHANG)
-            if pid:
-                break
-            if time.time() > deadline:
-                p.kill()
-                os.wait4(p.pid, 0)
-                raise subprocess.TimeoutExpired(args, timeout)
-            time.sleep(0.05)
-        p.returncode = os.waitstatus_to_exitcode(status)
-        out.seek(0)
-        text = out.read().decode()
+    err = open(stderr, "ab") if stderr else subprocess.DEVNULL
+    try:
+        with tempfile.TemporaryFile() as out:
+            p = subprocess.Popen([sys.executable, __file__, *args], stdout=out, stderr=err)
+            deadline = time.time() + timeout
+            over = 0.0
+            while True:
+                pid, status, ru = os.wait4(p.pid, os.WNOHANG)
+                if pid:
+                    break
+                if mem_limit_mib and (rss := _rss_mib(p.pid)) > mem_limit_mib:
+                    over = rss
+                if time.time() > deadline or over:
+                    p.kill()
+                    _, _, ru = os.wait4(p.pid, 0)
+                    exc = (MemoryLimit(f"stopped at {over:.0f} MiB RSS (limit {mem_limit_mib:.0f} MiB) "
+                                       f"after {time.perf_counter() - t0:.0f} s") if over
+                           else subprocess.TimeoutExpired(args, timeout))
+                    exc.peak_rss_mib = ru.ru_maxrss / 1024  # what it had reached
+                    raise exc
+                time.sleep(0.05)
+            p.returncode = os.waitstatus_to_exitcode(status)
+            out.seek(0)
+            text = out.read().decode()
+    finally:
+        if stderr:
+            err.close()
     if p.returncode:
         raise RuntimeError(f"child {args[:2]} exited with {p.returncode}")
     return json.loads(text.strip().splitlines()[-1]), time.perf_counter() - t0, ru.ru_maxrss / 1024
@@ -430,8 +654,86 @@ def http_queries(url: str, qs: dict[str, str], runs: int = 3, timeout: float = 6
     return out
 
 
+SERVER_MODES = {"memory": ("econplan memory", "memory"), "disk": ("econplan disk", "disk"),
+                "oxigraph": ("oxigraph", None)}
+
+
+def _build_folder(build: Path, nq: Path, store: Path) -> Path:
+    """A build folder over the generated data, as `econplan build` leaves one: the N-Quads dump
+    (a hard link to the generated file), the RocksDB store (moved there), the version stamp."""
+    sys.path.insert(0, str(L.ROOT))
+    from server.store import version_of
+
+    build.mkdir()
+    os.link(nq, build / "econplan.nq")
+    shutil.move(str(store), str(build / "store"))
+    (build / "econplan.trig").write_bytes(b"")
+    (build / "store.version").write_text(version_of(build) + "\n")
+    return build
+
+
+def validated_load(size: int, work: Path, build: Path, seed: int, batch_triples: int, *, timeout: float,
+                   mem_limit_mib: float | None, first: int, engine: str = "turbo") -> dict:
+    """Step 4: econplan's validated load (parse, stage, SHACL gate, commit) of a batch of new
+    reports — of new cities numbered from ``first``, so new IRIs — into the build folder
+    holding the big store."""
+    batch = work / f"batch-{batch_triples}.nq"
+    out: dict = {"batch_target_triples": batch_triples, "engine": engine, "time_limit_s": timeout,
+                 "first_city": first}
+    out["batch_triples"] = generate(batch, batch_triples, seed, first_city=first, batch=True)
+    out["batch_reports"] = reports_for(batch_triples)
+    events = work / f"vload-{batch_triples}.events"
+    events.unlink(missing_ok=True)
+    (work / "vload.stderr").unlink(missing_ok=True)
+    if mem_limit_mib is None:  # what the machine has free now, less a margin for the others
+        mem_limit_mib = 0.8 * _mem_available_mib()
+    out["mem_limit_mib"] = mem_limit_mib
+    print(f"[{size}] validated load of {out['batch_triples']} triples ({out['batch_reports']} reports of "
+          f"new cities): limit {timeout:.0f} s, {mem_limit_mib / 1024:.1f} GiB RSS", flush=True)
+    try:
+        res, wall, peak = child_peak(["_vload", str(build), str(batch), str(events), engine], timeout,
+                                     mem_limit_mib=mem_limit_mib, stderr=work / "vload.stderr")
+        out.update(res, wall_s=wall, peak_rss_mib=peak, finished=True)
+    except (subprocess.TimeoutExpired, MemoryLimit, RuntimeError) as exc:
+        out["peak_rss_mib"] = getattr(exc, "peak_rss_mib", None)
+        why = (f"did not finish within the time limit of {timeout:.0f} s" if isinstance(exc, subprocess.TimeoutExpired)
+               else f"memory limit: {exc}" if isinstance(exc, MemoryLimit) else str(exc))
+        out.update(finished=False, error=why)
+        err = (work / "vload.stderr").read_text(errors="replace").strip().splitlines() if (work / "vload.stderr").exists() else []
+        if err and not isinstance(exc, (subprocess.TimeoutExpired, MemoryLimit)):
+            out["error"] += ": " + err[-1][:300]
+    # what the events say (also how far a stopped run got)
+    evs = [json.loads(line) for line in events.read_text().splitlines()] if events.exists() else []
+    done = {}
+    running = {}
+    for e in evs:
+        if e["at"] == "start":
+            running[e["stage"]] = e["t"]
+        else:
+            running.pop(e["stage"], None)
+            done[e["stage"]] = done.get(e["stage"], 0) + e["seconds"]
+        if e["stage"] == "parse" and e["at"] == "end":
+            out.setdefault("quads", e.get("quads"))
+            out.setdefault("subjects", e.get("subjects"))
+    out["events_peak_rss_mib"] = max((e["peak_rss_mib"] for e in evs), default=None)
+    if not out["finished"]:
+        out["stages_done"] = done
+        out["running_at_stop"] = running  # stage -> seconds since the child started
+        if out.get("subjects") is not None:
+            out["path"] = "whole graph" if out["subjects"] > 500 else "focus"
+    if out["finished"]:
+        msg = (f"{out['outcome']} in {out['load_s']:.1f} s (validation {out['stages'].get('validation', {}).get('seconds', 0):.1f} s, "
+               f"{out['path']}, {out['subjects']} subjects), peak {peak:.0f} MiB")
+    else:
+        msg = f"{out['error']}; running then: {', '.join(running) or '-'}"
+    print(f"[{size}] validated load: {msg}", flush=True)
+    return out
+
+
 def measure(size: int, work: Path, seed: int, *, servers: bool, timeout: float,
-            econplan_tree: str | None = None) -> dict:
+            econplan_tree: str | None = None, server_modes=("memory", "disk", "oxigraph"),
+            load_batches=(100_000,), load_timeout: float | None = None,
+            load_mem_limit_mib: float | None = None) -> dict:
     r: dict = {"target_triples": size}
     nq = work / f"scale-{size}.nq"
     t0 = time.perf_counter()
@@ -468,19 +770,26 @@ def measure(size: int, work: Path, seed: int, *, servers: bool, timeout: float,
     except (subprocess.TimeoutExpired, RuntimeError) as exc:
         r["saved_query_as_written"] = {"error": str(exc)[:200]}
     print(f"[{size}] store queries done", flush=True)
-    if not servers:
-        return r
+    build = _build_folder(work / f"build-{size}", nq, disk)
+    if servers:
+        servers_step(r, build, oxdir, work, qs, size, timeout=timeout, econplan_tree=econplan_tree,
+                     modes=server_modes)
+    # 4. validated loads into the big store (they change the build folder: last), one after
+    # the other, each of new cities
+    first = len(cities_for(reports_for(size)))
+    r["validated_loads"] = []
+    for n in load_batches:
+        if n <= 0:
+            continue
+        r["validated_loads"].append(validated_load(size, work, build, seed, n, timeout=load_timeout or timeout,
+                                                   mem_limit_mib=load_mem_limit_mib, first=first))
+        first += len(cities_for(reports_for(n)))
+    return r
 
-    # 3. servers
-    build = work / f"build-{size}"
-    build.mkdir()
-    os.link(nq, build / "econplan.nq")
-    sys.path.insert(0, str(L.ROOT))
-    from server.store import version_of
 
-    shutil.move(str(disk), str(build / "store"))
-    (build / "econplan.trig").write_bytes(b"")
-    (build / "store.version").write_text(version_of(build) + "\n")
+def servers_step(r: dict, build: Path, oxdir: Path, work: Path, qs: dict, size: int, *, timeout: float,
+                 econplan_tree: str | None, modes) -> None:
+    """3. the servers over the build folder and over `oxigraph load`'s store."""
     r["servers"] = {}
     # econplan in memory mode holds a copy of the store in the master (made twice by `econplan
     # serve` as of this writing), in each query worker, and in 2 unused eager workers: do not
@@ -488,7 +797,10 @@ def measure(size: int, work: Path, seed: int, *, servers: bool, timeout: float,
     per_copy = r["load_pyoxigraph_memory"]["peak_rss_mib"]
     need = 6 * per_copy
     free = _mem_available_mib()
-    for name, mode in (("econplan memory", "memory"), ("econplan disk", "disk"), ("oxigraph", None)):
+    for key, (name, mode) in SERVER_MODES.items():
+        if key not in modes:
+            r["servers"][name] = {"error": "skipped: not asked for (--server-modes)"}
+            continue
         port = L.free_port()
         if mode == "memory" and need > 0.7 * free:
             r["servers"][name] = {"error": f"skipped: would need about {need / 1024:.1f} GiB "
@@ -518,7 +830,6 @@ def measure(size: int, work: Path, seed: int, *, servers: bool, timeout: float,
             print(f"[{size}] {name}: FAILED: {r['servers'][name]['error']}", flush=True)
         finally:
             srv.stop()
-    return r
 
 
 def report(results: list[dict], machine: dict, command: str) -> str:
@@ -573,7 +884,72 @@ def report(results: list[dict], machine: dict, command: str) -> str:
                 out.append(f"| {k} | {v['first_answer_s']:.1f} s | {v['rss_mib']:.0f} MiB ({v['processes']} processes) "
                            f"| {v['peak_rss_mib']:.0f} MiB |")
             out.append("")
+    if any(r.get("validated_loads") for r in results):
+        out += validated_load_report(results)
     return "\n".join(out)
+
+
+def _s(stages: dict, name: str) -> str:
+    v = stages.get(name)
+    return f"{v['seconds']:.1f} s" if v else "-"
+
+
+STAGE_COLUMNS = ["staging (copy of the dump into memory)", "validation", "validation: pyshacl-turbo",
+                 "commit (sorted dump, fsync, rename)", "commit: TriG dump + RocksDB store"]
+
+
+def validated_load_report(results: list[dict]) -> list[str]:
+    out = ["Validated load into the big store: a batch of new reports (new cities, so new IRIs; valid "
+           "data) as N-Quads, through `econplan load`'s path — `server.loading.parse_file`, then "
+           "`server.writes.load` (copy of the dump into an in-memory staging store, the SHACL gate, "
+           "commit: sorted N-Quads dump, TriG dump, RocksDB store) — in a child process with a time "
+           "limit; stages timed by wrapping the module functions. Several batches: one after the other, "
+           "each into the store as the previous one left it.", "",
+           "| store | batch | subjects → path | outcome | parse | `writes.load` | staging | validation | "
+           "of which pyshacl-turbo | commit | of which TriG + RocksDB | peak RSS |",
+           "|---:|---:|---|---|---:|---:|---:|---:|---:|---:|---:|---:|"]
+    notes = []
+    rows = []
+    for r in results:
+        store = r["triples"]
+        for v in r.get("validated_loads", []):
+            rows.append((store, r, v))
+            store += v.get("added") or 0
+    for store, r, v in rows:
+        head = f"| {store:,} | {v['batch_triples']:,} | "
+        subj = f"{v['subjects']:,} → {v['path']}" if v.get("subjects") is not None else "?"
+        nodes = v.get("stages", {}).get("validation: focus expansion", {}).get("nodes")
+        if nodes is not None:
+            subj += f" ({nodes:,} nodes after expansion)"
+        if v["finished"]:
+            st = v["stages"]
+            outcome = (f"accepted (+{v['added']:,}; {v.get('warnings', 0)} warnings)" if v["outcome"] == "accepted"
+                       else f"rejected: {v['violations']} violations")
+            cells = [_s(st, c) for c in STAGE_COLUMNS]
+            out.append(head + f"{subj} | {outcome} | {v['parse_s']:.1f} s | {v['load_s']:.1f} s | "
+                       + " | ".join(cells) + f" | {v['peak_rss_mib']:.0f} MiB |")
+        else:
+            done, running = v.get("stages_done", {}), v.get("running_at_stop", {})
+
+            def cell(name):
+                if name in done:
+                    return f"{done[name]:.1f} s"
+                if name in running:
+                    return f"**running** (since {running[name]:.0f} s)"
+                return "-"
+
+            peak = v.get("peak_rss_mib") or v.get("events_peak_rss_mib") or 0
+            out.append(head + f"{subj} | **not finished**: {v['error']} | {cell('parse')} | {cell('load')} | "
+                       + " | ".join(cell(c) for c in STAGE_COLUMNS) + f" | {peak:.0f} MiB when stopped |")
+        if v.get("path") == "whole graph":
+            notes.append(f"{v['batch_triples']:,} triples into {store:,}: the batch touches {v['subjects']:,} "
+                         f"subjects, more than FOCUS_LIMIT ({v.get('focus_limit', 500)}), so `writes.load` "
+                         f"validates the whole staged graph, not only what the load touches")
+    out.append("")
+    out += [f"- {n}" for n in notes]
+    if notes:
+        out.append("")
+    return out
 
 
 def main(argv=None) -> int:
@@ -587,10 +963,23 @@ def main(argv=None) -> int:
     if argv and argv[0] == "_query":
         _child_query(*argv[1:5])
         return 0
+    if argv and argv[0] == "_vload":
+        _child_vload(*argv[1:5])
+        return 0
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--triples", type=int, nargs="+", default=[1_000_000, 3_000_000])
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--no-servers", action="store_true", help="skip the HTTP servers (step 3)")
+    ap.add_argument("--server-modes", nargs="+", choices=list(SERVER_MODES), default=list(SERVER_MODES),
+                    help="which servers step 3 starts (econplan with STORE_MODE=memory / =disk, oxigraph)")
+    ap.add_argument("--load-batch", type=int, nargs="+", default=[100_000],
+                    help="step 4: triples of the batch loaded through the SHACL gate into the big store "
+                         "(several: one load after the other; 0: skip); a batch of 1476 triples is one "
+                         "report, few enough subjects for the focus path")
+    ap.add_argument("--load-timeout", type=float, default=None,
+                    help="time limit of step 4, seconds (default: --timeout)")
+    ap.add_argument("--load-mem-limit", type=float, default=None,
+                    help="stop step 4 above this RSS, GiB (default: 80%% of the memory free when it starts)")
     ap.add_argument("--timeout", type=float, default=900, help="time limit of each step, seconds")
     ap.add_argument("--generate-only", action="store_true", help="only write --out and stop")
     ap.add_argument("--out", help="with --generate-only: the N-Quads file to write")
@@ -612,7 +1001,9 @@ def main(argv=None) -> int:
             sub = Path(tmp) / str(size)
             sub.mkdir()
             results.append(measure(size, sub, args.seed, servers=not args.no_servers, timeout=args.timeout,
-                                   econplan_tree=args.econplan_tree))
+                                   econplan_tree=args.econplan_tree, server_modes=args.server_modes,
+                                   load_batches=args.load_batch, load_timeout=args.load_timeout,
+                                   load_mem_limit_mib=args.load_mem_limit * 1024 if args.load_mem_limit else None))
             if not args.keep:
                 shutil.rmtree(sub, ignore_errors=True)
     finally:

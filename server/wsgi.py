@@ -9,9 +9,11 @@ hangs in the child, so the front opens its store after the fork (here).
 Any gunicorn setting can be overridden the usual gunicorn way, with the
 ``GUNICORN_CMD_ARGS`` environment variable.  ``--workers 2`` runs two fronts,
 so that HTTP handling can use a second core when one is free (see
-bench/RESULTS.md), each with its own QUERY_WORKERS query workers and response
-cache; but the per-client limit on heavy queries (MAX_HEAVY_PER_CLIENT) and the
-timeout memo (TIMEOUT_MEMO) are then kept per front, so they are not exact.
+bench/RESULTS.md), each with its own QUERY_WORKERS query workers (and, in memory
+mode, its own template process holding a copy of the store) and response cache;
+but the per-client limit on heavy queries (MAX_HEAVY_PER_CLIENT), the timeout memo
+(TIMEOUT_MEMO) and the coalescing of identical queries in flight are then kept per
+front, so they are not exact.
 """
 from __future__ import annotations
 
