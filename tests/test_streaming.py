@@ -192,3 +192,40 @@ def test_a_client_that_hangs_up_mid_stream_frees_the_worker(streaming):
     with sock:
         assert status.endswith("200 OK")
     assert time.monotonic() - t0 < 10
+
+
+def _rss_kib(pid: int) -> int:
+    for line in open(f"/proc/{pid}/status"):
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1])
+    return 0
+
+
+def test_the_web_process_does_not_hold_a_streamed_answer(streaming):
+    """~50 MB of JSON goes through the web process while its memory stays flat: it passes
+    chunks on, it never holds the answer (nor does it cache it)."""
+    import threading
+
+    children = open(f"/proc/{streaming.proc.pid}/task/{streaming.proc.pid}/children").read().split()
+    (front,) = [int(c) for c in children]
+    query = HUGE.replace("LIMIT 400000", "LIMIT 150000")
+    before = _rss_kib(front)
+    peak, done = [before], threading.Event()
+
+    def sample():
+        while not done.is_set():
+            peak[0] = max(peak[0], _rss_kib(front))
+            time.sleep(0.01)
+
+    sampler = threading.Thread(target=sample)
+    sampler.start()
+    try:
+        status, headers, f, sock = raw_get(streaming, query, "application/sparql-results+json")
+        with sock:
+            body, complete = read_chunked(f)
+    finally:
+        done.set()
+        sampler.join()
+    assert complete and headers.get("transfer-encoding") == "chunked"
+    assert len(body) > 40_000_000 and body.count(b'{"s":') == 150000
+    assert peak[0] - before < 15_000, (before, peak[0])  # KiB: well under the answer's 40+ MB
