@@ -623,12 +623,22 @@ class QueryExecutor:
     def run(self, job: Job, timeout: float | None = None) -> Answer | Stream:
         """The answer to ``job``: whole (Answer), or headers now and the body streamed (Stream)."""
         limit = self.timeout if timeout is None else timeout
-        try:
-            worker = self._idle.get(timeout=self.queue_timeout)
-        except queue.Empty:
-            if not self.ready.is_set():
-                raise Busy("the query workers are still loading the store; try again in a moment") from None
-            raise Busy("all query workers are busy; try again in a moment") from None
+        wait_until = time.monotonic() + self.queue_timeout
+        while True:
+            try:
+                worker = self._idle.get(timeout=max(0.0, wait_until - time.monotonic()))
+            except queue.Empty:
+                if not self.ready.is_set():
+                    raise Busy("the query workers are still loading the store; try again in a moment") from None
+                raise Busy("all query workers are busy; try again in a moment") from None
+            try:
+                gone = worker.conn.poll(0)  # an idle worker has nothing to say, unless it died
+            except (OSError, EOFError):
+                gone = True
+            if not gone:
+                break
+            log.error("idle query worker %s had stopped; replacing it", worker.pid)
+            self._replace(worker)
         deadline = time.monotonic() + limit
         try:
             worker.conn.send(job)

@@ -163,3 +163,60 @@ def test_disk_mode_workers_open_their_own_store(built):
         assert ppid(w.pid) == os.getpid()
     finally:
         ex.close()
+
+
+def test_a_dead_template_is_restarted_and_its_workers_replaced(built):
+    """If the template dies (say the OOM killer took it), its workers die with it; the next
+    query finds them gone, and is answered by a worker of a new template."""
+    import signal
+
+    from server.store import version_of
+
+    ex = QueryExecutor(str(built), size=2, mode="memory", timeout=5)
+    try:
+        wait_idle(ex, 2, 60)
+        old = ex._zygote.proc.pid
+        os.kill(old, signal.SIGKILL)
+        ex._zygote.proc.wait(5)
+        time.sleep(0.3)
+        assert answer_of(ex, COUNT, version_of(built)).split()[1].isdigit()
+        wait_idle(ex, 2, 60)
+        assert ex._zygote.proc.pid != old
+        assert {ppid(w.pid) for w in ex._all} == {ex._zygote.proc.pid}
+    finally:
+        ex.close()
+
+
+def test_workers_and_template_die_with_a_killed_web_process(built, tmp_path):
+    """kill -9 of the process that owns the executor leaves no query process behind: the
+    template sees its socket close, and the workers die with the template (PDEATHSIG)."""
+    import signal
+    import subprocess
+    import sys
+
+    script = tmp_path / "owner.py"
+    script.write_text(
+        "import sys, time\n"
+        f"sys.path.insert(0, {str(Path(__file__).resolve().parent.parent)!r})\n"
+        "from server.executor import QueryExecutor\n"
+        f"ex = QueryExecutor({str(built)!r}, size=2, mode='memory', timeout=5)\n"
+        "while ex._idle.qsize() < 2: time.sleep(0.05)\n"
+        "print(' '.join(str(w.pid) for w in ex._all), ex._zygote.proc.pid, flush=True)\n"
+        "time.sleep(60)\n")
+    owner = subprocess.Popen([sys.executable, str(script)], stdout=subprocess.PIPE, text=True)
+    try:
+        pids = [int(p) for p in owner.stdout.readline().split()]
+        assert len(pids) == 3
+        os.kill(owner.pid, signal.SIGKILL)
+        owner.wait(5)
+        deadline = time.monotonic() + 5
+        while time.monotonic() < deadline and any(
+                os.path.exists(f"/proc/{p}") and Path(f"/proc/{p}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
+                for p in pids):
+            time.sleep(0.05)
+        left = [p for p in pids if os.path.exists(f"/proc/{p}")
+                and Path(f"/proc/{p}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"]
+        assert not left
+    finally:
+        if owner.poll() is None:
+            owner.kill()
