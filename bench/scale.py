@@ -717,6 +717,7 @@ def validated_load(size: int, work: Path, build: Path, seed: int, batch_triples:
             out.setdefault("subjects", e.get("subjects"))
     out["events_peak_rss_mib"] = max((e["peak_rss_mib"] for e in evs), default=None)
     if not out["finished"]:
+        out["events"] = evs
         out["stages_done"] = done
         out["running_at_stop"] = running  # stage -> seconds since the child started
         if out.get("subjects") is not None:
