@@ -29,7 +29,7 @@ For every size it measures:
    ``oxigraph serve-read-only``: time to the first answered query, the same queries
    over HTTP (one client, response cache off), and the peak RSS of all server processes
    (``--server-modes`` chooses; the memory mode is skipped, with the reason, when its
-   copies of the store would not fit in the free memory);
+   copies of the store (one, shared by the query workers, counted twice) would not fit in the free memory);
 4. a validated load into the big store (``--load-batch``, default 100k triples): a batch of
    new reports of new cities, written as N-Quads and loaded the way ``econplan load`` does
    (``server.loading.parse_file``, then ``server.writes.load`` on a build folder holding the
@@ -792,11 +792,12 @@ def servers_step(r: dict, build: Path, oxdir: Path, work: Path, qs: dict, size: 
                  econplan_tree: str | None, modes) -> None:
     """3. the servers over the build folder and over `oxigraph load`'s store."""
     r["servers"] = {}
-    # econplan in memory mode holds a copy of the store in the master (made twice by `econplan
-    # serve` as of this writing), in each query worker, and in 2 unused eager workers: do not
-    # start it if that many copies would not fit in what the machine has free now.
+    # econplan in memory mode holds one copy of the store, in the template process that forks the
+    # query workers (they share it; a worker that scans everything copies about a third of its
+    # pages: tests/test_executor.py); the web process reads the RocksDB store.  Count two copies,
+    # and do not start it if they would not fit in what the machine has free now.
     per_copy = r["load_pyoxigraph_memory"]["peak_rss_mib"]
-    need = 6 * per_copy
+    need = 2 * per_copy
     free = _mem_available_mib()
     for key, (name, mode) in SERVER_MODES.items():
         if key not in modes:
@@ -805,7 +806,7 @@ def servers_step(r: dict, build: Path, oxdir: Path, work: Path, qs: dict, size: 
         port = L.free_port()
         if mode == "memory" and need > 0.7 * free:
             r["servers"][name] = {"error": f"skipped: would need about {need / 1024:.1f} GiB "
-                                           f"(6 copies of {per_copy:.0f} MiB), {free / 1024:.1f} GiB free"}
+                                           f"(2 copies of {per_copy:.0f} MiB), {free / 1024:.1f} GiB free"}
             print(f"[{size}] {name}: {r['servers'][name]['error']}", flush=True)
             continue
         if mode:
@@ -821,7 +822,7 @@ def servers_step(r: dict, build: Path, oxdir: Path, work: Path, qs: dict, size: 
             idle = L.memory(srv.proc.pid)
             peak = sampler.stop()
             r["servers"][name] = {"first_answer_s": srv.first_answer_s, "queries": res,
-                                  "rss_mib": idle["rss_mib"], "peak_sampled_mib": max(peak, idle["rss_mib"]),
+                                  "rss_mib": idle["rss_mib"], "pss_mib": idle.get("pss_mib"), "peak_sampled_mib": max(peak, idle["rss_mib"]),
                                   "peak_rss_mib": idle["peak_rss_mib"],
                                   "processes": idle["processes"]}
             print(f"[{size}] {name}: first answer {srv.first_answer_s:.1f} s", flush=True)
@@ -875,15 +876,21 @@ def report(results: list[dict], machine: dict, command: str) -> str:
             out.append(f"The saved query `queries/{SAVED_QUERY}.rq` as written: {sv['error']}")
             out.append("")
         if srv:
-            out.append("| server | start to first answer | RSS after the queries | peak RSS (sum of each process's peak) |")
-            out.append("|---|---:|---:|---:|")
+            out.append("| server | start to first answer | RSS after the queries | PSS after the queries "
+                       "| peak RSS (sum of each process's peak) |")
+            out.append("|---|---:|---:|---:|---:|")
             for k, v in srv.items():
                 if "error" in v:
                     out.append(f"| {k} | {'' if v['error'].startswith('skipped') else 'did not start: '}"
-                               f"{v['error']} | | |")
+                               f"{v['error']} | | | |")
                     continue
+                pss = f"{v['pss_mib']:.0f} MiB" if v.get("pss_mib") is not None else "–"
                 out.append(f"| {k} | {v['first_answer_s']:.1f} s | {v['rss_mib']:.0f} MiB ({v['processes']} processes) "
-                           f"| {v['peak_rss_mib']:.0f} MiB |")
+                           f"| {pss} | {v['peak_rss_mib']:.0f} MiB |")
+            out.append("")
+            out.append("RSS counts the pages that processes share (the query workers' store is the template's) "
+                       "once per process; PSS divides each shared page among its sharers, so the PSS sum is the "
+                       "memory really used.")
             out.append("")
     if any(r.get("validated_loads") for r in results):
         out += validated_load_report(results)
