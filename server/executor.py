@@ -149,12 +149,13 @@ class _CappedSink:
 def count_rows(body: bytes, fmt: str, variables: list[str] | None = None) -> int:
     """Solutions in a serialized SELECT result (pyoxigraph's JSON, XML or CSV output)."""
     if fmt == "json":
-        # Every solution with a binding starts with {"<its first bound variable>":{"type":"
-        # and nothing else can: inside a JSON string a quote is always escaped.  Empty
-        # solutions ({}) and triple terms (whose "subject" etc. could be variable names)
-        # are rare: count those exactly by parsing.
-        if variables is not None and b"{}" not in body and b'"type":"triple"' not in body:
-            return sum(body.count(b'{"' + v.encode() + b'":{"type":"') for v in variables)
+        # pyoxigraph writes the solutions as {"v":{...},"w":{...}} one after the other, separated
+        # by a comma: every boundary reads }},{" (the last binding's end, the solution's end, the
+        # next solution's first key), and nothing else can, since inside a JSON string a quote
+        # is always escaped.  One pass over the bytes.  Empty solutions ({}) and triple terms
+        # (nested objects) are rare: count those exactly by parsing.
+        if b"{}" not in body and b'"type":"triple"' not in body:
+            return body.count(b'}},{"') + (1 if b'"bindings":[{"' in body else 0)
         import json
 
         return len(json.loads(body)["results"]["bindings"])

@@ -220,3 +220,32 @@ def test_workers_and_template_die_with_a_killed_web_process(built, tmp_path):
     finally:
         if owner.poll() is None:
             owner.kill()
+
+
+def test_counting_the_rows_of_native_json_agrees_with_parsing_it(kg):
+    """count_rows reads the row count of pyoxigraph's JSON without parsing it; it must agree
+    with a parser, whatever the values hold (quotes, braces, the boundary text itself)."""
+    import json
+
+    from server.executor import count_rows
+
+    tricky = ox.Store()
+    for i, text in enumerate(['}},{"', '{"a":{"type":"', "{}", '"}},{"x"', "plain", 'ab\\"}},{\\"c']):
+        tricky.add(ox.Quad(ox.NamedNode(f"urn:s{i}"), ox.NamedNode("urn:p"), ox.Literal(text)))
+        tricky.add(ox.Quad(ox.NamedNode(f"urn:s{i}"), ox.NamedNode("urn:q"), ox.Literal(text, language="zh")))
+    cases = [(tricky, q) for q in (
+        "SELECT ?s ?o WHERE { ?s <urn:p> ?o }",
+        "SELECT ?o ?s WHERE { ?s ?p ?o }",
+        "SELECT ?s ?x WHERE { ?s <urn:p> ?o OPTIONAL { ?s <urn:none> ?x } }",
+        "SELECT ?x WHERE { ?s <urn:p> ?o OPTIONAL { ?s <urn:none> ?x } }",  # empty solutions
+        "SELECT ?s WHERE { ?s <urn:none> ?o }",  # no solution
+    )] + [(kg.store, q) for q in (
+        "SELECT ?f ?v ?u WHERE { ?f <https://w3id.org/econplan/def#value> ?v OPTIONAL { ?f <https://w3id.org/econplan/def#unit> ?u } }",
+        "SELECT ?k (COUNT(*) AS ?n) (SUM(?v) AS ?t) WHERE { ?f <https://w3id.org/econplan/def#kind> ?k OPTIONAL { ?f <https://w3id.org/econplan/def#value> ?v } } GROUP BY ?k",
+        "SELECT * WHERE { ?s ?p ?o } LIMIT 2000",
+    )]
+    for store, q in cases:
+        result = store.query(q, use_default_graph_as_union=True)
+        variables = [v.value for v in result.variables]
+        body = result.serialize(format=ox.QueryResultsFormat.JSON)
+        assert count_rows(body, "json", variables) == len(json.loads(body)["results"]["bindings"]), q
