@@ -212,8 +212,18 @@ class _StreamSink:
             self.conn.send(("ok", Answer(b"".join(self.parts), media_type, truncated, rows, elapsed)))
 
 
-def _answer(conn, kg, job: Job, t0: float) -> _StreamSink | None:
-    """Evaluate ``job`` and send its answer (whole, or streamed through a _StreamSink)."""
+def _answer(conn, kg, job: Job, t0: float, sinks: list | None = None) -> _StreamSink | None:
+    """Evaluate ``job`` and send its answer (whole, or streamed through a _StreamSink).
+
+    Every _StreamSink made is appended to ``sinks``, so that the caller knows, if this
+    raises, whether the head had gone out already (then the stream must be failed)."""
+    sinks = [] if sinks is None else sinks
+
+    def stream_sink(head: tuple) -> _StreamSink:
+        sink = _StreamSink(conn, job.stream_after, head)
+        sinks.append(sink)
+        return sink
+
     import pyoxigraph as ox
 
     from . import vocab as V
@@ -254,7 +264,7 @@ def _answer(conn, kg, job: Job, t0: float) -> _StreamSink | None:
                 # are all to be sent
                 count = sum(1 for _ in islice(evaluate(), max_rows + 1))
                 if count <= max_rows:
-                    sink = _StreamSink(conn, job.stream_after, (fmt.media_type, count, False))
+                    sink = stream_sink((fmt.media_type, count, False))
                     evaluate().serialize(sink, format=OX_RESULT_FORMAT[fmt.name])
                     return sink
             result = evaluate()
@@ -263,7 +273,7 @@ def _answer(conn, kg, job: Job, t0: float) -> _StreamSink | None:
             count, rows_iter = len(rows_list), iter(rows_list[:max_rows])
         else:
             rows_iter = (tuple(sol[v] for v in variables) for sol in islice(result, max_rows))
-        sink = _StreamSink(conn, job.stream_after, (fmt.media_type, min(count, max_rows), count > max_rows))
+        sink = stream_sink((fmt.media_type, min(count, max_rows), count > max_rows))
         for piece in iter_solutions(variables, rows_iter, fmt):
             sink.write(piece.encode())
         return sink
@@ -274,7 +284,7 @@ def _answer(conn, kg, job: Job, t0: float) -> _StreamSink | None:
     if fmt.name in ("trig", "nquads"):
         triples = [ox.Quad(t.subject, t.predicate, t.object) for t in triples]
     kwargs = {"prefixes": V.PREFIXES} if fmt.name in ("turtle", "trig", "rdfxml") else {}
-    sink = _StreamSink(conn, job.stream_after, (fmt.media_type, len(triples), truncated))
+    sink = stream_sink((fmt.media_type, len(triples), truncated))
     ox.serialize(triples, sink, format=OX_GRAPH_FORMAT[fmt.name], **kwargs)
     return sink
 
@@ -307,11 +317,11 @@ def _serve_jobs(conn, kg, build_dir: str, mode: str) -> None:  # pragma: no cove
         if job is None:
             return
         t0 = time.perf_counter()
-        sink = None
+        sinks: list[_StreamSink] = []
         try:
             if kg is None or kg.version != job.version:
                 kg = KnowledgeGraph.open(build_dir, mode=mode)
-            sink = _answer(conn, kg, job, t0)
+            sink = _answer(conn, kg, job, t0, sinks)
             if sink is not None:
                 sink.finish(time.perf_counter() - t0)
             continue
@@ -322,7 +332,7 @@ def _serve_jobs(conn, kg, build_dir: str, mode: str) -> None:  # pragma: no cove
         except Exception as exc:  # evaluation failure inside the engine
             msg = ("error", 500, f"query evaluation failed: {str(exc).splitlines()[0] if str(exc) else type(exc).__name__}",
                    "evaluation-failed", {})
-        if sink is not None and sink.streaming:  # too late for a status: end the stream as failed
+        if any(s.streaming for s in sinks):  # too late for a status: end the stream as failed
             msg = ("fail", msg[2])
         try:
             conn.send(msg)
