@@ -543,6 +543,30 @@ class _Zygote:
             pass
 
 
+class _StreamBody:
+    """The body of a Stream: QueryExecutor._stream's chunks, plus a close() that gives the
+    worker back even if nobody ever asked for a chunk (a HEAD request, an error before the
+    body was sent): closing a generator that never started does not run its ``finally``."""
+
+    def __init__(self, executor: "QueryExecutor", worker, deadline: float, limit: float):
+        self._executor, self._worker = executor, worker
+        self._chunks = executor._stream(worker, deadline, limit)
+        self._started = False
+
+    def __iter__(self):
+        return self
+
+    def __next__(self) -> bytes:
+        self._started = True
+        return next(self._chunks)
+
+    def close(self) -> None:
+        if not self._started:  # the worker is in the middle of an answer: replace it
+            self._started = True
+            self._executor._replace(self._worker)
+        self._chunks.close()
+
+
 class QueryExecutor:
     """A pool of ``size`` worker processes serving queries with a hard timeout.
 
@@ -670,7 +694,7 @@ class QueryExecutor:
             raise
         if msg[0] == "head":
             _, media_type, rows, truncated = msg
-            return Stream(media_type, truncated, rows, self._stream(worker, deadline, limit))
+            return Stream(media_type, truncated, rows, _StreamBody(self, worker, deadline, limit))
         self._idle.put(worker)
         if msg[0] == "ok":
             return msg[1]

@@ -229,3 +229,40 @@ def test_the_web_process_does_not_hold_a_streamed_answer(streaming):
     assert complete and headers.get("transfer-encoding") == "chunked"
     assert len(body) > 40_000_000 and body.count(b'{"s":') == 150000
     assert peak[0] - before < 15_000, (before, peak[0])  # KiB: well under the answer's 40+ MB
+
+
+def test_streams_nobody_reads_give_their_worker_back(capped):
+    """HEAD on a saved query's data gets the headers of a (streamed) answer and no body; its
+    worker is freed all the same: three of them, with two query workers, and the server
+    still answers at once."""
+    import http.client
+
+    path = "/queries/headline-indicators-level-and-growth.json"
+    status, headers, f, sock = raw_get_path(capped, path)
+    with sock:
+        assert headers.get("transfer-encoding") == "chunked"  # bigger than STREAM_AFTER here
+        body, complete = read_chunked(f)
+        assert complete and b"20059" in body
+    for _ in range(3):
+        c = http.client.HTTPConnection("127.0.0.1", capped.port, timeout=30)
+        c.request("HEAD", path)
+        r = c.getresponse()
+        assert r.status == 200 and r.read() == b""
+        c.close()
+    t0 = time.monotonic()
+    status, headers, f, sock = raw_get(capped, "ASK { ?s ?p ?o }", "application/sparql-results+json")
+    with sock:
+        assert status.endswith("200 OK")
+    assert time.monotonic() - t0 < 5
+
+
+def raw_get_path(server, path: str):
+    sock = socket.create_connection(("127.0.0.1", server.port), timeout=30)
+    sock.sendall(f"GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n".encode())
+    f = sock.makefile("rb")
+    status = f.readline().decode().strip()
+    headers = {}
+    while (line := f.readline()) not in (b"\r\n", b""):
+        k, _, v = line.decode().partition(":")
+        headers[k.strip().lower()] = v.strip()
+    return status, headers, f, sock
