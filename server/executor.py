@@ -566,6 +566,12 @@ class _StreamBody:
             self._executor._replace(self._worker)
         self._chunks.close()
 
+    def __del__(self):  # a response dropped without being closed (an error on the way out)
+        try:
+            self.close()
+        except Exception:  # pragma: no cover - interpreter shutdown
+            pass
+
 
 class QueryExecutor:
     """A pool of ``size`` worker processes serving queries with a hard timeout.
