@@ -2,7 +2,7 @@
 """Where the distinct-lookup throughput goes: oxigraph serve vs Python front ends, with and
 without the hop to a killable query worker.
 
-    .venv/bin/pip install granian        # optional: the rows that use it are skipped without it
+    .venv/bin/pip install granian uvicorn uvloop httptools   # optional: rows that need them are skipped
     .venv/bin/python bench/hop_cost.py [--duration 8] [--connections 8]
 
 Every server gets the same distinct lookups (one fact's triples, a nonce comment in each
@@ -12,6 +12,8 @@ request so no two are alike), POSTed as a form by wrk on 127.0.0.1, one after th
 2. in-process: a raw WSGI function that runs the query on a pyoxigraph store in its own
    process and serializes it natively, under granian (a Rust HTTP server), 2 processes.
    Nothing can stop such a query at a time limit: this is the ceiling for Python, not a design;
+   and the same under uvicorn (ASGI), the query in a thread that the event loop awaits with a
+   deadline: the throughput of a "watchdog" design that would exit the process on a timeout;
 3. the hop: the same raw WSGI function, but the query goes to econplan's killable
    QueryExecutor (2 worker processes) as it does in econplan; under granian and under gunicorn;
 4. ``econplan serve`` as shipped (gunicorn, Flask, the checks, ETag, the executor).
@@ -63,6 +65,32 @@ else:
                     _ex = QueryExecutor(os.environ["ECONPLAN_BUILD"], size=2, mode="memory", timeout=30)
                     _ex.ready.wait(120)
         return _ex.run(Job(sparql=q, format="json", version=VERSION)).body
+
+
+async def asgi(scope, receive, send):
+    """The watchdog design (not econplan's): the query runs in a thread of the HTTP process and
+    the event loop waits for it with a deadline; past it, the loop answers 503 and the process
+    would stop accepting, drain its other requests and exit (the runaway query dies with it),
+    to be replaced by the supervisor.  Only the normal path is measured here."""
+    import asyncio
+
+    if scope["type"] != "http":
+        return
+    body = b""
+    while True:
+        m = await receive()
+        body += m.get("body", b"")
+        if not m.get("more_body"):
+            break
+    q = parse_qs(body.decode())["query"][0]
+    try:
+        out, status = await asyncio.wait_for(asyncio.get_running_loop().run_in_executor(None, run, q), 30), 200
+    except asyncio.TimeoutError:
+        out, status = b'{"ok":false,"error":{"status":503,"code":"timeout"}}', 503
+    await send({"type": "http.response.start", "status": status,
+                "headers": [(b"content-type", b"application/sparql-results+json"),
+                            (b"content-length", str(len(out)).encode())]})
+    await send({"type": "http.response.body", "body": out})
 
 
 def wsgi(environ, start_response):
@@ -175,6 +203,10 @@ def main() -> int:
                "/sparql", {"MODE": "inproc"})
         server("hop to 2 killable workers, granian (8 threads)",
                granian[:-1] + ["--workers", "1", "--blocking-threads", "8", "hopapp:wsgi"], "/sparql")
+    if importlib.util.find_spec("uvicorn") is not None:
+        server("in-process in a thread with a deadline, uvicorn, 2 processes (watchdog design)",
+               [sys.executable, "-m", "uvicorn", "hopapp:asgi", "--host", "127.0.0.1", "--port", "{port}",
+                "--workers", "2", "--no-access-log", "--log-level", "warning"], "/sparql", {"MODE": "inproc"})
     server("hop to 2 killable workers, gunicorn gthread (16 threads)",
            [str(BIN / "gunicorn"), "-w", "1", "-k", "gthread", "--threads", "16", "-b", "127.0.0.1:{port}",
             "hopapp:wsgi"], "/sparql")
