@@ -56,7 +56,10 @@ Focus (validate only what a load touches)
     * for facts: their indicator (the completeness checks of an indicator
       depend on its facts), every other fact of the same indicator (conflicts,
       breakdowns by ``ep:about``, shares), and every fact of an indicator that
-      shares an arithmetic rule with it (sums and shares);
+      shares an arithmetic rule with it (sums and shares) -- in the same area
+      and period: every fact-to-fact constraint of the shapes joins on
+      ``ep:refArea`` and ``ep:refPeriod`` (with many cities and years, the
+      other facts of an indicator are mostly other cities' and years');
     * for source gaps: the facts derived from the same passages.
 
     Node-shape targets are then limited to the expanded set by passing it as
@@ -485,9 +488,11 @@ def expand_focus(store: ox.Store, focus: Iterable) -> set[str]:
         return {q.object for q in store.quads_for_pattern(s, p, None, None) if isinstance(q.object, ox.NamedNode)}
 
     indicators: set = set()
+    places: set = set()  # (area, period) of the focus facts
     for f in nodes:
         out |= subjects(None, f)                                  # referrers
         indicators |= objects(f, V.EP.indicator)
+        places |= {(a, p) for a in _values(store, f, V.EP.refArea) for p in _values(store, f, V.EP.refPeriod)}
         if any(True for _ in store.quads_for_pattern(f, V.RDF_TYPE, V.EP.SourceGap, None)):
             for passage in objects(f, V.PROV.wasDerivedFrom):
                 out |= subjects(V.PROV.wasDerivedFrom, passage)
@@ -498,9 +503,16 @@ def expand_focus(store: ox.Store, focus: Iterable) -> set[str]:
                 related |= {q.object for q in store.quads_for_pattern(rule, None, None, None)
                             if isinstance(q.object, ox.NamedNode) and q.object.value.startswith(V.ID + "indicator/")}
     out |= indicators
-    for ind in related:
-        out |= subjects(V.EP.indicator, ind)                      # same or related indicator
+    for ind in related:                                           # same or related indicator,
+        for fact in subjects(V.EP.indicator, ind):                # same area and period
+            areas, periods = _values(store, fact, V.EP.refArea), _values(store, fact, V.EP.refPeriod)
+            if not areas or not periods or any((a, p) in places for a in areas for p in periods):
+                out.add(fact)
     return {n.value for n in out}
+
+
+def _values(store: ox.Store, s, p) -> set:
+    return {q.object for q in store.quads_for_pattern(s, p, None, None)}
 
 
 # ---------------------------------------------------------------------------- engines

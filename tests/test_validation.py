@@ -233,6 +233,46 @@ def test_focus_expansion_reaches_rule_partners(kg):
     assert "https://w3id.org/econplan/id/indicator/gov-investment-fiscal-funded-investment" in expanded
 
 
+def _result_keys(report):
+    return {(r.severity, r.focus, r.path or "", r.component, r.source_shape, r.value or "") for r in report.results}
+
+
+@pytest.mark.parametrize("change", ["value-of-a-sum-part", "twin-in-the-same-place", "twin-in-another-year",
+                                    "twin-in-another-area"])
+def test_every_result_a_change_can_alter_is_inside_the_expanded_focus(kg, change):
+    """Soundness of expand_focus, shown on the shipped data: validate everything before and
+    after a change; every result that appears or disappears is about a node of the focus that
+    the change's subjects expand to (so validating only that focus misses nothing)."""
+    before = list(kg.store)
+    part = ox.NamedNode("https://w3id.org/econplan/id/hangzhou/2023-plan/fact/gov-investment-fiscal-funded-investment-2024")
+    gdp = ox.NamedNode("https://w3id.org/econplan/id/hangzhou/2023-plan/fact/gdp-2023")
+    g = ox.NamedNode(V.GRAPH + "upload/test")
+    if change == "value-of-a-sum-part":
+        after = [q for q in before if not (q.subject == part and q.predicate in (V.EP.value, V.EP.valueText))]
+        after += [ox.Quad(part, V.EP.value, ox.Literal("999", datatype=V.XSD_DECIMAL), g),
+                  ox.Quad(part, V.EP.valueText, ox.Literal("999"), g)]
+        touched = {part}
+    else:
+        twin = ox.NamedNode(gdp.value + "-twin")
+        swap = {"twin-in-another-year": (V.EP.refPeriod, ox.Literal("2021", datatype=ox.NamedNode("http://www.w3.org/2001/XMLSchema#gYear"))),
+                "twin-in-another-area": (V.EP.refArea, ox.NamedNode("https://w3id.org/econplan/id/district/330102"))}.get(change)
+        after = list(before)
+        for q in kg.store.quads_for_pattern(gdp, None, None, None):
+            obj = ox.Literal("20100", datatype=V.XSD_DECIMAL) if q.predicate == V.EP.value else q.object
+            if swap and q.predicate == swap[0]:
+                obj = swap[1]
+            after.append(ox.Quad(twin, q.predicate, obj, g))
+        touched = {twin}
+    changed = _result_keys(validate(before)) ^ _result_keys(validate(after))
+    assert changed or change != "twin-in-the-same-place"  # a conflict, at least, must show
+    store = ox.Store()
+    store.extend(after)
+    focus = expand_focus(store, {t.value for t in touched})
+    assert {k[1].strip("<>") for k in changed} <= focus
+    if change != "value-of-a-sum-part":  # other places' facts of the indicator are not re-checked
+        assert gdp.value in focus if change == "twin-in-the-same-place" else gdp.value not in focus
+
+
 def test_focus_is_the_same_on_both_engines():
     path = FIXTURES / "PartsSumShape" / "invalid-mismatch.ttl"
     quads = fixture_quads(path)
