@@ -32,6 +32,14 @@ def private_kib(pid: int) -> tuple[int, int]:
     return fields["Rss"], fields["Private_Clean"] + fields["Private_Dirty"]
 
 
+def alive(pid: int) -> bool:
+    """The process exists and is not a zombie."""
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
+        return False
+
+
 def wait_idle(ex: QueryExecutor, n: int, within: float) -> float:
     t0 = time.monotonic()
     while ex._idle.qsize() < n:
@@ -149,9 +157,7 @@ def test_closing_the_executor_stops_the_template_and_the_workers(built):
     pids = [w.pid for w in ex._all] + [ex._zygote.proc.pid]
     ex.close()
     time.sleep(0.5)
-    for pid in pids:
-        alive = os.path.exists(f"/proc/{pid}") and "Z" not in Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
-        assert not alive, pid
+    assert not [pid for pid in pids if alive(pid)]
 
 
 def test_disk_mode_workers_open_their_own_store(built):
@@ -210,13 +216,9 @@ def test_workers_and_template_die_with_a_killed_web_process(built, tmp_path):
         os.kill(owner.pid, signal.SIGKILL)
         owner.wait(5)
         deadline = time.monotonic() + 5
-        while time.monotonic() < deadline and any(
-                os.path.exists(f"/proc/{p}") and Path(f"/proc/{p}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
-                for p in pids):
+        while time.monotonic() < deadline and any(alive(p) for p in pids):
             time.sleep(0.05)
-        left = [p for p in pids if os.path.exists(f"/proc/{p}")
-                and Path(f"/proc/{p}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"]
-        assert not left
+        assert not [p for p in pids if alive(p)]
     finally:
         if owner.poll() is None:
             owner.kill()

@@ -38,12 +38,15 @@ def capped(built):
     server.stop()
 
 
-def raw_get(server, query: str, accept: str, *, read_at_once: bool = True):
-    """(status line, headers, socket) of a GET /sparql over a raw HTTP/1.1 socket."""
-    path = "/sparql?" + urllib.parse.urlencode({"query": query})
+def raw_get(server, query: str, accept: str):
+    """(status line, headers, reader, socket) of a GET /sparql over a raw HTTP/1.1 socket."""
+    return raw_get_path(server, "/sparql?" + urllib.parse.urlencode({"query": query}), accept)
+
+
+def raw_get_path(server, path: str, accept: str | None = None):
     sock = socket.create_connection(("127.0.0.1", server.port), timeout=30)
-    sock.sendall(f"GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nAccept: {accept}\r\n"
-                 "Connection: close\r\n\r\n".encode())
+    extra = f"Accept: {accept}\r\n" if accept else ""
+    sock.sendall(f"GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\n{extra}Connection: close\r\n\r\n".encode())
     f = sock.makefile("rb")
     status = f.readline().decode().strip()
     headers = {}
@@ -255,14 +258,3 @@ def test_streams_nobody_reads_give_their_worker_back(capped):
         assert status.endswith("200 OK")
     assert time.monotonic() - t0 < 5
 
-
-def raw_get_path(server, path: str):
-    sock = socket.create_connection(("127.0.0.1", server.port), timeout=30)
-    sock.sendall(f"GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n".encode())
-    f = sock.makefile("rb")
-    status = f.readline().decode().strip()
-    headers = {}
-    while (line := f.readline()) not in (b"\r\n", b""):
-        k, _, v = line.decode().partition(":")
-        headers[k.strip().lower()] = v.strip()
-    return status, headers, f, sock
