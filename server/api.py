@@ -4,7 +4,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections import OrderedDict
-from threading import Lock
+from threading import Event, Lock
 
 import pyoxigraph as ox
 from flask import Blueprint, Response, current_app, jsonify, request
@@ -46,8 +46,6 @@ class _Flight:
     """One evaluation that identical requests arriving meanwhile wait for."""
 
     def __init__(self):
-        from threading import Event
-
         self.done = Event()
         self.answer = None   # an executor.Answer (a Stream is not shared)
         self.error: KGError | None = None

@@ -16,7 +16,7 @@ A worker loads the store when it starts and only then joins the pool (it says
 SELECT results in JSON, CSV and XML are serialized by pyoxigraph itself (in
 Rust, about half the cost of building them in Python); the row cap still holds:
 the rows of that output are counted, and a result over MAX_ROWS is evaluated
-again and cut by protocol.render as before.
+again and cut at MAX_ROWS rows.
 
 Large answers are streamed.  A worker keeps an answer in memory only up to
 ``Job.stream_after`` bytes (STREAM_AFTER); past that it sends a "head" message
@@ -26,7 +26,7 @@ which the web process passes on as they come (HTTP chunked transfer).  To know
 the row count of a large SELECT before streaming it, the worker first counts up
 to MAX_ROWS + 1 solutions (without keeping them), then evaluates again and
 serializes natively into the stream (or, over the cap, renders MAX_ROWS rows
-piece by piece).  The time limit covers the whole answer: a query stopped
+piece by piece with protocol.iter_solutions).  The time limit covers the whole answer: a query stopped
 before its first byte is a 503; one stopped while streaming (or whose worker
 dies) ends the response without its final chunk, which every HTTP client
 reports as an incomplete body, never as a complete 200.
@@ -112,12 +112,12 @@ def _parse_term(nt: str):
 
 
 # Result formats that the worker serializes with pyoxigraph's own (Rust) serializer: their
-# output is the same as protocol.render's (JSON and CSV byte for byte, XML up to the
-# whitespace between elements) at about half the cost.  TSV stays on protocol.render,
-# whose terms are written in full N-Triples form (pyoxigraph abbreviates numbers).
+# output is the same as protocol.iter_solutions' (JSON and CSV byte for byte, XML the same
+# solutions with other whitespace and escapes: tests/test_executor.py) at about half the cost.  TSV stays on iter_solutions, whose
+# terms are written in full N-Triples form (pyoxigraph abbreviates numbers).
 NATIVE_FORMATS = frozenset({"json", "csv", "xml"})
-# A native serialization larger than this is abandoned for protocol.render (which stops
-# after MAX_ROWS + 1 rows), so a huge result never costs more than this much memory.
+# A native serialization kept in memory is abandoned past this size (then the result is
+# counted and streamed), so a huge result never costs more than this much memory.
 NATIVE_MAX_BYTES = 8 * 1024 * 1024
 
 
@@ -228,7 +228,7 @@ def _answer(conn, kg, job: Job, t0: float, sinks: list | None = None) -> _Stream
 
     from . import vocab as V
     from .protocol import (GRAPH_FORMATS, OX_GRAPH_FORMAT, OX_RESULT_FORMAT, RESULT_FORMATS,
-                           iter_solutions, negotiate, render)
+                           iter_solutions, negotiate)
 
     subs = None
     if job.substitutions:
@@ -240,8 +240,9 @@ def _answer(conn, kg, job: Job, t0: float, sinks: list | None = None) -> _Stream
 
     result, max_rows = evaluate(), job.max_rows
     if isinstance(result, ox.QueryBoolean):
-        r = render(result, job.accept, job.format, max_rows=max_rows)
-        conn.send(("ok", Answer(r.body, r.media_type, False, None, time.perf_counter() - t0)))
+        fmt = negotiate(job.accept, RESULT_FORMATS, job.format)
+        body = result.serialize(format=OX_RESULT_FORMAT[fmt.name])
+        conn.send(("ok", Answer(body, fmt.media_type, False, None, time.perf_counter() - t0)))
         return None
     if isinstance(result, ox.QuerySolutions):
         fmt = negotiate(job.accept, RESULT_FORMATS, job.format)

@@ -9,7 +9,6 @@ from __future__ import annotations
 import io
 import json
 from dataclasses import dataclass, field
-from itertools import islice
 from urllib.parse import parse_qs
 from xml.sax.saxutils import escape as xml_escape, quoteattr
 
@@ -208,14 +207,6 @@ def looks_like_update(text: str) -> bool:
 
 # -- serialization ---------------------------------------------------------------
 
-@dataclass
-class Rendered:
-    body: bytes
-    media_type: str
-    truncated: bool = False
-    rows: int | None = None
-
-
 def _term_json(t) -> dict:
     if isinstance(t, ox.NamedNode):
         return {"type": "uri", "value": t.value}
@@ -235,6 +226,11 @@ def _term_json(t) -> dict:
     return {"type": "literal", "value": str(t)}
 
 
+# Line breaks and tabs in values as character references, as pyoxigraph writes them: a parser
+# that trims the text around elements (pyoxigraph's does) then still reads them.
+_XML_WS = {"\n": "&#10;", "\r": "&#13;", "\t": "&#9;"}
+
+
 def _term_xml(t) -> str:
     if isinstance(t, ox.NamedNode):
         return f"<uri>{xml_escape(t.value)}</uri>"
@@ -242,11 +238,11 @@ def _term_xml(t) -> str:
         return f"<bnode>{xml_escape(t.value)}</bnode>"
     if isinstance(t, ox.Literal):
         if t.language:
-            return f"<literal xml:lang={quoteattr(t.language)}>{xml_escape(t.value)}</literal>"
+            return f"<literal xml:lang={quoteattr(t.language)}>{xml_escape(t.value, _XML_WS)}</literal>"
         if t.datatype and t.datatype.value != "http://www.w3.org/2001/XMLSchema#string":
-            return f"<literal datatype={quoteattr(t.datatype.value)}>{xml_escape(t.value)}</literal>"
-        return f"<literal>{xml_escape(t.value)}</literal>"
-    return f"<literal>{xml_escape(str(t))}</literal>"
+            return f"<literal datatype={quoteattr(t.datatype.value)}>{xml_escape(t.value, _XML_WS)}</literal>"
+        return f"<literal>{xml_escape(t.value, _XML_WS)}</literal>"
+    return f"<literal>{xml_escape(str(t), _XML_WS)}</literal>"
 
 
 def _csv_field(t) -> str:
@@ -299,33 +295,6 @@ def iter_solutions(variables: list[str], rows, fmt: Format):
 
 def render_solutions(variables: list[str], rows, fmt: Format) -> bytes:
     return "".join(iter_solutions(variables, rows, fmt)).encode()
-
-
-def render(result, accept: str | None, format_param: str | None, *, max_rows: int) -> Rendered:
-    """Serialize a pyoxigraph query result for the client; enforces the row cap."""
-    if isinstance(result, ox.QueryBoolean):
-        fmt = negotiate(accept, RESULT_FORMATS, format_param)
-        return Rendered(result.serialize(format=OX_RESULT_FORMAT[fmt.name]), fmt.media_type)
-    if isinstance(result, ox.QuerySolutions):
-        fmt = negotiate(accept, RESULT_FORMATS, format_param)
-        variables = [v.value for v in result.variables]
-        rows = [tuple(sol[v] for v in variables) for sol in islice(result, max_rows + 1)]
-        truncated = len(rows) > max_rows
-        rows = rows[:max_rows]
-        return Rendered(render_solutions(variables, rows, fmt), fmt.media_type,
-                        truncated, len(rows))
-    fmt = negotiate(accept, GRAPH_FORMATS, format_param)
-    triples = list(islice(result, max_rows + 1))
-    truncated = len(triples) > max_rows
-    triples = triples[:max_rows]
-    oxfmt = OX_GRAPH_FORMAT[fmt.name]
-    if fmt.name in ("trig", "nquads"):
-        triples = [ox.Quad(t.subject, t.predicate, t.object) for t in triples]
-    from . import vocab as V
-
-    kwargs = {"prefixes": V.PREFIXES} if fmt.name in ("turtle", "trig", "rdfxml") else {}
-    body = ox.serialize(triples, format=oxfmt, **kwargs) or b""
-    return Rendered(body, fmt.media_type, truncated, len(triples))
 
 
 # -- SERVICE allow-list ------------------------------------------------------------
