@@ -64,9 +64,9 @@ def sparql_post(url: str, query: str, *, accept: str = JSON_RESULTS, headers: di
     req = urllib.request.Request(url, data=query.encode(), headers=h, method="POST")
     try:
         with urllib.request.urlopen(req, timeout=timeout) as r:
-            return r.status, dict(r.headers), r.read()
+            return r.status, r.headers, r.read()  # (case-insensitive names)
     except urllib.error.HTTPError as e:
-        return e.code, dict(e.headers), e.read()
+        return e.code, e.headers, e.read()
 
 
 def rows_of(body: bytes) -> int:

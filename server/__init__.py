@@ -27,13 +27,20 @@ class AppState:
             self.build_dir = (self.root / self.build_dir).resolve()
         #: where the data lives: the build folder, or an external store's URL (STORE_URL)
         self.target = config.get("STORE_URL") or self.build_dir
-        self._version_of = current_version
+        if config.get("STORE_URL"):
+            self._version_of = current_version
+        else:  # (one os.stat a call)
+            from .store import version_of
+
+            self._version_of = lambda target: version_of(target)
         self._open = KnowledgeGraph.open
         self._lock = threading.Lock()
         # The web process reads (pages, stats) from the RocksDB store, read-only, when there is
         # one: in STORE_MODE=memory the one in-memory copy is the query workers' (they share
         # it; see executor), so the web process does not hold a second one.
         self.front_mode = config["STORE_MODE"]
+        #: queries run in threads of this process, from its own store (run_queries_in_threads)
+        self.query_threads = False
         if self.front_mode == "memory" and not config.get("STORE_URL") and (self.build_dir / "store").is_dir():
             self.front_mode = "disk"
         self._kg = None
@@ -50,6 +57,7 @@ class AppState:
         self._library = None
         self.cache = None
         self.guard = None
+        self.shared = None  # a server.shared.SharedGuardState when several processes serve
 
     def current_kg(self):
         version = self._version_of(self.target)
@@ -75,12 +83,31 @@ class AppState:
                 if self._executor is None:
                     from .executor import QueryExecutor
 
-                    self._executor = QueryExecutor(
-                        str(self.target), size=self.config["QUERY_WORKERS"],
-                        mode=self.config["STORE_MODE"], timeout=self.config["QUERY_TIMEOUT"],
-                        queue_timeout=self.config["QUEUE_TIMEOUT"])
+                    if self.query_threads:
+                        from .executor import ThreadExecutor
+
+                        self._executor = ThreadExecutor(
+                            self._kg_for, size=self.config["QUERY_WORKERS"],
+                            timeout=self.config["QUERY_TIMEOUT"], queue_timeout=self.config["QUEUE_TIMEOUT"])
+                    else:
+                        self._executor = QueryExecutor(
+                            str(self.target), size=self.config["QUERY_WORKERS"],
+                            mode=self.config["STORE_MODE"], timeout=self.config["QUERY_TIMEOUT"],
+                            queue_timeout=self.config["QUEUE_TIMEOUT"])
                     atexit.register(self._executor.close)
         return self._executor
+
+    def _kg_for(self, version: str):
+        """The store for a job made on data ``version`` (the one the request saw, if current)."""
+        kg = self._kg
+        return kg if kg is not None and kg.version == version else self.current_kg()
+
+    def run_queries_in_threads(self) -> None:
+        """SERVER=granian: queries run in threads of this process, from this process's own store
+        (in memory in STORE_MODE=memory), instead of in query-worker processes."""
+        self.query_threads = True
+        self.front_mode = self.config["STORE_MODE"]
+        self._kg = None if not self.config.get("STORE_URL") else self._kg
 
     @property
     def library(self):

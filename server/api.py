@@ -1,10 +1,7 @@
 """JSON and SPARQL endpoints: /sparql (SPARQL 1.1 Protocol), /api/stats."""
 from __future__ import annotations
 
-import hashlib
 import json
-from collections import OrderedDict
-from threading import Event, Lock
 
 import pyoxigraph as ox
 from flask import Blueprint, Response, current_app, jsonify, request
@@ -12,208 +9,29 @@ from flask import Blueprint, Response, current_app, jsonify, request
 from . import get_executor, get_kg, get_state
 from . import vocab as V
 from .errors import KGError
-from .executor import Job, Stream
-from .protocol import (GRAPH_FORMATS, ProtocolError, check_services, looks_like_update, negotiate,
-                       parse_sparql_request)
+from .endpoint import Guard, ResponseCache, answer_query  # noqa: F401 - Guard, ResponseCache: API
+from .protocol import GRAPH_FORMATS, ProtocolError, negotiate, parse_sparql_request
 
 bp = Blueprint("api", __name__)
 
 
-class ResponseCache:
-    """Query responses keyed by (dataset version, request); LRU, thread-safe."""
-
-    def __init__(self, size: int):
-        self.size, self._d, self._lock = size, OrderedDict(), Lock()
-
-    def get(self, key):
-        with self._lock:
-            if key in self._d:
-                self._d.move_to_end(key)
-                return self._d[key]
-        return None
-
-    def put(self, key, value):
-        if self.size <= 0:
-            return
-        with self._lock:
-            self._d[key] = value
-            self._d.move_to_end(key)
-            while len(self._d) > self.size:
-                self._d.popitem(last=False)
-
-
-class _Flight:
-    """One evaluation that identical requests arriving meanwhile wait for."""
-
-    def __init__(self):
-        self.done = Event()
-        self.answer = None   # an executor.Answer (a Stream is not shared)
-        self.error: KGError | None = None
-
-
-class Guard:
-    """Per-process bookkeeping for heavy queries: timeouts to refuse, heavy queries per client,
-    and identical queries in flight (evaluated once)."""
-
-    def __init__(self):
-        self.lock = Lock()
-        self.timed_out: dict[str, float] = {}          # cache key -> refuse until (monotonic)
-        self.inflight: dict[str, dict[int, float]] = {}  # client -> {ticket: start}
-        self.ticket = 0
-        self.flights: dict[str, _Flight] = {}          # cache key -> its evaluation in progress
-
-    def once(self, key: str, evaluate, wait: float):
-        """``evaluate()``, unless the same request (same key) is being evaluated already: then
-        wait for that evaluation and share its answer, or its error (a timeout included).
-
-        Without this, N copies of a pathological query sent at once would hold N query
-        workers until the time limit; with it they hold one.  A streamed answer cannot be
-        shared: a request that waited for one evaluates its own.
-        """
-        with self.lock:
-            flight = self.flights.get(key)
-            leader = flight is None
-            if leader:
-                flight = self.flights[key] = _Flight()
-        if not leader:
-            if flight.done.wait(wait):
-                if flight.error is not None and flight.error.code != "too-many-heavy-queries":
-                    e = flight.error  # (that one was about the other request's client)
-                    raise KGError(e.message, status=e.status, code=e.code, **(e.details or {}))
-                elif flight.answer is not None:
-                    return flight.answer
-            return evaluate()
-        try:
-            answer = evaluate()
-            if not isinstance(answer, Stream):
-                flight.answer = answer
-            return answer
-        except KGError as exc:
-            flight.error = exc
-            raise
-        finally:
-            with self.lock:
-                self.flights.pop(key, None)
-            flight.done.set()
-
-    def refuse_until(self, key: str) -> float | None:
-        import time
-
-        with self.lock:
-            until = self.timed_out.get(key)
-            if until is not None and until < time.monotonic():
-                del self.timed_out[key]
-                until = None
-            return until
-
-    def remember_timeout(self, key: str, seconds: float) -> None:
-        import time
-
-        if seconds > 0:
-            with self.lock:
-                if len(self.timed_out) > 10000:
-                    self.timed_out.clear()
-                self.timed_out[key] = time.monotonic() + seconds
-
-    def enter(self, client: str, max_heavy: int, heavy_after: float) -> int:
-        import time
-
-        now = time.monotonic()
-        with self.lock:
-            mine = self.inflight.setdefault(client, {})
-            heavy = sum(1 for start in mine.values() if now - start > heavy_after)
-            if max_heavy and heavy >= max_heavy:
-                raise KGError(f"this client already has {heavy} long-running queries; wait for them to "
-                              "finish (MAX_HEAVY_PER_CLIENT)", status=429, code="too-many-heavy-queries")
-            self.ticket += 1
-            mine[self.ticket] = now
-            return self.ticket
-
-    def leave(self, client: str, ticket: int) -> None:
-        with self.lock:
-            mine = self.inflight.get(client, {})
-            mine.pop(ticket, None)
-            if not mine:
-                self.inflight.pop(client, None)
-
-
-def _guard() -> Guard:
-    state = get_state()
-    if getattr(state, "guard", None) is None:
-        state.guard = Guard()
-    return state.guard
-
-
-def _cache() -> ResponseCache:
-    state = get_state()
-    if state.cache is None:
-        state.cache = ResponseCache(current_app.config["CACHE_SIZE"])
-    return state.cache
-
-
 def run_query(sparql: str, *, accept: str | None, fmt: str | None, default_graphs=(),
               named_graphs=(), substitutions: dict | None = None) -> Response:
-    """Run a query through the killable executor, with ETag revalidation and a response cache."""
-    cfg = current_app.config
-    if len(sparql) > cfg["MAX_QUERY_LENGTH"]:
-        raise KGError(f"the query is {len(sparql)} characters long; the limit is "
-                      f"{cfg['MAX_QUERY_LENGTH']}", status=413)
-    if looks_like_update(sparql):
-        raise ProtocolError("this endpoint is read-only: send SPARQL Update to /update with a "
-                            "token (every change is validated by the SHACL shapes)", status=403)
-    check_services(sparql, cfg["SERVICE_ALLOWLIST"].split())
-    kg = get_kg()
-    key_src = json.dumps([kg.version, request.base_url, sparql, accept or "", fmt or "", list(default_graphs),
-                          list(named_graphs), sorted((substitutions or {}).items()),
-                          cfg["MAX_ROWS"]], ensure_ascii=False)
-    etag = '"' + hashlib.sha1(key_src.encode()).hexdigest()[:20] + '"'
-    if etag in request.if_none_match.as_set(True) or request.if_none_match.contains_raw(etag):
-        resp = Response(status=304)
-        resp.headers["ETag"] = etag
-        resp.headers["Cache-Control"] = "no-cache"
-        return resp
-    cache = _cache()
-    answer = cache.get(etag)
-    if answer is None:
-        from .executor import QueryTimeout
-
-        guard = _guard()
-        if guard.refuse_until(etag) is not None:
-            raise QueryTimeout("this query was stopped at the time limit a moment ago on the same data, "
-                               "so it is refused for now (TIMEOUT_MEMO); make it more selective or add a LIMIT")
-        client = request.remote_addr or "-"
-        job = Job(sparql=sparql, accept=accept, format=fmt, default_graphs=list(default_graphs),
-                  named_graphs=list(named_graphs), substitutions=substitutions,
-                  max_rows=cfg["MAX_ROWS"], version=kg.version, base_iri=request.base_url,
-                  stream_after=cfg["STREAM_AFTER"])
-
-        def evaluate():
-            ticket = guard.enter(client, cfg["MAX_HEAVY_PER_CLIENT"], cfg["HEAVY_AFTER"])
-            try:
-                return get_executor().run(job)
-            except QueryTimeout:
-                guard.remember_timeout(etag, cfg["TIMEOUT_MEMO"])
-                raise
-            finally:
-                guard.leave(client, ticket)
-
-        answer = guard.once(etag, evaluate, wait=cfg["QUERY_TIMEOUT"] + cfg["QUEUE_TIMEOUT"] + 5)
-        if isinstance(answer, Stream):  # large: sent as it comes, not cached
-            resp = Response(answer.chunks, mimetype=answer.media_type, direct_passthrough=True)
-        else:
-            cache.put(etag, answer)
-    if not isinstance(answer, Stream):
-        resp = Response(answer.body, mimetype=answer.media_type)
-    if answer.media_type.startswith("text/") or answer.media_type.endswith(("json", "xml")):
-        resp.headers["Content-Type"] = f"{answer.media_type}; charset=utf-8"
-    resp.headers["ETag"] = etag
-    resp.headers["Cache-Control"] = "no-cache"
-    resp.headers["Vary"] = "Accept"
-    if answer.rows is not None:
-        resp.headers["X-Result-Rows"] = str(answer.rows)
-    if answer.truncated:
-        resp.headers["X-Result-Truncated"] = "true"
-        resp.headers["Warning"] = f'199 - "result truncated to {cfg["MAX_ROWS"]} rows (MAX_ROWS)"'
+    """Run a query through the killable executor, with ETag revalidation and a response cache
+    (server.endpoint.answer_query, which the WSGI fast path calls too)."""
+    reply = answer_query(get_state(), current_app.config, sparql, accept=accept, fmt=fmt,
+                         default_graphs=default_graphs, named_graphs=named_graphs,
+                         substitutions=substitutions, base_url=request.base_url,
+                         if_none_match=request.headers.get("If-None-Match"),
+                         client=request.remote_addr or "-")
+    if isinstance(reply.body, bytes):
+        resp = Response(reply.body, status=reply.status)
+    else:  # a Stream's chunks: sent as they come
+        resp = Response(reply.body, status=reply.status, direct_passthrough=True)
+    for k, v in reply.headers:
+        resp.headers[k] = v
+    if reply.status == 304:
+        resp.headers.pop("Content-Type", None)
     return resp
 
 

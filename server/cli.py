@@ -116,7 +116,7 @@ def query(obj, sparql: str, fmt: str):
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=8000, show_default=True, type=int)
 @click.option("--workers", default=2, show_default=True, type=int,
-              help="gunicorn worker processes.")
+              help="HTTP processes (SERVER=granian) or query-worker processes (SERVER=gunicorn).")
 @click.option("--dev", is_flag=True, help="Use Flask's development server (reloader off).")
 @click.option("--get", "get_path", default=None,
               help="Do not serve: print the response to GET PATH and exit (a smoke test).")
@@ -139,9 +139,10 @@ def serve(obj, host: str, port: int, workers: int, dev: bool, get_path: str | No
     if dev:
         app.run(host=host, port=port, debug=False, use_reloader=False, threaded=True)
         return
-    from .wsgi import run_gunicorn
+    from .wsgi import run_granian, run_gunicorn
 
-    run_gunicorn(config, host=host, port=port, workers=workers)
+    run = run_granian if config["SERVER"] == "granian" else run_gunicorn
+    run(config, host=host, port=port, workers=workers)
 
 
 @cli.command()

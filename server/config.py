@@ -24,7 +24,13 @@ SETTINGS = (
             "(its base URL; oxigraph-style /query, /update). Empty: the embedded store in BUILD_DIR."),
     Setting("STORE_MODE", "memory", "memory: the query workers share one in-memory copy, loaded once by a "
             "template process that forks them (fastest); disk: each worker opens the RocksDB store."),
-    Setting("QUERY_WORKERS", 2, "Query worker processes (queries run there so that they can be killed)."),
+    Setting("SERVER", "granian", "granian: queries run in threads of the HTTP processes, and a process whose "
+            "query passes the time limit is replaced (fastest); gunicorn: queries run in a pool of "
+            "query-worker processes behind one HTTP process."),
+    Setting("HTTP_THREADS", 8, "SERVER=granian: Python threads per HTTP process (requests handled at once by "
+            "each; more wait in granian's queue)."),
+    Setting("QUERY_WORKERS", 2, "Query threads per HTTP process (SERVER=granian), or query worker processes "
+            "(SERVER=gunicorn): how many queries run at once."),
     Setting("EAGER_WORKERS", True, "Start the query workers with the app rather than on the first query."),
     Setting("QUERY_TIMEOUT", 30.0, "Seconds before a query is stopped and answered with 503."),
     Setting("QUEUE_TIMEOUT", 10.0, "Seconds a query waits for a free worker before 503 busy."),

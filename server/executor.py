@@ -46,6 +46,12 @@ from .errors import KGError
 log = logging.getLogger("econplan.executor")
 
 
+def on_stuck() -> None:
+    """Called when a query thread (ThreadExecutor) ran past its time limit and cannot be stopped.
+    The server that runs queries in threads (server.wsgi.run_granian) replaces this with its
+    drain-and-exit; elsewhere (tests, the development server) the query runs to its end."""
+
+
 class QueryTimeout(KGError):
     status = 503
     code = "timeout"
@@ -212,6 +218,23 @@ class _StreamSink:
             self.conn.send(("ok", Answer(b"".join(self.parts), media_type, truncated, rows, elapsed)))
 
 
+_ENGINE: tuple = ()
+
+
+def _engine():
+    """pyoxigraph, server.vocab, server.protocol: imported on first use (a worker process's
+    start stays light), then kept."""
+    global _ENGINE
+    if not _ENGINE:
+        import pyoxigraph as ox
+
+        from . import protocol
+        from . import vocab as V
+
+        _ENGINE = (ox, V, protocol)
+    return _ENGINE
+
+
 def _answer(conn, kg, job: Job, t0: float, sinks: list | None = None) -> _StreamSink | None:
     """Evaluate ``job`` and send its answer (whole, or streamed through a _StreamSink).
 
@@ -224,11 +247,10 @@ def _answer(conn, kg, job: Job, t0: float, sinks: list | None = None) -> _Stream
         sinks.append(sink)
         return sink
 
-    import pyoxigraph as ox
-
-    from . import vocab as V
-    from .protocol import (GRAPH_FORMATS, OX_GRAPH_FORMAT, OX_RESULT_FORMAT, RESULT_FORMATS,
-                           iter_solutions, negotiate)
+    ox, V, P = _engine()
+    GRAPH_FORMATS, RESULT_FORMATS, OX_GRAPH_FORMAT, OX_RESULT_FORMAT = (
+        P.GRAPH_FORMATS, P.RESULT_FORMATS, P.OX_GRAPH_FORMAT, P.OX_RESULT_FORMAT)
+    negotiate, iter_solutions = P.negotiate, P.iter_solutions
 
     subs = None
     if job.substitutions:
@@ -759,3 +781,224 @@ class QueryExecutor:
                 pass
         for w in workers:
             w.kill()
+
+
+# -- queries in threads of this process (SERVER=granian) ----------------------------------------
+
+class _Channel:
+    """What a query thread sends for one job (the ``conn`` of _answer): the first message is
+    handed over directly; after a "head" (a streamed answer) the chunks go through a bounded
+    queue, so that a slow client slows the query thread instead of filling memory."""
+
+    __slots__ = ("first", "msg", "chunks", "closed", "abandoned", "finished", "done", "lock")
+
+    def __init__(self):
+        self.first = threading.Lock()  # released when the first message is there
+        self.first.acquire()
+        self.msg = None
+        self.chunks: queue.Queue | None = None
+        self.closed = False      # the reader is gone: the next send raises
+        self.abandoned = False   # the job passed its time limit: its thread must not serve again
+        self.finished = False    # the thread has finished with this job ...
+        self.done = threading.Lock()  # ... and released this
+        self.done.acquire()
+        self.lock = threading.Lock()  # orders "finished" against "abandoned"
+
+    def wait_done(self, timeout: float) -> bool:
+        if self.done.acquire(timeout=max(0.0, timeout)):
+            self.done.release()
+            return True
+        return False
+
+    def send(self, msg) -> None:
+        if self.closed:
+            raise OSError("the client has gone")
+        if self.chunks is None:
+            if msg[0] == "head":
+                self.chunks = queue.Queue(16)
+            self.msg = msg
+            self.first.release()
+            return
+        while not self.closed:
+            try:
+                self.chunks.put(msg, timeout=0.2)
+                return
+            except queue.Full:
+                continue
+        raise OSError("the client has gone")
+
+
+class ThreadExecutor:
+    """Queries run in ``size`` threads of this process, from its store (``open_kg(version)``).
+
+    No pipe, pickling or process wake-up between the request and the engine: this is what
+    makes SERVER=granian fast.  pyoxigraph releases the GIL while it evaluates, so the HTTP
+    threads keep going meanwhile.  A thread cannot be killed: a query past its time limit
+    gets its 503 at once, its thread is written off and replaced, and if the query is still
+    running ``grace`` seconds later, ``on_stuck`` is called, whose job is to end the whole
+    process soon (server.wsgi: drain, exit, and the supervisor starts a fresh process).
+    The interface is QueryExecutor's: ``run(job)`` gives an Answer or a Stream, or raises.
+    """
+
+    grace = 1.0
+
+    def __init__(self, open_kg, *, size: int = 2, timeout: float = 30.0, queue_timeout: float = 10.0):
+        self.open_kg, self.size = open_kg, max(1, size)
+        self.timeout, self.queue_timeout = timeout, queue_timeout
+        self._jobs: queue.SimpleQueue = queue.SimpleQueue()
+        self._free: queue.SimpleQueue = queue.SimpleQueue()  # a permit per thread not busy with a job
+        for _ in range(self.size):
+            self._free.put(1)
+        self._closed = False
+        self.ready = threading.Event()
+        self.ready.set()
+        for _ in range(self.size):
+            self._start_thread()
+
+    def _start_thread(self) -> None:
+        threading.Thread(target=self._serve, daemon=True, name="econplan-query-thread").start()
+
+    def _serve(self) -> None:
+        while True:
+            item = self._jobs.get()
+            if item is None:
+                return
+            job, ch = item
+            t0 = time.perf_counter()
+            sinks: list[_StreamSink] = []
+            msg = None
+            try:
+                sink = _answer(ch, self.open_kg(job.version), job, t0, sinks)
+                if sink is not None:
+                    sink.finish(time.perf_counter() - t0)
+            except OSError:
+                pass  # the reader went away (a client that hung up on a stream)
+            except KGError as exc:
+                msg = ("error", exc.status, exc.message, exc.code, exc.details)
+            except Exception as exc:  # evaluation failure inside the engine
+                msg = ("error", 500, "query evaluation failed: "
+                       f"{str(exc).splitlines()[0] if str(exc) else type(exc).__name__}", "evaluation-failed", {})
+            if msg is not None:
+                if any(s.streaming for s in sinks):  # too late for a status: end the stream as failed
+                    msg = ("fail", msg[2])
+                try:
+                    ch.send(msg)
+                except OSError:
+                    pass
+            with ch.lock:
+                ch.finished = True
+                abandoned = ch.abandoned
+            ch.done.release()
+            if abandoned:  # written off at the time limit; a new thread has taken this one's place
+                log.warning("a query stopped at the time limit has finished in the background")
+                return
+            self._free.put(1)
+
+    def _abandon(self, ch: _Channel) -> bool:
+        """The job on ``ch`` passed its time limit: write its thread off and replace it (False if
+        the thread has just finished after all)."""
+        with ch.lock:
+            if ch.finished:
+                return False
+            ch.abandoned = ch.closed = True
+        if not self._closed:
+            self._start_thread()
+            self._free.put(1)
+        threading.Thread(target=self._watch, args=(ch,), daemon=True, name="econplan-stuck-watch").start()
+        return True
+
+    def _watch(self, ch: _Channel) -> None:
+        if ch.wait_done(self.grace):
+            return  # it noticed (it was writing, not evaluating)
+        log.warning("a query stopped at the time limit is still running; it cannot be stopped "
+                    "inside this process")
+        if not self._closed:
+            on_stuck()
+
+    def _watch_hung_up(self, ch: _Channel, deadline: float) -> None:
+        """A client hung up on a stream: the thread stops at its next write, unless it is inside
+        the engine; then it is held to the time limit like any other."""
+        if not ch.wait_done(deadline - time.monotonic()):
+            self._abandon(ch)
+
+    def run(self, job: Job, timeout: float | None = None) -> Answer | Stream:
+        limit = self.timeout if timeout is None else timeout
+        try:
+            self._free.get(timeout=self.queue_timeout)
+        except queue.Empty:
+            raise Busy("all query threads are busy; try again in a moment") from None
+        deadline = time.monotonic() + limit
+        ch = _Channel()
+        self._jobs.put((job, ch))
+        if not ch.first.acquire(timeout=limit) and self._abandon(ch):
+            log.warning("query exceeded %.1fs; its thread is written off", limit)
+            raise QueryTimeout(f"the query was stopped after {limit:g} s (the time limit); "
+                               "make it more selective or add a LIMIT")
+        msg = ch.msg
+        if msg[0] == "head":
+            _, media_type, rows, truncated = msg
+            return Stream(media_type, truncated, rows, _ThreadStream(self, ch, deadline, limit))
+        if msg[0] == "ok":
+            return msg[1]
+        _, status, message, code, details = msg
+        raise KGError(message, status=status, code=code, **(details or {}))
+
+    def close(self) -> None:
+        self._closed = True
+        for _ in range(self.size):
+            self._jobs.put(None)
+
+
+class _ThreadStream:
+    """The body of a Stream from a query thread (see _StreamBody, its process twin)."""
+
+    def __init__(self, executor: ThreadExecutor, ch: _Channel, deadline: float, limit: float):
+        self.executor, self.ch, self.deadline, self.limit = executor, ch, deadline, limit
+        self.finished = False
+
+    def __iter__(self):
+        return self
+
+    def __next__(self) -> bytes:
+        if self.finished:
+            raise StopIteration
+        while True:
+            left = self.deadline - time.monotonic()
+            if left <= 0:
+                self._fail()
+                raise self._aborted(f"the answer was stopped after {self.limit:g} s (the time limit)")
+            try:
+                msg = self.ch.chunks.get(timeout=min(left, 0.5))
+            except queue.Empty:
+                continue
+            if msg[0] == "chunk":
+                return msg[1]
+            self.finished = True
+            if msg[0] == "end":
+                raise StopIteration
+            raise self._aborted(f"the answer failed in the middle: {msg[1]}")
+
+    @staticmethod
+    def _aborted(why: str) -> StreamAborted:
+        # one line in the log (the WSGI server then drops the connection without the last chunk)
+        log.warning("streamed answer cut short: %s", why)
+        return StreamAborted(why)
+
+    def _fail(self) -> None:
+        self.finished = True
+        log.warning("streamed answer exceeded %.1fs; its thread is written off", self.limit)
+        self.ch.closed = True
+        self.executor._abandon(self.ch)
+
+    def close(self) -> None:
+        if not self.finished:  # the client hung up: the thread's next send fails and it goes on
+            self.finished = True
+            self.ch.closed = True
+            threading.Thread(target=self.executor._watch_hung_up, args=(self.ch, self.deadline),
+                             daemon=True, name="econplan-hangup-watch").start()
+
+    def __del__(self):
+        try:
+            self.close()
+        except Exception:  # pragma: no cover - interpreter shutdown
+            pass

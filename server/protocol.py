@@ -75,11 +75,27 @@ def _parse_accept(accept: str) -> list[tuple[str, float, int]]:
     return out
 
 
+_CHOSEN: dict = {}  # (accept, formats, format) -> Format: the same few headers come again and again
+
+
 def negotiate(accept: str | None, formats: tuple[Format, ...], format_param: str | None = None) -> Format:
     """Choose a format: ``?format=`` wins, then Accept with q-values, else the first (default).
 
     Raises a 406 ProtocolError naming the available media types.
     """
+    if formats is not RESULT_FORMATS and formats is not GRAPH_FORMATS:
+        return _negotiate(accept, formats, format_param)
+    key = (accept, formats is RESULT_FORMATS, format_param)
+    chosen = _CHOSEN.get(key)
+    if chosen is None:
+        chosen = _negotiate(accept, formats, format_param)
+        if len(_CHOSEN) > 4096:
+            _CHOSEN.clear()
+        _CHOSEN[key] = chosen
+    return chosen
+
+
+def _negotiate(accept: str | None, formats: tuple[Format, ...], format_param: str | None) -> Format:
     available = ", ".join(f.media_type for f in formats)
     if format_param:
         want = format_param.strip().lower()

@@ -173,8 +173,27 @@ def _remote_for(url: str):
     return _REMOTES[url]
 
 
+_VERSIONS: dict = {}  # dump path -> (its stat key, version): one stat a call once known
+
+
 def version_of(build_dir: Path) -> str:
     """The content version of a build: the hash of its N-Quads dump (cached by mtime)."""
+    dump = os.path.join(build_dir, "econplan.nq")
+    try:
+        st = os.stat(dump)
+    except FileNotFoundError:
+        return "0"
+    key = (st.st_ino, st.st_mtime_ns, st.st_size)
+    known = _VERSIONS.get(dump)
+    if known is not None and known[0] == key:
+        return known[1]
+    version = _version_from_stamp(Path(build_dir))
+    if version != "0":
+        _VERSIONS[dump] = (key, version)
+    return version
+
+
+def _version_from_stamp(build_dir: Path) -> str:
     dump = Path(build_dir) / "econplan.nq"
     stamp = Path(build_dir) / "VERSION"
     try:

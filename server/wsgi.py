@@ -19,6 +19,9 @@ from __future__ import annotations
 
 import logging
 import os
+import signal
+import threading
+import time
 
 from gunicorn.app.base import BaseApplication
 
@@ -57,6 +60,23 @@ class _StreamAbortLine(logging.Filter):
         return True
 
 
+class _GranianNoise(logging.Filter):
+    """Under granian: a streamed answer cut short on purpose is logged once, as one line, by
+    the executor; granian's own record of it (the iterator's exception, with a traceback) is
+    dropped.  So is its advice against more Python threads than cores: HTTP_THREADS is meant
+    to be larger, as the threads mostly wait for queries that run outside the GIL."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        from .executor import StreamAborted
+
+        exc = record.exc_info[1] if record.exc_info else None
+        if isinstance(exc, StreamAborted):
+            return False
+        msg = record.getMessage()
+        return not (msg.startswith("Configuration allows spawning up to")
+                    or "StreamAborted: " in msg and "Traceback" in msg)
+
+
 def _post_worker_init(worker) -> None:
     """In each front, after the fork: start its query workers (EAGER_WORKERS)."""
     logging.getLogger("gunicorn.error").addFilter(_StreamAbortLine())
@@ -72,7 +92,7 @@ def run_gunicorn(config: dict, *, host: str, port: int, workers: int = 2) -> Non
     eager = bool(config.get("EAGER_WORKERS", True))
     # Query workers are started in the front after gunicorn forks it, never in the master
     # (a pool made before the fork would be shared by every front with --workers 2).
-    config = dict(config, QUERY_WORKERS=max(1, workers), EAGER_WORKERS=False)
+    config = dict(config, SERVER="gunicorn", QUERY_WORKERS=max(1, workers), EAGER_WORKERS=False)
     app = create_app(config)
     app.config["EAGER_WORKERS"] = eager
     level = str(config.get("LOG_LEVEL", "INFO")).lower()
@@ -86,3 +106,96 @@ def run_gunicorn(config: dict, *, host: str, port: int, workers: int = 2) -> Non
                "threads": 16, "timeout": int(config["QUERY_TIMEOUT"]) + 30,
                "accesslog": access, "errorlog": "-", "loglevel": level,
                "post_worker_init": _post_worker_init}).run()
+
+
+# -- SERVER=granian: queries in the HTTP processes, a process recycled on a timeout ------------
+
+_BIRTH = time.monotonic()
+_recycling = threading.Event()
+#: granian treats a worker that exits within 5.5 s of being (re)started as a crash loop and stops
+#: the whole server; a process that must go waits until it is older than this.
+MIN_AGE = 6.0
+
+
+def _drain_and_exit(grace: float, shared) -> None:  # pragma: no cover - ends the process (tested from outside)
+    age = time.monotonic() - _BIRTH
+    if age < MIN_AGE:
+        time.sleep(MIN_AGE - age)
+    waited = False
+    while shared is not None and not shared.take_exit_turn():
+        waited = True  # another process is on its way out: let its replacement start first
+        time.sleep(0.2)
+    if waited:
+        time.sleep(1.0)
+    # granian's graceful stop: the process takes no new connection, finishes the requests it
+    # has, and exits; granian's supervisor (respawn_failed_workers) forks a fresh one.
+    os.kill(os.getpid(), signal.SIGTERM)
+    time.sleep(grace)
+    logging.getLogger("econplan").warning("process %s: requests still open after %.0f s; exiting",
+                                          os.getpid(), grace)
+    os._exit(0)
+
+
+def _recycle(grace: float, shared=None) -> None:
+    """executor.on_stuck under granian: a query passed its time limit inside this process,
+    where nothing can stop it; the process stops serving and exits, taking the query along."""
+    if _recycling.is_set():
+        return
+    _recycling.set()
+    logging.getLogger("econplan").warning(
+        "process %s: a query passed the time limit and cannot be stopped in place; this process "
+        "finishes its open requests and exits, and a fresh one takes its place", os.getpid())
+    threading.Thread(target=_drain_and_exit, args=(grace, shared), daemon=True, name="econplan-recycle").start()
+
+
+def run_granian(config: dict, *, host: str, port: int, workers: int = 2) -> None:
+    """Serve with granian (a Rust HTTP server): ``workers`` processes, each answering queries in
+    its own threads from its own store (no hop to a query-worker process; plain queries on
+    /sparql skip Flask: server.fastpath).  A query past QUERY_TIMEOUT gets its 503 at once, and
+    its process, where the query cannot be stopped, drains and exits (_recycle); granian starts
+    a new one.  In STORE_MODE=memory the store is loaded once, here, before the processes are
+    forked, so they share it until a load changes it."""
+    from granian import Granian
+    from granian.constants import Interfaces
+    from granian.log import LogLevels
+
+    from . import create_app, executor
+    from .fastpath import FastPath
+
+    config = dict(config, SERVER="granian", EAGER_WORKERS=False)
+    app = create_app(config)
+    state = app.extensions["econplan"]
+    state.run_queries_in_threads()
+    from .shared import SharedGuardState
+
+    state.shared = SharedGuardState()  # made before the fork: one for every process
+    if state.front_mode == "memory" and not config.get("STORE_URL"):
+        state.current_kg()  # loaded before the fork: shared, copy-on-write, by every process
+    level = str(config.get("LOG_LEVEL", "INFO")).lower()
+    level = {"warn": "warning", "fatal": "critical"}.get(level, level)
+    if level not in ("debug", "info", "warning", "error", "critical"):
+        level = "info"
+    grace = float(config["QUERY_TIMEOUT"]) + 10
+
+    def load(_target=None):
+        global _BIRTH
+        _BIRTH = time.monotonic()
+        _recycling.clear()
+        executor.on_stuck = lambda: _recycle(grace, state.shared)
+        state.executor  # noqa: B018 - this process's query threads
+        return FastPath(app)
+
+    from granian.log import LOGGING_CONFIG
+
+    log_config = {
+        "formatters": dict(LOGGING_CONFIG["formatters"], generic={
+            "()": "logging.Formatter", "fmt": "%(asctime)s [%(levelname)s] %(message)s"}),
+        "filters": {"noise": {"()": _GranianNoise}},
+        "handlers": {k: dict(v, filters=["noise"]) for k, v in LOGGING_CONFIG["handlers"].items()},
+    }
+    server = Granian("econplan", address=host, port=port, interface=Interfaces.WSGI,
+                     log_dictconfig=log_config,
+                     workers=max(1, workers), blocking_threads=int(config["HTTP_THREADS"]), backlog=2048,
+                     respawn_failed_workers=True, log_level=LogLevels(level),
+                     log_access=level in ("debug", "info"), workers_kill_timeout=int(grace) + 5)
+    server.serve(target_loader=load, wrap_loader=False)

@@ -1,0 +1,130 @@
+"""The fast path: plain SPARQL queries on /sparql answered without Flask.
+
+A lookup costs ``oxigraph serve`` under 0.1 ms of CPU; Flask's request and response
+objects, routing and hooks cost ten times that (bench/RESULTS.md, "Where the lookup
+throughput goes").  So under SERVER=granian the WSGI callable is this middleware: a GET or
+POST on /sparql that carries a query goes straight to server.endpoint.answer_query (the same
+function the Flask view calls: the same checks, ETag, cache, guard and executor) and is
+answered here, with the headers the Flask app would add.  Everything else (other paths,
+OPTIONS and HEAD, the service description, a body without a length or over the limit, a
+request the protocol parser refuses) is passed to the Flask app unchanged, so that it is
+answered, and its error worded, in one place.  tests/test_fastpath.py checks that both paths
+give the same status, headers and body for the same requests.
+"""
+from __future__ import annotations
+
+import io
+import json
+import logging
+from urllib.parse import parse_qs
+
+from .endpoint import answer_query
+from .errors import KGError
+from .protocol import parse_sparql_request
+
+log = logging.getLogger("econplan")
+
+def _status(code: int) -> str:  # as werkzeug writes it
+    from werkzeug.http import HTTP_STATUS_CODES
+
+    return f"{code} {HTTP_STATUS_CODES.get(code, 'UNKNOWN').upper()}"
+
+
+_REASONS = {code: _status(code) for code in (200, 304, 400, 403, 404, 406, 413, 415, 429, 500, 503)}
+
+
+def static_headers(cfg) -> list[tuple[str, str]]:
+    """The headers that the Flask app's after-request hooks add to a /sparql answer
+    (server.create_app._headers and server.pages._security_headers)."""
+    from .pages import CSP
+
+    out = [("X-Content-Type-Options", "nosniff")]
+    if cfg["CORS"]:
+        out += [("Access-Control-Allow-Origin", "*"),
+                ("Access-Control-Allow-Methods", "GET, POST, OPTIONS"),
+                ("Access-Control-Allow-Headers", "Content-Type, Accept, Authorization, If-None-Match"),
+                ("Access-Control-Expose-Headers", "ETag, X-Result-Truncated, X-Result-Rows")]
+    out += [("Content-Security-Policy", CSP.format(style="")),
+            ("Referrer-Policy", "same-origin"), ("X-Frame-Options", "DENY"),
+            ("Cross-Origin-Opener-Policy", "same-origin")]
+    return out
+
+
+class FastPath:
+    """WSGI middleware around the Flask app ``app`` (see the module docstring)."""
+
+    def __init__(self, app):
+        self.app = app
+        self.state = app.extensions["econplan"]
+        self.cfg = app.config
+        self.static = static_headers(app.config)
+
+    def __call__(self, environ, start_response):
+        method = environ["REQUEST_METHOD"]
+        if environ.get("PATH_INFO") != "/sparql" or environ.get("SCRIPT_NAME") or method not in ("GET", "POST"):
+            return self.app(environ, start_response)
+        body = b""
+        if method == "POST":
+            try:
+                length = int(environ.get("CONTENT_LENGTH") or -1)
+            except ValueError:
+                length = -1
+            if length < 0 or length > self.cfg["MAX_REQUEST_BYTES"]:
+                return self.app(environ, start_response)
+            body = environ["wsgi.input"].read(length) if length else b""
+            environ["wsgi.input"] = io.BytesIO(body)  # for the Flask app, should it answer
+        args = parse_qs(environ.get("QUERY_STRING", ""), keep_blank_values=True)
+        try:
+            req = parse_sparql_request(method, environ.get("CONTENT_TYPE"), args, body)
+        except KGError:
+            return self.app(environ, start_response)  # the Flask app words the error
+        if req.query is None or not req.query.strip():
+            return self.app(environ, start_response)
+        fmt = (req.params.get("format") or [None])[0]
+        try:
+            reply = answer_query(self.state, self.cfg, req.query, accept=environ.get("HTTP_ACCEPT"), fmt=fmt,
+                                 default_graphs=req.default_graphs, named_graphs=req.named_graphs,
+                                 base_url=_base_url(environ), if_none_match=environ.get("HTTP_IF_NONE_MATCH"),
+                                 client=environ.get("REMOTE_ADDR") or "-")
+        except KGError as exc:
+            if exc.status >= 500 and exc.code not in ("timeout", "busy"):
+                log.error("%s %s: %s", method, "/sparql", exc.message)
+            out = json.dumps(exc.to_dict(), ensure_ascii=False, separators=(",", ":")).encode() + b"\n"
+            start_response(_REASONS.get(exc.status) or _status(exc.status),
+                           [("Content-Type", "application/json"), ("Content-Length", str(len(out)))] + self.static)
+            return [out]
+        except Exception:
+            log.exception("unhandled error on %s %s", method, "/sparql")
+            out = json.dumps(KGError("internal error; it has been logged", status=500).to_dict(),
+                             separators=(",", ":")).encode() + b"\n"
+            start_response("500 INTERNAL SERVER ERROR",
+                           [("Content-Type", "application/json"), ("Content-Length", str(len(out)))] + self.static)
+            return [out]
+        headers = reply.headers + self.static
+        if isinstance(reply.body, bytes):
+            if reply.status == 304:
+                start_response("304 NOT MODIFIED", headers)
+                return []
+            start_response(_REASONS[reply.status], headers + [("Content-Length", str(len(reply.body)))])
+            return [reply.body]
+        start_response(_REASONS[reply.status], headers)
+        return reply.body  # a streamed answer: its close() gives the worker back
+
+
+_BASE_URLS: dict = {}
+
+
+def _base_url(environ) -> str:
+    """What Flask's request.base_url gives (scheme, host, path, no query string): werkzeug's
+    own answer, kept for each host a client names."""
+    key = (environ.get("wsgi.url_scheme"), environ.get("HTTP_HOST"), environ.get("SERVER_NAME"),
+           environ.get("SERVER_PORT"))
+    url = _BASE_URLS.get(key)
+    if url is None:
+        from werkzeug.wsgi import get_current_url
+
+        url = get_current_url(environ, strip_querystring=True)
+        if len(_BASE_URLS) > 1000:
+            _BASE_URLS.clear()
+        _BASE_URLS[key] = url
+    return url

@@ -1,0 +1,131 @@
+"""Guard state shared by the HTTP processes of one server (SERVER=granian).
+
+The endpoint's guard (server.endpoint.Guard) remembers queries that hit the time limit
+(TIMEOUT_MEMO) and counts each client's long-running queries (MAX_HEAVY_PER_CLIENT).  Under
+granian the requests of one client are spread over several processes, and a process whose
+query passed the time limit exits (server.wsgi), so that bookkeeping cannot live in one
+process: it lives here, in an anonymous shared memory mapping made by the server's main
+process before it forks the HTTP processes (and every replacement), guarded by one
+process-shared lock.  Both tables have fixed sizes; when one is full the oldest memo entry
+is overwritten, and a query beyond the in-flight table is simply not counted.
+
+Times are time.monotonic(), which on Linux is one clock for every process.
+"""
+from __future__ import annotations
+
+import mmap
+import multiprocessing
+import os
+import struct
+import time
+
+_MEMO = struct.Struct("<24sd")          # quoted ETag (22 bytes, zero-padded), refuse until
+_FLIGHT = struct.Struct("<48sdi4x")     # client address (zero-padded), start, pid
+_HEAD = struct.Struct("<II")            # next memo slot to overwrite, next flight slot to try
+_TURN = struct.Struct("<i")             # the process that is draining to exit (0: none)
+
+
+class SharedGuardState:
+    MEMO_SLOTS = 1024
+    FLIGHT_SLOTS = 512
+
+    def __init__(self):
+        self.turn_at = _HEAD.size
+        self.memo_at = self.turn_at + 8
+        self.flight_at = self.memo_at + self.MEMO_SLOTS * _MEMO.size
+        size = self.flight_at + self.FLIGHT_SLOTS * _FLIGHT.size
+        self.mm = mmap.mmap(-1, size, flags=mmap.MAP_SHARED | mmap.MAP_ANONYMOUS)
+        self.lock = multiprocessing.get_context("fork").Lock()
+
+    # -- the timeout memo ----------------------------------------------------------------
+    def refuse_until(self, key: str) -> float | None:
+        k = key.encode()[:24]
+        mm, lo, hi = self.mm, self.memo_at, self.flight_at
+        with self.lock:
+            pos = mm.find(k, lo, hi)
+            while pos != -1:
+                if (pos - lo) % _MEMO.size == 0:
+                    stored, until = _MEMO.unpack_from(mm, pos)
+                    if stored.rstrip(b"\0") == k:
+                        return until if until > time.monotonic() else None
+                pos = mm.find(k, pos + 1, hi)
+        return None
+
+    def remember_timeout(self, key: str, seconds: float) -> None:
+        if seconds <= 0:
+            return
+        k = key.encode()[:24]
+        until = time.monotonic() + seconds
+        mm, lo, hi = self.mm, self.memo_at, self.flight_at
+        with self.lock:
+            pos = mm.find(k, lo, hi)
+            while pos != -1 and (pos - lo) % _MEMO.size:
+                pos = mm.find(k, pos + 1, hi)
+            if pos == -1:
+                nxt, nflight = _HEAD.unpack_from(mm, 0)
+                pos = lo + (nxt % self.MEMO_SLOTS) * _MEMO.size
+                _HEAD.pack_into(mm, 0, (nxt + 1) % self.MEMO_SLOTS, nflight)
+            _MEMO.pack_into(mm, pos, k, until)
+
+    # -- queries in flight, by client ------------------------------------------------------
+    def enter(self, client: str, max_heavy: int, heavy_after: float) -> int:
+        """Count the query in; raises KGError 429 when the client already has ``max_heavy``
+        queries running longer than ``heavy_after`` seconds.  Returns a ticket for leave()."""
+        from .errors import KGError
+
+        c = (client or "-").encode()[:47]
+        now = time.monotonic()
+        mm, lo, size = self.mm, self.flight_at, _FLIGHT.size
+        hi = lo + self.FLIGHT_SLOTS * size
+        with self.lock:
+            heavy, pos = 0, mm.find(c + b"\0", lo, hi)
+            while pos != -1:
+                if (pos - lo) % size == 0:
+                    _, start, pid = _FLIGHT.unpack_from(mm, pos)
+                    if now - start > heavy_after and _alive(pid):
+                        heavy += 1
+                pos = mm.find(c + b"\0", pos + 1, hi)
+            if max_heavy and heavy >= max_heavy:
+                raise KGError(f"this client already has {heavy} long-running queries; wait for them to "
+                              "finish (MAX_HEAVY_PER_CLIENT)", status=429, code="too-many-heavy-queries")
+            nmemo, nxt = _HEAD.unpack_from(mm, 0)
+            for i in range(self.FLIGHT_SLOTS):
+                slot = (nxt + i) % self.FLIGHT_SLOTS
+                at = lo + slot * size
+                if mm[at] == 0 or not _alive(_FLIGHT.unpack_from(mm, at)[2]):
+                    _FLIGHT.pack_into(mm, at, c, now, os.getpid())
+                    _HEAD.pack_into(mm, 0, nmemo, (slot + 1) % self.FLIGHT_SLOTS)
+                    return slot
+        return -1  # the table is full: this query is not counted
+
+    def leave(self, client: str, ticket: int) -> None:
+        if ticket < 0:
+            return
+        at = self.flight_at + ticket * _FLIGHT.size
+        with self.lock:
+            self.mm[at:at + _FLIGHT.size] = bytes(_FLIGHT.size)
+
+
+    # -- one process at a time drains and exits (server.wsgi) -------------------------------
+    def take_exit_turn(self) -> bool:
+        """True when this process may drain and exit now: no other live process is doing so.
+        So the server never has every process exiting at once."""
+        me = os.getpid()
+        with self.lock:
+            (pid,) = _TURN.unpack_from(self.mm, self.turn_at)
+            if pid and pid != me and _alive(pid):
+                return False
+            _TURN.pack_into(self.mm, self.turn_at, me)
+            return True
+
+
+def _alive(pid: int) -> bool:
+    if pid == os.getpid():
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # pragma: no cover - someone else's process
+        return True
+    return True
