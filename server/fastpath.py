@@ -58,6 +58,7 @@ class FastPath:
         self.state = app.extensions["econplan"]
         self.cfg = app.config
         self.static = static_headers(app.config)
+        self.answered = 0  # requests answered here rather than by the Flask app (for the tests)
 
     def __call__(self, environ, start_response):
         method = environ["REQUEST_METHOD"]
@@ -81,6 +82,7 @@ class FastPath:
         if req.query is None or not req.query.strip():
             return self.app(environ, start_response)
         fmt = (req.params.get("format") or [None])[0]
+        self.answered += 1
         try:
             reply = answer_query(self.state, self.cfg, req.query, accept=environ.get("HTTP_ACCEPT"), fmt=fmt,
                                  default_graphs=req.default_graphs, named_graphs=req.named_graphs,

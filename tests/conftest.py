@@ -54,7 +54,8 @@ def free_port() -> int:
 
 
 class LiveServer:
-    """``econplan serve`` (gunicorn) in a subprocess on 127.0.0.1, stopped at teardown."""
+    """``econplan serve`` (granian, or gunicorn with ECONPLAN_SERVER=gunicorn) in a subprocess on
+    127.0.0.1, stopped at teardown."""
 
     def __init__(self, build_dir: Path, env: dict | None = None, workers: int = 2):
         self.port = free_port()

@@ -252,3 +252,25 @@ def test_disk_mode_serves_from_the_rocksdb_store(built):
         assert status == 200 and json.loads(body)["facts"] > 300
     finally:
         server.stop()
+
+
+def test_the_gunicorn_server_answers_stops_and_streams_too(built):
+    """SERVER=gunicorn (query-worker processes behind one gunicorn front) stays supported: the
+    same answers, a query killed at the time limit while another is served, a streamed answer."""
+    server = LiveServer(built, env={"ECONPLAN_SERVER": "gunicorn", "ECONPLAN_QUERY_TIMEOUT": "2",
+                                    "ECONPLAN_STREAM_AFTER": "20000"}, workers=2)
+    try:
+        log = open(server.log.name, encoding="utf-8").read()
+        assert "gunicorn" in log.lower() and "granian" not in log.lower()
+        with concurrent.futures.ThreadPoolExecutor(1) as pool:
+            slow = pool.submit(q, server, PATHOLOGICAL)
+            time.sleep(0.3)
+            status, _, body = q(server, GDP)
+            assert status == 200 and b"20059" in body and not slow.done()
+            status, _, body = slow.result()
+        assert status == 503 and b"stopped after 2 s" in body
+        status, headers, body = q(server, "SELECT * WHERE { ?s ?p ?o }", "application/sparql-results+json")
+        assert status == 200 and headers["Transfer-Encoding"] == "chunked"
+        assert json.loads(body)["results"]["bindings"]
+    finally:
+        server.stop()

@@ -259,3 +259,111 @@ def test_the_native_and_the_python_serializations_agree(kg, fmt):
                               ox.parse_query_results(x, format=ox.QueryResultsFormat.XML)] for x in (native, ours)])
             assert len(ours) > 0 or "false" in q
         assert ours == native, q
+
+
+# -- ThreadExecutor: queries in threads of this process (SERVER=granian) -----------------------
+
+SLOW = "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f }"  # n² solutions, then done
+
+
+def _kg_of(n: int):
+    from server.store import KnowledgeGraph
+
+    store = ox.Store()
+    store.extend([ox.Quad(ox.NamedNode(f"urn:s{i}"), ox.NamedNode("urn:p"), ox.Literal(i)) for i in range(n)])
+    return KnowledgeGraph(store, version="v1")
+
+
+@pytest.fixture()
+def slow_kg():
+    return _kg_of(6000)  # SLOW takes 3-6 s here
+
+
+@pytest.fixture()
+def less_slow_kg():
+    return _kg_of(2000)  # SLOW takes 0.5-1 s here
+
+
+@pytest.fixture()
+def stuck_calls(monkeypatch):
+    import server.executor as ex
+
+    calls = []
+    monkeypatch.setattr(ex, "on_stuck", lambda: calls.append(time.monotonic()))
+    return calls
+
+
+def test_a_query_thread_past_the_limit_is_written_off_replaced_and_reported_stuck(slow_kg, stuck_calls):
+    from server.executor import ThreadExecutor
+
+    ex = ThreadExecutor(lambda v: slow_kg, size=1, timeout=0.3, queue_timeout=0.5)
+    try:
+        t0 = time.monotonic()
+        with pytest.raises(QueryTimeout):
+            ex.run(Job(sparql=SLOW, version="v1"))
+        assert time.monotonic() - t0 < 0.6
+        # the one thread is busy with the runaway query, yet the next query is answered by its
+        # replacement at once
+        t0 = time.monotonic()
+        answer = ex.run(Job(sparql="ASK { ?s ?p ?o }", version="v1"))
+        assert b"true" in answer.body and time.monotonic() - t0 < 0.2
+        time.sleep(ex.grace + 0.2)
+        assert len(stuck_calls) == 1  # still running after the grace: the process must go
+    finally:
+        ex.close()
+
+
+def test_a_query_thread_that_finishes_within_the_grace_is_not_reported(less_slow_kg, stuck_calls):
+    from server.executor import ThreadExecutor
+
+    ex = ThreadExecutor(lambda v: less_slow_kg, size=1, timeout=0.2, queue_timeout=0.5)
+    ex.grace = 5.0
+    try:
+        with pytest.raises(QueryTimeout):
+            ex.run(Job(sparql=SLOW, version="v1"))
+        time.sleep(2.0)  # it finishes (in the background) well within the grace
+        assert stuck_calls == []
+        # and its permit was not given back twice: one thread still means one query at a time
+        assert ex._free.qsize() == 1
+    finally:
+        ex.close()
+
+
+def test_query_threads_all_busy_answer_busy(less_slow_kg, stuck_calls):
+    import threading
+
+    from server.executor import Busy, ThreadExecutor
+
+    ex = ThreadExecutor(lambda v: less_slow_kg, size=1, timeout=5, queue_timeout=0.2)
+    try:
+        t = threading.Thread(target=ex.run, args=(Job(sparql=SLOW, version="v1"),))
+        t.start()
+        time.sleep(0.1)
+        with pytest.raises(Busy):
+            ex.run(Job(sparql="ASK {}", version="v1"))
+        t.join()
+        assert b"true" in ex.run(Job(sparql="ASK {}", version="v1")).body
+    finally:
+        ex.close()
+
+
+def test_a_streamed_answer_from_a_thread_is_complete_and_a_hang_up_frees_the_thread(kg, stuck_calls):
+    from server.executor import Stream, ThreadExecutor
+
+    ex = ThreadExecutor(lambda v: kg, size=1, timeout=10)
+    job = Job(sparql="SELECT * WHERE { ?s ?p ?o }", accept="application/sparql-results+json",
+              version=kg.version, stream_after=10_000, max_rows=1_000_000)
+    try:
+        answer = ex.run(job)
+        assert isinstance(answer, Stream) and answer.rows == len(kg)
+        body = b"".join(answer.chunks)
+        assert body.count(b'"s":') == len(kg)
+        for _ in range(3):  # more than the one thread: each hang-up must free it
+            answer = ex.run(job)
+            next(answer.chunks)
+            answer.chunks.close()
+        t0 = time.monotonic()
+        assert b"true" in ex.run(Job(sparql="ASK {}", version=kg.version)).body
+        assert time.monotonic() - t0 < 1.0 and stuck_calls == []
+    finally:
+        ex.close()

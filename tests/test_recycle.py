@@ -1,0 +1,107 @@
+"""SERVER=granian runs queries in threads of the HTTP processes.  A thread cannot be stopped, so
+a query past the time limit gets its 503 at once and its process drains and exits, to be
+replaced by granian.  Checked here on a real server, from outside: the 503, the replacement,
+the runaway query's end (its process is gone), no failed request meanwhile from clients that
+open a new connection for every request, and the timeout memo shared by all the processes."""
+from __future__ import annotations
+
+import os
+import threading
+import time
+import urllib.error
+import urllib.parse
+import urllib.request
+
+import pytest
+
+from conftest import LiveServer
+
+PATHOLOGICAL = "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i }"
+
+
+@pytest.fixture(scope="module")
+def server(built):
+    s = LiveServer(built, env={"ECONPLAN_QUERY_TIMEOUT": "2", "ECONPLAN_TIMEOUT_MEMO": "60",
+                               "ECONPLAN_SERVER": "granian"}, workers=2)
+    yield s
+    s.stop()
+
+
+def get(server, query):
+    url = server.url + "/sparql?" + urllib.parse.urlencode({"query": query})
+    try:
+        with urllib.request.urlopen(url, timeout=30) as r:
+            return r.status, r.read()
+    except urllib.error.HTTPError as e:
+        return e.code, e.read()
+
+
+def processes(server) -> set[int]:
+    pid = server.proc.pid
+    return {int(c) for c in open(f"/proc/{pid}/task/{pid}/children").read().split()}
+
+
+def test_a_runaway_query_is_answered_503_and_its_process_replaced_while_others_are_served(server):
+    before = processes(server)
+    assert len(before) == 2
+    statuses, errors, stop = [], [], threading.Event()
+
+    def clients(i):
+        n = 0
+        while not stop.is_set():
+            n += 1
+            try:
+                statuses.append(get(server, f"ASK {{ ?s ?p ?o }} # {i}-{n}")[0])
+            except OSError as exc:  # a reset or refused connection
+                errors.append(repr(exc))
+
+    threads = [threading.Thread(target=clients, args=(i,)) for i in range(4)]
+    for t in threads:
+        t.start()
+    try:
+        t0 = time.monotonic()
+        status, body = get(server, PATHOLOGICAL)
+        took = time.monotonic() - t0
+        assert status == 503 and b"stopped after 2 s" in body
+        assert 2 <= took < 6, took  # (a loaded machine may be slow to answer)
+        deadline = time.monotonic() + 30
+        while processes(server) >= before and time.monotonic() < deadline:
+            time.sleep(0.2)
+        after = processes(server)
+        gone = before - after
+        assert len(gone) == 1 and len(after) == 2, (before, after)
+        assert not any(os.path.exists(f"/proc/{pid}") for pid in gone)  # and its query with it
+        time.sleep(1.0)
+    finally:
+        stop.set()
+        for t in threads:
+            t.join()
+    assert not errors, errors[:3]
+    assert len(statuses) > 20 and set(statuses) == {200}, (len(statuses), set(statuses))
+    log = open(server.log.name, encoding="utf-8", errors="replace").read()
+    assert "cannot be stopped in place" in log and "Traceback" not in log
+
+
+def test_the_timeout_memo_holds_in_every_process_and_after_a_replacement(server):
+    """The query that timed out above is refused at once, whichever process gets it (the memo
+    lives in memory shared by the processes, not in the one that has exited)."""
+    for _ in range(6):
+        t0 = time.monotonic()
+        status, body = get(server, PATHOLOGICAL)
+        assert status == 503 and b"TIMEOUT_MEMO" in body and time.monotonic() - t0 < 1
+
+
+def test_heavy_queries_are_counted_across_processes(server):
+    """MAX_HEAVY_PER_CLIENT (2) holds for the client as a whole: with its two slow queries
+    running, wherever they landed, a third is refused with 429."""
+    slow = "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i } LIMIT %d"
+    results = []
+    threads = [threading.Thread(target=lambda k=k: results.append(get(server, slow % k))) for k in (11, 12)]
+    for t in threads:
+        t.start()
+    time.sleep(1.4)  # both are past HEAVY_AFTER (1 s)
+    status, body = get(server, slow % 13)
+    for t in threads:
+        t.join()
+    assert status == 429 and b"MAX_HEAVY_PER_CLIENT" in body
+    assert [r[0] for r in results] == [503, 503]

@@ -1,0 +1,87 @@
+"""server.shared: the guard's state shared by the HTTP processes (fork-inherited shared memory)."""
+from __future__ import annotations
+
+import os
+import time
+
+import pytest
+
+from server.errors import KGError
+from server.shared import SharedGuardState
+
+
+def in_child(fn) -> int:
+    """Run ``fn`` in a forked child; returns the child's pid once it has finished (but is not reaped)."""
+    r, w = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # pragma: no cover - the child
+        try:
+            fn()
+        finally:
+            os.write(w, b"x")
+            time.sleep(30)  # stays alive until killed
+            os._exit(0)
+    os.close(w)
+    assert os.read(r, 1) == b"x"
+    os.close(r)
+    return pid
+
+
+def reap(pid):
+    os.kill(pid, 9)
+    os.waitpid(pid, 0)
+
+
+def test_a_timeout_remembered_in_one_process_is_refused_in_another():
+    s = SharedGuardState()
+    child = in_child(lambda: s.remember_timeout('"0123456789abcdef0123"', 5))
+    reap(child)  # and it stays after that process is gone
+    until = s.refuse_until('"0123456789abcdef0123"')
+    assert until is not None and until > time.monotonic() + 4
+    assert s.refuse_until('"0123456789abcdef0124"') is None
+    s.remember_timeout('"short"', 0.05)
+    time.sleep(0.1)
+    assert s.refuse_until('"short"') is None
+
+
+def test_the_memo_keeps_the_newest_when_full():
+    s = SharedGuardState()
+    for i in range(s.MEMO_SLOTS + 10):
+        s.remember_timeout(f'"{i:020d}"', 60)
+    assert s.refuse_until(f'"{s.MEMO_SLOTS + 9:020d}"') is not None
+    assert s.refuse_until(f'"{0:020d}"') is None  # overwritten
+
+
+def test_heavy_queries_of_a_client_count_across_processes_until_their_process_dies():
+    s = SharedGuardState()
+    child = in_child(lambda: [s.enter("10.0.0.7", 2, 0.0) for _ in range(2)])
+    time.sleep(0.01)
+    with pytest.raises(KGError) as err:
+        s.enter("10.0.0.7", 2, 0.0)
+    assert err.value.status == 429
+    assert s.enter("10.0.0.70", 2, 0.0) >= 0  # another client (a longer address) is not counted
+    reap(child)  # the queries of a process that exited no longer count
+    ticket = s.enter("10.0.0.7", 2, 0.0)
+    assert ticket >= 0
+    s.leave("10.0.0.7", ticket)
+
+
+def test_young_queries_are_not_heavy_and_left_ones_are_forgotten():
+    s = SharedGuardState()
+    tickets = [s.enter("c", 1, 5.0) for _ in range(3)]  # none is older than 5 s
+    for t in tickets:
+        s.leave("c", t)
+    t = s.enter("c", 1, 0.0)
+    time.sleep(0.01)
+    with pytest.raises(KGError):
+        s.enter("c", 1, 0.0)
+    s.leave("c", t)
+    s.leave("c", s.enter("c", 1, 0.0))
+
+
+def test_only_one_process_at_a_time_may_drain_and_exit():
+    s = SharedGuardState()
+    child = in_child(lambda: s.take_exit_turn())
+    assert not s.take_exit_turn()
+    reap(child)
+    assert s.take_exit_turn() and s.take_exit_turn()  # (again: it is this process's turn)
