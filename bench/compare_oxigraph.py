@@ -179,7 +179,8 @@ def run(args) -> dict:
     nq = Path(args.data).resolve()
     result = {"machine": L.machine(), "data": str(nq), "duration_s": args.duration,
               "connections": args.connections, "oxigraph_store": args.oxigraph_store,
-              "fronts": args.fronts or 1, "query_workers": args.query_workers, "command": "python bench/compare_oxigraph.py " + " ".join(sys.argv[1:])}
+              "fronts": args.fronts or 1, "query_workers": args.query_workers,
+              "server": dict(args.env).get("ECONPLAN_SERVER", "granian"), "command": "python bench/compare_oxigraph.py " + " ".join(sys.argv[1:])}
     with tempfile.TemporaryDirectory(prefix="bench-compare-") as tmp:
         work = Path(tmp)
         if args.synthetic:
@@ -259,8 +260,11 @@ def report(r: dict) -> str:
     m = r["machine"]
     out = [f"Data: {r['data']} ({r['triples']} triples); {r['connections']} connections, "
            f"{r['duration_s']:g} s per query per server; oxigraph store: {r['oxigraph_store']}; "
-           f"econplan: {r.get('fronts', 1)} gunicorn front(s) x 16 threads, "
-           f"{r.get('query_workers') or 2} query workers per front, QUERY_TIMEOUT {TIMEOUT_S} s.",
+           + (f"econplan: granian, {r.get('query_workers') or 2} HTTP processes, each with its query threads, "
+              if r.get("server", "gunicorn") == "granian" else
+              f"econplan: {r.get('fronts', 1)} gunicorn front(s) x 16 threads, "
+              f"{r.get('query_workers') or 2} query workers per front, ")
+           + f"QUERY_TIMEOUT {TIMEOUT_S} s.",
            f"Machine: {L.machine_line(m)}.", "", table(r["rows"]), "",
            "CPU used meanwhile (the machine may be shared; 'other' is everything but the server and wrk):",
            "", cpu_table(r["rows"]), ""]
@@ -310,7 +314,8 @@ def main(argv=None) -> int:
     ap.add_argument("--skip-build", action="store_true", help="do not time `econplan build`")
     ap.add_argument("--build-runs", type=int, default=3, help="time the build this many times, keep the best")
     ap.add_argument("--query-workers", type=int, default=None,
-                    help="econplan serve --workers (query worker processes; default: the CLI's)")
+                    help="econplan serve --workers (HTTP processes under granian, query worker processes "
+                    "under gunicorn; default: the CLI's)")
     ap.add_argument("--fronts", type=int, default=None,
                     help="gunicorn worker processes of econplan (GUNICORN_CMD_ARGS=--workers N)")
     ap.add_argument("--env", nargs=2, action="append", default=[], metavar=("NAME", "VALUE"),

@@ -1,4 +1,8 @@
-"""Killable query execution: a small pool of worker processes.
+"""Query execution with a time limit: QueryExecutor (worker processes, SERVER=gunicorn) and
+ThreadExecutor (threads of the HTTP process, SERVER=granian; see its docstring and server.wsgi).
+
+What follows describes QueryExecutor; the answers themselves (_answer: formats, the row cap,
+streaming) are made the same way by both.
 
 pyoxigraph has no query timeout or cancellation (oxigraph#1926), and a result
 must be consumed in the thread that made it.  So every query runs, and is

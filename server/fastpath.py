@@ -59,8 +59,13 @@ class FastPath:
         self.cfg = app.config
         self.static = static_headers(app.config)
         self.answered = 0  # requests answered here rather than by the Flask app (for the tests)
+        #: set when this process is about to exit (server.wsgi): every answer then closes its
+        #: connection, so that keep-alive clients move to another process before this one goes
+        self.closing = False
 
     def __call__(self, environ, start_response):
+        if self.closing:
+            start_response = _closing(start_response)
         method = environ["REQUEST_METHOD"]
         if environ.get("PATH_INFO") != "/sparql" or environ.get("SCRIPT_NAME") or method not in ("GET", "POST"):
             return self.app(environ, start_response)
@@ -111,6 +116,12 @@ class FastPath:
             return [reply.body]
         start_response(_REASONS[reply.status], headers)
         return reply.body  # a streamed answer: its close() gives the worker back
+
+
+def _closing(start_response):
+    def start(status, headers, exc_info=None):
+        return start_response(status, list(headers) + [("Connection", "close")], exc_info)
+    return start
 
 
 _BASE_URLS: dict = {}

@@ -1,19 +1,22 @@
-"""Production serving with gunicorn (a well-kept WSGI server; Flask's server is for development).
+"""Production serving: granian (the default, SERVER=granian) or gunicorn (SERVER=gunicorn).
 
-One gunicorn worker process (the "front", 16 threads) takes HTTP requests; the
-queries themselves run in the query-worker processes of server.executor, which
-is where parallelism and the hard timeout come from.  The app is created once, in
-the master, but it touches no RocksDB store there: RocksDB used before a fork
-hangs in the child, so the front opens its store after the fork (here).
+granian (a Rust HTTP server) runs ``--workers`` HTTP processes; each answers its queries in
+its own threads (executor.ThreadExecutor) from its own store, and plain queries on /sparql
+skip Flask (fastpath).  No query crosses a process boundary, which is what makes small
+queries fast.  A query past QUERY_TIMEOUT gets its 503 at once; as a thread cannot be
+stopped, its process then drains and exits (_recycle) and granian forks a fresh one.  The
+guard's timeout memo and per-client counts live in shared memory (server.shared).  See
+run_granian.
 
-Any gunicorn setting can be overridden the usual gunicorn way, with the
-``GUNICORN_CMD_ARGS`` environment variable.  ``--workers 2`` runs two fronts,
-so that HTTP handling can use a second core when one is free (see
-bench/RESULTS.md), each with its own QUERY_WORKERS query workers (and, in memory
-mode, its own template process holding a copy of the store) and response cache;
-but the per-client limit on heavy queries (MAX_HEAVY_PER_CLIENT), the timeout memo
-(TIMEOUT_MEMO) and the coalescing of identical queries in flight are then kept per
-front, so they are not exact.
+gunicorn runs one front process (16 threads) taking HTTP requests; the queries run in the
+query-worker processes of server.executor.QueryExecutor, killed at the time limit.  The app
+is created once, in the master, but it touches no RocksDB store there: RocksDB used before a
+fork hangs in the child, so the front opens its store after the fork (_post_worker_init).
+Any gunicorn setting can be overridden the usual gunicorn way, with the ``GUNICORN_CMD_ARGS``
+environment variable.  ``--workers 2`` there runs two fronts, each with its own QUERY_WORKERS
+query workers (and, in memory mode, its own template process holding a copy of the store) and
+response cache; the per-client limit on heavy queries (MAX_HEAVY_PER_CLIENT), the timeout
+memo (TIMEOUT_MEMO) and the coalescing of identical queries in flight are then kept per front.
 """
 from __future__ import annotations
 
@@ -117,16 +120,25 @@ _recycling = threading.Event()
 MIN_AGE = 6.0
 
 
-def _drain_and_exit(grace: float, shared) -> None:  # pragma: no cover - ends the process (tested from outside)
+#: seconds during which a process about to exit closes every connection after its answer
+#: (Connection: close), so that keep-alive clients reconnect elsewhere first: then granian's
+#: graceful stop finds no connection a client might be writing a request on
+CLOSE_FOR = 2.0
+
+
+def _drain_and_exit(grace: float, shared, front) -> None:  # pragma: no cover - ends the process (tested from outside)
     age = time.monotonic() - _BIRTH
-    if age < MIN_AGE:
-        time.sleep(MIN_AGE - age)
+    if age < MIN_AGE - CLOSE_FOR:
+        time.sleep(MIN_AGE - CLOSE_FOR - age)
     waited = False
     while shared is not None and not shared.take_exit_turn():
         waited = True  # another process is on its way out: let its replacement start first
         time.sleep(0.2)
     if waited:
         time.sleep(1.0)
+    if front is not None:
+        front.closing = True
+        time.sleep(CLOSE_FOR)
     # granian's graceful stop: the process takes no new connection, finishes the requests it
     # has, and exits; granian's supervisor (respawn_failed_workers) forks a fresh one.
     os.kill(os.getpid(), signal.SIGTERM)
@@ -136,7 +148,7 @@ def _drain_and_exit(grace: float, shared) -> None:  # pragma: no cover - ends th
     os._exit(0)
 
 
-def _recycle(grace: float, shared=None) -> None:
+def _recycle(grace: float, shared=None, front=None) -> None:
     """executor.on_stuck under granian: a query passed its time limit inside this process,
     where nothing can stop it; the process stops serving and exits, taking the query along."""
     if _recycling.is_set():
@@ -145,7 +157,7 @@ def _recycle(grace: float, shared=None) -> None:
     logging.getLogger("econplan").warning(
         "process %s: a query passed the time limit and cannot be stopped in place; this process "
         "finishes its open requests and exits, and a fresh one takes its place", os.getpid())
-    threading.Thread(target=_drain_and_exit, args=(grace, shared), daemon=True, name="econplan-recycle").start()
+    threading.Thread(target=_drain_and_exit, args=(grace, shared, front), daemon=True, name="econplan-recycle").start()
 
 
 def run_granian(config: dict, *, host: str, port: int, workers: int = 2) -> None:
@@ -181,9 +193,10 @@ def run_granian(config: dict, *, host: str, port: int, workers: int = 2) -> None
         global _BIRTH
         _BIRTH = time.monotonic()
         _recycling.clear()
-        executor.on_stuck = lambda: _recycle(grace, state.shared)
+        front = FastPath(app)
+        executor.on_stuck = lambda: _recycle(grace, state.shared, front)
         state.executor  # noqa: B018 - this process's query threads
-        return FastPath(app)
+        return front
 
     from granian.log import LOGGING_CONFIG
 

@@ -2,7 +2,8 @@
 a query past the time limit gets its 503 at once and its process drains and exits, to be
 replaced by granian.  Checked here on a real server, from outside: the 503, the replacement,
 the runaway query's end (its process is gone), no failed request meanwhile from clients that
-open a new connection for every request, and the timeout memo shared by all the processes."""
+open a new connection for every request or keep theirs alive (a process about to exit closes
+each connection after its answer first), and the timeout memo shared by all the processes."""
 from __future__ import annotations
 
 import os
@@ -55,7 +56,26 @@ def test_a_runaway_query_is_answered_503_and_its_process_replaced_while_others_a
             except OSError as exc:  # a reset or refused connection
                 errors.append(repr(exc))
 
-    threads = [threading.Thread(target=clients, args=(i,)) for i in range(4)]
+    def keep_alive_client(i):  # one connection for every request, as long as the server keeps it
+        import http.client
+
+        conn, n = http.client.HTTPConnection("127.0.0.1", server.port, timeout=30), 0
+        while not stop.is_set():
+            n += 1
+            try:
+                conn.request("GET", "/sparql?" + urllib.parse.urlencode({"query": f"ASK {{ ?s ?p ?o }} # k{i}-{n}"}))
+                r = conn.getresponse()
+                r.read()
+                statuses.append(r.status)
+                if r.getheader("Connection", "").lower() == "close":
+                    conn.close()  # the server said so: the next request opens a new connection
+            except (OSError, http.client.HTTPException) as exc:
+                errors.append(f"keep-alive: {exc!r}")
+                conn.close()
+        conn.close()
+
+    threads = [threading.Thread(target=clients, args=(i,)) for i in range(3)]
+    threads += [threading.Thread(target=keep_alive_client, args=(i,)) for i in range(3)]
     for t in threads:
         t.start()
     try:
