@@ -316,6 +316,19 @@ def _answer(conn, kg, job: Job, t0: float, sinks: list | None = None) -> _Stream
     return sink
 
 
+def _failure(exc: Exception, sinks: list) -> tuple:
+    """The message that reports ``exc`` (a KGError, or an engine failure) to the waiting side:
+    an error with its status, or, once a stream has begun, a "fail" that cuts it short."""
+    if isinstance(exc, KGError):
+        msg = ("error", exc.status, exc.message, exc.code, exc.details)
+    else:  # evaluation failure inside the engine
+        text = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        msg = ("error", 500, f"query evaluation failed: {text}", "evaluation-failed", {})
+    if any(s.streaming for s in sinks):  # too late for a status: end the stream as failed
+        msg = ("fail", msg[2])
+    return msg
+
+
 def _worker_main(conn, build_dir: str, mode: str) -> None:  # pragma: no cover - runs in a child
     from .store import KnowledgeGraph
 
@@ -354,13 +367,8 @@ def _serve_jobs(conn, kg, build_dir: str, mode: str) -> None:  # pragma: no cove
             continue
         except OSError:
             return  # the web process went away (or killed the stream)
-        except KGError as exc:
-            msg = ("error", exc.status, exc.message, exc.code, exc.details)
-        except Exception as exc:  # evaluation failure inside the engine
-            msg = ("error", 500, f"query evaluation failed: {str(exc).splitlines()[0] if str(exc) else type(exc).__name__}",
-                   "evaluation-failed", {})
-        if any(s.streaming for s in sinks):  # too late for a status: end the stream as failed
-            msg = ("fail", msg[2])
+        except Exception as exc:
+            msg = _failure(exc, sinks)
         try:
             conn.send(msg)
         except OSError:
@@ -877,14 +885,9 @@ class ThreadExecutor:
                     sink.finish(time.perf_counter() - t0)
             except OSError:
                 pass  # the reader went away (a client that hung up on a stream)
-            except KGError as exc:
-                msg = ("error", exc.status, exc.message, exc.code, exc.details)
-            except Exception as exc:  # evaluation failure inside the engine
-                msg = ("error", 500, "query evaluation failed: "
-                       f"{str(exc).splitlines()[0] if str(exc) else type(exc).__name__}", "evaluation-failed", {})
+            except Exception as exc:
+                msg = _failure(exc, sinks)
             if msg is not None:
-                if any(s.streaming for s in sinks):  # too late for a status: end the stream as failed
-                    msg = ("fail", msg[2])
                 try:
                     ch.send(msg)
                 except OSError:
