@@ -2,7 +2,7 @@
 """Where the distinct-lookup throughput goes: oxigraph serve vs Python front ends, with and
 without the hop to a killable query worker.
 
-    .venv/bin/pip install granian uvicorn uvloop httptools   # optional: rows that need them are skipped
+    .venv/bin/pip install uvicorn uvloop httptools   # optional: the uvicorn row is skipped without them
     .venv/bin/python bench/hop_cost.py [--duration 8] [--connections 8]
 
 Every server gets the same distinct lookups (one fact's triples, a nonce comment in each
@@ -16,7 +16,9 @@ request so no two are alike), POSTed as a form by wrk on 127.0.0.1, one after th
    deadline: the throughput of a "watchdog" design that would exit the process on a timeout;
 3. the hop: the same raw WSGI function, but the query goes to econplan's killable
    QueryExecutor (2 worker processes) as it does in econplan; under granian and under gunicorn;
-4. ``econplan serve`` as shipped (gunicorn, Flask, the checks, ETag, the executor).
+4. ``econplan serve`` as shipped (granian; queries in threads of the HTTP processes, which
+   exit after a timeout; the fast path past Flask; the checks, ETag, cache), and with
+   SERVER=gunicorn (Flask, the hop to the query-worker processes).
 
 It prints req/s, p50, p99 and the ratio to oxigraph.  Everything stops by itself.
 """
@@ -210,8 +212,9 @@ def main() -> int:
     server("hop to 2 killable workers, gunicorn gthread (16 threads)",
            [str(BIN / "gunicorn"), "-w", "1", "-k", "gthread", "--threads", "16", "-b", "127.0.0.1:{port}",
             "hopapp:wsgi"], "/sparql")
-    server("econplan serve (as shipped)", [str(BIN / "econplan"), "--root", str(ROOT), "--build-dir", str(build),
-                                           "serve", "--port", "{port}"], "/sparql")
+    ep = [str(BIN / "econplan"), "--root", str(ROOT), "--build-dir", str(build), "serve", "--port", "{port}"]
+    server("econplan serve (as shipped: granian, query threads, fast path)", ep, "/sparql")
+    server("econplan serve, SERVER=gunicorn (query-worker processes)", ep, "/sparql", {"ECONPLAN_SERVER": "gunicorn"})
     ref = runs[0][1]["rps"]
     print(f"\n{args.connections} connections, {args.duration:g} s each, distinct lookups of one fact's triples"
           + ("" if has_granian else "; granian is not installed: its rows are skipped"))

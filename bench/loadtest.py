@@ -150,6 +150,10 @@ def main() -> int:
     ap.add_argument("--clients", type=int, default=32, help="wrk connections under load")
     ap.add_argument("--build-dir", default=str(ROOT / "build"))
     ap.add_argument("--timeout", type=float, default=3, help="the server's QUERY_TIMEOUT (s)")
+    ap.add_argument("--distinct-pathological", action="store_true",
+                    help="make every pathological query different (a numbered comment), so that neither the "
+                         "timeout memo nor coalescing spares any: each one runs to the time limit (under "
+                         "SERVER=granian each then costs its HTTP process, which is replaced)")
     ap.add_argument("--think", type=float, default=0.2,
                     help="mean pause (s, exponential) between one client's requests, as people "
                          "and dashboards do; 0 makes every client a closed loop that saturates the server")
@@ -210,7 +214,8 @@ def main() -> int:
         stop = t_start + seconds
 
         def one(at: float):
-            status, dt, body = post(port, PATHOLOGICAL, timeout=args.timeout + WRK_TIMEOUT)
+            query = PATHOLOGICAL + (f" # {at:.3f}" if args.distinct_pathological else "")
+            status, dt, body = post(port, query, timeout=args.timeout + WRK_TIMEOUT)
             with lock:
                 patho.append((at, status, dt))
                 if status != 503:

@@ -27,7 +27,7 @@ SETTINGS = (
     Setting("SERVER", "granian", "granian: queries run in threads of the HTTP processes, and a process whose "
             "query passes the time limit is replaced (fastest); gunicorn: queries run in a pool of "
             "query-worker processes behind one HTTP process."),
-    Setting("HTTP_THREADS", 8, "SERVER=granian: Python threads per HTTP process (requests handled at once by "
+    Setting("HTTP_THREADS", 4, "SERVER=granian: Python threads per HTTP process (requests handled at once by "
             "each; more wait in granian's queue)."),
     Setting("QUERY_WORKERS", 2, "Query threads per HTTP process (SERVER=granian), or query worker processes "
             "(SERVER=gunicorn): how many queries run at once."),

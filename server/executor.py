@@ -802,7 +802,7 @@ class _Channel:
     handed over directly; after a "head" (a streamed answer) the chunks go through a bounded
     queue, so that a slow client slows the query thread instead of filling memory."""
 
-    __slots__ = ("first", "msg", "chunks", "closed", "abandoned", "finished", "done", "lock")
+    __slots__ = ("first", "msg", "chunks", "closed", "abandoned", "finished", "done", "lock", "tid")
 
     def __init__(self):
         self.first = threading.Lock()  # released when the first message is there
@@ -815,6 +815,7 @@ class _Channel:
         self.done = threading.Lock()  # ... and released this
         self.done.acquire()
         self.lock = threading.Lock()  # orders "finished" against "abandoned"
+        self.tid = 0  # the native id of the thread working on it
 
     def wait_done(self, timeout: float) -> bool:
         if self.done.acquire(timeout=max(0.0, timeout)):
@@ -871,11 +872,13 @@ class ThreadExecutor:
         threading.Thread(target=self._serve, daemon=True, name="econplan-query-thread").start()
 
     def _serve(self) -> None:
+        tid = threading.get_native_id()
         while True:
             item = self._jobs.get()
             if item is None:
                 return
             job, ch = item
+            ch.tid = tid
             t0 = time.perf_counter()
             sinks: list[_StreamSink] = []
             msg = None
@@ -908,6 +911,10 @@ class ThreadExecutor:
             if ch.finished:
                 return False
             ch.abandoned = ch.closed = True
+        try:  # until its process goes, the runaway query gets only the CPU nobody else wants
+            os.setpriority(os.PRIO_PROCESS, ch.tid, 19)
+        except (OSError, AttributeError):  # pragma: no cover - not Linux
+            pass
         if not self._closed:
             self._start_thread()
             self._free.put(1)

@@ -126,6 +126,26 @@ MIN_AGE = 6.0
 CLOSE_FOR = 2.0
 
 
+def _stop_listening() -> None:  # pragma: no cover - runs in a process about to exit
+    """Shut this process's listening socket (granian gives each process its own, SO_REUSEPORT):
+    the kernel then sends new connections to the other processes.  (granian's accept loop spins
+    on the dead socket meanwhile: this is done only for the last half second.)"""
+    import socket
+
+    for name in os.listdir("/proc/self/fd"):
+        try:
+            s = socket.socket(fileno=os.dup(int(name)))
+        except (OSError, ValueError):
+            continue
+        try:
+            if s.getsockopt(socket.SOL_SOCKET, socket.SO_ACCEPTCONN):
+                s.shutdown(socket.SHUT_RD)
+        except OSError:
+            pass
+        finally:
+            s.close()
+
+
 def _drain_and_exit(grace: float, shared, front) -> None:  # pragma: no cover - ends the process (tested from outside)
     age = time.monotonic() - _BIRTH
     if age < MIN_AGE - CLOSE_FOR:
@@ -139,6 +159,8 @@ def _drain_and_exit(grace: float, shared, front) -> None:  # pragma: no cover - 
     if front is not None:
         front.closing = True
         time.sleep(CLOSE_FOR)
+        _stop_listening()  # no new connection comes here; those just accepted get their answer
+        time.sleep(0.5)
     # granian's graceful stop: the process takes no new connection, finishes the requests it
     # has, and exits; granian's supervisor (respawn_failed_workers) forks a fresh one.
     os.kill(os.getpid(), signal.SIGTERM)
