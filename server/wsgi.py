@@ -211,8 +211,13 @@ def run_granian(config: dict, *, host: str, port: int, workers: int = 2) -> None
         level = "info"
     grace = float(config["QUERY_TIMEOUT"]) + 10
 
+    master = os.getpid()
+
     def load(_target=None):
         global _BIRTH
+        executor._die_with_parent()  # a process left behind by a killed master would serve on
+        if os.getppid() != master:
+            os._exit(1)
         _BIRTH = time.monotonic()
         _recycling.clear()
         front = FastPath(app)
@@ -232,5 +237,5 @@ def run_granian(config: dict, *, host: str, port: int, workers: int = 2) -> None
                      log_dictconfig=log_config,
                      workers=max(1, workers), blocking_threads=int(config["HTTP_THREADS"]), backlog=2048,
                      respawn_failed_workers=True, log_level=LogLevels(level),
-                     log_access=level in ("debug", "info"), workers_kill_timeout=int(grace) + 5)
+                     log_access=level in ("debug", "info"), workers_kill_timeout=int(config["QUERY_TIMEOUT"]) + 5)
     server.serve(target_loader=load, wrap_loader=False)

@@ -125,3 +125,20 @@ def test_heavy_queries_are_counted_across_processes(server):
         t.join()
     assert status == 429 and b"MAX_HEAVY_PER_CLIENT" in body
     assert [r[0] for r in results] == [503, 503]
+
+
+def test_the_http_processes_die_with_a_killed_master(built):
+    """kill -9 of granian's main process leaves no HTTP process behind (they would keep
+    serving on their own listening sockets)."""
+    s = LiveServer(built, env={"ECONPLAN_SERVER": "granian"}, workers=2)
+    try:
+        children = processes(s)
+        assert len(children) == 2
+        s.proc.kill()
+        s.proc.wait(10)
+        deadline = time.monotonic() + 10
+        while any(os.path.exists(f"/proc/{pid}") for pid in children) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert not [pid for pid in children if os.path.exists(f"/proc/{pid}")]
+    finally:
+        s.stop()
