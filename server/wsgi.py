@@ -89,6 +89,13 @@ def _post_worker_init(worker) -> None:
         app.extensions["econplan"].executor  # noqa: B018 - starts this front's query workers
 
 
+def _log_level(config: dict) -> str:
+    """LOG_LEVEL as the servers spell it (INFO and DEBUG also turn the access log on)."""
+    level = str(config.get("LOG_LEVEL", "INFO")).lower()
+    level = {"warn": "warning", "fatal": "critical"}.get(level, level)
+    return level if level in ("debug", "info", "warning", "error", "critical") else "info"
+
+
 def run_gunicorn(config: dict, *, host: str, port: int, workers: int = 2) -> None:
     from . import create_app
 
@@ -98,10 +105,7 @@ def run_gunicorn(config: dict, *, host: str, port: int, workers: int = 2) -> Non
     config = dict(config, SERVER="gunicorn", QUERY_WORKERS=max(1, workers), EAGER_WORKERS=False)
     app = create_app(config)
     app.config["EAGER_WORKERS"] = eager
-    level = str(config.get("LOG_LEVEL", "INFO")).lower()
-    level = {"warn": "warning", "fatal": "critical"}.get(level, level)
-    if level not in ("debug", "info", "warning", "error", "critical"):
-        level = "info"
+    level = _log_level(config)
     # One access-log line per request at INFO and DEBUG (it costs about 0.1 ms of CPU a
     # request, a tenth of a cached answer); LOG_LEVEL=WARNING or above turns it off.
     access = "-" if level in ("debug", "info") else None
@@ -182,6 +186,30 @@ def _recycle(grace: float, shared=None, front=None) -> None:
     threading.Thread(target=_drain_and_exit, args=(grace, shared, front), daemon=True, name="econplan-recycle").start()
 
 
+def _reconcile_apart(build_dir) -> None:
+    """Finish an interrupted write (writes.reconcile) in a child process, not here: rebuilding
+    the RocksDB store in this process, which granian then forks, would leave RocksDB's
+    background threads behind, and the HTTP processes' writes would hang (seen: a load after a
+    start that had to rebuild never answered)."""
+    from .errors import StoreError
+    from .writes import reconcile
+
+    pid = os.fork()
+    if pid == 0:  # pragma: no cover - the child
+        code = 1
+        try:
+            reconcile(build_dir)
+            code = 0
+        except BaseException:
+            logging.getLogger("econplan").exception("could not rebuild the store from its dump")
+        finally:
+            os._exit(code)
+    _, status = os.waitpid(pid, 0)
+    if status != 0:
+        raise StoreError(f"{build_dir}: the store could not be brought up to date with econplan.nq "
+                         "(see the log above)")
+
+
 def run_granian(config: dict, *, host: str, port: int, workers: int = 2) -> None:
     """Serve with granian (a Rust HTTP server): ``workers`` processes, each answering queries in
     its own threads from its own store (no hop to a query-worker process; plain queries on
@@ -203,12 +231,11 @@ def run_granian(config: dict, *, host: str, port: int, workers: int = 2) -> None
     from .shared import SharedGuardState
 
     state.shared = SharedGuardState()  # made before the fork: one for every process
-    if state.front_mode == "memory" and not config.get("STORE_URL"):
-        state.current_kg()  # loaded before the fork: shared, copy-on-write, by every process
-    level = str(config.get("LOG_LEVEL", "INFO")).lower()
-    level = {"warn": "warning", "fatal": "critical"}.get(level, level)
-    if level not in ("debug", "info", "warning", "error", "critical"):
-        level = "info"
+    if not config.get("STORE_URL"):
+        _reconcile_apart(state.build_dir)
+        if state.front_mode == "memory":
+            state.current_kg()  # loaded before the fork: shared, copy-on-write, by every process
+    level = _log_level(config)
     grace = float(config["QUERY_TIMEOUT"]) + 10
 
     master = os.getpid()

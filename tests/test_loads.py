@@ -250,3 +250,22 @@ def test_backup_and_restore_by_copying_the_dump(built, tmp_path):
         assert not disk.store.contains_named_graph(__import__("pyoxigraph").NamedNode("https://example.org/after-backup"))
     finally:
         server.stop()
+
+
+def test_a_server_that_rebuilt_the_store_at_start_still_takes_loads(built, tmp_path):
+    """A start after an interrupted write rebuilds the RocksDB store from the dump (reconcile).
+    Under granian that must not happen in the main process, which forks the HTTP processes:
+    RocksDB used there first made every later load hang."""
+    path = copy_build(built, tmp_path / "b")
+    (path / "store.version").write_text("stale\n")  # as a crash between the dump and the store leaves it
+    server = LiveServer(path, env={"ECONPLAN_WRITE_TOKEN": TOKEN, "ECONPLAN_SERVER": "granian",
+                                   "ECONPLAN_STORE_MODE": "memory"}, workers=2)
+    try:
+        assert (path / "store.version").read_text().strip() != "stale"  # rebuilt
+        g = "https://example.org/after-rebuild"
+        status, _, body = http(server.url + f"/load?graph={g}", data=GOOD.encode(), headers=auth("text/turtle"),
+                               timeout=30)
+        assert status == 201, body
+        assert count(server, g) == 2
+    finally:
+        server.stop()
