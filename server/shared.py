@@ -23,6 +23,7 @@ _MEMO = struct.Struct("<24sd")          # quoted ETag (22 bytes, zero-padded), r
 _FLIGHT = struct.Struct("<48sdi4x")     # client address (zero-padded), start, pid
 _HEAD = struct.Struct("<II")            # next memo slot to overwrite, next flight slot to try
 _TURN = struct.Struct("<i")             # the process that is draining to exit (0: none)
+_MEMO_USED = struct.Struct("<i")        # 1 once any timeout has been remembered
 
 
 class SharedGuardState:
@@ -39,8 +40,10 @@ class SharedGuardState:
 
     # -- the timeout memo ----------------------------------------------------------------
     def refuse_until(self, key: str) -> float | None:
-        k = key.encode()[:24]
         mm, lo, hi = self.mm, self.memo_at, self.flight_at
+        if _MEMO_USED.unpack_from(mm, self.turn_at + 4)[0] == 0:
+            return None  # no timeout remembered yet (the usual case): nothing to search
+        k = key.encode()[:24]
         with self.lock:
             pos = mm.find(k, lo, hi)
             while pos != -1:
@@ -66,6 +69,7 @@ class SharedGuardState:
                 pos = lo + (nxt % self.MEMO_SLOTS) * _MEMO.size
                 _HEAD.pack_into(mm, 0, (nxt + 1) % self.MEMO_SLOTS, nflight)
             _MEMO.pack_into(mm, pos, k, until)
+            _MEMO_USED.pack_into(mm, self.turn_at + 4, 1)
 
     # -- queries in flight, by client ------------------------------------------------------
     def enter(self, client: str, max_heavy: int, heavy_after: float) -> int:
@@ -73,6 +77,8 @@ class SharedGuardState:
         queries running longer than ``heavy_after`` seconds.  Returns a ticket for leave()."""
         from .errors import KGError
 
+        if not max_heavy:
+            return -1  # no limit: nothing to count
         c = (client or "-").encode()[:47]
         now = time.monotonic()
         mm, lo, size = self.mm, self.flight_at, _FLIGHT.size

@@ -85,3 +85,11 @@ def test_only_one_process_at_a_time_may_drain_and_exit():
     assert not s.take_exit_turn()
     reap(child)
     assert s.take_exit_turn() and s.take_exit_turn()  # (again: it is this process's turn)
+
+
+def test_no_limit_means_no_bookkeeping_and_an_empty_memo_no_search():
+    s = SharedGuardState()
+    assert [s.enter("c", 0, 0.0) for _ in range(5)] == [-1] * 5  # MAX_HEAVY_PER_CLIENT=0
+    assert s.refuse_until('"0123456789abcdef0123"') is None
+    s.remember_timeout('"0123456789abcdef0123"', 5)
+    assert s.refuse_until('"0123456789abcdef0123"') is not None
