@@ -12,8 +12,9 @@ request so no two are alike), POSTed as a form by wrk on 127.0.0.1, one after th
 2. in-process: a raw WSGI function that runs the query on a pyoxigraph store in its own
    process and serializes it natively, under granian (a Rust HTTP server), 2 processes.
    Nothing can stop such a query at a time limit: this is the ceiling for Python, not a design;
-   and the same under uvicorn (ASGI), the query in a thread that the event loop awaits with a
-   deadline: the throughput of a "watchdog" design that would exit the process on a timeout;
+   the same with the query handed to another thread and awaited with a deadline (the mechanism of
+   econplan's SERVER=granian, without its checks, cache and protocol handling); and the same under
+   uvicorn (ASGI), the query in a thread that the event loop awaits with a deadline;
 3. the hop: the same raw WSGI function, but the query goes to econplan's killable
    QueryExecutor (2 worker processes) as it does in econplan; under granian and under gunicorn;
 4. ``econplan serve`` as shipped (granian; queries in threads of the HTTP processes, which
@@ -95,9 +96,20 @@ async def asgi(scope, receive, send):
     await send({"type": "http.response.body", "body": out})
 
 
+_pool = None
+
+
 def wsgi(environ, start_response):
+    global _pool
     n = int(environ.get("CONTENT_LENGTH") or 0)
-    out = run(parse_qs(environ["wsgi.input"].read(n).decode())["query"][0])
+    q = parse_qs(environ["wsgi.input"].read(n).decode())["query"][0]
+    if os.environ.get("DEADLINE"):  # the query in another thread, awaited with a deadline
+        if _pool is None:
+            import concurrent.futures
+            _pool = concurrent.futures.ThreadPoolExecutor(8)
+        out = _pool.submit(run, q).result(30)
+    else:
+        out = run(q)
     start_response("200 OK", [("Content-Type", "application/sparql-results+json"),
                               ("Content-Length", str(len(out)))])
     return [out]
@@ -203,6 +215,9 @@ def main() -> int:
     if has_granian:
         server("in-process, granian, 2 processes (not killable)", granian[:-1] + ["--workers", "2", "hopapp:wsgi"],
                "/sparql", {"MODE": "inproc"})
+        server("in-process in a thread with a deadline, granian, 2 processes (econplan's mechanism, "
+               "nothing around it)", granian[:-1] + ["--workers", "2", "--blocking-threads", "4", "hopapp:wsgi"],
+               "/sparql", {"MODE": "inproc", "DEADLINE": "1"})
         server("hop to 2 killable workers, granian (8 threads)",
                granian[:-1] + ["--workers", "1", "--blocking-threads", "8", "hopapp:wsgi"], "/sparql")
     if importlib.util.find_spec("uvicorn") is not None:

@@ -18,7 +18,7 @@ class AppState:
     """What the views need, built once per process; reloads when the data version changes."""
 
     def __init__(self, config: dict):
-        from .store import KnowledgeGraph, current_version
+        from .store import KnowledgeGraph, current_version, version_of
 
         self.config = config
         self.root = Path(config["ROOT"])
@@ -27,12 +27,8 @@ class AppState:
             self.build_dir = (self.root / self.build_dir).resolve()
         #: where the data lives: the build folder, or an external store's URL (STORE_URL)
         self.target = config.get("STORE_URL") or self.build_dir
-        if config.get("STORE_URL"):
-            self._version_of = current_version
-        else:  # (one os.stat a call)
-            from .store import version_of
-
-            self._version_of = lambda target: version_of(target)
+        # a build folder's version costs one os.stat (store.version_of); a remote one, a query
+        self._version_of = current_version if config.get("STORE_URL") else version_of
         self._open = KnowledgeGraph.open
         self._lock = threading.Lock()
         # The web process reads (pages, stats) from the RocksDB store, read-only, when there is

@@ -9,7 +9,7 @@ from flask import Blueprint, Response, current_app, jsonify, request
 from . import get_executor, get_kg, get_state
 from . import vocab as V
 from .errors import KGError
-from .endpoint import Guard, ResponseCache, answer_query  # noqa: F401 - Guard, ResponseCache: API
+from .endpoint import answer_query
 from .protocol import GRAPH_FORMATS, ProtocolError, negotiate, parse_sparql_request
 
 bp = Blueprint("api", __name__)

@@ -146,7 +146,7 @@ def _guard(state) -> Guard:
     if state.guard is None:
         with state._lock:
             if state.guard is None:
-                state.guard = Guard(getattr(state, "shared", None))
+                state.guard = Guard(state.shared)
     return state.guard
 
 

@@ -45,7 +45,12 @@ import time
 from dataclasses import dataclass, field
 from itertools import islice
 
+import pyoxigraph as ox
+
+from . import vocab as V
 from .errors import KGError
+from .protocol import (GRAPH_FORMATS, OX_GRAPH_FORMAT, OX_RESULT_FORMAT, RESULT_FORMATS, iter_solutions,
+                       negotiate)
 
 log = logging.getLogger("econplan.executor")
 
@@ -115,8 +120,6 @@ CHUNK = 64 * 1024
 
 
 def _parse_term(nt: str):
-    import pyoxigraph as ox
-
     quad = next(iter(ox.parse(f"<urn:s> <urn:p> {nt} .".encode(), format=ox.RdfFormat.N_TRIPLES)))
     return quad.object
 
@@ -222,23 +225,6 @@ class _StreamSink:
             self.conn.send(("ok", Answer(b"".join(self.parts), media_type, truncated, rows, elapsed)))
 
 
-_ENGINE: tuple = ()
-
-
-def _engine():
-    """pyoxigraph, server.vocab, server.protocol: imported on first use (a worker process's
-    start stays light), then kept."""
-    global _ENGINE
-    if not _ENGINE:
-        import pyoxigraph as ox
-
-        from . import protocol
-        from . import vocab as V
-
-        _ENGINE = (ox, V, protocol)
-    return _ENGINE
-
-
 def _answer(conn, kg, job: Job, t0: float, sinks: list | None = None) -> _StreamSink | None:
     """Evaluate ``job`` and send its answer (whole, or streamed through a _StreamSink).
 
@@ -250,11 +236,6 @@ def _answer(conn, kg, job: Job, t0: float, sinks: list | None = None) -> _Stream
         sink = _StreamSink(conn, job.stream_after, head)
         sinks.append(sink)
         return sink
-
-    ox, V, P = _engine()
-    GRAPH_FORMATS, RESULT_FORMATS, OX_GRAPH_FORMAT, OX_RESULT_FORMAT = (
-        P.GRAPH_FORMATS, P.RESULT_FORMATS, P.OX_GRAPH_FORMAT, P.OX_RESULT_FORMAT)
-    negotiate, iter_solutions = P.negotiate, P.iter_solutions
 
     subs = None
     if job.substitutions:
@@ -863,8 +844,6 @@ class ThreadExecutor:
         for _ in range(self.size):
             self._free.put(1)
         self._closed = False
-        self.ready = threading.Event()
-        self.ready.set()
         for _ in range(self.size):
             self._start_thread()
 
