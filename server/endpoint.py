@@ -165,6 +165,7 @@ class Reply:
     status: int
     headers: list
     body: object
+    version: str | None = None  # the data version it was answered on
 
 
 def _etag_matches(etag: str, header: str | None) -> bool:
@@ -193,7 +194,7 @@ def answer_query(state, cfg, sparql: str, *, accept: str | None, fmt: str | None
                           cfg["MAX_ROWS"]], ensure_ascii=False)
     etag = '"' + hashlib.sha1(key_src.encode()).hexdigest()[:20] + '"'
     if _etag_matches(etag, if_none_match):
-        return Reply(304, [("ETag", etag), ("Cache-Control", "no-cache")], b"")
+        return Reply(304, [("ETag", etag), ("Cache-Control", "no-cache")], b"", kg.version)
     cache = _cache(state, cfg["CACHE_SIZE"])
     answer = cache.get(etag)
     if answer is None:
@@ -229,4 +230,4 @@ def answer_query(state, cfg, sparql: str, *, accept: str | None, fmt: str | None
     if answer.truncated:
         headers.append(("X-Result-Truncated", "true"))
         headers.append(("Warning", f'199 - "result truncated to {cfg["MAX_ROWS"]} rows (MAX_ROWS)"'))
-    return Reply(200, headers, answer.chunks if isinstance(answer, Stream) else answer.body)
+    return Reply(200, headers, answer.chunks if isinstance(answer, Stream) else answer.body, kg.version)

@@ -116,3 +116,52 @@ def test_other_paths_are_the_flask_apps(app):
     for path in ("/", "/api/stats", "/queries", "/sparql/"):
         assert call(fast, path=path) == call(app, path=path)
     assert fast.answered == 0
+
+
+ALT = ("SELECT ?l WHERE { <https://w3id.org/econplan/id/indicator/gdp> "
+       "<http://www.w3.org/2004/02/skos/core#altLabel> ?l } ORDER BY ?l")
+
+
+def test_a_repeated_request_is_replayed_until_the_data_changes(built, tmp_path):
+    """A byte-identical request gets the answer kept for it (without parsing, key or guard),
+    but only on the data version it was made on: after a load (here by the CLI, another
+    process) the same request is answered anew, from the new data."""
+    import shutil
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    path = tmp_path / "b"
+    shutil.copytree(built, path, ignore=shutil.ignore_patterns("*.log", ".write.lock"))
+    app = create_app({"ROOT": str(ROOT), "BUILD_DIR": str(path), "EAGER_WORKERS": False, "LOG_LEVEL": "WARNING"})
+    app.extensions["econplan"].run_queries_in_threads()
+    try:
+        fast = FastPath(app)
+        requests = [dict(query_string=qs(query=ALT)),
+                    dict(query_string=qs(query=ALT), headers={"Accept": "text/csv"}),
+                    dict(method="POST", body=qs(query=ALT).encode(), headers=FORM),
+                    dict(method="POST", body=ALT.encode(), headers={"Content-Type": "application/sparql-query"})]
+        first = [call(fast, **r) for r in requests]
+        assert fast.replayed == 0 and len(fast.replies) == len(requests)
+        again = [call(fast, **r) for r in requests]
+        assert again == first and fast.replayed == len(requests)
+        assert [call(app, **r) for r in requests] == first  # what the Flask app says, too
+        # a conditional request is answered (304), not replayed
+        etag = dict(first[0][1])["etag"]
+        assert call(fast, headers={"If-None-Match": etag}, **requests[0])[0].startswith("304")
+        assert fast.replayed == len(requests)
+        # a load by another process changes the data version
+        f = tmp_path / "alt.ttl"
+        f.write_text('<https://w3id.org/econplan/id/indicator/gdp> '
+                     '<http://www.w3.org/2004/02/skos/core#altLabel> "Gross regional product"@en .\n')
+        r = subprocess.run([str(Path(sys.executable).parent / "econplan"), "--root", str(ROOT), "--build-dir",
+                            str(path), "load", str(f), "--graph", "https://example.org/alt"],
+                           capture_output=True, text=True, timeout=300)
+        assert r.returncode == 0, r.stdout + r.stderr
+        after = [call(fast, **r) for r in requests]
+        assert fast.replayed == len(requests), "an answer made on the old data was replayed"
+        for old, new in zip(first, after):
+            assert old[0] == new[0] and old[2] != new[2] and "Gross regional product".encode() in new[2]
+        assert [call(app, **r) for r in requests] == after
+    finally:
+        app.extensions["econplan"].close()

@@ -269,3 +269,42 @@ def test_a_server_that_rebuilt_the_store_at_start_still_takes_loads(built, tmp_p
         assert count(server, g) == 2
     finally:
         server.stop()
+
+
+def test_every_process_answers_from_the_new_data_after_a_load(built, tmp_path):
+    """Two HTTP processes, each keeping answers for repeated requests: after a load over HTTP
+    (taken by one process) and after one by the CLI (another program), every answer, whichever
+    process gives it, is from the new data."""
+    import urllib.parse
+
+    path = copy_build(built, tmp_path / "b")
+    server = LiveServer(path, env={"ECONPLAN_WRITE_TOKEN": TOKEN}, workers=2)
+    try:
+        q = ("SELECT ?l WHERE { <https://w3id.org/econplan/id/indicator/gdp> "
+             "<http://www.w3.org/2004/02/skos/core#altLabel> ?l } ORDER BY ?l")
+        url = server.url + "/sparql?" + urllib.parse.urlencode({"query": q})
+
+        def labels() -> set:
+            seen = set()
+            for _ in range(30):  # a new connection each: both processes answer some
+                status, _, body = http(url, headers={"Accept": "text/csv"})
+                assert status == 200, body
+                seen.add(tuple(body.decode().split()[1:]))
+            return seen
+
+        before = labels()
+        assert len(before) == 1 and "GDP" not in next(iter(before))
+        status, _, body = http(server.url + "/load?graph=https://example.org/http", data=GOOD.encode(),
+                               headers=auth("text/turtle"))
+        assert status == 201, body
+        after_http = labels()
+        assert len(after_http) == 1 and {"GDP", "GRP"} <= set(next(iter(after_http)))
+        f = tmp_path / "cli.ttl"
+        f.write_text('<https://w3id.org/econplan/id/indicator/gdp> '
+                     '<http://www.w3.org/2004/02/skos/core#altLabel> "Gross regional product"@en .\n')
+        r = run("--build-dir", path, "load", f, "--graph", "https://example.org/cli")
+        assert r.returncode == 0, r.stdout + r.stderr
+        after_cli = labels()
+        assert len(after_cli) == 1 and "product" in next(iter(after_cli))
+    finally:
+        server.stop()
