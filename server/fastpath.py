@@ -16,11 +16,9 @@ from __future__ import annotations
 import io
 import json
 import logging
-from urllib.parse import parse_qs
-
 from .endpoint import answer_query
 from .errors import KGError
-from .protocol import parse_sparql_request
+from .protocol import parse_query_string, parse_sparql_request
 
 log = logging.getLogger("econplan")
 
@@ -101,7 +99,7 @@ class FastPath:
                     self.replayed += 1
                     start_response(hit[1], hit[2])
                     return [hit[3]]
-        args = parse_qs(environ.get("QUERY_STRING", ""), keep_blank_values=True)
+        args = parse_query_string(environ.get("QUERY_STRING", ""))
         try:
             req = parse_sparql_request(method, environ.get("CONTENT_TYPE"), args, body)
         except KGError:
