@@ -49,7 +49,8 @@ SETTINGS = (
     Setting("MAX_HEAVY_PER_CLIENT", 2, "Queries running longer than HEAVY_AFTER that one client address may have "
             "in flight; more get 429. 0 disables."),
     Setting("HEAVY_AFTER", 1.0, "Seconds after which a running query counts as heavy."),
-    Setting("CACHE_SIZE", 512, "Cached query responses (revalidated by the dataset version); 0 disables."),
+    Setting("CACHE_SIZE", 512, "Cached query responses (revalidated by the dataset version), and answers "
+            "replayed to byte-identical requests (SERVER=granian); 0 disables both."),
     Setting("LOG_LEVEL", "INFO", "Python logging level."),
 )
 DEFAULTS = {s.name: s.default for s in SETTINGS}
