@@ -54,6 +54,8 @@ class AppState:
         self.cache = None
         self.guard = None
         self.shared = None  # a server.shared.SharedGuardState when several processes serve
+        #: called with the new version when this process has reloaded the data after a change
+        self.on_new_version = None
 
     def current_kg(self):
         version = self._version_of(self.target)
@@ -65,7 +67,10 @@ class AppState:
                     reconcile(self.build_dir)  # finish a write that a crash interrupted
                     version = self._version_of(self.target)
                 if self._kg is None or version != self._kg.version:
+                    before = self._kg
                     self._kg = self._open(self.target, mode=self.front_mode)
+                    if before is not None and self.on_new_version is not None:
+                        self.on_new_version(self._kg.version)
         return self._kg
 
     @property

@@ -69,9 +69,11 @@ class FastPath:
         #: set when this process is about to exit (server.wsgi): every answer then closes its
         #: connection, so that keep-alive clients move to another process before this one goes
         self.closing = False
+        #: a function telling whether this process is being replaced (server.wsgi, after a load)
+        self.retiring = None
 
     def __call__(self, environ, start_response):
-        if self.closing:
+        if self.closing or (self.retiring is not None and self.retiring()):
             start_response = _closing(start_response)
         method = environ["REQUEST_METHOD"]
         if environ.get("PATH_INFO") != "/sparql" or environ.get("SCRIPT_NAME") or method not in ("GET", "POST"):

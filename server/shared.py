@@ -24,6 +24,8 @@ _FLIGHT = struct.Struct("<48sdi4x")     # client address (zero-padded), start, p
 _HEAD = struct.Struct("<II")            # next memo slot to overwrite, next flight slot to try
 _TURN = struct.Struct("<i")             # the process that is draining to exit (0: none)
 _MEMO_USED = struct.Struct("<i")        # 1 once any timeout has been remembered
+_VERSION = struct.Struct("<64s")        # the data version the main process was last asked to load
+                                        # (then the version whose processes are being replaced)
 
 
 class SharedGuardState:
@@ -32,7 +34,9 @@ class SharedGuardState:
 
     def __init__(self):
         self.turn_at = _HEAD.size
-        self.memo_at = self.turn_at + 8
+        self.version_at = self.turn_at + 8
+        self.retiring_at = self.version_at + _VERSION.size
+        self.memo_at = self.retiring_at + _VERSION.size
         self.flight_at = self.memo_at + self.MEMO_SLOTS * _MEMO.size
         size = self.flight_at + self.FLIGHT_SLOTS * _FLIGHT.size
         self.mm = mmap.mmap(-1, size, flags=mmap.MAP_SHARED | mmap.MAP_ANONYMOUS)
@@ -111,6 +115,30 @@ class SharedGuardState:
         with self.lock:
             self.mm[at:at + _FLIGHT.size] = bytes(_FLIGHT.size)
 
+
+    # -- a new data version is announced once (server.wsgi) ---------------------------------
+    def claim_version(self, version: str) -> bool:
+        """True for the first process to call this with ``version`` (it tells the main process
+        to load that version and replace the HTTP processes); False for every later call."""
+        v = version.encode()[:_VERSION.size]
+        with self.lock:
+            if _VERSION.unpack_from(self.mm, self.version_at)[0].rstrip(b"\0") == v:
+                return False
+            _VERSION.pack_into(self.mm, self.version_at, v)
+            return True
+
+    def retire(self, version: str) -> None:
+        """The processes serving ``version`` are about to be replaced (see retiring)."""
+        with self.lock:
+            _VERSION.pack_into(self.mm, self.retiring_at, version.encode()[:_VERSION.size])
+
+    def retiring(self, version: str) -> bool:
+        """True when the processes born with data ``version`` are being replaced: they then close
+        every connection after its answer (server.fastpath), so that keep-alive clients move to
+        the new processes before the old ones stop.  One read of shared memory, no lock."""
+        v = version.encode()[:_VERSION.size]
+        return bool(v) and self.mm[self.retiring_at:self.retiring_at + len(v)] == v and (
+            len(v) == _VERSION.size or self.mm[self.retiring_at + len(v)] == 0)
 
     # -- one process at a time drains and exits (server.wsgi) -------------------------------
     def take_exit_turn(self) -> bool:

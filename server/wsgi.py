@@ -186,6 +186,35 @@ def _recycle(grace: float, shared=None, front=None) -> None:
     threading.Thread(target=_drain_and_exit, args=(grace, shared, front), daemon=True, name="econplan-recycle").start()
 
 
+def _announce(version: str, shared, master: int) -> None:
+    """In an HTTP process that has just reloaded the data (a load changed it, here, in another
+    process or by the CLI): the first process to see ``version`` asks the main process (SIGHUP,
+    granian's graceful reload) to load it too and fork fresh HTTP processes, which then share
+    that one copy again, instead of each keeping its own until the server restarts."""
+    if shared.claim_version(version):
+        logging.getLogger("econplan").info("data version %s: asking the main process to load it and "
+                                           "replace the HTTP processes", version)
+        os.kill(master, signal.SIGHUP)
+
+
+def _load_in_main(state) -> None:
+    """granian's reload hook, in the main process, before it forks the new HTTP processes (one
+    at a time, each new one before its old one is stopped): load the new data, then tell the old
+    processes to close their connections after each answer (for CLOSE_FOR seconds before the
+    first is stopped, and until they are), so that keep-alive clients move over unharmed."""
+    old = state._kg.version if state._kg is not None else None
+    try:
+        kg = state.current_kg()
+    except Exception:  # noqa: BLE001 - the processes keep their own copies; they still serve
+        logging.getLogger("econplan").exception("main process: could not load the new data version")
+        return
+    logging.getLogger("econplan").info("main process: data version %s loaded; replacing the HTTP "
+                                       "processes so that they share it", kg.version)
+    if old is not None and old != kg.version:
+        state.shared.retire(old)
+        time.sleep(CLOSE_FOR)
+
+
 def _reconcile_apart(build_dir) -> None:
     """Finish an interrupted write (writes.reconcile) in a child process, not here: rebuilding
     the RocksDB store in this process, which granian then forks, would leave RocksDB's
@@ -231,10 +260,12 @@ def run_granian(config: dict, *, host: str, port: int, workers: int = 2) -> None
     from .shared import SharedGuardState
 
     state.shared = SharedGuardState()  # made before the fork: one for every process
+    shared_store = not config.get("STORE_URL") and state.front_mode == "memory"
     if not config.get("STORE_URL"):
         _reconcile_apart(state.build_dir)
-        if state.front_mode == "memory":
-            state.current_kg()  # loaded before the fork: shared, copy-on-write, by every process
+        if shared_store:
+            # loaded before the fork: shared, copy-on-write, by every process
+            state.shared.claim_version(state.current_kg().version)
     level = _log_level(config)
     grace = float(config["QUERY_TIMEOUT"]) + 10
 
@@ -249,6 +280,10 @@ def run_granian(config: dict, *, host: str, port: int, workers: int = 2) -> None
         _recycling.clear()
         front = FastPath(app)
         executor.on_stuck = lambda: _recycle(grace, state.shared, front)
+        if shared_store:
+            state.on_new_version = lambda version: _announce(version, state.shared, master)
+            born = state.current_kg().version  # (the main process's copy: no load here)
+            front.retiring = lambda: state.shared.retiring(born)
         state.executor  # noqa: B018 - this process's query threads
         return front
 
@@ -265,4 +300,6 @@ def run_granian(config: dict, *, host: str, port: int, workers: int = 2) -> None
                      workers=max(1, workers), blocking_threads=int(config["HTTP_THREADS"]), backlog=2048,
                      respawn_failed_workers=True, log_level=LogLevels(level),
                      log_access=level in ("debug", "info"), workers_kill_timeout=int(config["QUERY_TIMEOUT"]) + 5)
+    if shared_store:
+        server.on_reload(lambda: _load_in_main(state))
     server.serve(target_loader=load, wrap_loader=False)

@@ -142,3 +142,99 @@ def test_the_http_processes_die_with_a_killed_master(built):
         assert not [pid for pid in children if os.path.exists(f"/proc/{pid}")]
     finally:
         s.stop()
+
+
+def test_after_a_load_the_http_processes_are_replaced_and_clients_see_no_error(built, tmp_path):
+    """In memory mode the HTTP processes share the store the main process loaded before forking
+    them.  After a load each process reloads its own copy (so that it answers from the new data at
+    once), and the first to do so asks the main process to load the new data and replace the HTTP
+    processes (granian's graceful reload), which then share one copy again.  Checked: the processes
+    are replaced after an HTTP load and after a CLI load, once each; clients that open a new
+    connection per request or keep theirs alive see no error meanwhile; every answer after the load
+    is from the new data."""
+    import shutil
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    path = tmp_path / "b"
+    shutil.copytree(built, path, ignore=shutil.ignore_patterns("*.log", ".write.lock"))
+    server = LiveServer(path, env={"ECONPLAN_WRITE_TOKEN": "tok", "ECONPLAN_SERVER": "granian",
+                                   "ECONPLAN_LOG_LEVEL": "INFO"}, workers=2)
+    alt = ("SELECT ?l WHERE { <https://w3id.org/econplan/id/indicator/gdp> "
+           "<http://www.w3.org/2004/02/skos/core#altLabel> ?l } ORDER BY ?l")
+    statuses, errors, stop = [], [], threading.Event()
+
+    def clients(i):
+        n = 0
+        while not stop.is_set():
+            n += 1
+            try:
+                statuses.append(get(server, f"ASK {{ ?s ?p ?o }} # {i}-{n}")[0])
+            except OSError as exc:
+                errors.append(repr(exc))
+
+    def keep_alive_client(i):
+        import http.client
+
+        conn, n = http.client.HTTPConnection("127.0.0.1", server.port, timeout=30), 0
+        while not stop.is_set():
+            n += 1
+            try:
+                conn.request("GET", "/sparql?" + urllib.parse.urlencode({"query": f"ASK {{ ?s ?p ?o }} # k{i}-{n}"}))
+                r = conn.getresponse()
+                r.read()
+                statuses.append(r.status)
+                if r.getheader("Connection", "").lower() == "close":
+                    conn.close()
+            except (OSError, http.client.HTTPException) as exc:
+                errors.append(f"keep-alive: {exc!r}")
+                conn.close()
+        conn.close()
+
+    def replaced(before: set, seconds: float = 40) -> set:
+        deadline = time.monotonic() + seconds
+        while time.monotonic() < deadline:
+            now = processes(server)
+            if len(now) == 2 and not now & before:
+                return now
+            time.sleep(0.2)
+        raise AssertionError(f"the HTTP processes were not replaced: {before} -> {processes(server)}")
+
+    threads = [threading.Thread(target=clients, args=(i,)) for i in range(2)]
+    threads += [threading.Thread(target=keep_alive_client, args=(i,)) for i in range(2)]
+    try:
+        before = processes(server)
+        assert len(before) == 2
+        for t in threads:
+            t.start()
+        req = urllib.request.Request(server.url + "/load?graph=https://example.org/http", method="POST",
+                                     data=b'<https://w3id.org/econplan/id/indicator/gdp> '
+                                          b'<http://www.w3.org/2004/02/skos/core#altLabel> "GRP"@en .\n',
+                                     headers={"Content-Type": "application/n-triples", "Authorization": "Bearer tok"})
+        assert urllib.request.urlopen(req, timeout=120).status == 201
+        assert b"GRP" in get(server, alt)[1]
+        after_http = replaced(before)
+        assert all(b"GRP" in get(server, alt)[1] for _ in range(10))
+        time.sleep(3)
+        assert processes(server) == after_http  # replaced once, not again
+        f = tmp_path / "cli.nt"
+        f.write_text('<https://w3id.org/econplan/id/indicator/gdp> '
+                     '<http://www.w3.org/2004/02/skos/core#altLabel> "Gross regional product"@en .\n')
+        r = subprocess.run([str(Path(sys.executable).parent / "econplan"), "--build-dir", str(path), "load", str(f),
+                            "--graph", "https://example.org/cli"], capture_output=True, text=True, timeout=300)
+        assert r.returncode == 0, r.stdout + r.stderr
+        assert b"Gross regional product" in get(server, alt)[1]  # the next query notices
+        replaced(after_http)
+        assert all(b"Gross regional product" in get(server, alt)[1] for _ in range(10))
+        time.sleep(1.0)
+    finally:
+        stop.set()
+        for t in threads:
+            t.join()
+        server.stop()
+    assert not errors, errors[:3]
+    assert len(statuses) > 20 and set(statuses) == {200}, (len(statuses), set(statuses))
+    log = open(server.log.name, encoding="utf-8", errors="replace").read()
+    assert log.count("replacing the HTTP processes so that they share it") == 2, log[-3000:]
+    assert "Traceback" not in log
