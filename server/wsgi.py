@@ -208,11 +208,26 @@ def _load_in_main(state) -> None:
     except Exception:  # noqa: BLE001 - the processes keep their own copies; they still serve
         logging.getLogger("econplan").exception("main process: could not load the new data version")
         return
+    _give_back_memory()  # the old copy's pages, which the new processes would otherwise inherit
     logging.getLogger("econplan").info("main process: data version %s loaded; replacing the HTTP "
                                        "processes so that they share it", kg.version)
     if old is not None and old != kg.version:
         state.shared.retire(old)
         time.sleep(CLOSE_FOR)
+
+
+def _give_back_memory() -> None:
+    """Free what the replaced store left (glibc keeps freed memory for reuse; malloc_trim returns
+    it to the system).  Without it the HTTP processes forked next inherit those pages too."""
+    import ctypes
+    import ctypes.util
+    import gc
+
+    gc.collect()
+    try:
+        ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6").malloc_trim(0)
+    except (OSError, AttributeError):  # pragma: no cover - not glibc
+        pass
 
 
 def _reconcile_apart(build_dir) -> None:
