@@ -42,11 +42,10 @@ def processes(server) -> set[int]:
     return {int(c) for c in open(f"/proc/{pid}/task/{pid}/children").read().split()}
 
 
-def test_a_runaway_query_is_answered_503_and_its_process_replaced_while_others_are_served(server):
-    before = processes(server)
-    assert len(before) == 2
-    statuses, errors, stop = [], [], threading.Event()
-
+def client_threads(server, statuses: list, errors: list, stop: threading.Event, *, new=3, keep_alive=3):
+    """Threads sending ASK queries until ``stop``: ``new`` of them open a connection for every
+    request, ``keep_alive`` keep one as long as the server does (and reconnect when an answer
+    says Connection: close).  Statuses go to ``statuses``, resets and refusals to ``errors``."""
     def clients(i):
         n = 0
         while not stop.is_set():
@@ -74,8 +73,15 @@ def test_a_runaway_query_is_answered_503_and_its_process_replaced_while_others_a
                 conn.close()
         conn.close()
 
-    threads = [threading.Thread(target=clients, args=(i,)) for i in range(3)]
-    threads += [threading.Thread(target=keep_alive_client, args=(i,)) for i in range(3)]
+    return ([threading.Thread(target=clients, args=(i,)) for i in range(new)]
+            + [threading.Thread(target=keep_alive_client, args=(i,)) for i in range(keep_alive)])
+
+
+def test_a_runaway_query_is_answered_503_and_its_process_replaced_while_others_are_served(server):
+    before = processes(server)
+    assert len(before) == 2
+    statuses, errors, stop = [], [], threading.Event()
+    threads = client_threads(server, statuses, errors, stop)
     for t in threads:
         t.start()
     try:
@@ -165,33 +171,6 @@ def test_after_a_load_the_http_processes_are_replaced_and_clients_see_no_error(b
            "<http://www.w3.org/2004/02/skos/core#altLabel> ?l } ORDER BY ?l")
     statuses, errors, stop = [], [], threading.Event()
 
-    def clients(i):
-        n = 0
-        while not stop.is_set():
-            n += 1
-            try:
-                statuses.append(get(server, f"ASK {{ ?s ?p ?o }} # {i}-{n}")[0])
-            except OSError as exc:
-                errors.append(repr(exc))
-
-    def keep_alive_client(i):
-        import http.client
-
-        conn, n = http.client.HTTPConnection("127.0.0.1", server.port, timeout=30), 0
-        while not stop.is_set():
-            n += 1
-            try:
-                conn.request("GET", "/sparql?" + urllib.parse.urlencode({"query": f"ASK {{ ?s ?p ?o }} # k{i}-{n}"}))
-                r = conn.getresponse()
-                r.read()
-                statuses.append(r.status)
-                if r.getheader("Connection", "").lower() == "close":
-                    conn.close()
-            except (OSError, http.client.HTTPException) as exc:
-                errors.append(f"keep-alive: {exc!r}")
-                conn.close()
-        conn.close()
-
     def replaced(before: set, seconds: float = 40) -> set:
         deadline = time.monotonic() + seconds
         while time.monotonic() < deadline:
@@ -201,8 +180,7 @@ def test_after_a_load_the_http_processes_are_replaced_and_clients_see_no_error(b
             time.sleep(0.2)
         raise AssertionError(f"the HTTP processes were not replaced: {before} -> {processes(server)}")
 
-    threads = [threading.Thread(target=clients, args=(i,)) for i in range(2)]
-    threads += [threading.Thread(target=keep_alive_client, args=(i,)) for i in range(2)]
+    threads = client_threads(server, statuses, errors, stop, new=2, keep_alive=2)
     try:
         before = processes(server)
         assert len(before) == 2
