@@ -165,6 +165,12 @@ def _drain_and_exit(grace: float, shared, front) -> None:  # pragma: no cover - 
         time.sleep(CLOSE_FOR)
         _stop_listening()  # no new connection comes here; those just accepted get their answer
         time.sleep(0.5)
+    if front is not None and front.retiring is not None and front.retiring():
+        # granian is replacing this process already (after a load) and will stop it: exiting
+        # on our own now would look to granian like a crash of a process it has just replaced,
+        # which it takes for a crash loop, and it would stop the whole server
+        time.sleep(grace)
+        os._exit(0)
     # granian's graceful stop: the process takes no new connection, finishes the requests it
     # has, and exits; granian's supervisor (respawn_failed_workers) forks a fresh one.
     os.kill(os.getpid(), signal.SIGTERM)

@@ -216,3 +216,44 @@ def test_after_a_load_the_http_processes_are_replaced_and_clients_see_no_error(b
     log = open(server.log.name, encoding="utf-8", errors="replace").read()
     assert log.count("replacing the HTTP processes so that they share it") == 2, log[-3000:]
     assert "Traceback" not in log
+
+
+def test_a_runaway_query_during_the_replacement_after_a_load_stops_nothing_else(built, tmp_path):
+    """A query past the time limit in a process that a load is about to have replaced: the
+    process is stopped by granian's replacement (killed, as its query cannot stop); the server
+    keeps answering throughout and does not take the exits for a crash loop."""
+    import shutil
+
+    path = tmp_path / "b"
+    shutil.copytree(built, path, ignore=shutil.ignore_patterns("*.log", ".write.lock"))
+    server = LiveServer(path, env={"ECONPLAN_WRITE_TOKEN": "tok", "ECONPLAN_SERVER": "granian",
+                                   "ECONPLAN_QUERY_TIMEOUT": "2", "ECONPLAN_TIMEOUT_MEMO": "0",
+                                   "ECONPLAN_LOG_LEVEL": "INFO"}, workers=2)
+    try:
+        before = processes(server)
+        runaway = []
+        t = threading.Thread(target=lambda: runaway.append(get(server, PATHOLOGICAL)[0]))
+        t.start()
+        time.sleep(2.5)  # the query has passed its limit; its process is on its way out
+        req = urllib.request.Request(server.url + "/load?graph=https://example.org/x", method="POST",
+                                     data=b'<https://w3id.org/econplan/id/indicator/gdp> '
+                                          b'<http://www.w3.org/2004/02/skos/core#altLabel> "GRP"@en .\n',
+                                     headers={"Content-Type": "application/n-triples", "Authorization": "Bearer tok"})
+        assert urllib.request.urlopen(req, timeout=120).status == 201
+        statuses = []
+        deadline = time.monotonic() + 40
+        while time.monotonic() < deadline:
+            statuses.append(get(server, "ASK { ?s ?p ?o }")[0])
+            now = processes(server)
+            if len(now) == 2 and not now & before:
+                break
+            time.sleep(0.3)
+        t.join()
+        assert runaway == [503]
+        assert len(now) == 2 and not now & before, (before, now)
+        assert not any(os.path.exists(f"/proc/{pid}") for pid in before)
+        assert set(statuses) == {200} and server.proc.poll() is None
+    finally:
+        server.stop()
+    log = open(server.log.name, encoding="utf-8", errors="replace").read()
+    assert "crash loop" not in log and "Traceback" not in log
