@@ -74,6 +74,11 @@ class AppState:
         return self._kg
 
     @property
+    def loaded_version(self) -> str | None:
+        """The version of the data this process holds now (None before the first query)."""
+        return self._kg.version if self._kg is not None else None
+
+    @property
     def kg(self):
         return self.current_kg()
 

@@ -208,7 +208,7 @@ def _load_in_main(state) -> None:
     at a time, each new one before its old one is stopped): load the new data, then tell the old
     processes to close their connections after each answer (for CLOSE_FOR seconds before the
     first is stopped, and until they are), so that keep-alive clients move over unharmed."""
-    old = state._kg.version if state._kg is not None else None
+    old = state.loaded_version
     try:
         kg = state.current_kg()
     except Exception:  # noqa: BLE001 - the processes keep their own copies; they still serve
