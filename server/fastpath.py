@@ -20,6 +20,7 @@ from __future__ import annotations
 import io
 import json
 import logging
+import threading
 from .endpoint import answer_query
 from .errors import KGError
 from .protocol import parse_query_string, parse_sparql_request
@@ -69,11 +70,32 @@ class FastPath:
         #: set when this process is about to exit (server.wsgi): every answer then closes its
         #: connection, so that keep-alive clients move to another process before this one goes
         self.closing = False
-        #: a function telling whether this process is being replaced (server.wsgi, after a load)
-        self.retiring = None
+        #: requests in this process not yet answered in full (a streamed answer counts until its
+        #: close()); a process about to exit waits for them (server.wsgi._drain_and_exit)
+        self.inflight = 0
+        self.started = 0  # requests ever begun here
+        self._count = threading.Lock()
 
     def __call__(self, environ, start_response):
-        if self.closing or (self.retiring is not None and self.retiring()):
+        with self._count:
+            self.inflight += 1
+            self.started += 1
+        counted = False
+        try:
+            body = self._answer(environ, start_response)
+            if not isinstance(body, list):
+                body, counted = _Counted(body, self._done), True
+            return body
+        finally:
+            if not counted:
+                self._done()
+
+    def _done(self) -> None:
+        with self._count:
+            self.inflight -= 1
+
+    def _answer(self, environ, start_response):
+        if self.closing:
             start_response = _closing(start_response)
         method = environ["REQUEST_METHOD"]
         if environ.get("PATH_INFO") != "/sparql" or environ.get("SCRIPT_NAME") or method not in ("GET", "POST"):
@@ -182,6 +204,31 @@ def _replay_key(environ, body: bytes) -> tuple:
     return (environ["REQUEST_METHOD"], environ.get("QUERY_STRING", ""), body, environ.get("CONTENT_TYPE"),
             environ.get("HTTP_ACCEPT"), environ.get("wsgi.url_scheme"), environ.get("HTTP_HOST"),
             environ.get("SERVER_NAME"), environ.get("SERVER_PORT"))
+
+
+class _Counted:
+    """A response body that is not a list (streamed), counted in flight until closed."""
+
+    def __init__(self, body, done):
+        self.body, self._done, self._closed = body, done, False
+        self._it = iter(body)
+
+    def __iter__(self):
+        return self
+
+    def __next__(self):
+        return next(self._it)
+
+    def close(self):
+        if self._closed:
+            return
+        self._closed = True
+        try:
+            close = getattr(self.body, "close", None)
+            if close is not None:
+                close()
+        finally:
+            self._done()
 
 
 def _closing(start_response):

@@ -25,7 +25,6 @@ _HEAD = struct.Struct("<II")            # next memo slot to overwrite, next flig
 _TURN = struct.Struct("<i")             # the process that is draining to exit (0: none)
 _MEMO_USED = struct.Struct("<i")        # 1 once any timeout has been remembered
 _VERSION = struct.Struct("<64s")        # the data version the main process was last asked to load
-                                        # (then the version whose processes are being replaced)
 
 
 class SharedGuardState:
@@ -35,8 +34,8 @@ class SharedGuardState:
     def __init__(self):
         self.turn_at = _HEAD.size
         self.version_at = self.turn_at + 8
-        self.retiring_at = self.version_at + _VERSION.size
-        self.memo_at = self.retiring_at + _VERSION.size
+        self.main_at = self.version_at + _VERSION.size
+        self.memo_at = self.main_at + _VERSION.size
         self.flight_at = self.memo_at + self.MEMO_SLOTS * _MEMO.size
         size = self.flight_at + self.FLIGHT_SLOTS * _FLIGHT.size
         self.mm = mmap.mmap(-1, size, flags=mmap.MAP_SHARED | mmap.MAP_ANONYMOUS)
@@ -127,18 +126,17 @@ class SharedGuardState:
             _VERSION.pack_into(self.mm, self.version_at, v)
             return True
 
-    def retire(self, version: str) -> None:
-        """The processes serving ``version`` are about to be replaced (see retiring)."""
+    def set_main_version(self, version: str) -> None:
+        """The data version the main process holds now, which the HTTP processes it forks next
+        are born with (see main_version)."""
         with self.lock:
-            _VERSION.pack_into(self.mm, self.retiring_at, version.encode()[:_VERSION.size])
+            _VERSION.pack_into(self.mm, self.main_at, version.encode()[:_VERSION.size])
 
-    def retiring(self, version: str) -> bool:
-        """True when the processes born with data ``version`` are being replaced: they then close
-        every connection after its answer (server.fastpath), so that keep-alive clients move to
-        the new processes before the old ones stop.  One read of shared memory, no lock."""
-        v = version.encode()[:_VERSION.size]
-        return bool(v) and self.mm[self.retiring_at:self.retiring_at + len(v)] == v and (
-            len(v) == _VERSION.size or self.mm[self.retiring_at + len(v)] == 0)
+    def main_version(self) -> str:
+        """What set_main_version last stored ("" before): an HTTP process born with another
+        version drains and exits, to be replaced by one that shares the main process's copy.
+        One read of shared memory, no lock."""
+        return _VERSION.unpack_from(self.mm, self.main_at)[0].rstrip(b"\0").decode()
 
     # -- one process at a time drains and exits (server.wsgi) -------------------------------
     def take_exit_turn(self) -> bool:

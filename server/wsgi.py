@@ -165,11 +165,20 @@ def _drain_and_exit(grace: float, shared, front) -> None:  # pragma: no cover - 
         time.sleep(CLOSE_FOR)
         _stop_listening()  # no new connection comes here; those just accepted get their answer
         time.sleep(0.5)
-    if front is not None and front.retiring is not None and front.retiring():
-        # granian is replacing this process already (after a load) and will stop it: exiting
-        # on our own now would look to granian like a crash of a process it has just replaced,
-        # which it takes for a crash loop, and it would stop the whole server
-        time.sleep(grace)
+        # granian's graceful stop never ends once the listening socket is shut (its accept loop
+        # keeps retrying), so the process exits by itself once its requests are done, those on
+        # connections it accepted or kept alive before included: none open, none begun for 1 s
+        deadline = time.monotonic() + grace
+        seen, quiet_since = front.started, time.monotonic()
+        while time.monotonic() < deadline:
+            time.sleep(0.05)
+            if front.started != seen or front.inflight > 0:
+                seen, quiet_since = front.started, time.monotonic()
+            elif time.monotonic() - quiet_since >= 1.0:
+                break
+        if front.inflight > 0:
+            logging.getLogger("econplan").warning("process %s: %d requests still open after %.0f s; exiting",
+                                                  os.getpid(), front.inflight, grace)
         os._exit(0)
     # granian's graceful stop: the process takes no new connection, finishes the requests it
     # has, and exits; granian's supervisor (respawn_failed_workers) forks a fresh one.
@@ -180,46 +189,76 @@ def _drain_and_exit(grace: float, shared, front) -> None:  # pragma: no cover - 
     os._exit(0)
 
 
-def _recycle(grace: float, shared=None, front=None) -> None:
+def _recycle(grace: float, shared=None, front=None, why: str | None = None) -> None:
     """executor.on_stuck under granian: a query passed its time limit inside this process,
-    where nothing can stop it; the process stops serving and exits, taking the query along."""
+    where nothing can stop it; the process stops serving and exits, taking the query along.
+    Also used when the process holds data that the main process has replaced (``why``)."""
     if _recycling.is_set():
         return
     _recycling.set()
     logging.getLogger("econplan").warning(
-        "process %s: a query passed the time limit and cannot be stopped in place; this process "
-        "finishes its open requests and exits, and a fresh one takes its place", os.getpid())
+        "process %s: %s; this process finishes its open requests and exits, and a fresh one takes its "
+        "place", os.getpid(), why or "a query passed the time limit and cannot be stopped in place")
     threading.Thread(target=_drain_and_exit, args=(grace, shared, front), daemon=True, name="econplan-recycle").start()
 
 
+# -- after a load (STORE_MODE=memory): one shared copy of the new data again ------------------
+
 def _announce(version: str, shared, master: int) -> None:
     """In an HTTP process that has just reloaded the data (a load changed it, here, in another
-    process or by the CLI): the first process to see ``version`` asks the main process (SIGHUP,
-    granian's graceful reload) to load it too and fork fresh HTTP processes, which then share
-    that one copy again, instead of each keeping its own until the server restarts."""
+    process or by the CLI): the first process to see ``version`` asks the main process
+    (SIGUSR1) to load it too (_load_in_main)."""
     if shared.claim_version(version):
-        logging.getLogger("econplan").info("data version %s: asking the main process to load it and "
-                                           "replace the HTTP processes", version)
-        os.kill(master, signal.SIGHUP)
+        logging.getLogger("econplan").info("data version %s: asking the main process to load it", version)
+        os.kill(master, signal.SIGUSR1)
+
+
+def _main_loader(state):
+    """The main process's SIGUSR1 handler: load the data version now current, record it in the
+    shared state, and so make every HTTP process born with an older one drain and exit
+    (_watch_main_version), one at a time, through the path a runaway query takes (closing
+    connections first, then the listening socket); granian forks each replacement from this
+    process, so that they all share its one copy.  A signal arriving during a load is handled
+    after it (not nested)."""
+    busy, again = [False], [False]
+
+    def handler(signum, frame):
+        if busy[0]:
+            again[0] = True
+            return
+        busy[0] = True
+        try:
+            while True:
+                again[0] = False
+                _load_in_main(state)
+                if not again[0]:
+                    break
+        finally:
+            busy[0] = False
+    return handler
 
 
 def _load_in_main(state) -> None:
-    """granian's reload hook, in the main process, before it forks the new HTTP processes (one
-    at a time, each new one before its old one is stopped): load the new data, then tell the old
-    processes to close their connections after each answer (for CLOSE_FOR seconds before the
-    first is stopped, and until they are), so that keep-alive clients move over unharmed."""
-    old = state.loaded_version
     try:
         kg = state.current_kg()
     except Exception:  # noqa: BLE001 - the processes keep their own copies; they still serve
         logging.getLogger("econplan").exception("main process: could not load the new data version")
         return
     _give_back_memory()  # the old copy's pages, which the new processes would otherwise inherit
+    state.shared.set_main_version(kg.version)
     logging.getLogger("econplan").info("main process: data version %s loaded; replacing the HTTP "
                                        "processes so that they share it", kg.version)
-    if old is not None and old != kg.version:
-        state.shared.retire(old)
-        time.sleep(CLOSE_FOR)
+
+
+def _watch_main_version(born: str, grace: float, shared, front) -> None:  # pragma: no cover - a thread of an HTTP process
+    """In each HTTP process: once the main process holds a newer data version than the one this
+    process was born with, drain and exit (one process at a time; see _drain_and_exit)."""
+    while not _recycling.is_set():
+        time.sleep(0.5)
+        main = shared.main_version()
+        if main and main != born:
+            _recycle(grace, shared, front, why=f"the main process now holds data version {main}")
+            return
 
 
 def _give_back_memory() -> None:
@@ -281,12 +320,18 @@ def run_granian(config: dict, *, host: str, port: int, workers: int = 2) -> None
     from .shared import SharedGuardState
 
     state.shared = SharedGuardState()  # made before the fork: one for every process
+    # After a load the processes are replaced one at a time so that they share the new data
+    # again (_main_loader); a single process would leave no one to serve meanwhile, so it keeps
+    # its own copy instead.
     shared_store = not config.get("STORE_URL") and state.front_mode == "memory"
+    replace_after_load = shared_store and workers > 1
     if not config.get("STORE_URL"):
         _reconcile_apart(state.build_dir)
         if shared_store:
             # loaded before the fork: shared, copy-on-write, by every process
-            state.shared.claim_version(state.current_kg().version)
+            version = state.current_kg().version
+            state.shared.claim_version(version)
+            state.shared.set_main_version(version)
     level = _log_level(config)
     grace = float(config["QUERY_TIMEOUT"]) + 10
 
@@ -301,10 +346,12 @@ def run_granian(config: dict, *, host: str, port: int, workers: int = 2) -> None
         _recycling.clear()
         front = FastPath(app)
         executor.on_stuck = lambda: _recycle(grace, state.shared, front)
-        if shared_store:
+        if replace_after_load:
+            signal.signal(signal.SIGUSR1, signal.SIG_IGN)  # (the main process's handler, inherited)
             state.on_new_version = lambda version: _announce(version, state.shared, master)
-            born = state.current_kg().version  # (the main process's copy: no load here)
-            front.retiring = lambda: state.shared.retiring(born)
+            born = state.shared.main_version()  # the data this process was forked with
+            threading.Thread(target=_watch_main_version, args=(born, grace, state.shared, front),
+                             daemon=True, name="econplan-version-watch").start()
         state.executor  # noqa: B018 - this process's query threads
         return front
 
@@ -321,6 +368,6 @@ def run_granian(config: dict, *, host: str, port: int, workers: int = 2) -> None
                      workers=max(1, workers), blocking_threads=int(config["HTTP_THREADS"]), backlog=2048,
                      respawn_failed_workers=True, log_level=LogLevels(level),
                      log_access=level in ("debug", "info"), workers_kill_timeout=int(config["QUERY_TIMEOUT"]) + 5)
-    if shared_store:
-        server.on_reload(lambda: _load_in_main(state))
+    if replace_after_load:
+        signal.signal(signal.SIGUSR1, _main_loader(state))
     server.serve(target_loader=load, wrap_loader=False)

@@ -153,8 +153,9 @@ def test_the_http_processes_die_with_a_killed_master(built):
 def test_after_a_load_the_http_processes_are_replaced_and_clients_see_no_error(built, tmp_path):
     """In memory mode the HTTP processes share the store the main process loaded before forking
     them.  After a load each process reloads its own copy (so that it answers from the new data at
-    once), and the first to do so asks the main process to load the new data and replace the HTTP
-    processes (granian's graceful reload), which then share one copy again.  Checked: the processes
+    once), and the first to do so asks the main process to load the new data; then the HTTP
+    processes drain and exit one at a time (as after a runaway query) and granian forks their
+    replacements from the main process, so that they share one copy again.  Checked: the processes
     are replaced after an HTTP load and after a CLI load, once each; clients that open a new
     connection per request or keep theirs alive see no error meanwhile; every answer after the load
     is from the new data."""
@@ -219,9 +220,9 @@ def test_after_a_load_the_http_processes_are_replaced_and_clients_see_no_error(b
 
 
 def test_a_runaway_query_during_the_replacement_after_a_load_stops_nothing_else(built, tmp_path):
-    """A query past the time limit in a process that a load is about to have replaced: the
-    process is stopped by granian's replacement (killed, as its query cannot stop); the server
-    keeps answering throughout and does not take the exits for a crash loop."""
+    """A query past the time limit in a process that a load is about to have replaced: one
+    drain covers both, the server keeps answering throughout, and granian does not take the
+    exits for a crash loop."""
     import shutil
 
     path = tmp_path / "b"

@@ -108,12 +108,13 @@ def test_a_new_data_version_is_announced_once_whichever_process_sees_it_first():
     assert not s.claim_version("cccc3333")
 
 
-def test_processes_of_a_retired_version_are_told_so_and_no_others():
+def test_the_main_processs_version_is_seen_by_every_process():
     s = SharedGuardState()
-    assert not s.retiring("aaaa1111") and not s.retiring("")
-    child = in_child(lambda: s.retire("aaaa1111"))
+    assert s.main_version() == ""
+    child = in_child(lambda: s.set_main_version("aaaa1111"))
     reap(child)
-    assert s.retiring("aaaa1111")
-    assert not s.retiring("aaaa111") and not s.retiring("aaaa11112") and not s.retiring("bbbb2222")
-    s.retire("bbbb2222")
-    assert s.retiring("bbbb2222") and not s.retiring("aaaa1111")
+    assert s.main_version() == "aaaa1111"
+    s.set_main_version("bb")
+    assert s.main_version() == "bb"
+    s.set_main_version("x" * 100)  # (versions are 16 hex digits; a longer one is cut, not spilled)
+    assert s.main_version() == "x" * 64
