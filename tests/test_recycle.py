@@ -42,18 +42,30 @@ def processes(server) -> set[int]:
     return {int(c) for c in open(f"/proc/{pid}/task/{pid}/children").read().split()}
 
 
-def client_threads(server, statuses: list, errors: list, stop: threading.Event, *, new=3, keep_alive=3):
+def client_threads(server, statuses: list, errors: list, stop: threading.Event, *, new=3, keep_alive=3,
+                   retried: list | None = None):
     """Threads sending ASK queries until ``stop``: ``new`` of them open a connection for every
     request, ``keep_alive`` keep one as long as the server does (and reconnect when an answer
-    says Connection: close).  Statuses go to ``statuses``, resets and refusals to ``errors``."""
+    says Connection: close).  Statuses go to ``statuses``, resets and refusals to ``errors``.
+    With ``retried`` (a list), a new-connection client whose connection is reset sends the same
+    request once more and notes it there, as clients are advised to (README: a connection still
+    in the accept queue of a process that exits is reset unless net.ipv4.tcp_migrate_req=1)."""
     def clients(i):
         n = 0
         while not stop.is_set():
             n += 1
+            query = f"ASK {{ ?s ?p ?o }} # {i}-{n}"
             try:
-                statuses.append(get(server, f"ASK {{ ?s ?p ?o }} # {i}-{n}")[0])
+                statuses.append(get(server, query)[0])
             except OSError as exc:  # a reset or refused connection
-                errors.append(repr(exc))
+                if retried is None:
+                    errors.append(repr(exc))
+                    continue
+                retried.append(repr(exc))
+                try:
+                    statuses.append(get(server, query)[0])
+                except OSError as again:
+                    errors.append(f"after a retry: {again!r}")
 
     def keep_alive_client(i):  # one connection for every request, as long as the server keeps it
         import http.client
@@ -181,7 +193,8 @@ def test_after_a_load_the_http_processes_are_replaced_and_clients_see_no_error(b
             time.sleep(0.2)
         raise AssertionError(f"the HTTP processes were not replaced: {before} -> {processes(server)}")
 
-    threads = client_threads(server, statuses, errors, stop, new=2, keep_alive=2)
+    retried: list = []
+    threads = client_threads(server, statuses, errors, stop, new=2, keep_alive=2, retried=retried)
     try:
         before = processes(server)
         assert len(before) == 2
@@ -216,6 +229,8 @@ def test_after_a_load_the_http_processes_are_replaced_and_clients_see_no_error(b
     assert len(statuses) > 20 and set(statuses) == {200}, (len(statuses), set(statuses))
     log = open(server.log.name, encoding="utf-8", errors="replace").read()
     assert log.count("replacing the HTTP processes so that they share it") == 2, log[-3000:]
+    # four process exits: at most a reset each, of a connection still in its accept queue
+    assert len(retried) <= 4, retried
     assert "Traceback" not in log
 
 
