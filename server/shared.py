@@ -24,7 +24,7 @@ _FLIGHT = struct.Struct("<48sdi4x")     # client address (zero-padded), start, p
 _HEAD = struct.Struct("<II")            # next memo slot to overwrite, next flight slot to try
 _TURN = struct.Struct("<i")             # the process that is draining to exit (0: none)
 _MEMO_USED = struct.Struct("<i")        # 1 once any timeout has been remembered
-_VERSION = struct.Struct("<64s")        # the data version the main process was last asked to load
+_VERSION = struct.Struct("<64s")        # the data version the main process holds
 
 
 class SharedGuardState:
@@ -33,8 +33,7 @@ class SharedGuardState:
 
     def __init__(self):
         self.turn_at = _HEAD.size
-        self.version_at = self.turn_at + 8
-        self.main_at = self.version_at + _VERSION.size
+        self.main_at = self.turn_at + 8
         self.memo_at = self.main_at + _VERSION.size
         self.flight_at = self.memo_at + self.MEMO_SLOTS * _MEMO.size
         size = self.flight_at + self.FLIGHT_SLOTS * _FLIGHT.size
@@ -115,17 +114,7 @@ class SharedGuardState:
             self.mm[at:at + _FLIGHT.size] = bytes(_FLIGHT.size)
 
 
-    # -- a new data version is announced once (server.wsgi) ---------------------------------
-    def claim_version(self, version: str) -> bool:
-        """True for the first process to call this with ``version`` (it tells the main process
-        to load that version and replace the HTTP processes); False for every later call."""
-        v = version.encode()[:_VERSION.size]
-        with self.lock:
-            if _VERSION.unpack_from(self.mm, self.version_at)[0].rstrip(b"\0") == v:
-                return False
-            _VERSION.pack_into(self.mm, self.version_at, v)
-            return True
-
+    # -- the data version of the main process (server.wsgi) ---------------------------------
     def set_main_version(self, version: str) -> None:
         """The data version the main process holds now, which the HTTP processes it forks next
         are born with (see main_version)."""

@@ -204,13 +204,12 @@ def _recycle(grace: float, shared=None, front=None, why: str | None = None) -> N
 
 # -- after a load (STORE_MODE=memory): one shared copy of the new data again ------------------
 
-def _announce(version: str, shared, master: int) -> None:
+def _announce(version: str, master: int) -> None:
     """In an HTTP process that has just reloaded the data (a load changed it, here, in another
-    process or by the CLI): the first process to see ``version`` asks the main process
-    (SIGUSR1) to load it too (_load_in_main)."""
-    if shared.claim_version(version):
-        logging.getLogger("econplan").info("data version %s: asking the main process to load it", version)
-        os.kill(master, signal.SIGUSR1)
+    process or by the CLI): ask the main process (SIGUSR1) to load it too (_load_in_main).  Every
+    process that reloads asks; the main process loads once, the other requests find nothing new."""
+    logging.getLogger("econplan").info("data version %s: asking the main process to load it", version)
+    os.kill(master, signal.SIGUSR1)
 
 
 def _main_loader(state):
@@ -239,11 +238,14 @@ def _main_loader(state):
 
 
 def _load_in_main(state) -> None:
+    before = state.loaded_version
     try:
         kg = state.current_kg()
     except Exception:  # noqa: BLE001 - the processes keep their own copies; they still serve
         logging.getLogger("econplan").exception("main process: could not load the new data version")
         return
+    if kg.version == before:
+        return  # another process's request for the same version: loaded already
     _give_back_memory()  # the old copy's pages, which the new processes would otherwise inherit
     state.shared.set_main_version(kg.version)
     logging.getLogger("econplan").info("main process: data version %s loaded; replacing the HTTP "
@@ -329,9 +331,7 @@ def run_granian(config: dict, *, host: str, port: int, workers: int = 2) -> None
         _reconcile_apart(state.build_dir)
         if shared_store:
             # loaded before the fork: shared, copy-on-write, by every process
-            version = state.current_kg().version
-            state.shared.claim_version(version)
-            state.shared.set_main_version(version)
+            state.shared.set_main_version(state.current_kg().version)
     level = _log_level(config)
     grace = float(config["QUERY_TIMEOUT"]) + 10
 
@@ -348,7 +348,7 @@ def run_granian(config: dict, *, host: str, port: int, workers: int = 2) -> None
         executor.on_stuck = lambda: _recycle(grace, state.shared, front)
         if replace_after_load:
             signal.signal(signal.SIGUSR1, signal.SIG_IGN)  # (the main process's handler, inherited)
-            state.on_new_version = lambda version: _announce(version, state.shared, master)
+            state.on_new_version = lambda version: _announce(version, master)
             born = state.shared.main_version()  # the data this process was forked with
             threading.Thread(target=_watch_main_version, args=(born, grace, state.shared, front),
                              daemon=True, name="econplan-version-watch").start()

@@ -95,19 +95,6 @@ def test_no_limit_means_no_bookkeeping_and_an_empty_memo_no_search():
     assert s.refuse_until('"0123456789abcdef0123"') is not None
 
 
-def test_a_new_data_version_is_announced_once_whichever_process_sees_it_first():
-    s = SharedGuardState()
-    assert s.claim_version("aaaa1111")  # the main process, at start
-    results = []
-    child = in_child(lambda: os.write(1, b"") if s.claim_version("bbbb2222") else os._exit(3))
-    reap(child)
-    results.append(s.claim_version("bbbb2222"))  # claimed by the child already
-    results.append(s.claim_version("bbbb222"))   # a prefix is another version
-    results.append(s.claim_version("cccc3333"))
-    assert results == [False, True, True]
-    assert not s.claim_version("cccc3333")
-
-
 def test_the_main_processs_version_is_seen_by_every_process():
     s = SharedGuardState()
     assert s.main_version() == ""
