@@ -5,8 +5,9 @@ its own threads (executor.ThreadExecutor) from its own store, and plain queries 
 skip Flask (fastpath).  No query crosses a process boundary, which is what makes small
 queries fast.  A query past QUERY_TIMEOUT gets its 503 at once; as a thread cannot be
 stopped, its process then drains and exits (_recycle) and granian forks a fresh one.  The
-guard's timeout memo and per-client counts live in shared memory (server.shared).  See
-run_granian.
+same happens, one process at a time, after a load in memory mode, once the main process has
+loaded the new data (_main_loader), so that the processes share one copy again.  The guard's
+timeout memo and per-client counts live in shared memory (server.shared).  See run_granian.
 
 gunicorn runs one front process (16 threads) taking HTTP requests; the queries run in the
 query-worker processes of server.executor.QueryExecutor, killed at the time limit.  The app
@@ -125,15 +126,15 @@ MIN_AGE = 6.0
 
 
 #: seconds during which a process about to exit closes every connection after its answer
-#: (Connection: close), so that keep-alive clients reconnect elsewhere first: then granian's
-#: graceful stop finds no connection a client might be writing a request on
+#: (Connection: close), so that keep-alive clients reconnect elsewhere first: then, when it
+#: exits, no connection is left that a client might be writing a request on
 CLOSE_FOR = 2.0
 
 
 def _stop_listening() -> None:  # pragma: no cover - runs in a process about to exit
     """Shut this process's listening socket (granian gives each process its own, SO_REUSEPORT):
     the kernel then sends new connections to the other processes.  (granian's accept loop spins
-    on the dead socket meanwhile: this is done only for the last half second.)"""
+    on the dead socket meanwhile: this is done only for the process's last second or two.)"""
     import socket
 
     for name in os.listdir("/proc/self/fd"):
@@ -155,41 +156,34 @@ def _drain_and_exit(grace: float, shared, front) -> None:  # pragma: no cover - 
     if age < MIN_AGE - CLOSE_FOR:
         time.sleep(MIN_AGE - CLOSE_FOR - age)
     waited = False
-    while shared is not None and not shared.take_exit_turn():
+    while not shared.take_exit_turn():
         waited = True  # another process is on its way out: let its replacement start first
         time.sleep(0.2)
     if waited:
         time.sleep(1.0)
-    if front is not None:
-        front.closing = True
-        time.sleep(CLOSE_FOR)
-        _stop_listening()  # no new connection comes here; those just accepted get their answer
-        time.sleep(0.5)
-        # granian's graceful stop never ends once the listening socket is shut (its accept loop
-        # keeps retrying), so the process exits by itself once its requests are done, those on
-        # connections it accepted or kept alive before included: none open, none begun for 1 s
-        deadline = time.monotonic() + grace
-        seen, quiet_since = front.started, time.monotonic()
-        while time.monotonic() < deadline:
-            time.sleep(0.05)
-            if front.started != seen or front.inflight > 0:
-                seen, quiet_since = front.started, time.monotonic()
-            elif time.monotonic() - quiet_since >= 1.0:
-                break
-        if front.inflight > 0:
-            logging.getLogger("econplan").warning("process %s: %d requests still open after %.0f s; exiting",
-                                                  os.getpid(), front.inflight, grace)
-        os._exit(0)
-    # granian's graceful stop: the process takes no new connection, finishes the requests it
-    # has, and exits; granian's supervisor (respawn_failed_workers) forks a fresh one.
-    os.kill(os.getpid(), signal.SIGTERM)
-    time.sleep(grace)
-    logging.getLogger("econplan").warning("process %s: requests still open after %.0f s; exiting",
-                                          os.getpid(), grace)
+    front.closing = True
+    time.sleep(CLOSE_FOR)
+    _stop_listening()  # no new connection comes here; those just accepted get their answer
+    time.sleep(0.5)
+    # granian's graceful stop (SIGTERM) never ends once the listening socket is shut (its accept
+    # loop keeps retrying), so the process exits by itself once its requests are done, those on
+    # connections it accepted or kept alive before included: none open, none begun for 1 s.
+    # granian's supervisor (respawn_failed_workers) then forks a fresh one.
+    deadline = time.monotonic() + grace
+    seen, quiet_since = front.started, time.monotonic()
+    while time.monotonic() < deadline:
+        time.sleep(0.05)
+        if front.started != seen or front.inflight > 0:
+            seen, quiet_since = front.started, time.monotonic()
+        elif time.monotonic() - quiet_since >= 1.0:
+            break
+    if front.inflight > 0:
+        logging.getLogger("econplan").warning("process %s: %d requests still open after %.0f s; exiting",
+                                              os.getpid(), front.inflight, grace)
     os._exit(0)
 
 
-def _recycle(grace: float, shared=None, front=None, why: str | None = None) -> None:
+def _recycle(grace: float, shared, front, why: str | None = None) -> None:
     """executor.on_stuck under granian: a query passed its time limit inside this process,
     where nothing can stop it; the process stops serving and exits, taking the query along.
     Also used when the process holds data that the main process has replaced (``why``)."""
