@@ -202,7 +202,8 @@ def _version_from_stamp(build_dir: Path) -> str:
             cached = stamp.read_text().split()
             if len(cached) == 2 and cached[0] == f"{st.st_mtime_ns}:{st.st_size}":
                 return cached[1]
-        digest = hashlib.sha256(dump.read_bytes()).hexdigest()[:16]
+        with open(dump, "rb") as fh:  # streamed: the dump of a big store is gigabytes
+            digest = hashlib.file_digest(fh, "sha256").hexdigest()[:16]
         try:
             stamp.write_text(f"{st.st_mtime_ns}:{st.st_size} {digest}\n")
         except OSError:

@@ -175,11 +175,7 @@ def _commit(build_dir, store: ox.Store, before: ox.Store | None = None) -> str:
             fh.flush()
             os.fsync(fh.fileno())
         os.replace(tmp, build_dir / "econplan.nq")  # <- commit point
-        dirfd = os.open(build_dir, os.O_RDONLY)
-        try:
-            os.fsync(dirfd)
-        finally:
-            os.close(dirfd)
+        _fsync_dir(build_dir)
     finally:
         if os.path.exists(tmp):
             os.unlink(tmp)
@@ -224,13 +220,7 @@ def _rebuild(build_dir: Path, quads) -> bool:
         store.bulk_extend(quads)
         store.flush()
         del store
-        old = build_dir / "store"
-        trash = build_dir / ".store-old"
-        shutil.rmtree(trash, ignore_errors=True)
-        if old.exists():
-            old.rename(trash)
-        (tmp / "store").rename(old)
-        shutil.rmtree(trash, ignore_errors=True)
+        _swap_store(build_dir, tmp / "store")
         stamp.write_text(version + "\n")
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
@@ -256,6 +246,8 @@ def load(build_dir: Path, quads: list[ox.Quad], *, graph: str | None = None,
             _check_graph_allowed(g.value)
         moved.append(q)
     with write_lock(build_dir):
+        if not replace and _appendable(build_dir, moved):
+            return _append(build_dir, moved, engine=engine, progress=progress, t0=t0)
         store = _staging(build_dir)
         original = _copy(store) if _is_remote(build_dir) else None
         removed = 0
@@ -285,6 +277,129 @@ def load(build_dir: Path, quads: list[ox.Quad], *, graph: str | None = None,
                                time.perf_counter() - t0)
         version = _commit(build_dir, store, original)
         return WriteResult(added, removed, len(store), version, report, time.perf_counter() - t0)
+
+
+def _appendable(build_dir, quads: list[ox.Quad]) -> bool:
+    """Whether a load can take the append path: a local build whose store matches its dump,
+    and no blank nodes (their labels could clash with the dump's)."""
+    if _is_remote(build_dir) or not _reconciled(Path(build_dir)):
+        return False
+    return not any(isinstance(t, ox.BlankNode) for q in quads for t in (q.subject, q.object))
+
+
+def _append(build_dir: Path, moved: list[ox.Quad], *, engine: str, progress, t0: float) -> WriteResult:
+    """Add quads without copying the store: validate what they touch, then append.
+
+    The built RocksDB store is opened read-only and, with the new quads, seen through a
+    :class:`~server.validation.DataView`; only the part of it that the load's subjects
+    (expanded) read goes to the SHACL engine.  On success the new quads are appended to
+    the N-Quads dump (a copy of it plus them, fsynced, renamed over it: the commit point),
+    to the TriG dump, and to a checkpoint of the RocksDB store (hard links, then the new
+    quads), which replaces the store.  The caller holds the write lock.
+    """
+    from .build import sort_quads
+    from .validation import DataView, validate
+
+    base = ox.Store.read_only(str(build_dir / "store"))
+    new = sort_quads(q for q in moved if q not in base)
+    if progress:
+        progress(len(moved), len(moved))
+    shapes = [q for g in base.named_graphs() if g.value.startswith(PROTECTED_GRAPH_PREFIXES[1])
+              for q in base.quads_for_pattern(None, None, None, g)]
+    view = DataView(base, new, shapes)
+    focus = {q.subject for q in (new or moved) if isinstance(q.subject, ox.NamedNode)}
+    report = validate(view, shapes or None, engine=engine, focus=focus)
+    if not report.conforms:
+        n = sum(1 for r in report.results if str(r.severity).endswith("Violation"))
+        raise ValidationFailed(f"rejected: {n} SHACL violation(s); nothing was changed", report=report)
+    triples = len(base) + len(new)
+    if not new:
+        return WriteResult(0, 0, triples, current_version(build_dir), report, time.perf_counter() - t0)
+    _append_to_dump(build_dir, new)  # <- commit point
+    _extend_derived(build_dir, base, new)
+    return WriteResult(len(new), 0, triples, version_of(build_dir), report, time.perf_counter() - t0)
+
+
+def _copy_file(src: Path, out) -> None:
+    """Append the file ``src`` to the open binary file ``out``, in the kernel where it can."""
+    out.flush()
+    with open(src, "rb") as fh:
+        size, done = os.fstat(fh.fileno()).st_size, 0
+        try:
+            while done < size:
+                n = os.copy_file_range(fh.fileno(), out.fileno(), size - done)
+                if n == 0:
+                    break
+                done += n
+        except OSError:  # no copy_file_range between these files: copy through user space
+            pass
+        fh.seek(done)
+        out.seek(0, os.SEEK_END)
+        shutil.copyfileobj(fh, out, 1 << 24)
+
+
+def _append_to_dump(build_dir: Path, new: list[ox.Quad]) -> None:
+    """The dump plus ``new``, fsynced, renamed over it (the commit point)."""
+    dump = build_dir / "econplan.nq"
+    fd, tmp = tempfile.mkstemp(prefix=".econplan.nq.", dir=build_dir)
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            _copy_file(dump, fh)
+            fh.write(ox.serialize(new, format=ox.RdfFormat.N_QUADS) or b"")
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, dump)  # <- commit point
+        _fsync_dir(build_dir)
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+
+
+def _fsync_dir(path: Path) -> None:
+    dirfd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(dirfd)
+    finally:
+        os.close(dirfd)
+
+
+def _extend_derived(build_dir: Path, base: ox.Store, new: list[ox.Quad]) -> None:
+    """The TriG dump and the RocksDB store, each extended by ``new`` (after an append).
+
+    TriG allows prefix directives anywhere and a graph in several blocks, so the old
+    dump plus the new quads' TriG is the new dump.  The store: a checkpoint of the
+    current one (hard links to its files), the new quads added, then swapped in.
+    If this is interrupted, start-up rebuilds both from the committed dump (reconcile).
+    """
+    from . import vocab as V
+
+    version = version_of(build_dir)
+    tmp = Path(tempfile.mkdtemp(prefix=".append-", dir=build_dir))
+    try:
+        with open(tmp / "econplan.trig", "wb") as fh:
+            if (build_dir / "econplan.trig").exists():
+                _copy_file(build_dir / "econplan.trig", fh)
+            fh.write(ox.serialize(new, format=ox.RdfFormat.TRIG, prefixes=V.PREFIXES) or b"")
+        os.replace(tmp / "econplan.trig", build_dir / "econplan.trig")
+        base.backup(str(tmp / "store"))
+        store = ox.Store(str(tmp / "store"))
+        store.extend(new)
+        store.flush()
+        del store
+        _swap_store(build_dir, tmp / "store")
+        (build_dir / "store.version").write_text(version + "\n")
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+def _swap_store(build_dir: Path, fresh: Path) -> None:
+    old = build_dir / "store"
+    trash = build_dir / ".store-old"
+    shutil.rmtree(trash, ignore_errors=True)
+    if old.exists():
+        old.rename(trash)
+    fresh.rename(old)
+    shutil.rmtree(trash, ignore_errors=True)
 
 
 def update(build_dir: Path, sparql_update: str, *, engine: str = "turbo",

@@ -23,10 +23,10 @@ import pytest
 from click.testing import CliRunner
 
 from server import vocab as V
-from server.validation import (EPS, ValidationReport, _width, compact_sparql, expand_focus,
-                               load_shapes, rule_quads, validate)
+from server.validation import (EPS, DataView, ValidationReport, _width, compact_sparql,
+                               expand_focus, load_shapes, rule_quads, validate)
 from test_shapes import (fixture_files, fixture_id, fixture_quads, fixture_report, shapes_store,
-                         shipped_report)
+                         shipped_report, world)
 
 ROOT = Path(__file__).resolve().parent.parent
 SH = "http://www.w3.org/ns/shacl#"
@@ -271,6 +271,70 @@ def test_every_result_a_change_can_alter_is_inside_the_expanded_focus(kg, change
     assert {k[1].strip("<>") for k in changed} <= focus
     if change != "value-of-a-sum-part":  # other places' facts of the indicator are not re-checked
         assert gdp.value in focus if change == "twin-in-the-same-place" else gdp.value not in focus
+
+
+def _fixture_subjects(path: Path) -> set[str]:
+    own = fixture_quads(path)[len(world()):]
+    return {q.subject.value for q in own if isinstance(q.subject, ox.NamedNode)}
+
+
+def _restricted(report: ValidationReport, focus) -> str:
+    """The text of ``report`` (a validation of all the data) restricted to the nodes of ``focus``:
+    what validating all the data with that focus gives (both engines take focus nodes as
+    "targets ∩ focus")."""
+    return ValidationReport([r for r in report.results if r.focus[1:-1] in focus], focus=focus).as_text()
+
+
+@pytest.mark.parametrize("path", fixture_files(), ids=fixture_id)
+def test_the_focus_subgraph_gives_the_report_of_the_whole_data(path: Path):
+    """focus_subgraph reads enough: validating with a focus gives the same text report (results,
+    labels, source sentences) whether the engine is given only the part of the data that the
+    expanded focus reads or all of it.  Focus: the fixture's subjects (as a load of the fixture
+    into the base data would), then each of the first nodes the whole report has results for,
+    alone."""
+    quads = fixture_quads(path)
+    whole = fixture_report(path)
+    subjects = _fixture_subjects(path)
+    got = validate(quads, focus=subjects)
+    assert got.as_text() == validate(quads, focus=subjects, whole=True).as_text()
+    assert got.as_text() == _restricted(whole, got.focus)
+    for node in sorted({r.focus[1:-1] for r in whole.results if r.focus.startswith("<")})[:3]:
+        alone = validate(quads, focus={node})
+        assert alone.results, node  # the node's own results show without the rest of the data
+        assert alone.as_text() == _restricted(whole, alone.focus), node
+
+
+def test_the_focus_subgraph_gives_the_report_of_the_whole_shipped_graph(kg):
+    """The same on the shipped graph, for a sample of the nodes of each class."""
+    by_class: dict[str, list[str]] = {}
+    for q in kg.store.quads_for_pattern(None, V.RDF_TYPE, None, None):
+        if isinstance(q.subject, ox.NamedNode) and q.object.value.startswith(V.DEF):
+            by_class.setdefault(q.object.value, []).append(q.subject.value)
+    focus_sets = [set(sorted(nodes)[::max(1, len(nodes) // 12)]) for _, nodes in sorted(by_class.items())]
+    assert len(focus_sets) >= 10
+    whole = shipped_report(kg)
+    for focus in focus_sets:
+        got = validate(kg.store, focus=focus)
+        assert got.as_text() == _restricted(whole, got.focus), sorted(focus)[:3]
+    assert sum(len(validate(kg.store, focus=f).results) for f in focus_sets) > 10
+
+
+def test_a_data_view_validates_the_store_plus_a_load_without_copying_it(kg):
+    """DataView (the built store plus the quads of a load) gives the report that the same
+    data, copied into one store, gives; the store itself is not changed."""
+    gdp = ox.NamedNode("https://w3id.org/econplan/id/hangzhou/2023-plan/fact/gdp-2023")
+    twin = ox.NamedNode(gdp.value + "-twin")
+    g = ox.NamedNode(V.GRAPH + "upload/test")
+    added = [ox.Quad(twin, q.predicate, ox.Literal("20100", datatype=V.XSD_DECIMAL) if q.predicate == V.EP.value
+                     else q.object, g) for q in kg.store.quads_for_pattern(gdp, None, None, None)]
+    size = len(kg.store)
+    copy = ox.Store()
+    copy.bulk_extend(list(kg.store) + added)
+    view = DataView(kg.store, added, load_shapes())
+    got = validate(view, focus={twin.value})
+    assert not got.conforms  # the twin conflicts with the fact it copies
+    assert got.as_text() == validate(copy, focus={twin.value}, whole=True).as_text()
+    assert len(kg.store) == size
 
 
 def test_focus_is_the_same_on_both_engines():
