@@ -1,21 +1,34 @@
 """Validated writes: loads of RDF files and SPARQL Updates, all or nothing.
 
-Every write follows the same path:
+Every write takes the write lock (one writer at a time, across processes:
+``fcntl.flock``), validates the data as it would be after the write against the
+SHACL shapes (on a violation it raises :class:`ValidationFailed` with the report,
+and nothing on disk has changed), then commits.  The commit point is always one
+``os.replace`` of a complete, fsynced N-Quads dump over ``econplan.nq``: a crash
+(even ``kill -9``) before it leaves the old dump, after it the new one.  The TriG
+dump and the RocksDB store are then derived from it again (``reconcile`` does so
+at start-up if a crash interrupted that).
 
-1. take the write lock (one writer at a time, across processes: ``fcntl.flock``);
-2. copy the current graph into an in-memory *staging* store;
-3. apply the change there (load a file into a graph, replace a graph, or run a
-   SPARQL Update);
-4. validate the staging store against the SHACL shapes, as the store would be
-   after the write; on a violation raise :class:`ValidationFailed` with the
-   report, and nothing on disk has changed;
-5. commit: write the new N-Quads dump to a temporary file, fsync it, and
-   ``os.replace`` it over ``econplan.nq``.  That rename is the commit point: a
-   crash (even ``kill -9``) before it leaves the old dump, after it the new one.
-6. re-derive the TriG dump and the RocksDB store from the committed dump
-   (``reconcile`` does this again at start-up if a crash interrupted it).
+Two paths lead there:
 
-The ontology and shapes graphs cannot be written this way (403): they change
+*Append* (a load that adds quads without blank nodes to a local build whose store
+matches its dump: the usual load).  Nothing is copied up front.  The built RocksDB
+store is opened read-only and seen, together with the new quads, through a
+:class:`~server.validation.DataView`; the SHACL engine gets only the part of it
+that the load's subjects, expanded, read (:func:`~server.validation.focus_subgraph`),
+so the gate's cost follows the load, not the store.  The commit writes a copy of
+the dump plus the new quads (sorted among themselves; the file is a valid dump,
+no longer sorted as a whole) and renames it over the old one; the TriG dump is
+extended the same way, and the store is a checkpoint of the old one (hard links)
+with the new quads added, swapped in.
+
+*Copy* (SPARQL Updates, loads that replace graphs, loads with blank nodes, and
+external stores): the current graph is copied into an in-memory *staging*
+store, the change applied there and validated (by focus when a load touches at
+most ``FOCUS_LIMIT`` subjects, else whole), and the commit writes the whole
+store as a sorted dump and rebuilds the TriG dump and the RocksDB store from it.
+
+The ontology and shapes graphs cannot be written either way (403): they change
 only through the repository and ``econplan build``.
 """
 from __future__ import annotations
