@@ -615,14 +615,13 @@ def focus_subgraph(view, nodes: Iterable[str]) -> list[ox.Quad]:
     * the facts a fact among ``nodes`` is compared with (:func:`fact_partners`: same indicator,
       area and period; arithmetic parts and wholes), with their quads and one link further:
       the expansion adds them to the focus only for the load's own nodes, but a node that the
-      expansion added (a fact that refers to a changed node) is checked against its own.
+      expansion added (a fact that refers to a changed node) is checked against its own;
     * the class hierarchy (every ``rdfs:subClassOf``: targets and ``sh:class`` follow it)
       and every arithmetic rule (``eps:SumRule``, ``eps:ShareRule``) with its quads.
 
-    Like the expansion, this is an
-    over-approximation for the shipped shapes, not a general SHACL dependency analysis;
-    ``tests/test_validation.py`` checks, on every shape fixture and on the shipped graph,
-    that the report is the same as when validating the whole data.
+    Like the expansion, this is an over-approximation for the shipped shapes, not a general
+    SHACL dependency analysis; ``tests/test_validation.py`` checks, on every shape fixture and
+    on the shipped graph, that the report is the same as when validating the whole data.
     """
     nodes = _named(nodes)
     out: set[ox.Quad] = set()

@@ -146,7 +146,11 @@ def validate_staging(store: ox.Store, *, engine: str = "turbo", focus=None):
     from .validation import validate
 
     shapes = _shape_quads(store)
-    report = validate(store, shapes or None, engine=engine, focus=focus)
+    return _gate(validate(store, shapes or None, engine=engine, focus=focus))
+
+
+def _gate(report):
+    """``report``, or ValidationFailed if it has a violation."""
     if not report.conforms:
         n = sum(1 for r in report.results if str(r.severity).endswith("Violation"))
         raise ValidationFailed(f"rejected: {n} SHACL violation(s); nothing was changed", report=report)
@@ -321,10 +325,7 @@ def _append(build_dir: Path, moved: list[ox.Quad], *, engine: str, progress, t0:
               for q in base.quads_for_pattern(None, None, None, g)]
     view = DataView(base, new, shapes)
     focus = {q.subject for q in (new or moved) if isinstance(q.subject, ox.NamedNode)}
-    report = validate(view, shapes or None, engine=engine, focus=focus)
-    if not report.conforms:
-        n = sum(1 for r in report.results if str(r.severity).endswith("Violation"))
-        raise ValidationFailed(f"rejected: {n} SHACL violation(s); nothing was changed", report=report)
+    report = _gate(validate(view, shapes or None, engine=engine, focus=focus))
     triples = len(base) + len(new)
     if not new:
         return WriteResult(0, 0, triples, current_version(build_dir), report, time.perf_counter() - t0)
