@@ -90,10 +90,14 @@ def client_threads(server, statuses: list, errors: list, stop: threading.Event, 
 
 
 def test_a_runaway_query_is_answered_503_and_its_process_replaced_while_others_are_served(server):
+    """Other clients see no error while the process that ran the runaway query is replaced; a
+    new-connection client may once get the documented reset of a connection still in the accept
+    queue of the exiting process (net.ipv4.tcp_migrate_req=0 here; seen once in a full run) and
+    then retries, as the README advises."""
     before = processes(server)
     assert len(before) == 2
-    statuses, errors, stop = [], [], threading.Event()
-    threads = client_threads(server, statuses, errors, stop)
+    statuses, errors, stop, retried = [], [], threading.Event(), []
+    threads = client_threads(server, statuses, errors, stop, retried=retried)
     for t in threads:
         t.start()
     try:
@@ -115,6 +119,7 @@ def test_a_runaway_query_is_answered_503_and_its_process_replaced_while_others_a
         for t in threads:
             t.join()
     assert not errors, errors[:3]
+    assert len(retried) <= 3, retried  # one process exited: at most one queued connection per client
     assert len(statuses) > 20 and set(statuses) == {200}, (len(statuses), set(statuses))
     log = open(server.log.name, encoding="utf-8", errors="replace").read()
     assert "cannot be stopped in place" in log and "Traceback" not in log
