@@ -108,9 +108,27 @@ def write_lock(build_dir, timeout: float = 60.0):
                     raise KGError("another write is in progress; try again later", status=409) from None
                 time.sleep(0.05)
         try:
+            _remove_leftovers(build_dir)
             yield
         finally:
             fcntl.flock(fh, fcntl.LOCK_UN)
+
+
+#: What a write makes in the build folder and removes when it ends, unless killed (kill -9).
+LEFTOVERS = (".econplan.nq.*", ".append-*", ".reconcile-*", ".store-old")
+
+
+def _remove_leftovers(build_dir) -> None:
+    """Remove what an interrupted write left behind (the holder of the write lock knows that no
+    other write is running); a temporary dump of a big store is gigabytes."""
+    if _is_remote(build_dir):
+        return
+    for pattern in LEFTOVERS:
+        for path in Path(build_dir).glob(pattern):
+            if path.is_dir():
+                shutil.rmtree(path, ignore_errors=True)
+            else:
+                path.unlink(missing_ok=True)
 
 
 def _staging(build_dir) -> ox.Store:

@@ -135,6 +135,28 @@ def test_a_load_is_appended_and_the_trig_dump_and_the_store_match_the_dump(built
     assert _dataset(ox.Store.read_only(str(out / "store"))) == after
 
 
+def test_a_write_removes_what_an_interrupted_write_left_behind(built, tmp_path):
+    """A write killed with kill -9 leaves its temporary dump or folders; the next write (which
+    holds the write lock, so none of them is in use) removes them, and nothing else."""
+    from server.writes import LEFTOVERS
+
+    out = copy_build(built, tmp_path / "b")
+    left = [out / ".econplan.nq.abc123", out / ".append-xyz", out / ".reconcile-xyz", out / ".store-old"]
+    left[0].write_bytes(b"<a> <b> <c> <d> .\n")
+    for d in left[1:]:
+        (d / "store").mkdir(parents=True)
+        (d / "store" / "000001.sst").write_bytes(b"x")
+    assert len(left) == len(LEFTOVERS)
+    keep = out / "notes.txt"
+    keep.write_text("mine")
+    f = tmp_path / "good.ttl"
+    f.write_text(GOOD)
+    r = run("--build-dir", out, "load", f, "--graph", "https://example.org/corrections")
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert not any(p.exists() for p in left)
+    assert keep.read_text() == "mine" and (out / "store").is_dir() and (out / "econplan.nq").exists()
+
+
 def test_a_load_with_blank_nodes_is_validated_and_committed_whole(built, tmp_path):
     """Blank nodes could clash with the dump's labels, so such a load copies the store (the
     path every write took before appends); it still commits, and the derived stores match."""
