@@ -68,7 +68,8 @@ class AppState:
                     version = self._version_of(self.target)
                 if self._kg is None or version != self._kg.version:
                     before = self._kg
-                    self._kg = self._open(self.target, mode=self.front_mode)
+                    caught_up = before.catch_up(version) if before is not None else None
+                    self._kg = caught_up or self._open(self.target, mode=self.front_mode)
                     if before is not None and self.on_new_version is not None:
                         self.on_new_version(self._kg.version)
         return self._kg

@@ -48,10 +48,13 @@ class Stats:
 class KnowledgeGraph:
     """A pyoxigraph store plus the version that identifies its content."""
 
-    def __init__(self, store: ox.Store, *, path: Path | None = None, version: str | None = None):
+    def __init__(self, store: ox.Store, *, path: Path | None = None, version: str | None = None,
+                 dump_size: int | None = None):
         self.store = store
         self.path = path
         self.version = version or "0"
+        #: in memory mode, the size of the dump this store was loaded from (for catch_up)
+        self.dump_size = dump_size
         self.lock = threading.RLock()
 
     # -- opening -------------------------------------------------------------
@@ -68,9 +71,13 @@ class KnowledgeGraph:
         if not dump.exists():
             raise StoreError(f"{build_dir}: no built store here; run `econplan build` first")
         version = version_of(build_dir)
+        dump_size = None
         if mode == "memory":
+            before = _file_key(dump)
             store = ox.Store()
             store.bulk_load(path=str(dump), format=ox.RdfFormat.N_QUADS)
+            if before is not None and _file_key(dump) == before and version_of(build_dir) == version:
+                dump_size = before[2]  # the file read is the one the version names
         elif mode == "disk":
             # Read-only: the front and every query worker open the same RocksDB folder, and
             # writes never go through these handles (they replace the folder; see writes.py).
@@ -80,7 +87,41 @@ class KnowledgeGraph:
                 raise StoreError(f"{build_dir / 'store'}: cannot open the store ({exc})") from None
         else:
             raise StoreError(f"unknown store mode {mode!r}; use memory or disk")
-        return cls(store, path=build_dir, version=version)
+        return cls(store, path=build_dir, version=version, dump_size=dump_size)
+
+    def catch_up(self, version: str) -> "KnowledgeGraph | None":
+        """This in-memory store brought to ``version`` by adding what loads appended since it
+        was loaded (``appends.log``, written by writes.py's append path), or None when that is
+        not how the dump got there (a build, a copying write): then reload it whole.
+
+        The store is extended in place by one transaction: pyoxigraph's Store guarantees
+        repeatable read, so a query running meanwhile sees the data before or after it, not a
+        mix.  The returned KnowledgeGraph shares the store.
+        """
+        if self.path is None or self.dump_size is None or not isinstance(self.store, ox.Store):
+            return None
+        start, end = self.dump_size, None
+        cur = self.version
+        for entry in read_appends(self.path):
+            if entry[0] == cur and (end or start) == entry[1]:
+                cur, end = entry[2], entry[3]
+        if cur != version or end is None:
+            return None
+        dump = Path(self.path) / "econplan.nq"
+        try:
+            with open(dump, "rb") as fh:
+                st = os.fstat(fh.fileno())
+                if st.st_size != end:
+                    return None
+                fh.seek(start)
+                tail = fh.read(end - start)
+            if os.stat(dump).st_ino != st.st_ino or version_of(self.path) != version:
+                return None  # replaced while it was read
+            quads = list(ox.parse(tail, format=ox.RdfFormat.N_QUADS))
+        except (OSError, SyntaxError):
+            return None
+        self.store.extend(quads)
+        return KnowledgeGraph(self.store, path=self.path, version=version, dump_size=end)
 
     @classmethod
     def from_quads(cls, quads) -> "KnowledgeGraph":
@@ -174,6 +215,32 @@ def _remote_for(url: str):
 
 
 _VERSIONS: dict = {}  # dump path -> (its stat key, version): one stat a call once known
+
+
+APPENDS = "appends.log"
+
+
+def read_appends(build_dir) -> list[tuple[str, int, str, int]]:
+    """The appends recorded in the build folder: (version before, dump size before, version
+    after, dump size after), oldest first; a load that appended its quads to the dump wrote one."""
+    try:
+        lines = (Path(build_dir) / APPENDS).read_text().splitlines()
+    except OSError:
+        return []
+    out = []
+    for line in lines:
+        parts = line.split()
+        if len(parts) == 4 and parts[1].isdigit() and parts[3].isdigit():
+            out.append((parts[0], int(parts[1]), parts[2], int(parts[3])))
+    return out
+
+
+def _file_key(path) -> tuple | None:
+    try:
+        st = os.stat(path)
+    except FileNotFoundError:
+        return None
+    return (st.st_ino, st.st_mtime_ns, st.st_size)
 
 
 def version_of(build_dir: Path) -> str:

@@ -115,7 +115,7 @@ def write_lock(build_dir, timeout: float = 60.0):
 
 
 #: What a write makes in the build folder and removes when it ends, unless killed (kill -9).
-LEFTOVERS = (".econplan.nq.*", ".append-*", ".reconcile-*", ".store-old")
+LEFTOVERS = (".econplan.nq.*", ".append-*", ".reconcile-*", ".store-old", "appends.log.tmp")
 
 
 def _remove_leftovers(build_dir) -> None:
@@ -347,9 +347,25 @@ def _append(build_dir: Path, moved: list[ox.Quad], *, engine: str, progress, t0:
     triples = len(base) + len(new)
     if not new:
         return WriteResult(0, 0, triples, current_version(build_dir), report, time.perf_counter() - t0)
+    before = (version_of(build_dir), os.stat(build_dir / "econplan.nq").st_size)
     _append_to_dump(build_dir, new)  # <- commit point
     _extend_derived(build_dir, base, new)
-    return WriteResult(len(new), 0, triples, version_of(build_dir), report, time.perf_counter() - t0)
+    version = version_of(build_dir)
+    _record_append(build_dir, before, (version, os.stat(build_dir / "econplan.nq").st_size))
+    return WriteResult(len(new), 0, triples, version, report, time.perf_counter() - t0)
+
+
+def _record_append(build_dir: Path, before: tuple, after: tuple) -> None:
+    """Note in ``appends.log`` that the dump of version ``after`` is the dump of ``before`` plus
+    appended lines, so that a process holding ``before`` in memory adds the tail instead of
+    reloading it all (KnowledgeGraph.catch_up).  Advisory: without it, processes reload."""
+    from .store import APPENDS, read_appends
+
+    lines = [f"{a} {b} {c} {d}" for a, b, c, d in read_appends(build_dir)[-99:]]
+    lines.append(f"{before[0]} {before[1]} {after[0]} {after[1]}")
+    tmp = build_dir / (APPENDS + ".tmp")
+    tmp.write_text("\n".join(lines) + "\n")
+    os.replace(tmp, build_dir / APPENDS)
 
 
 def _copy_file(src: Path, out) -> None:

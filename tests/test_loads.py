@@ -141,9 +141,11 @@ def test_a_write_removes_what_an_interrupted_write_left_behind(built, tmp_path):
     from server.writes import LEFTOVERS
 
     out = copy_build(built, tmp_path / "b")
-    left = [out / ".econplan.nq.abc123", out / ".append-xyz", out / ".reconcile-xyz", out / ".store-old"]
+    left = [out / ".econplan.nq.abc123", out / "appends.log.tmp", out / ".append-xyz", out / ".reconcile-xyz",
+            out / ".store-old"]
     left[0].write_bytes(b"<a> <b> <c> <d> .\n")
-    for d in left[1:]:
+    left[1].write_text("half a line")
+    for d in left[2:]:
         (d / "store").mkdir(parents=True)
         (d / "store" / "000001.sst").write_bytes(b"x")
     assert len(left) == len(LEFTOVERS)
@@ -155,6 +157,49 @@ def test_a_write_removes_what_an_interrupted_write_left_behind(built, tmp_path):
     assert r.returncode == 0, r.stdout + r.stderr
     assert not any(p.exists() for p in left)
     assert keep.read_text() == "mine" and (out / "store").is_dir() and (out / "econplan.nq").exists()
+
+
+def test_a_store_in_memory_catches_up_with_appends_instead_of_reloading(built, tmp_path):
+    """In memory mode, a process holding the data of before one or more appending loads adds
+    the appended lines (appends.log says which) instead of loading the whole dump again, and
+    then holds exactly what a fresh load holds; after a copying write (a SPARQL Update) it
+    cannot, and reloads."""
+    import pyoxigraph as ox
+
+    from server.loading import parse_file
+    from server.store import KnowledgeGraph, read_appends, version_of
+    from server.writes import load, update
+
+    out = copy_build(built, tmp_path / "b")
+    kg = KnowledgeGraph.open(out, mode="memory")
+    f = tmp_path / "good.ttl"
+    f.write_text(GOOD)
+    load(out, parse_file(f), graph="https://example.org/corrections")
+    (tmp_path / "more.ttl").write_text(GOOD.replace('"GRP"@en', '"gross regional product"@en'))
+    load(out, parse_file(tmp_path / "more.ttl"), graph="https://example.org/more")
+    assert len(read_appends(out)) == 2
+    caught = kg.catch_up(version_of(out))
+    assert caught is not None and caught.version == version_of(out) and caught.store is kg.store
+    fresh = KnowledgeGraph.open(out, mode="memory")
+    assert _dataset(caught.store) == _dataset(fresh.store)
+    assert len(caught.store) == len(fresh.store)
+    assert KnowledgeGraph.open(out, mode="memory").catch_up("0" * 16) is None  # no such append
+    update(out, 'INSERT DATA { GRAPH <https://example.org/more> { <https://w3id.org/econplan/id/indicator/gdp> '
+                '<http://www.w3.org/2004/02/skos/core#altLabel> "GDP (total)"@en } }')
+    assert caught.catch_up(version_of(out)) is None  # a copying write: reload
+    # and the app's state takes that path: after an appending load, same store object, new data
+    from server import AppState
+    from server.config import load_config
+
+    state = AppState(load_config({"BUILD_DIR": str(out), "STORE_MODE": "memory"}, environ={}))
+    state.run_queries_in_threads()  # as under granian: this process's own store, in memory
+    held = state.current_kg()
+    load(out, parse_file(f), graph="https://example.org/third")
+    now = state.current_kg()
+    assert now.version == version_of(out) != held.version and now.store is held.store
+    assert ox.NamedNode("https://example.org/third") in set(now.store.named_graphs())
+    assert KnowledgeGraph.open(out, mode="disk").catch_up(version_of(out)) is None
+    assert ox.NamedNode("https://example.org/more") in set(fresh.store.named_graphs())
 
 
 def test_a_load_with_blank_nodes_is_validated_and_committed_whole(built, tmp_path):
