@@ -20,7 +20,9 @@ so the gate's cost follows the load, not the store.  The commit writes a copy of
 the dump plus the new quads (sorted among themselves; the file is a valid dump,
 no longer sorted as a whole) and renames it over the old one; the TriG dump is
 extended the same way, and the store is a checkpoint of the old one (hard links)
-with the new quads added, swapped in.
+with the new quads added, swapped in.  ``appends.log`` records the dump's version
+and size before and after, so that processes holding the old data in memory add
+the appended lines instead of reloading (``KnowledgeGraph.catch_up``).
 
 *Copy* (SPARQL Updates, loads that replace graphs, loads with blank nodes, and
 external stores): the current graph is copied into an in-memory *staging*
