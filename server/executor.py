@@ -341,7 +341,7 @@ def _serve_jobs(conn, kg, build_dir: str, mode: str) -> None:  # pragma: no cove
         sinks: list[_StreamSink] = []
         try:
             if kg is None or kg.version != job.version:
-                kg = KnowledgeGraph.open(build_dir, mode=mode)
+                kg = (kg.catch_up(job.version) if kg is not None else None) or KnowledgeGraph.open(build_dir, mode=mode)
             sink = _answer(conn, kg, job, t0, sinks)
             if sink is not None:
                 sink.finish(time.perf_counter() - t0)
@@ -383,8 +383,9 @@ def _zygote_main(sock, build_dir: str, mode: str) -> None:  # pragma: no cover -
         if not data:
             return
         try:
-            if kg.version != version_of(build_dir):
-                kg = KnowledgeGraph.open(build_dir, mode=mode)
+            version = version_of(build_dir)
+            if kg.version != version:
+                kg = kg.catch_up(version) or KnowledgeGraph.open(build_dir, mode=mode)
             here, there = socket.socketpair()
             pid = os.fork()
         except Exception as exc:
