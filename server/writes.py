@@ -157,8 +157,9 @@ def _check_graph_allowed(graph: str) -> None:
 
 
 def _shape_quads(store: ox.Store) -> list[ox.Quad]:
-    return [q for q in store if isinstance(q.graph_name, ox.NamedNode)
-            and q.graph_name.value.startswith(V.GRAPH + "shapes/")]
+    """The quads of the store's shapes graphs (read graph by graph, not by scanning the store)."""
+    return [q for g in store.named_graphs() if g.value.startswith(V.GRAPH + "shapes/")
+            for q in store.quads_for_pattern(None, None, None, g)]
 
 
 def validate_staging(store: ox.Store, *, engine: str = "turbo", focus=None):
@@ -341,8 +342,7 @@ def _append(build_dir: Path, moved: list[ox.Quad], *, engine: str, progress, t0:
     new = sort_quads(q for q in moved if q not in base)
     if progress:
         progress(len(moved), len(moved))
-    shapes = [q for g in base.named_graphs() if g.value.startswith(PROTECTED_GRAPH_PREFIXES[1])
-              for q in base.quads_for_pattern(None, None, None, g)]
+    shapes = _shape_quads(base)
     view = DataView(base, new, shapes)
     focus = {q.subject for q in (new or moved) if isinstance(q.subject, ox.NamedNode)}
     report = _gate(validate(view, shapes or None, engine=engine, focus=focus))
