@@ -29,7 +29,6 @@ class AppState:
         self.target = config.get("STORE_URL") or self.build_dir
         # a build folder's version costs one os.stat (store.version_of); a remote one, a query
         self._version_of = current_version if config.get("STORE_URL") else version_of
-        self._open = KnowledgeGraph.open
         self._lock = threading.Lock()
         # The web process reads (pages, stats) from the RocksDB store, read-only, when there is
         # one: in STORE_MODE=memory the one in-memory copy is the query workers' (they share
@@ -67,9 +66,11 @@ class AppState:
                     reconcile(self.build_dir)  # finish a write that a crash interrupted
                     version = self._version_of(self.target)
                 if self._kg is None or version != self._kg.version:
+                    from .store import KnowledgeGraph
+
                     before = self._kg
-                    caught_up = before.catch_up(version) if before is not None else None
-                    self._kg = caught_up or self._open(self.target, mode=self.front_mode)
+                    self._kg = KnowledgeGraph.up_to_date(before, self.target, mode=self.front_mode,
+                                                         version=version)
                     if before is not None and self.on_new_version is not None:
                         self.on_new_version(self._kg.version)
         return self._kg

@@ -341,7 +341,7 @@ def _serve_jobs(conn, kg, build_dir: str, mode: str) -> None:  # pragma: no cove
         sinks: list[_StreamSink] = []
         try:
             if kg is None or kg.version != job.version:
-                kg = (kg.catch_up(job.version) if kg is not None else None) or KnowledgeGraph.open(build_dir, mode=mode)
+                kg = KnowledgeGraph.up_to_date(kg, build_dir, mode=mode, version=job.version)
             sink = _answer(conn, kg, job, t0, sinks)
             if sink is not None:
                 sink.finish(time.perf_counter() - t0)
@@ -385,7 +385,7 @@ def _zygote_main(sock, build_dir: str, mode: str) -> None:  # pragma: no cover -
         try:
             version = version_of(build_dir)
             if kg.version != version:
-                kg = kg.catch_up(version) or KnowledgeGraph.open(build_dir, mode=mode)
+                kg = KnowledgeGraph.up_to_date(kg, build_dir, mode=mode, version=version)
             here, there = socket.socketpair()
             pid = os.fork()
         except Exception as exc:

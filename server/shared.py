@@ -113,7 +113,6 @@ class SharedGuardState:
         with self.lock:
             self.mm[at:at + _FLIGHT.size] = bytes(_FLIGHT.size)
 
-
     # -- the data version of the main process (server.wsgi) ---------------------------------
     def set_main_version(self, version: str) -> None:
         """The data version the main process holds now, which the HTTP processes it forks next

@@ -124,6 +124,13 @@ class KnowledgeGraph:
         return KnowledgeGraph(self.store, path=self.path, version=version, dump_size=end)
 
     @classmethod
+    def up_to_date(cls, kg: "KnowledgeGraph | None", target, *, mode: str, version: str) -> "KnowledgeGraph":
+        """``kg`` caught up with ``version`` (:meth:`catch_up`), else the store at ``target``
+        opened anew: what a process does when the data version has changed."""
+        caught = kg.catch_up(version) if kg is not None else None
+        return caught or cls.open(target, mode=mode)
+
+    @classmethod
     def from_quads(cls, quads) -> "KnowledgeGraph":
         store = ox.Store()
         store.bulk_extend(list(quads))

@@ -929,19 +929,14 @@ def validate(data, shapes=None, *, engine: str = "turbo", focus=None,
     shapes_quads = load_shapes(shapes)
     focus_nodes = None
     expanded = None
-    if focus is not None and not whole:
-        view = _as_view(data, shapes_quads)
+    store = data_store(data, shapes_quads) if focus is None or whole else None
+    if focus is not None:
+        view = store if whole else _as_view(data, shapes_quads)
         expanded = frozenset(expand_focus(view, focus))
         if not expanded:
             return ValidationReport([], engine=engine, focus=expanded)
-        store = data_store(focus_subgraph(view, expanded), shapes_quads)
-        focus_nodes = sorted(expanded)
-    else:
-        store = data_store(data, shapes_quads)
-    if focus is not None and whole:
-        expanded = frozenset(expand_focus(store, focus))
-        if not expanded:
-            return ValidationReport([], engine=engine, focus=expanded)
+        if store is None:
+            store = data_store(focus_subgraph(view, expanded), shapes_quads)
         focus_nodes = sorted(expanded)
     shapes_nt = _triples_nt(_compact_selects(shapes_quads))
     run = _run_turbo if engine == "turbo" else _run_pyshacl

@@ -206,17 +206,7 @@ def _commit(build_dir, store: ox.Store, before: ox.Store | None = None) -> str:
         return version
     build_dir = Path(build_dir)
     data = ox.serialize(quads, format=ox.RdfFormat.N_QUADS) or b""
-    fd, tmp = tempfile.mkstemp(prefix=".econplan.nq.", dir=build_dir)
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, build_dir / "econplan.nq")  # <- commit point
-        _fsync_dir(build_dir)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
+    _replace_dump(build_dir, lambda fh: fh.write(data))  # <- commit point
     reconcile(build_dir, quads=quads)
     return version_of(build_dir)
 
@@ -389,28 +379,32 @@ def _copy_file(src: Path, out) -> None:
 
 
 def _append_to_dump(build_dir: Path, new: list[ox.Quad]) -> None:
-    """The dump plus ``new``, fsynced, renamed over it (the commit point)."""
-    dump = build_dir / "econplan.nq"
+    """The dump plus ``new`` replaces the dump (the commit point)."""
+    def write(fh):
+        _copy_file(build_dir / "econplan.nq", fh)
+        fh.write(ox.serialize(new, format=ox.RdfFormat.N_QUADS) or b"")
+
+    _replace_dump(build_dir, write)
+
+
+def _replace_dump(build_dir: Path, write) -> None:
+    """What ``write(file)`` writes, fsynced, renamed over ``econplan.nq``: the commit point of
+    every write (a crash before the rename leaves the old dump, after it the new one)."""
     fd, tmp = tempfile.mkstemp(prefix=".econplan.nq.", dir=build_dir)
     try:
         with os.fdopen(fd, "wb") as fh:
-            _copy_file(dump, fh)
-            fh.write(ox.serialize(new, format=ox.RdfFormat.N_QUADS) or b"")
+            write(fh)
             fh.flush()
             os.fsync(fh.fileno())
-        os.replace(tmp, dump)  # <- commit point
-        _fsync_dir(build_dir)
+        os.replace(tmp, build_dir / "econplan.nq")
+        dirfd = os.open(build_dir, os.O_RDONLY)
+        try:
+            os.fsync(dirfd)
+        finally:
+            os.close(dirfd)
     finally:
         if os.path.exists(tmp):
             os.unlink(tmp)
-
-
-def _fsync_dir(path: Path) -> None:
-    dirfd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(dirfd)
-    finally:
-        os.close(dirfd)
 
 
 def _extend_derived(build_dir: Path, base: ox.Store, new: list[ox.Quad]) -> None:
@@ -421,8 +415,6 @@ def _extend_derived(build_dir: Path, base: ox.Store, new: list[ox.Quad]) -> None
     current one (hard links to its files), the new quads added, then swapped in.
     If this is interrupted, start-up rebuilds both from the committed dump (reconcile).
     """
-    from . import vocab as V
-
     version = version_of(build_dir)
     tmp = Path(tempfile.mkdtemp(prefix=".append-", dir=build_dir))
     try:

@@ -258,8 +258,9 @@ def _watch_main_version(born: str, grace: float, shared, front) -> None:  # prag
 
 
 def _give_back_memory() -> None:
-    """Free what the replaced store left (glibc keeps freed memory for reuse; malloc_trim returns
-    it to the system).  Without it the HTTP processes forked next inherit those pages too."""
+    """Free what a replaced store left, after a reload (glibc keeps freed memory for reuse;
+    malloc_trim returns it to the system); without it the HTTP processes forked next inherit
+    those pages too.  After a catch-up (KnowledgeGraph.catch_up) there is little to free."""
     import ctypes
     import ctypes.util
     import gc
