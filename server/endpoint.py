@@ -8,10 +8,9 @@ which answers plain query requests on /sparql without Flask's per-request cost.
 from __future__ import annotations
 
 import hashlib
-import json
 from collections import OrderedDict
 from dataclasses import dataclass
-from threading import Event, Lock
+from threading import Lock
 
 from .errors import KGError
 from .executor import Job, QueryTimeout, Stream
@@ -44,8 +43,11 @@ class ResponseCache:
 class _Flight:
     """One evaluation that identical requests arriving meanwhile wait for."""
 
+    __slots__ = ("done", "answer", "error")
+
     def __init__(self):
-        self.done = Event()
+        self.done = Lock()  # held until the evaluation ends (cheaper than an Event)
+        self.done.acquire()
         self.answer = None   # an executor.Answer (a Stream is not shared)
         self.error: KGError | None = None
 
@@ -60,10 +62,10 @@ class Guard:
         self.shared = shared
         if shared is not None:  # the shared tables answer these
             self.refuse_until, self.remember_timeout = shared.refuse_until, shared.remember_timeout
-            self.enter, self.leave = shared.enter, shared.leave
+            self.admit, self.heavy, self.leave = shared.admit, shared.heavy, shared.leave
         self.lock = Lock()
         self.timed_out: dict[str, float] = {}          # cache key -> refuse until (monotonic)
-        self.inflight: dict[str, dict[int, float]] = {}  # client -> {ticket: start}
+        self.inflight: dict[str, dict[int, float]] = {}  # client -> {ticket: heavy since}
         self.ticket = 0
         self.flights: dict[str, _Flight] = {}          # cache key -> its evaluation in progress
 
@@ -81,7 +83,8 @@ class Guard:
             if leader:
                 flight = self.flights[key] = _Flight()
         if not leader:
-            if flight.done.wait(wait):
+            if flight.done.acquire(timeout=wait):
+                flight.done.release()  # (for the other waiters)
                 if flight.error is not None and flight.error.code != "too-many-heavy-queries":
                     e = flight.error  # (that one was about the other request's client)
                     raise KGError(e.message, status=e.status, code=e.code, **(e.details or {}))
@@ -99,7 +102,7 @@ class Guard:
         finally:
             with self.lock:
                 self.flights.pop(key, None)
-            flight.done.set()
+            flight.done.release()
 
     def refuse_until(self, key: str) -> float | None:
         import time
@@ -120,18 +123,24 @@ class Guard:
                     self.timed_out.clear()
                 self.timed_out[key] = time.monotonic() + seconds
 
-    def enter(self, client: str, max_heavy: int, heavy_after: float) -> int:
+    def admit(self, client: str, max_heavy: int) -> None:
+        """Raise 429 when ``client`` already has ``max_heavy`` heavy queries running (see heavy)."""
+        if not max_heavy or not self.inflight:
+            return
+        with self.lock:
+            heavy = len(self.inflight.get(client, ()))
+        if heavy >= max_heavy:
+            raise KGError(f"this client already has {heavy} long-running queries; wait for them to "
+                          "finish (MAX_HEAVY_PER_CLIENT)", status=429, code="too-many-heavy-queries")
+
+    def heavy(self, client: str) -> int:
+        """Count in a query of ``client`` that has run past HEAVY_AFTER; returns a ticket for
+        leave().  Only such queries are counted, so a quick query costs no bookkeeping."""
         import time
 
-        now = time.monotonic()
         with self.lock:
-            mine = self.inflight.setdefault(client, {})
-            heavy = sum(1 for start in mine.values() if now - start > heavy_after)
-            if max_heavy and heavy >= max_heavy:
-                raise KGError(f"this client already has {heavy} long-running queries; wait for them to "
-                              "finish (MAX_HEAVY_PER_CLIENT)", status=429, code="too-many-heavy-queries")
             self.ticket += 1
-            mine[self.ticket] = now
+            self.inflight.setdefault(client, {})[self.ticket] = time.monotonic()
             return self.ticket
 
     def leave(self, client: str, ticket: int) -> None:
@@ -177,21 +186,37 @@ def _etag_matches(etag: str, header: str | None) -> bool:
     return etag in etags.as_set(True) or etags.contains_raw(etag)
 
 
-def answer_query(state, cfg, sparql: str, *, accept: str | None, fmt: str | None, default_graphs=(),
-                 named_graphs=(), substitutions: dict | None = None, base_url: str,
-                 if_none_match: str | None = None, client: str = "-") -> Reply:
-    """Answer a read query; raises KGError (the caller renders it) for anything but an answer."""
-    if len(sparql) > cfg["MAX_QUERY_LENGTH"]:
-        raise KGError(f"the query is {len(sparql)} characters long; the limit is "
-                      f"{cfg['MAX_QUERY_LENGTH']}", status=413)
+def _read_only(sparql: str) -> None:
+    """Raise 403 if ``sparql`` is an update: called only once it was refused for another reason
+    (it did not parse as a query, or names a SERVICE), so that an update sent to /sparql gets the
+    same 403 whatever else is wrong with it, while a query pays nothing for the check."""
     if looks_like_update(sparql):
         raise ProtocolError("this endpoint is read-only: send SPARQL Update to /update with a "
                             "token (every change is validated by the SHACL shapes)", status=403)
-    check_services(sparql, cfg["SERVICE_ALLOWLIST"].split())
+
+
+def answer_query(state, cfg, sparql: str, *, accept: str | None, fmt: str | None, default_graphs=(),
+                 named_graphs=(), substitutions: dict | None = None, base_url: str,
+                 if_none_match: str | None = None, client: str = "-") -> Reply:
+    """Answer a read query; raises KGError (the caller renders it) for anything but an answer.
+
+    Costs are kept off the usual path, a query that parses and runs quickly: an update sent
+    here is recognised only once it has failed to parse as a query (_read_only), and a query
+    is counted as heavy for MAX_HEAVY_PER_CLIENT only if it is still running HEAVY_AFTER
+    seconds after it started (the executor calls back)."""
+    if len(sparql) > cfg["MAX_QUERY_LENGTH"]:
+        raise KGError(f"the query is {len(sparql)} characters long; the limit is "
+                      f"{cfg['MAX_QUERY_LENGTH']}", status=413)
+    try:
+        check_services(sparql, cfg["SERVICE_ALLOWLIST"].split())
+    except ProtocolError:
+        _read_only(sparql)
+        raise
     kg = state.current_kg()
-    key_src = json.dumps([kg.version, base_url, sparql, accept or "", fmt or "", list(default_graphs),
-                          list(named_graphs), sorted((substitutions or {}).items()),
-                          cfg["MAX_ROWS"]], ensure_ascii=False)
+    # repr() of a tuple of strings and numbers is unambiguous, and cheaper than json.dumps
+    key_src = repr((kg.version, base_url, sparql, accept or "", fmt or "", tuple(default_graphs),
+                    tuple(named_graphs), tuple(sorted(substitutions.items())) if substitutions else (),
+                    cfg["MAX_ROWS"]))
     etag = '"' + hashlib.sha1(key_src.encode()).hexdigest()[:20] + '"'
     if _etag_matches(etag, if_none_match):
         return Reply(304, [("ETag", etag), ("Cache-Control", "no-cache")], b"", kg.version)
@@ -206,18 +231,27 @@ def answer_query(state, cfg, sparql: str, *, accept: str | None, fmt: str | None
                   named_graphs=list(named_graphs), substitutions=substitutions,
                   max_rows=cfg["MAX_ROWS"], version=kg.version, base_iri=base_url,
                   stream_after=cfg["STREAM_AFTER"])
+        max_heavy = cfg["MAX_HEAVY_PER_CLIENT"]
 
         def evaluate():
-            ticket = guard.enter(client, cfg["MAX_HEAVY_PER_CLIENT"], cfg["HEAVY_AFTER"])
+            guard.admit(client, max_heavy)
+            tickets = []
+            slow = (cfg["HEAVY_AFTER"], lambda: tickets.append(guard.heavy(client))) if max_heavy else None
             try:
-                return state.executor.run(job)
+                return state.executor.run(job, slow=slow)
             except QueryTimeout:
                 guard.remember_timeout(etag, cfg["TIMEOUT_MEMO"])
                 raise
             finally:
-                guard.leave(client, ticket)
+                for ticket in tickets:
+                    guard.leave(client, ticket)
 
-        answer = guard.once(etag, evaluate, wait=cfg["QUERY_TIMEOUT"] + cfg["QUEUE_TIMEOUT"] + 5)
+        try:
+            answer = guard.once(etag, evaluate, wait=cfg["QUERY_TIMEOUT"] + cfg["QUEUE_TIMEOUT"] + 5)
+        except KGError as exc:
+            if exc.code == "bad-query":
+                _read_only(sparql)
+            raise
         if not isinstance(answer, Stream):  # a large answer is sent as it comes, not cached
             cache.put(etag, answer)
     media_type = answer.media_type

@@ -560,6 +560,19 @@ class _Zygote:
             pass
 
 
+def _wait(wait, limit: float, slow) -> bool:
+    """``wait(limit)``, calling ``slow[1]()`` once ``slow[0]`` seconds have passed without an
+    answer (``slow`` may be None)."""
+    if slow is None or slow[0] >= limit:
+        return wait(limit)
+    after, callback = slow
+    t0 = time.monotonic()
+    if wait(max(0.0, after)):
+        return True
+    callback()
+    return wait(max(0.0, limit - (time.monotonic() - t0)))
+
+
 class _StreamBody:
     """The body of a Stream: QueryExecutor._stream's chunks, plus a close() that gives the
     worker back even if nobody ever asked for a chunk (a HEAD request, an error before the
@@ -678,8 +691,11 @@ class QueryExecutor:
         if not self._closed:
             self._start_worker()
 
-    def run(self, job: Job, timeout: float | None = None) -> Answer | Stream:
-        """The answer to ``job``: whole (Answer), or headers now and the body streamed (Stream)."""
+    def run(self, job: Job, timeout: float | None = None, slow=None) -> Answer | Stream:
+        """The answer to ``job``: whole (Answer), or headers now and the body streamed (Stream).
+
+        ``slow``: (seconds, callback); the callback is called if the query has not answered
+        after that many seconds (server.endpoint counts it as heavy then)."""
         limit = self.timeout if timeout is None else timeout
         wait_until = time.monotonic() + self.queue_timeout
         while True:
@@ -700,7 +716,7 @@ class QueryExecutor:
         deadline = time.monotonic() + limit
         try:
             worker.conn.send(job)
-            if not worker.conn.poll(limit):
+            if not _wait(worker.conn.poll, limit, slow):
                 log.warning("query exceeded %.1fs; killing worker %s", limit, worker.pid)
                 self._replace(worker)
                 worker = None
@@ -915,7 +931,8 @@ class ThreadExecutor:
         if not ch.wait_done(deadline - time.monotonic()):
             self._abandon(ch)
 
-    def run(self, job: Job, timeout: float | None = None) -> Answer | Stream:
+    def run(self, job: Job, timeout: float | None = None, slow=None) -> Answer | Stream:
+        """See QueryExecutor.run."""
         limit = self.timeout if timeout is None else timeout
         try:
             self._free.get(timeout=self.queue_timeout)
@@ -924,7 +941,7 @@ class ThreadExecutor:
         deadline = time.monotonic() + limit
         ch = _Channel()
         self._jobs.put((job, ch))
-        if not ch.first.acquire(timeout=limit) and self._abandon(ch):
+        if not _wait(lambda t: ch.first.acquire(timeout=t), limit, slow) and self._abandon(ch):
             log.warning("query exceeded %.1fs; its thread is written off", limit)
             raise QueryTimeout(f"the query was stopped after {limit:g} s (the time limit); "
                                "make it more selective or add a LIMIT")

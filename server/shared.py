@@ -9,6 +9,11 @@ process before it forks the HTTP processes (and every replacement), guarded by o
 process-shared lock.  Both tables have fixed sizes; when one is full the oldest memo entry
 is overwritten, and a query beyond the in-flight table is simply not counted.
 
+A query enters the in-flight table only once it has run for HEAVY_AFTER seconds (the executor
+calls back; see server.endpoint.answer_query), so the usual, quick query never takes the lock:
+it reads one counter, finds no heavy query anywhere, and goes on.  (Counting every query in
+and out cost about 20 us a request, most of it searching the table.)
+
 Times are time.monotonic(), which on Linux is one clock for every process.
 """
 from __future__ import annotations
@@ -20,10 +25,11 @@ import struct
 import time
 
 _MEMO = struct.Struct("<24sd")          # quoted ETag (22 bytes, zero-padded), refuse until
-_FLIGHT = struct.Struct("<48sdi4x")     # client address (zero-padded), start, pid
+_FLIGHT = struct.Struct("<48sdi4x")     # client address (zero-padded), counted in at, pid
 _HEAD = struct.Struct("<II")            # next memo slot to overwrite, next flight slot to try
 _TURN = struct.Struct("<i")             # the process that is draining to exit (0: none)
 _MEMO_USED = struct.Struct("<i")        # 1 once any timeout has been remembered
+_HEAVY_USED = struct.Struct("<i")       # slots of the flight table in use (0: no heavy query)
 _VERSION = struct.Struct("<64s")        # the data version the main process holds
 
 
@@ -33,7 +39,7 @@ class SharedGuardState:
 
     def __init__(self):
         self.turn_at = _HEAD.size
-        self.main_at = self.turn_at + 8
+        self.main_at = self.turn_at + 12
         self.memo_at = self.main_at + _VERSION.size
         self.flight_at = self.memo_at + self.MEMO_SLOTS * _MEMO.size
         size = self.flight_at + self.FLIGHT_SLOTS * _FLIGHT.size
@@ -73,45 +79,57 @@ class SharedGuardState:
             _MEMO.pack_into(mm, pos, k, until)
             _MEMO_USED.pack_into(mm, self.turn_at + 4, 1)
 
-    # -- queries in flight, by client ------------------------------------------------------
-    def enter(self, client: str, max_heavy: int, heavy_after: float) -> int:
-        """Count the query in; raises KGError 429 when the client already has ``max_heavy``
-        queries running longer than ``heavy_after`` seconds.  Returns a ticket for leave()."""
+    # -- heavy queries in flight, by client -------------------------------------------------
+    def admit(self, client: str, max_heavy: int) -> None:
+        """Raise KGError 429 when ``client`` already has ``max_heavy`` heavy queries running (ones
+        that passed HEAVY_AFTER and were counted in with heavy()), in any process.  No lock and
+        no search while no heavy query is counted anywhere: the usual case."""
         from .errors import KGError
 
-        if not max_heavy:
-            return -1  # no limit: nothing to count
-        c = (client or "-").encode()[:47]
-        now = time.monotonic()
+        if not max_heavy or _HEAVY_USED.unpack_from(self.mm, self.turn_at + 8)[0] == 0:
+            return
+        c = (client or "-").encode()[:47] + b"\0"
         mm, lo, size = self.mm, self.flight_at, _FLIGHT.size
         hi = lo + self.FLIGHT_SLOTS * size
         with self.lock:
-            heavy, pos = 0, mm.find(c + b"\0", lo, hi)
+            heavy, pos = 0, mm.find(c, lo, hi)
             while pos != -1:
-                if (pos - lo) % size == 0:
-                    _, start, pid = _FLIGHT.unpack_from(mm, pos)
-                    if now - start > heavy_after and _alive(pid):
-                        heavy += 1
-                pos = mm.find(c + b"\0", pos + 1, hi)
-            if max_heavy and heavy >= max_heavy:
-                raise KGError(f"this client already has {heavy} long-running queries; wait for them to "
-                              "finish (MAX_HEAVY_PER_CLIENT)", status=429, code="too-many-heavy-queries")
+                if (pos - lo) % size == 0 and _alive(_FLIGHT.unpack_from(mm, pos)[2]):
+                    heavy += 1
+                pos = mm.find(c, pos + 1, hi)
+        if heavy >= max_heavy:
+            raise KGError(f"this client already has {heavy} long-running queries; wait for them to "
+                          "finish (MAX_HEAVY_PER_CLIENT)", status=429, code="too-many-heavy-queries")
+
+    def heavy(self, client: str) -> int:
+        """Count in a query of ``client`` that has run past HEAVY_AFTER; returns a ticket for
+        leave(), or -1 when the table is full (the query is then not counted)."""
+        c = (client or "-").encode()[:47]
+        mm, lo, size = self.mm, self.flight_at, _FLIGHT.size
+        used_at = self.turn_at + 8
+        with self.lock:
             nmemo, nxt = _HEAD.unpack_from(mm, 0)
             for i in range(self.FLIGHT_SLOTS):
                 slot = (nxt + i) % self.FLIGHT_SLOTS
                 at = lo + slot * size
-                if mm[at] == 0 or not _alive(_FLIGHT.unpack_from(mm, at)[2]):
-                    _FLIGHT.pack_into(mm, at, c, now, os.getpid())
+                empty = mm[at] == 0
+                if empty or not _alive(_FLIGHT.unpack_from(mm, at)[2]):  # (a dead process's slot)
+                    _FLIGHT.pack_into(mm, at, c, time.monotonic(), os.getpid())
                     _HEAD.pack_into(mm, 0, nmemo, (slot + 1) % self.FLIGHT_SLOTS)
+                    if empty:
+                        _HEAVY_USED.pack_into(mm, used_at, _HEAVY_USED.unpack_from(mm, used_at)[0] + 1)
                     return slot
-        return -1  # the table is full: this query is not counted
+        return -1
 
     def leave(self, client: str, ticket: int) -> None:
         if ticket < 0:
             return
         at = self.flight_at + ticket * _FLIGHT.size
+        used_at = self.turn_at + 8
         with self.lock:
-            self.mm[at:at + _FLIGHT.size] = bytes(_FLIGHT.size)
+            if self.mm[at] != 0:
+                self.mm[at:at + _FLIGHT.size] = bytes(_FLIGHT.size)
+                _HEAVY_USED.pack_into(self.mm, used_at, max(0, _HEAVY_USED.unpack_from(self.mm, used_at)[0] - 1))
 
     # -- the data version of the main process (server.wsgi) ---------------------------------
     def set_main_version(self, version: str) -> None:

@@ -329,6 +329,41 @@ def test_a_query_thread_that_finishes_within_the_grace_is_not_reported(less_slow
         ex.close()
 
 
+def test_the_slow_callback_is_called_only_for_a_query_still_running_after_its_delay(less_slow_kg, stuck_calls):
+    """server.endpoint counts a query as heavy (MAX_HEAVY_PER_CLIENT) through this callback, so a
+    quick query costs no bookkeeping; the time limit still counts from the start."""
+    from server.executor import ThreadExecutor
+
+    ex = ThreadExecutor(lambda v: less_slow_kg, size=1, timeout=5, queue_timeout=0.5)
+    try:
+        calls = []
+        ex.run(Job(sparql="ASK { ?s ?p ?o }", version="v1"), slow=(0.2, lambda: calls.append(1)))
+        assert calls == []
+        t0 = time.monotonic()
+        answer = ex.run(Job(sparql=SLOW, version="v1"), slow=(0.1, lambda: calls.append(time.monotonic() - t0)))
+        assert b"4000000" in answer.body
+        assert len(calls) == 1 and 0.1 <= calls[0] < 0.4, calls
+        t0 = time.monotonic()
+        with pytest.raises(QueryTimeout):
+            ex.run(Job(sparql=SLOW, version="v1"), timeout=0.3, slow=(0.1, lambda: calls.append(0)))
+        assert time.monotonic() - t0 < 0.5 and len(calls) == 2
+    finally:
+        ex.close()
+
+
+def test_a_worker_process_calls_the_slow_callback_too(built):
+    from server.store import version_of
+
+    calls = []
+    with running(built, 1, timeout=10) as ex:
+        version = version_of(built)
+        # a delay of 0: the answer cannot be back in the pipe yet when it is first looked for
+        answer = ex.run(Job(sparql=COUNT, version=version), slow=(0.0, lambda: calls.append("counted")))
+        assert b"results" in answer.body
+        ex.run(Job(sparql="ASK {}", version=version), slow=(5.0, lambda: calls.append("quick")))
+    assert calls == ["counted"]
+
+
 def test_query_threads_all_busy_answer_busy(less_slow_kg, stuck_calls):
     import threading
 

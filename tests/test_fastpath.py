@@ -67,6 +67,9 @@ CASES = {
     "unknown ?format=": dict(query_string=qs(query=GDP, format="yaml")),
     "query too long": dict(query_string=qs(query="ASK {}" + " " * 2000)),
     "an update": dict(query_string=qs(query="INSERT DATA { <urn:a> <urn:b> <urn:c> }")),
+    "an update with a SERVICE": dict(query_string=qs(
+        query="INSERT { ?s ?p ?o } WHERE { SERVICE <http://example.org/sparql> { ?s ?p ?o } }")),
+    "undeclared usual prefixes": dict(query_string=qs(query="SELECT ?l WHERE { indicator:gdp skos:prefLabel ?l }")),
     "SERVICE not allowed": dict(query_string=qs(query="SELECT * WHERE { SERVICE <http://example.org/sparql> { ?s ?p ?o } }")),
     "unicode and a nonce": dict(query_string=qs(query='SELECT ?l WHERE { ?s ?p ?l FILTER(CONTAINS(STR(?l), "杭州")) } LIMIT 2 # 你好')),
 }
@@ -79,6 +82,28 @@ PASSED_ON = {
     "two queries": dict(query_string=qs(query=GDP) + "&" + qs(query=GDP)),
     "empty query": dict(query_string=qs(query="  ")),
 }
+
+
+def test_updates_are_refused_as_such_whatever_else_is_wrong_with_them(app):
+    """An update is recognised only once it failed to parse as a query (a query pays nothing for
+    the check), and still gets the read-only 403 before a SERVICE refusal."""
+    for name in ("an update", "an update with a SERVICE"):
+        status, _, body = call(FastPath(app), **CASES[name])
+        assert status.startswith("403") and b"/update" in body and b"allow-list" not in body, body
+    status, _, body = call(FastPath(app), **CASES["SERVICE not allowed"])
+    assert status.startswith("403") and b"allow-list" in body
+
+
+def test_the_usual_prefixes_may_be_left_undeclared_and_a_query_s_own_win(app):
+    status, _, body = call(FastPath(app), **CASES["undeclared usual prefixes"])
+    assert status.startswith("200") and "地区生产总值".encode() in body, body
+    # its own ep: (another namespace) is used, not the usual one: nothing matches
+    own = "PREFIX skos: <urn:not-skos#> SELECT ?l WHERE { indicator:gdp skos:prefLabel ?l }"
+    status, _, body = call(FastPath(app), query_string=qs(query=own))
+    assert status.startswith("200") and b'"bindings":[]' in body, body
+    # a syntax error is reported with its line and column, as before
+    status, _, body = call(FastPath(app), query_string=qs(query="SELECT ?x WHERE {\n  ?x skos:y }}"))
+    assert status.startswith("400") and b'"line":2' in body, body
 
 
 @pytest.mark.parametrize("name", sorted(CASES))

@@ -54,29 +54,48 @@ def test_the_memo_keeps_the_newest_when_full():
 
 def test_heavy_queries_of_a_client_count_across_processes_until_their_process_dies():
     s = SharedGuardState()
-    child = in_child(lambda: [s.enter("10.0.0.7", 2, 0.0) for _ in range(2)])
-    time.sleep(0.01)
+    child = in_child(lambda: [s.heavy("10.0.0.7") for _ in range(2)])
     with pytest.raises(KGError) as err:
-        s.enter("10.0.0.7", 2, 0.0)
-    assert err.value.status == 429
-    assert s.enter("10.0.0.70", 2, 0.0) >= 0  # another client (a longer address) is not counted
+        s.admit("10.0.0.7", 2)
+    assert err.value.status == 429 and "2 long-running queries" in err.value.message
+    s.admit("10.0.0.7", 3)  # under a higher limit it is admitted
+    s.admit("10.0.0.70", 2)  # another client (a longer address) is not counted
     reap(child)  # the queries of a process that exited no longer count
-    ticket = s.enter("10.0.0.7", 2, 0.0)
+    s.admit("10.0.0.7", 2)
+    ticket = s.heavy("10.0.0.7")  # and its slots are taken again
     assert ticket >= 0
     s.leave("10.0.0.7", ticket)
 
 
-def test_young_queries_are_not_heavy_and_left_ones_are_forgotten():
+def test_only_queries_counted_in_as_heavy_count_and_left_ones_are_forgotten():
     s = SharedGuardState()
-    tickets = [s.enter("c", 1, 5.0) for _ in range(3)]  # none is older than 5 s
-    for t in tickets:
-        s.leave("c", t)
-    t = s.enter("c", 1, 0.0)
-    time.sleep(0.01)
+    for _ in range(3):
+        s.admit("c", 1)  # admitting a query counts nothing: only heavy() does
+    t = s.heavy("c")
     with pytest.raises(KGError):
-        s.enter("c", 1, 0.0)
+        s.admit("c", 1)
     s.leave("c", t)
-    s.leave("c", s.enter("c", 1, 0.0))
+    s.leave("c", t)  # (twice: nothing happens)
+    s.admit("c", 1)
+    s.leave("c", s.heavy("c"))
+    s.admit("c", 1)
+
+
+def test_admitting_a_query_reads_one_counter_while_no_query_is_heavy():
+    """The usual case costs no lock and no search: the counter of slots in use is 0."""
+    s = SharedGuardState()
+    s.lock.acquire()  # another process holding the lock would not delay the admission
+    try:
+        s.admit("c", 1)
+    finally:
+        s.lock.release()
+    t = s.heavy("c")
+    s.leave("c", t)
+    s.lock.acquire()
+    try:
+        s.admit("c", 1)  # back to 0 after leave()
+    finally:
+        s.lock.release()
 
 
 def test_only_one_process_at_a_time_may_drain_and_exit():
@@ -89,7 +108,8 @@ def test_only_one_process_at_a_time_may_drain_and_exit():
 
 def test_no_limit_means_no_bookkeeping_and_an_empty_memo_no_search():
     s = SharedGuardState()
-    assert [s.enter("c", 0, 0.0) for _ in range(5)] == [-1] * 5  # MAX_HEAVY_PER_CLIENT=0
+    s.heavy("c")
+    s.admit("c", 0)  # MAX_HEAVY_PER_CLIENT=0: no limit
     assert s.refuse_until('"0123456789abcdef0123"') is None
     s.remember_timeout('"0123456789abcdef0123"', 5)
     assert s.refuse_until('"0123456789abcdef0123"') is not None
