@@ -1,0 +1,81 @@
+"""Two econplan servers side by side on distinct lookups: before/after a change, or two settings.
+
+    .venv/bin/python bench/ab_lookups.py --a-tree /tmp/old-checkout                # old code vs this tree
+    .venv/bin/python bench/ab_lookups.py --b-env ECONPLAN_HTTP_THREADS 2 --rounds 6  # a setting
+
+Both servers run at once on 127.0.0.1 (an idle one costs nothing) over the shipped build; wrk
+drives the same load as compare_oxigraph.py's "(a) distinct lookups" (8 connections, a random
+fact's triples, a nonce in every request) against A, then B, then A again, for ``--rounds``
+rounds.  It prints every round and the medians: requests per second and the CPU time the
+server's process tree spent per request.  The machine's speed drifts by tens of percent
+between minutes; interleaving puts A and B in the same minutes, and CPU per request varies
+less than throughput.  Use it to decide whether a change helps, then quote the ratio to
+``oxigraph serve`` from compare_oxigraph.py.
+"""
+from __future__ import annotations
+
+import argparse
+import statistics
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+import loadgen as L  # noqa: E402
+from compare_oxigraph import LOOKUP, fact_iris  # noqa: E402
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--a-tree", help="serve A from the `server` package of this checkout (default: this tree)")
+    ap.add_argument("--b-tree", help="serve B from the `server` package of this checkout (default: this tree)")
+    ap.add_argument("--a-env", nargs=2, action="append", default=[], metavar=("NAME", "VALUE"))
+    ap.add_argument("--b-env", nargs=2, action="append", default=[], metavar=("NAME", "VALUE"))
+    ap.add_argument("--rounds", type=int, default=4)
+    ap.add_argument("--duration", type=int, default=5, help="seconds of load per server per round")
+    ap.add_argument("--build-dir", default=str(L.ROOT / "build"))
+    args = ap.parse_args(argv)
+
+    build = Path(args.build_dir)
+    facts = fact_iris(build / "econplan.nq")
+    load = L.Load("lookup", LOOKUP, facts, nonce=True)
+    servers = {}
+    try:
+        for name, tree, env in (("A", args.a_tree, args.a_env), ("B", args.b_tree, args.b_env)):
+            port = L.free_port()
+            server = L.econplan_server(build, port, env=dict(env), pythonpath=tree)
+            server.start()
+            servers[name] = (server, port)
+        label = {"A": f"A ({args.a_tree or 'this tree'}{' ' + str(dict(args.a_env)) if args.a_env else ''})",
+                 "B": f"B ({args.b_tree or 'this tree'}{' ' + str(dict(args.b_env)) if args.b_env else ''})"}
+        print(L.machine_line(L.machine()))
+        results: dict[str, list[tuple[float, float, float]]] = {"A": [], "B": []}
+        for r in range(args.rounds):
+            for name in ("A", "B") if r % 2 == 0 else ("B", "A"):
+                server, port = servers[name]
+                L.wait_quiet(10)
+                out = L.wrk(f"http://127.0.0.1:{port}/sparql", load, duration=args.duration,
+                            server_pid=server.proc.pid, seed=r + 1)
+                if out["errors"]:
+                    raise SystemExit(f"{name}: {out['errors']} errors in round {r + 1}")
+                cpu_ms = out["cpu"]["server_cores"] * (out["duration_us"] / 1e6) / out["requests"] * 1000
+                results[name].append((out["rps"], cpu_ms, out["p99_us"] / 1000))
+                print(f"round {r + 1} {name}: {out['rps']:8.0f} req/s  {cpu_ms:.3f} ms CPU/request  "
+                      f"p99 {out['p99_us'] / 1000:.2f} ms", flush=True)
+        print()
+        print("| server | median req/s | median CPU ms/request | median p99 ms |")
+        print("|---|---:|---:|---:|")
+        med = {}
+        for name in ("A", "B"):
+            rps, cpu, p99 = (statistics.median(x[i] for x in results[name]) for i in range(3))
+            med[name] = (rps, cpu)
+            print(f"| {label[name]} | {rps:.0f} | {cpu:.3f} | {p99:.2f} |")
+        print(f"\nB/A: throughput {med['B'][0] / med['A'][0]:.2f}x, CPU per request {med['B'][1] / med['A'][1]:.2f}x")
+    finally:
+        for server, _ in servers.values():
+            server.stop()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
