@@ -1,12 +1,12 @@
-"""Two econplan servers side by side on distinct lookups: before/after a change, or two settings.
+"""Two econplan servers side by side on one query load: before/after a change, or two settings.
 
     .venv/bin/python bench/ab_lookups.py --a-tree /tmp/old-checkout                # old code vs this tree
     .venv/bin/python bench/ab_lookups.py --b-env ECONPLAN_HTTP_THREADS 2 --rounds 6  # a setting
 
 Both servers run at once on 127.0.0.1 (an idle one costs nothing) over the shipped build; wrk
-drives the same load as compare_oxigraph.py's "(a) distinct lookups" (8 connections, a random
-fact's triples, a nonce in every request) against A, then B, then A again, for ``--rounds``
-rounds.  It prints every round and the medians: requests per second and the CPU time the
+drives one of compare_oxigraph.py's loads (``--load``: by default "(a) distinct lookups", 8
+connections, a random fact's triples, a nonce in every request) against A, then B, then B
+again and A, for ``--rounds`` rounds.  It prints every round and the medians: requests per second and the CPU time the
 server's process tree spent per request.  The machine's speed drifts by tens of percent
 between minutes; interleaving puts A and B in the same minutes, and CPU per request varies
 less than throughput.  Use it to decide whether a change helps, then quote the ratio to
@@ -22,7 +22,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import loadgen as L  # noqa: E402
-from compare_oxigraph import LOOKUP, fact_iris  # noqa: E402
+from compare_oxigraph import AGGREGATE, LOOKUP, REGEX, fact_iris  # noqa: E402
 
 
 def main(argv=None) -> int:
@@ -31,14 +31,17 @@ def main(argv=None) -> int:
     ap.add_argument("--b-tree", help="serve B from the `server` package of this checkout (default: this tree)")
     ap.add_argument("--a-env", nargs=2, action="append", default=[], metavar=("NAME", "VALUE"))
     ap.add_argument("--b-env", nargs=2, action="append", default=[], metavar=("NAME", "VALUE"))
+    ap.add_argument("--load", choices=["lookup", "aggregate", "regex"], default="lookup")
     ap.add_argument("--rounds", type=int, default=4)
     ap.add_argument("--duration", type=int, default=5, help="seconds of load per server per round")
     ap.add_argument("--build-dir", default=str(L.ROOT / "build"))
     args = ap.parse_args(argv)
 
     build = Path(args.build_dir)
-    facts = fact_iris(build / "econplan.nq")
-    load = L.Load("lookup", LOOKUP, facts, nonce=True)
+    if args.load == "lookup":
+        load = L.Load("lookup", LOOKUP, fact_iris(build / "econplan.nq"), nonce=True)
+    else:
+        load = L.Load(args.load, AGGREGATE if args.load == "aggregate" else REGEX, nonce=True)
     servers = {}
     try:
         for name, tree, env in (("A", args.a_tree, args.a_env), ("B", args.b_tree, args.b_env)):
