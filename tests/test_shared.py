@@ -82,20 +82,24 @@ def test_only_queries_counted_in_as_heavy_count_and_left_ones_are_forgotten():
 
 
 def test_admitting_a_query_reads_one_counter_while_no_query_is_heavy():
-    """The usual case costs no lock and no search: the counter of slots in use is 0."""
+    """The usual case costs no lock and no search: the counter of slots in use is 0.  (With the
+    lock held elsewhere, an admission that took it would not finish.)"""
+    import threading
+
     s = SharedGuardState()
-    s.lock.acquire()  # another process holding the lock would not delay the admission
-    try:
-        s.admit("c", 1)
-    finally:
-        s.lock.release()
+
+    def admitted_while_locked() -> bool:
+        t = threading.Thread(target=s.admit, args=("d", 1), daemon=True)  # (d: never refused)
+        with s.lock:
+            t.start()
+            t.join(1.0)
+            return not t.is_alive()
+
+    assert admitted_while_locked()
     t = s.heavy("c")
+    assert not admitted_while_locked()  # a heavy query somewhere: the table is searched, under the lock
     s.leave("c", t)
-    s.lock.acquire()
-    try:
-        s.admit("c", 1)  # back to 0 after leave()
-    finally:
-        s.lock.release()
+    assert admitted_while_locked()  # back to 0 after leave()
 
 
 def test_only_one_process_at_a_time_may_drain_and_exit():
