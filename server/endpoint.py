@@ -65,7 +65,7 @@ class Guard:
             self.admit, self.heavy, self.leave = shared.admit, shared.heavy, shared.leave
         self.lock = Lock()
         self.timed_out: dict[str, float] = {}          # cache key -> refuse until (monotonic)
-        self.inflight: dict[str, dict[int, float]] = {}  # client -> {ticket: heavy since}
+        self.inflight: dict[str, set[int]] = {}  # client -> tickets of its heavy queries
         self.ticket = 0
         self.flights: dict[str, _Flight] = {}          # cache key -> its evaluation in progress
 
@@ -136,17 +136,15 @@ class Guard:
     def heavy(self, client: str) -> int:
         """Count in a query of ``client`` that has run past HEAVY_AFTER; returns a ticket for
         leave().  Only such queries are counted, so a quick query costs no bookkeeping."""
-        import time
-
         with self.lock:
             self.ticket += 1
-            self.inflight.setdefault(client, {})[self.ticket] = time.monotonic()
+            self.inflight.setdefault(client, set()).add(self.ticket)
             return self.ticket
 
     def leave(self, client: str, ticket: int) -> None:
         with self.lock:
-            mine = self.inflight.get(client, {})
-            mine.pop(ticket, None)
+            mine = self.inflight.get(client, set())
+            mine.discard(ticket)
             if not mine:
                 self.inflight.pop(client, None)
 

@@ -39,6 +39,7 @@ class SharedGuardState:
 
     def __init__(self):
         self.turn_at = _HEAD.size
+        self.used_at = self.turn_at + 8  # _HEAVY_USED
         self.main_at = self.turn_at + 12
         self.memo_at = self.main_at + _VERSION.size
         self.flight_at = self.memo_at + self.MEMO_SLOTS * _MEMO.size
@@ -86,7 +87,7 @@ class SharedGuardState:
         no search while no heavy query is counted anywhere: the usual case."""
         from .errors import KGError
 
-        if not max_heavy or _HEAVY_USED.unpack_from(self.mm, self.turn_at + 8)[0] == 0:
+        if not max_heavy or _HEAVY_USED.unpack_from(self.mm, self.used_at)[0] == 0:
             return
         c = (client or "-").encode()[:47] + b"\0"
         mm, lo, size = self.mm, self.flight_at, _FLIGHT.size
@@ -105,8 +106,7 @@ class SharedGuardState:
         """Count in a query of ``client`` that has run past HEAVY_AFTER; returns a ticket for
         leave(), or -1 when the table is full (the query is then not counted)."""
         c = (client or "-").encode()[:47]
-        mm, lo, size = self.mm, self.flight_at, _FLIGHT.size
-        used_at = self.turn_at + 8
+        mm, lo, size, used_at = self.mm, self.flight_at, _FLIGHT.size, self.used_at
         with self.lock:
             nmemo, nxt = _HEAD.unpack_from(mm, 0)
             for i in range(self.FLIGHT_SLOTS):
@@ -124,12 +124,11 @@ class SharedGuardState:
     def leave(self, client: str, ticket: int) -> None:
         if ticket < 0:
             return
-        at = self.flight_at + ticket * _FLIGHT.size
-        used_at = self.turn_at + 8
+        mm, at, used_at = self.mm, self.flight_at + ticket * _FLIGHT.size, self.used_at
         with self.lock:
-            if self.mm[at] != 0:
-                self.mm[at:at + _FLIGHT.size] = bytes(_FLIGHT.size)
-                _HEAVY_USED.pack_into(self.mm, used_at, max(0, _HEAVY_USED.unpack_from(self.mm, used_at)[0] - 1))
+            if mm[at] != 0:
+                mm[at:at + _FLIGHT.size] = bytes(_FLIGHT.size)
+                _HEAVY_USED.pack_into(mm, used_at, max(0, _HEAVY_USED.unpack_from(mm, used_at)[0] - 1))
 
     # -- the data version of the main process (server.wsgi) ---------------------------------
     def set_main_version(self, version: str) -> None:
