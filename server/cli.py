@@ -115,14 +115,15 @@ def query(obj, sparql: str, fmt: str):
 @cli.command()
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=8000, show_default=True, type=int)
-@click.option("--workers", default=2, show_default=True, type=int,
-              help="HTTP processes (SERVER=granian) or query-worker processes (SERVER=gunicorn).")
+@click.option("--workers", default=None, type=click.IntRange(min=1),
+              help="HTTP processes (SERVER=granian; default: twice the CPU cores, at least 2) or "
+                   "query-worker processes (SERVER=gunicorn; default 2).")
 @click.option("--dev", is_flag=True, help="Use Flask's development server (reloader off).")
 @click.option("--get", "get_path", default=None,
               help="Do not serve: print the response to GET PATH and exit (a smoke test).")
 @click.pass_obj
 @handle_errors
-def serve(obj, host: str, port: int, workers: int, dev: bool, get_path: str | None):
+def serve(obj, host: str, port: int, workers: int | None, dev: bool, get_path: str | None):
     """Serve the web app, the SPARQL endpoint and the saved queries."""
     from . import create_app
     from .config import load_config
@@ -139,10 +140,12 @@ def serve(obj, host: str, port: int, workers: int, dev: bool, get_path: str | No
     if dev:
         app.run(host=host, port=port, debug=False, use_reloader=False, threaded=True)
         return
-    from .wsgi import run_granian, run_gunicorn
+    from .wsgi import http_processes, run_granian, run_gunicorn
 
-    run = run_granian if config["SERVER"] == "granian" else run_gunicorn
-    run(config, host=host, port=port, workers=workers)
+    if config["SERVER"] == "granian":
+        run_granian(config, host=host, port=port, workers=workers or http_processes())
+    else:
+        run_gunicorn(config, host=host, port=port, workers=workers or 2)
 
 
 @cli.command()

@@ -163,12 +163,19 @@ def count_rows(body: bytes, fmt: str, variables: list[str] | None = None) -> int
     """Solutions in a serialized SELECT result (pyoxigraph's JSON, XML or CSV output)."""
     if fmt == "json":
         # pyoxigraph writes the solutions as {"v":{...},"w":{...}} one after the other, separated
-        # by a comma: every boundary reads }},{" (the last binding's end, the solution's end, the
-        # next solution's first key), and nothing else can, since inside a JSON string a quote
-        # is always escaped.  One pass over the bytes.  Empty solutions ({}) and triple terms
-        # (nested objects) are rare: count those exactly by parsing.
-        if b"{}" not in body and b'"type":"triple"' not in body:
-            return body.count(b'}},{"') + (1 if b'"bindings":[{"' in body else 0)
+        # by a comma: every boundary between two solutions that bind something reads }},{" (the
+        # last binding's end, the solution's end, the next solution's first key), and nothing else
+        # can, since inside a JSON string a quote is always escaped; a triple term nests objects
+        # but puts no },{ between them.  An empty solution ({}) makes a },{ without it, and so may
+        # a value holding that text: when the two counts differ, the bindings are parsed.  Two
+        # passes over the bytes (a third, to look for {}, cost as much again on large answers).
+        start = body.find(b'"bindings":[')
+        if start < 0:
+            raise ValueError("not a SPARQL JSON result")
+        first = body[start + 12:start + 14]
+        boundaries = body.count(b'}},{"')
+        if first != b"{}" and body.count(b"},{") == boundaries:
+            return boundaries + (1 if first == b'{"' else 0)
         import json
 
         return len(json.loads(body)["results"]["bindings"])

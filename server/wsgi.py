@@ -296,6 +296,21 @@ def _reconcile_apart(build_dir) -> None:
                          "(see the log above)")
 
 
+def http_processes() -> int:
+    """The default number of HTTP processes under granian: twice the CPU cores this process may
+    use, at least 2.  Each process serialises its Python work on its own GIL, and a process's
+    request spends much of its time waiting for its GIL or for the engine; with two processes per
+    core one of them always has work ready.  On 2 cores, 4 processes answered distinct lookups
+    1.22x faster than 2, at 0.87x the CPU per request, and the GROUP BY aggregate 1.06x faster
+    (bench/RESULTS.md, "Stop 14").  They share the in-memory store, which is loaded before the
+    fork; each adds its own Python heap (about 50 MiB)."""
+    try:
+        cores = len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):  # pragma: no cover - not Linux
+        cores = os.cpu_count() or 1
+    return max(2, 2 * cores)
+
+
 def run_granian(config: dict, *, host: str, port: int, workers: int = 2) -> None:
     """Serve with granian (a Rust HTTP server): ``workers`` processes, each answering queries in
     its own threads from its own store (no hop to a query-worker process; plain queries on

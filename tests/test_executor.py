@@ -227,6 +227,13 @@ def test_counting_the_rows_of_native_json_agrees_with_parsing_it(kg):
         "SELECT ?s ?x WHERE { ?s <urn:p> ?o OPTIONAL { ?s <urn:none> ?x } }",
         "SELECT ?x WHERE { ?s <urn:p> ?o OPTIONAL { ?s <urn:none> ?x } }",  # empty solutions
         "SELECT ?s WHERE { ?s <urn:none> ?o }",  # no solution
+        "SELECT ?x WHERE { VALUES ?x { UNDEF } }",  # one empty solution
+        "SELECT ?x WHERE { VALUES ?x { UNDEF 1 } }",  # an empty solution first
+        "SELECT ?x WHERE { VALUES ?x { 1 UNDEF } }",  # an empty solution last
+        "SELECT ?x WHERE { VALUES ?x { 1 UNDEF 2 } }",  # one in the middle
+        # triple terms nest objects in a solution, also as its last binding
+        "SELECT ?t ?s WHERE { ?s <urn:p> ?o BIND(TRIPLE(?s, <urn:p>, ?o) AS ?t) }",
+        "SELECT ?s ?t WHERE { ?s <urn:p> ?o BIND(TRIPLE(?s, <urn:q>, TRIPLE(?s, <urn:p>, ?o)) AS ?t) }",
     )] + [(kg.store, q) for q in (
         "SELECT ?f ?v ?u WHERE { ?f <https://w3id.org/econplan/def#value> ?v OPTIONAL { ?f <https://w3id.org/econplan/def#unit> ?u } }",
         "SELECT ?k (COUNT(*) AS ?n) (SUM(?v) AS ?t) WHERE { ?f <https://w3id.org/econplan/def#kind> ?k OPTIONAL { ?f <https://w3id.org/econplan/def#value> ?v } } GROUP BY ?k",
@@ -237,6 +244,28 @@ def test_counting_the_rows_of_native_json_agrees_with_parsing_it(kg):
         variables = [v.value for v in result.variables]
         body = result.serialize(format=ox.QueryResultsFormat.JSON)
         assert count_rows(body, "json", variables) == len(json.loads(body)["results"]["bindings"]), q
+
+
+def test_counting_the_rows_of_usual_json_reads_no_json(kg, monkeypatch):
+    """On an answer without empty solutions or braces in its values, count_rows counts
+    boundaries: the parser it falls back to is never called."""
+    import json
+
+    from server.executor import count_rows
+
+    def no_parsing(*a, **k):
+        raise AssertionError("count_rows parsed the answer")
+
+    for q in ("SELECT ?f ?v WHERE { ?f <https://w3id.org/econplan/def#value> ?v }",
+              "SELECT ?s WHERE { ?s ?p ?o } LIMIT 1",
+              "SELECT ?s WHERE { ?s <urn:none> ?o }",
+              "SELECT ?f ?t WHERE { ?f <https://w3id.org/econplan/def#value> ?v "
+              "BIND(TRIPLE(?f, <urn:q>, TRIPLE(?f, <urn:p>, ?v)) AS ?t) }"):
+        body = kg.store.query(q, use_default_graph_as_union=True).serialize(format=ox.QueryResultsFormat.JSON)
+        expected = len(json.loads(body)["results"]["bindings"])
+        with monkeypatch.context() as m:
+            m.setattr(json, "loads", no_parsing)
+            assert count_rows(body, "json") == expected, q
 
 
 @pytest.mark.parametrize("fmt", ["json", "csv", "xml"])
