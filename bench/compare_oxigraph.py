@@ -32,6 +32,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import loadgen as L  # noqa: E402
+from server.wsgi import http_processes  # noqa: E402  (econplan serve's default --workers)
 
 TIMEOUT_S = 30
 
@@ -180,6 +181,7 @@ def run(args) -> dict:
     result = {"machine": L.machine(), "data": str(nq), "duration_s": args.duration,
               "connections": args.connections, "oxigraph_store": args.oxigraph_store,
               "fronts": args.fronts or 1, "query_workers": args.query_workers,
+              "http_processes": args.query_workers or http_processes(),
               "server": dict(args.env).get("ECONPLAN_SERVER", "granian"), "command": "python bench/compare_oxigraph.py " + " ".join(sys.argv[1:])}
     with tempfile.TemporaryDirectory(prefix="bench-compare-") as tmp:
         work = Path(tmp)
@@ -260,7 +262,8 @@ def report(r: dict) -> str:
     m = r["machine"]
     out = [f"Data: {r['data']} ({r['triples']} triples); {r['connections']} connections, "
            f"{r['duration_s']:g} s per query per server; oxigraph store: {r['oxigraph_store']}; "
-           + (f"econplan: granian, {r.get('query_workers') or 2} HTTP processes, each with its query threads, "
+           + (f"econplan: granian, {r.get('http_processes') or r.get('query_workers') or 2} HTTP processes, "
+              "each with its query threads, "
               if r.get("server", "gunicorn") == "granian" else
               f"econplan: {r.get('fronts', 1)} gunicorn front(s) x 16 threads, "
               f"{r.get('query_workers') or 2} query workers per front, ")

@@ -1,0 +1,45 @@
+"""The least a Python server over pyoxigraph can do for a SPARQL query: the ceiling.
+
+    .venv/bin/python bench/bare_app.py build/econplan.nq 8900      # serves POST /sparql on :8900
+
+granian, as econplan runs it (WSGI, 2 processes, 4 threads each, the store loaded in memory
+once before the fork), with an application that does nothing but read the body, run the query
+in the HTTP thread over the union of the graphs and answer its JSON results.  No content
+negotiation, ETag, cache, per-client limit, error handling, timeout (so no query can be
+stopped), or anything else econplan does.  bench/ceiling.py runs it beside ``oxigraph serve``
+and econplan, so that econplan's distance to the engine can be split into what the platform
+costs (this app against oxigraph) and what econplan's own work costs (econplan against this
+app).  It is a measuring instrument, not a server to use.
+"""
+from __future__ import annotations
+
+import sys
+
+import pyoxigraph as ox
+from granian import Granian
+from granian.constants import Interfaces
+
+JSON = ox.QueryResultsFormat.JSON
+STORE = ox.Store()
+
+
+def app(environ, start_response):
+    query = environ["wsgi.input"].read(int(environ.get("CONTENT_LENGTH") or 0)).decode()
+    body = STORE.query(query, use_default_graph_as_union=True).serialize(format=JSON)
+    start_response("200 OK", [("Content-Type", "application/sparql-results+json"),
+                              ("Content-Length", str(len(body)))])
+    return [body]
+
+
+def main(argv: list[str]) -> None:
+    nquads, port = argv[0], int(argv[1])
+    workers = int(argv[2]) if len(argv) > 2 else 2
+    threads = int(argv[3]) if len(argv) > 3 else 4
+    STORE.bulk_load(path=nquads, format=ox.RdfFormat.N_QUADS)  # before the fork: shared
+    Granian("bare", address="127.0.0.1", port=port, interface=Interfaces.WSGI, workers=workers,
+            blocking_threads=threads, backlog=2048, log_enabled=False).serve(
+        target_loader=lambda _target=None: app, wrap_loader=False)
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])
