@@ -2,6 +2,7 @@
 
     .venv/bin/python bench/ab_lookups.py --a-tree /tmp/old-checkout                # old code vs this tree
     .venv/bin/python bench/ab_lookups.py --b-env ECONPLAN_HTTP_THREADS 2 --rounds 6  # a setting
+    .venv/bin/python bench/ab_lookups.py --a-workers 2 --b-workers 4               # process count
 
 Both servers run at once on 127.0.0.1 (an idle one costs nothing) over the shipped build; wrk
 drives one of compare_oxigraph.py's loads (``--load``: by default "(a) distinct lookups", 8
@@ -31,6 +32,8 @@ def main(argv=None) -> int:
     ap.add_argument("--b-tree", help="serve B from the `server` package of this checkout (default: this tree)")
     ap.add_argument("--a-env", nargs=2, action="append", default=[], metavar=("NAME", "VALUE"))
     ap.add_argument("--b-env", nargs=2, action="append", default=[], metavar=("NAME", "VALUE"))
+    ap.add_argument("--a-workers", type=int, help="econplan serve --workers for A (default: its default)")
+    ap.add_argument("--b-workers", type=int, help="econplan serve --workers for B (default: its default)")
     ap.add_argument("--load", choices=["lookup", "aggregate", "regex"], default="lookup")
     ap.add_argument("--rounds", type=int, default=4)
     ap.add_argument("--duration", type=int, default=5, help="seconds of load per server per round")
@@ -44,13 +47,16 @@ def main(argv=None) -> int:
         load = L.Load(args.load, AGGREGATE if args.load == "aggregate" else REGEX, nonce=True)
     servers = {}
     try:
-        for name, tree, env in (("A", args.a_tree, args.a_env), ("B", args.b_tree, args.b_env)):
+        for name, tree, env, workers in (("A", args.a_tree, args.a_env, args.a_workers),
+                                         ("B", args.b_tree, args.b_env, args.b_workers)):
             port = L.free_port()
-            server = L.econplan_server(build, port, env=dict(env), pythonpath=tree)
+            server = L.econplan_server(build, port, env=dict(env), pythonpath=tree, query_workers=workers)
             server.start()
             servers[name] = (server, port)
-        label = {"A": f"A ({args.a_tree or 'this tree'}{' ' + str(dict(args.a_env)) if args.a_env else ''})",
-                 "B": f"B ({args.b_tree or 'this tree'}{' ' + str(dict(args.b_env)) if args.b_env else ''})"}
+        label = {n: f"{n} ({tree or 'this tree'}{' ' + str(dict(env)) if env else ''}"
+                    f"{f', --workers {w}' if w else ''})"
+                 for n, tree, env, w in (("A", args.a_tree, args.a_env, args.a_workers),
+                                         ("B", args.b_tree, args.b_env, args.b_workers))}
         print(L.machine_line(L.machine()))
         results: dict[str, list[tuple[float, float, float]]] = {"A": [], "B": []}
         for r in range(args.rounds):

@@ -7,8 +7,8 @@ Over the shipped build, on 127.0.0.1, with compare_oxigraph.py's loads and wrk (
 
 - ``oxigraph``: ``oxigraph serve`` in memory (the engine, natively served; without
   ``--timeout-s``, as in compare_oxigraph.py, see loadgen.oxigraph_server);
-- ``bare``: bench/bare_app.py, granian and pyoxigraph as econplan runs them (2 processes, 4
-  threads each, the store in memory) with nothing else: the query runs in the HTTP thread, no
+- ``bare``: bench/bare_app.py, granian and pyoxigraph as econplan runs them (the same number of
+  processes, 4 threads each, the store in memory) with nothing else: the query runs in the HTTP thread, no
   negotiation, cache, limit, timeout or error handling;
 - ``econplan``: ``econplan serve`` (QUERY_TIMEOUT 30 s, MAX_HEAVY_PER_CLIENT 0 as in
   compare_oxigraph.py).

@@ -297,18 +297,19 @@ def _reconcile_apart(build_dir) -> None:
 
 
 def http_processes() -> int:
-    """The default number of HTTP processes under granian: twice the CPU cores this process may
-    use, at least 2.  Each process serialises its Python work on its own GIL, and a process's
-    request spends much of its time waiting for its GIL or for the engine; with two processes per
-    core one of them always has work ready.  On 2 cores, 4 processes answered distinct lookups
-    1.22x faster than 2, at 0.87x the CPU per request, and the GROUP BY aggregate 1.06x faster
-    (bench/RESULTS.md, "Stop 14").  They share the in-memory store, which is loaded before the
-    fork; each adds its own Python heap (about 50 MiB)."""
+    """The default number of HTTP processes under granian: one more than the CPU cores this
+    process may use, at least 2.  Each process serialises its Python work on its own GIL, and
+    a request spends much of its time waiting for its GIL or for the engine; the extra process
+    has work ready meanwhile.  On 2 cores, 3 processes against 2 (interleaved A/B,
+    bench/RESULTS.md "Stop 14"): distinct lookups 1.16x, the GROUP BY aggregate 1.06x, the regex
+    scan 1.02x.  4 processes did as well on lookups (1.13x) but the regex scan fell to 0.83x,
+    in every round.  The processes share the in-memory store, loaded before the fork; each adds
+    its own Python heap (about 60 MiB PSS)."""
     try:
         cores = len(os.sched_getaffinity(0))
     except (AttributeError, OSError):  # pragma: no cover - not Linux
         cores = os.cpu_count() or 1
-    return max(2, 2 * cores)
+    return max(2, cores + 1)
 
 
 def run_granian(config: dict, *, host: str, port: int, workers: int = 2) -> None:
