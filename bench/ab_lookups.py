@@ -62,15 +62,12 @@ def main(argv=None) -> int:
         for r in range(args.rounds):
             for name in ("A", "B") if r % 2 == 0 else ("B", "A"):
                 server, port = servers[name]
-                L.wait_quiet(10)
-                out = L.wrk(f"http://127.0.0.1:{port}/sparql", load, duration=args.duration,
-                            server_pid=server.proc.pid, seed=r + 1)
-                if out["errors"]:
-                    raise SystemExit(f"{name}: {out['errors']} errors in round {r + 1}")
-                cpu_ms = out["cpu"]["server_cores"] * (out["duration_us"] / 1e6) / out["requests"] * 1000
-                results[name].append((out["rps"], cpu_ms, out["p99_us"] / 1000))
-                print(f"round {r + 1} {name}: {out['rps']:8.0f} req/s  {cpu_ms:.3f} ms CPU/request  "
-                      f"p99 {out['p99_us'] / 1000:.2f} ms", flush=True)
+                rps, cpu_ms, p99 = L.measured_turn(f"http://127.0.0.1:{port}/sparql", load,
+                                                   duration=args.duration, server_pid=server.proc.pid,
+                                                   seed=r + 1, what=f"{name} in round {r + 1}")
+                results[name].append((rps, cpu_ms, p99))
+                print(f"round {r + 1} {name}: {rps:8.0f} req/s  {cpu_ms:.3f} ms CPU/request  "
+                      f"p99 {p99:.2f} ms", flush=True)
         print()
         print("| server | median req/s | median CPU ms/request | median p99 ms |")
         print("|---|---:|---:|---:|")

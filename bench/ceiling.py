@@ -8,8 +8,8 @@ Over the shipped build, on 127.0.0.1, with compare_oxigraph.py's loads and wrk (
 - ``oxigraph``: ``oxigraph serve`` in memory (the engine, natively served; without
   ``--timeout-s``, as in compare_oxigraph.py, see loadgen.oxigraph_server);
 - ``bare``: bench/bare_app.py, granian and pyoxigraph as econplan runs them (the same number of
-  processes, 4 threads each, the store in memory) with nothing else: the query runs in the HTTP thread, no
-  negotiation, cache, limit, timeout or error handling;
+  processes, 4 threads each, the store in memory) with nothing else: the query runs in the HTTP
+  thread, no negotiation, cache, limit, timeout or error handling;
 - ``econplan``: ``econplan serve`` (QUERY_TIMEOUT 30 s, MAX_HEAVY_PER_CLIENT 0 as in
   compare_oxigraph.py).
 
@@ -73,15 +73,12 @@ def main(argv=None) -> int:
                     for name in order:
                         server = servers[name]
                         server.check_alive()
-                        L.wait_quiet(10)
-                        out = L.wrk(server.url, load, duration=args.duration, server_pid=server.proc.pid,
-                                    seed=r + 1)
-                        if out["errors"]:
-                            raise SystemExit(f"{name}: {out['errors']} errors on {load_name}, round {r + 1}")
-                        cpu_ms = out["cpu"]["server_cores"] * (out["duration_us"] / 1e6) / out["requests"] * 1000
-                        results[name].append((out["rps"], cpu_ms, out["p99_us"] / 1000))
-                        print(f"{load_name} round {r + 1} {name:9s}: {out['rps']:8.0f} req/s  "
-                              f"{cpu_ms:.3f} ms CPU/request  p99 {out['p99_us'] / 1000:.2f} ms", flush=True)
+                        rps, cpu_ms, p99 = L.measured_turn(server.url, load, duration=args.duration,
+                                                           server_pid=server.proc.pid, seed=r + 1,
+                                                           what=f"{name} on {load_name}, round {r + 1}")
+                        results[name].append((rps, cpu_ms, p99))
+                        print(f"{load_name} round {r + 1} {name:9s}: {rps:8.0f} req/s  "
+                              f"{cpu_ms:.3f} ms CPU/request  p99 {p99:.2f} ms", flush=True)
                 med = {n: tuple(statistics.median(x[i] for x in results[n]) for i in range(3)) for n in names}
                 summary.append((load_name, med))
             print()

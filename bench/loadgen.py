@@ -433,6 +433,19 @@ def wrk(url: str, load: Load, *, duration: float, connections: int = 8, threads:
     return r
 
 
+def measured_turn(url: str, load: Load, *, duration: float, server_pid: int, seed: int,
+                  what: str) -> tuple[float, float, float]:
+    """One server's turn in an interleaved comparison (ab_lookups.py, ceiling.py): wait for a
+    quiet machine, run wrk, refuse a turn with errors; returns (req/s, CPU ms of the server's
+    process tree per request, p99 ms)."""
+    wait_quiet(10)
+    out = wrk(url, load, duration=duration, server_pid=server_pid, seed=seed)
+    if out["errors"]:
+        raise SystemExit(f"{what}: {out['errors']} errors")
+    cpu_ms = out["cpu"]["server_cores"] * (out["duration_us"] / 1e6) / out["requests"] * 1000
+    return out["rps"], cpu_ms, out["p99_us"] / 1000
+
+
 # -- machine ---------------------------------------------------------------------------
 
 def machine() -> dict:

@@ -302,9 +302,9 @@ def http_processes() -> int:
     a request spends much of its time waiting for its GIL or for the engine; the extra process
     has work ready meanwhile.  On 2 cores, 3 processes against 2 (interleaved A/B,
     bench/RESULTS.md "Stop 14"): distinct lookups 1.16x, the GROUP BY aggregate 1.06x, the regex
-    scan 1.02x.  4 processes did as well on lookups (1.13x) but the regex scan fell to 0.83x,
-    in every round.  The processes share the in-memory store, loaded before the fork; each adds
-    its own Python heap (about 60 MiB PSS)."""
+    scan 0.97x (1.02x in another run).  4 processes did as well on lookups (1.13x) but the regex
+    scan fell to 0.83x, in every round.  The processes share the in-memory store, loaded before
+    the fork; each adds its own Python heap (about 80 MiB PSS after a benchmark run)."""
     try:
         cores = len(os.sched_getaffinity(0))
     except (AttributeError, OSError):  # pragma: no cover - not Linux

@@ -1,0 +1,35 @@
+"""The comparison benchmarks still run (a smoke test: one short round; no timing is checked,
+speed is measured by running them, see bench/RESULTS.md)."""
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+
+pytestmark = pytest.mark.skipif(shutil.which("wrk") is None or shutil.which("oxigraph", path=str(
+    Path(sys.executable).parent)) is None, reason="needs wrk and the oxigraph CLI")
+
+
+def run(*args: str) -> str:
+    out = subprocess.run([sys.executable, *args], cwd=ROOT, capture_output=True, text=True, timeout=240)
+    assert out.returncode == 0, out.stdout[-2000:] + out.stderr[-2000:]
+    return out.stdout
+
+
+def test_ceiling_runs_the_three_servers_and_prints_the_ratios(built):
+    out = run("bench/ceiling.py", "--build-dir", str(built), "--load", "lookup", "--rounds", "1",
+              "--duration", "1")
+    for name in ("oxigraph", "bare", "econplan"):
+        assert f"| lookup | {name} |" in out
+    assert "| load | bare / oxigraph | econplan / oxigraph | econplan / bare |" in out
+
+
+def test_ab_lookups_compares_two_process_counts(built):
+    out = run("bench/ab_lookups.py", "--build-dir", str(built), "--a-workers", "2", "--b-workers", "3",
+              "--rounds", "1", "--duration", "1")
+    assert "--workers 2)" in out and "--workers 3)" in out and "B/A: throughput" in out
