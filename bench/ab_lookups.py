@@ -7,8 +7,8 @@
 Both servers run at once on 127.0.0.1 (an idle one costs nothing) over the shipped build; wrk
 drives one of compare_oxigraph.py's loads (``--load``: by default "(a) distinct lookups", 8
 connections, a random fact's triples, a nonce in every request) against A, then B, then B
-again and A, for ``--rounds`` rounds.  It prints every round and the medians: requests per second and the CPU time the
-server's process tree spent per request.  The machine's speed drifts by tens of percent
+again and A, for ``--rounds`` rounds.  It prints every round and the medians: requests per
+second and the CPU time the server's process tree spent per request.  The machine's speed drifts by tens of percent
 between minutes; interleaving puts A and B in the same minutes, and CPU per request varies
 less than throughput.  Use it to decide whether a change helps, then quote the ratio to
 ``oxigraph serve`` from compare_oxigraph.py.
@@ -45,18 +45,16 @@ def main(argv=None) -> int:
         load = L.Load("lookup", LOOKUP, fact_iris(build / "econplan.nq"), nonce=True)
     else:
         load = L.Load(args.load, AGGREGATE if args.load == "aggregate" else REGEX, nonce=True)
+    sides = (("A", args.a_tree, args.a_env, args.a_workers), ("B", args.b_tree, args.b_env, args.b_workers))
+    label = {n: f"{n} ({tree or 'this tree'}{' ' + str(dict(env)) if env else ''}{f', --workers {w}' if w else ''})"
+             for n, tree, env, w in sides}
     servers = {}
     try:
-        for name, tree, env, workers in (("A", args.a_tree, args.a_env, args.a_workers),
-                                         ("B", args.b_tree, args.b_env, args.b_workers)):
+        for name, tree, env, workers in sides:
             port = L.free_port()
             server = L.econplan_server(build, port, env=dict(env), pythonpath=tree, query_workers=workers)
             server.start()
             servers[name] = (server, port)
-        label = {n: f"{n} ({tree or 'this tree'}{' ' + str(dict(env)) if env else ''}"
-                    f"{f', --workers {w}' if w else ''})"
-                 for n, tree, env, w in (("A", args.a_tree, args.a_env, args.a_workers),
-                                         ("B", args.b_tree, args.b_env, args.b_workers))}
         print(L.machine_line(L.machine()))
         results: dict[str, list[tuple[float, float, float]]] = {"A": [], "B": []}
         for r in range(args.rounds):

@@ -140,12 +140,10 @@ def serve(obj, host: str, port: int, workers: int | None, dev: bool, get_path: s
     if dev:
         app.run(host=host, port=port, debug=False, use_reloader=False, threaded=True)
         return
-    from .wsgi import http_processes, run_granian, run_gunicorn
+    from .wsgi import run_granian, run_gunicorn
 
-    if config["SERVER"] == "granian":
-        run_granian(config, host=host, port=port, workers=workers or http_processes())
-    else:
-        run_gunicorn(config, host=host, port=port, workers=workers or 2)
+    run = run_granian if config["SERVER"] == "granian" else run_gunicorn
+    run(config, host=host, port=port, workers=workers)  # None: the server's own default
 
 
 @cli.command()

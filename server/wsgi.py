@@ -97,8 +97,11 @@ def _log_level(config: dict) -> str:
     return level if level in ("debug", "info", "warning", "error", "critical") else "info"
 
 
-def run_gunicorn(config: dict, *, host: str, port: int, workers: int = 2) -> None:
+def run_gunicorn(config: dict, *, host: str, port: int, workers: int | None = None) -> None:
+    """Serve with gunicorn: one front, ``workers`` query-worker processes (None: 2)."""
     from . import create_app
+
+    workers = workers or 2
 
     eager = bool(config.get("EAGER_WORKERS", True))
     # Query workers are started in the front after gunicorn forks it, never in the master
@@ -312,19 +315,21 @@ def http_processes() -> int:
     return max(2, cores + 1)
 
 
-def run_granian(config: dict, *, host: str, port: int, workers: int = 2) -> None:
+def run_granian(config: dict, *, host: str, port: int, workers: int | None = None) -> None:
     """Serve with granian (a Rust HTTP server): ``workers`` processes, each answering queries in
     its own threads from its own store (no hop to a query-worker process; plain queries on
     /sparql skip Flask: server.fastpath).  A query past QUERY_TIMEOUT gets its 503 at once, and
     its process, where the query cannot be stopped, drains and exits (_recycle); granian starts
     a new one.  In STORE_MODE=memory the store is loaded once, here, before the processes are
-    forked, so they share it until a load changes it."""
+    forked, so they share it until a load changes it.  ``workers`` None: http_processes()."""
     from granian import Granian
     from granian.constants import Interfaces
     from granian.log import LogLevels
 
     from . import create_app, executor
     from .fastpath import FastPath
+
+    workers = workers or http_processes()
 
     config = dict(config, SERVER="granian", EAGER_WORKERS=False)
     app = create_app(config)
