@@ -40,6 +40,7 @@ from __future__ import annotations
 import logging
 import os
 import queue
+import re
 import threading
 import time
 from dataclasses import dataclass, field
@@ -159,23 +160,29 @@ class _CappedSink:
         return b"".join(self.parts)
 
 
+#: every "},{" of a SPARQL JSON answer, with the quote and the character after it when they follow
+_BOUNDARY = re.compile(rb'\},\{("[^},])?')
+
+
 def count_rows(body: bytes, fmt: str, variables: list[str] | None = None) -> int:
     """Solutions in a serialized SELECT result (pyoxigraph's JSON, XML or CSV output)."""
     if fmt == "json":
         # pyoxigraph writes the solutions as {"v":{...},"w":{...}} one after the other, separated
-        # by a comma: every boundary between two solutions that bind something reads }},{" (the
-        # last binding's end, the solution's end, the next solution's first key), and nothing else
-        # can, since inside a JSON string a quote is always escaped; a triple term nests objects
-        # but puts no },{ between them.  An empty solution ({}) makes a },{ without it, and so may
-        # a value holding that text: when the two counts differ, the bindings are parsed.  Two
-        # passes over the bytes (a third, to look for {}, cost as much again on large answers).
+        # by a comma, so every boundary between two solutions reads },{ and, when the next one
+        # binds something, },{" and the first letter of a variable's name.  The text },{ can
+        # also be in a value (a literal's); there, a quote right after it is the value's closing
+        # quote (a quote inside a value is escaped), followed by } or , (the term's end, or its
+        # datatype or language).  So when every },{ is followed by a quote and then by neither
+        # } nor ,, each is a boundary between two solutions that bind something, and no boundary
+        # is missed: the count is exact.  Otherwise (an empty solution {}, braces in a value) the
+        # bindings are parsed.  One pass over the bytes; see tests/test_executor.py.
         start = body.find(b'"bindings":[')
         if start < 0:
             raise ValueError("not a SPARQL JSON result")
         first = body[start + 12:start + 14]
-        boundaries = body.count(b'}},{"')
-        if first != b"{}" and body.count(b"},{") == boundaries:
-            return boundaries + (1 if first == b'{"' else 0)
+        found = _BOUNDARY.findall(body, start + 12)
+        if b"" not in found and (first == b'{"' or (first == b"]}" and not found)):
+            return len(found) + (1 if first == b'{"' else 0)
         import json
 
         return len(json.loads(body)["results"]["bindings"])
