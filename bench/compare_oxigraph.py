@@ -181,6 +181,7 @@ def run(args) -> dict:
     result = {"machine": L.machine(), "data": str(nq), "duration_s": args.duration,
               "connections": args.connections, "oxigraph_store": args.oxigraph_store,
               "fronts": args.fronts or 1, "query_workers": args.query_workers,
+              # replaced by the processes counted once the server is up (granian)
               "http_processes": args.query_workers or http_processes(),
               "server": dict(args.env).get("ECONPLAN_SERVER", "granian"), "command": "python bench/compare_oxigraph.py " + " ".join(sys.argv[1:])}
     with tempfile.TemporaryDirectory(prefix="bench-compare-") as tmp:
@@ -216,6 +217,8 @@ def run(args) -> dict:
         try:
             oxs.start(after_start=L.oxigraph_load_http(nq) if ox_loc is None else None)
             eps.start()
+            if result["server"] == "granian":  # what runs, whichever tree (--econplan-tree) is served
+                result["http_processes"] = len(L._children().get(eps.proc.pid, []))
             result["first_answer_s"] = {"oxigraph": oxs.first_answer_s, "econplan": eps.first_answer_s}
             probe = [("lookup", LOOKUP.replace("{{SUBJECT}}", facts[0])), ("aggregate", AGGREGATE),
                      ("regex", REGEX), ("saved", SAVED)]

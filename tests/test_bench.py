@@ -33,3 +33,17 @@ def test_ab_lookups_compares_two_process_counts(built):
     out = run("bench/ab_lookups.py", "--build-dir", str(built), "--a-workers", "2", "--b-workers", "3",
               "--rounds", "1", "--duration", "1")
     assert "--workers 2)" in out and "--workers 3)" in out and "B/A: throughput" in out
+
+
+def test_compare_oxigraph_reports_the_processes_that_ran(built, tmp_path):
+    import json
+
+    from server.wsgi import http_processes
+
+    out = run("bench/compare_oxigraph.py", "--data", str(built / "econplan.nq"), "--only", "lookup",
+              "--duration", "1", "--quiet-wait", "1", "--skip-build", "--json", str(tmp_path / "r.json"))
+    result = json.loads((tmp_path / "r.json").read_text())
+    # counted on the live server (the children of `econplan serve`), not taken from this tree
+    assert result["http_processes"] == http_processes()
+    assert f"granian, {http_processes()} HTTP processes" in out
+    assert "(a) distinct lookups" in out and not result["problems"]
