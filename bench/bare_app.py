@@ -2,8 +2,8 @@
 
     .venv/bin/python bench/bare_app.py build/econplan.nq 8900      # serves POST /sparql on :8900
 
-granian, as econplan runs it (WSGI, as many processes as ``econplan serve`` starts by default, 4
-threads each, the store loaded in memory once before the fork), with an application that does
+granian, as econplan runs it (WSGI, the single-threaded runtime, as many processes as ``econplan
+serve`` starts by default, 4 threads each, the store loaded in memory once before the fork), with an application that does
 nothing but read the body, run the query in the HTTP thread over the union of the graphs and
 answer its JSON results.  No content negotiation, ETag, cache, per-client limit, error
 handling, timeout (so no query can be stopped), or anything else econplan does.  bench/ceiling.py runs it beside ``oxigraph serve``
@@ -17,7 +17,7 @@ import sys
 
 import pyoxigraph as ox
 from granian import Granian
-from granian.constants import Interfaces
+from granian.constants import Interfaces, RuntimeModes
 
 sys.path.insert(0, str(__import__("pathlib").Path(__file__).resolve().parent.parent))
 from server.wsgi import http_processes  # noqa: E402  (econplan serve's default)
@@ -40,7 +40,7 @@ def main(argv: list[str]) -> None:
     threads = int(argv[3]) if len(argv) > 3 else 4
     STORE.bulk_load(path=nquads, format=ox.RdfFormat.N_QUADS)  # before the fork: shared
     Granian("bare", address="127.0.0.1", port=port, interface=Interfaces.WSGI, workers=workers,
-            blocking_threads=threads, backlog=2048, log_enabled=False).serve(
+            blocking_threads=threads, backlog=2048, runtime_mode=RuntimeModes.st, log_enabled=False).serve(
         target_loader=lambda _target=None: app, wrap_loader=False)
 
 

@@ -323,7 +323,7 @@ def run_granian(config: dict, *, host: str, port: int, workers: int | None = Non
     a new one.  In STORE_MODE=memory the store is loaded once, here, before the processes are
     forked, so they share it until a load changes it.  ``workers`` None: http_processes()."""
     from granian import Granian
-    from granian.constants import Interfaces
+    from granian.constants import Interfaces, RuntimeModes
     from granian.log import LogLevels
 
     from . import create_app, executor
@@ -382,6 +382,9 @@ def run_granian(config: dict, *, host: str, port: int, workers: int | None = Non
     server = Granian("econplan", address=host, port=port, interface=Interfaces.WSGI,
                      log_dictconfig=log_config,
                      workers=max(1, workers), blocking_threads=int(config["HTTP_THREADS"]), backlog=2048,
+                     # one I/O thread on a single-threaded runtime: for WSGI granian's default is the
+                     # multi-threaded one, which cost 10% more CPU a query here (bench/RESULTS.md, stop 15)
+                     runtime_mode=RuntimeModes.st,
                      respawn_failed_workers=True, log_level=LogLevels(level),
                      log_access=level in ("debug", "info"), workers_kill_timeout=int(config["QUERY_TIMEOUT"]) + 5)
     if replace_after_load:
