@@ -3,9 +3,9 @@
     .venv/bin/python bench/bare_app.py build/econplan.nq 8900      # serves POST /sparql on :8900
 
 granian, as econplan runs it (WSGI, the single-threaded runtime, as many processes as ``econplan
-serve`` starts by default, 4 threads each, the store loaded in memory once before the fork), with an application that does
-nothing but read the body, run the query in the HTTP thread over the union of the graphs and
-answer its JSON results.  No content negotiation, ETag, cache, per-client limit, error
+serve`` starts by default, 4 threads each, the store loaded in memory once before the fork), with
+an application that does nothing but read the body, run the query in the HTTP thread over the
+union of the graphs and answer its JSON results.  No content negotiation, ETag, cache, per-client limit, error
 handling, timeout (so no query can be stopped), or anything else econplan does.  bench/ceiling.py runs it beside ``oxigraph serve``
 and econplan, so that econplan's distance to the engine can be split into what the platform
 costs (this app against oxigraph) and what econplan's own work costs (econplan against this

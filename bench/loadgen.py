@@ -90,6 +90,11 @@ def _children() -> dict[int, list[int]]:
     return kids
 
 
+def children(pid: int) -> list[int]:
+    """The processes whose parent is ``pid`` (granian's HTTP processes, for ``econplan serve``)."""
+    return _children().get(pid, [])
+
+
 def tree(pid: int) -> list[int]:
     kids, out, todo = _children(), [], [pid]
     while todo:

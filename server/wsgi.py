@@ -383,7 +383,8 @@ def run_granian(config: dict, *, host: str, port: int, workers: int | None = Non
                      log_dictconfig=log_config,
                      workers=max(1, workers), blocking_threads=int(config["HTTP_THREADS"]), backlog=2048,
                      # one I/O thread on a single-threaded runtime: for WSGI granian's default is the
-                     # multi-threaded one, which cost 10% more CPU a query here (bench/RESULTS.md, stop 15)
+                     # multi-threaded one, a few percent slower here (7 of 9 interleaved runs; bench/
+                     # RESULTS.md, stop 15)
                      runtime_mode=RuntimeModes.st,
                      respawn_failed_workers=True, log_level=LogLevels(level),
                      log_access=level in ("debug", "info"), workers_kill_timeout=int(config["QUERY_TIMEOUT"]) + 5)
