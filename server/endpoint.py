@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from threading import Lock
 
 from .errors import KGError
-from .executor import Job, QueryTimeout, Stream
+from .executor import NATIVE_MAX_BYTES, Job, QueryTimeout, Stream
 from .protocol import ProtocolError, check_services, looks_like_update
 
 
@@ -195,8 +195,13 @@ def _read_only(sparql: str) -> None:
 
 def answer_query(state, cfg, sparql: str, *, accept: str | None, fmt: str | None, default_graphs=(),
                  named_graphs=(), substitutions: dict | None = None, base_url: str,
-                 if_none_match: str | None = None, client: str = "-") -> Reply:
+                 if_none_match: str | None = None, client: str = "-", http10: bool = False) -> Reply:
     """Answer a read query; raises KGError (the caller renders it) for anything but an answer.
+
+    ``http10``: the request came over HTTP/1.0, which has no chunked encoding, so that a streamed
+    answer cut short (at the time limit) would end just as a whole one does, and the client could
+    not tell.  Such a client gets its answer whole, with a Content-Length, up to NATIVE_MAX_BYTES
+    (8 MiB); only a larger one is streamed (that is all that HTTP/1.0 allows without holding it all).
 
     Costs are kept off the usual path, a query that parses and runs quickly: an update sent
     here is recognised only once it has failed to parse as a query (_read_only), and a query
@@ -228,7 +233,7 @@ def answer_query(state, cfg, sparql: str, *, accept: str | None, fmt: str | None
         job = Job(sparql=sparql, accept=accept, format=fmt, default_graphs=list(default_graphs),
                   named_graphs=list(named_graphs), substitutions=substitutions,
                   max_rows=cfg["MAX_ROWS"], version=kg.version, base_iri=base_url,
-                  stream_after=cfg["STREAM_AFTER"])
+                  stream_after=max(cfg["STREAM_AFTER"], NATIVE_MAX_BYTES) if http10 else cfg["STREAM_AFTER"])
         max_heavy = cfg["MAX_HEAVY_PER_CLIENT"]
 
         def evaluate():
@@ -250,7 +255,8 @@ def answer_query(state, cfg, sparql: str, *, accept: str | None, fmt: str | None
             if exc.code == "bad-query":
                 _read_only(sparql)
             raise
-        if not isinstance(answer, Stream):  # a large answer is sent as it comes, not cached
+        # a large answer is sent as it comes, not cached (nor one sent whole only for HTTP/1.0)
+        if not isinstance(answer, Stream) and len(answer.body) <= cfg["STREAM_AFTER"]:
             cache.put(etag, answer)
     media_type = answer.media_type
     if media_type.startswith("text/") or media_type.endswith(("json", "xml")):

@@ -23,7 +23,7 @@ import logging
 import threading
 from .endpoint import answer_query
 from .errors import KGError
-from .protocol import parse_query_string, parse_sparql_request
+from .protocol import parse_query_string, parse_sparql_request, without_chunked_encoding
 
 log = logging.getLogger("econplan")
 
@@ -134,7 +134,8 @@ class FastPath:
             reply = answer_query(self.state, self.cfg, req.query, accept=environ.get("HTTP_ACCEPT"), fmt=fmt,
                                  default_graphs=req.default_graphs, named_graphs=req.named_graphs,
                                  base_url=_base_url(environ), if_none_match=environ.get("HTTP_IF_NONE_MATCH"),
-                                 client=environ.get("REMOTE_ADDR") or "-")
+                                 client=environ.get("REMOTE_ADDR") or "-",
+                                 http10=without_chunked_encoding(environ))
         except KGError as exc:
             if exc.status >= 500 and exc.code not in ("timeout", "busy"):
                 log.error("%s %s: %s", method, "/sparql", exc.message)

@@ -179,6 +179,12 @@ def parse_query_string(qs: str) -> dict[str, list[str]]:
     return out
 
 
+def without_chunked_encoding(environ) -> bool:
+    """The request came over HTTP/1.0 (no chunked encoding; granian writes its version as
+    "HTTP/1", werkzeug and gunicorn as "HTTP/1.0")."""
+    return environ.get("SERVER_PROTOCOL") in ("HTTP/1.0", "HTTP/1", "HTTP/0.9")
+
+
 def parse_sparql_request(method: str, content_type: str | None, args: dict[str, list[str]],
                          body: bytes, *, kind: str = "query") -> SparqlRequest:
     """The three request forms of the SPARQL 1.1 Protocol (and the update forms).

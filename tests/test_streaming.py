@@ -263,3 +263,38 @@ def test_streams_nobody_reads_give_their_worker_back(capped):
         c.close()
     assert_answers_at_once(capped, within=5)
 
+
+
+def raw_get_http10(server, path: str, accept: str | None = None):
+    """(status line, headers, body) of a GET over HTTP/1.0: no chunked encoding, the body ends
+    when the server closes the connection."""
+    with socket.create_connection(("127.0.0.1", server.port), timeout=30) as sock:
+        extra = f"Accept: {accept}\r\n" if accept else ""
+        sock.sendall(f"GET {path} HTTP/1.0\r\nHost: 127.0.0.1\r\n{extra}\r\n".encode())
+        data = b""
+        while chunk := sock.recv(65536):
+            data += chunk
+    head, _, body = data.partition(b"\r\n\r\n")
+    lines = head.decode().split("\r\n")
+    headers = {k.strip().lower(): v.strip() for k, _, v in (ln.partition(":") for ln in lines[1:])}
+    return lines[0], headers, body
+
+
+@pytest.mark.parametrize("path", [
+    "/sparql?" + urllib.parse.urlencode({"query": ALL}),    # the fast path
+    "/queries/headline-indicators-level-and-growth.json",  # the Flask view (a saved query)
+])
+def test_http10_clients_get_answers_whole_with_a_length(capped, path):
+    """HTTP/1.0 has no chunked encoding: a streamed answer cut short at the time limit would end
+    like a whole one.  So an HTTP/1.0 client gets the answer that HTTP/1.1 streams (it is larger
+    than STREAM_AFTER here) whole, with a Content-Length, and the same bytes."""
+    status, headers, f, sock = raw_get_path(capped, path, "application/sparql-results+json")
+    with sock:
+        assert status.endswith("200 OK") and headers.get("transfer-encoding") == "chunked"
+        streamed, complete = read_chunked(f)
+        assert complete and len(streamed) > 2000
+    status, headers, body = raw_get_http10(capped, path, "application/sparql-results+json")
+    assert status.endswith("200 OK"), status
+    assert "transfer-encoding" not in headers
+    assert headers.get("content-length") == str(len(body))
+    assert body == streamed
