@@ -36,7 +36,8 @@ SETTINGS = (
     Setting("QUEUE_TIMEOUT", 10.0, "Seconds a query waits for a free worker before 503 busy."),
     Setting("MAX_ROWS", 10000, "Most result rows (or triples) returned; the response says when it was cut."),
     Setting("STREAM_AFTER", 1_048_576, "Answers larger than this many bytes are streamed (chunked) "
-            "instead of being built whole in memory; they are not cached."),
+            "instead of being built whole in memory; they are not cached.  HTTP/1.0 clients (no "
+            "chunked encoding) get answers up to 8 MiB whole."),
     Setting("MAX_REQUEST_BYTES", 1_000_000, "Largest request body accepted on /sparql (413 above)."),
     Setting("MAX_LOAD_BYTES", 50_000_000, "Largest body accepted on /load and /update (413 above)."),
     Setting("MAX_QUERY_LENGTH", 100_000, "Longest query text, in characters (413 above)."),
