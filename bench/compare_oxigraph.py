@@ -234,7 +234,8 @@ def run(args) -> dict:
                     continue
                 per = {}
                 for rnd in range(args.rounds):
-                    for srv in (oxs, eps):
+                    # the first turn of a round goes to each server in turn (the machine drifts)
+                    for srv in ((oxs, eps) if rnd % 2 == 0 else (eps, oxs)):
                         srv.check_alive()
                         L.wait_quiet(args.quiet_wait)
                         try:
@@ -246,11 +247,14 @@ def run(args) -> dict:
                             srv.check_alive()  # raises with the server's log when it died
                             raise
                         per.setdefault(srv.name, []).append(r)
+                # the ratio of each round (the two servers' turns are next to each other), and
                 # the round with the median throughput of each server
+                round_ratios = [e["rps"] / o["rps"] if o["rps"] else float("inf")
+                                for o, e in zip(per["oxigraph"], per["econplan"])]
                 per = {k: sorted(v, key=lambda x: x["rps"])[len(v) // 2] for k, v in per.items()}
                 ratio, goal = judge(group, per["oxigraph"], per["econplan"])
                 rows.append({"group": group, "label": label, "name": load.name, "ratio": ratio,
-                             "goal": goal, **per})
+                             "goal": goal, "round_ratios": round_ratios, **per})
                 print(f"  {label}: oxigraph {per['oxigraph']['rps']:.0f} req/s, "
                       f"econplan {per['econplan']['rps']:.0f} req/s ({ratio:.2f}x)", flush=True)
             result["rows"] = rows
@@ -274,6 +278,12 @@ def report(r: dict) -> str:
            f"Machine: {L.machine_line(m)}.", "", table(r["rows"]), "",
            "CPU used meanwhile (the machine may be shared; 'other' is everything but the server and wrk):",
            "", cpu_table(r["rows"]), ""]
+    if any(len(row.get("round_ratios", ())) > 1 for row in r["rows"]):
+        out.append("Ratio (econplan / oxigraph) of each round, in order:")
+        out.append("")
+        for row in r["rows"]:
+            out.append(f"- {row['label']}: " + ", ".join(f"{x:.2f}x" for x in row["round_ratios"]))
+        out.append("")
     if "build_s" in r:
         out.append(f"- `econplan build` of the shipped graph: {r['build_s']:.2f} s "
                    f"(goal < 5 s: {'met' if r['build_s'] < 5 else 'NOT met'})")
@@ -306,7 +316,8 @@ def main(argv=None) -> int:
     ap.add_argument("--connections", type=int, default=8)
     ap.add_argument("--threads", type=int, default=1, help="wrk threads")
     ap.add_argument("--rounds", type=int, default=1,
-                    help="measure each query this many times per server (interleaved); report the median round")
+                    help="measure each query this many times per server (interleaved, each server first "
+                    "in every other round); report the median round and every round's ratio")
     ap.add_argument("--quiet-wait", type=float, default=30,
                     help="before each measurement wait up to this many seconds for the machine to be idle")
     ap.add_argument("--econplan-tree", default=None,

@@ -41,9 +41,14 @@ def test_compare_oxigraph_reports_the_processes_that_ran(built, tmp_path):
     from server.wsgi import http_processes
 
     out = run("bench/compare_oxigraph.py", "--data", str(built / "econplan.nq"), "--only", "lookup",
-              "--duration", "1", "--quiet-wait", "1", "--skip-build", "--json", str(tmp_path / "r.json"))
+              "--duration", "1", "--rounds", "2", "--quiet-wait", "1", "--skip-build",
+              "--json", str(tmp_path / "r.json"))
     result = json.loads((tmp_path / "r.json").read_text())
     # counted on the live server (the children of `econplan serve`), not taken from this tree
     assert result["http_processes"] == http_processes()
     assert f"granian, {http_processes()} HTTP processes" in out
     assert "(a) distinct lookups" in out and not result["problems"]
+    # each round's ratio, from the two turns of that round
+    (row,) = result["rows"]
+    assert len(row["round_ratios"]) == 2 and all(x > 0 for x in row["round_ratios"])
+    assert "Ratio (econplan / oxigraph) of each round" in out
