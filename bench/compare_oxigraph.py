@@ -32,7 +32,6 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import loadgen as L  # noqa: E402
-from server.wsgi import http_processes  # noqa: E402  (econplan serve's default --workers)
 
 TIMEOUT_S = 30
 
@@ -181,8 +180,6 @@ def run(args) -> dict:
     result = {"machine": L.machine(), "data": str(nq), "duration_s": args.duration,
               "connections": args.connections, "oxigraph_store": args.oxigraph_store,
               "fronts": args.fronts or 1, "query_workers": args.query_workers,
-              # replaced by the processes counted once the server is up (granian)
-              "http_processes": args.query_workers or http_processes(),
               "server": dict(args.env).get("ECONPLAN_SERVER", "granian"), "command": "python bench/compare_oxigraph.py " + " ".join(sys.argv[1:])}
     with tempfile.TemporaryDirectory(prefix="bench-compare-") as tmp:
         work = Path(tmp)
