@@ -25,7 +25,7 @@ run: build
 	$(BIN)/econplan serve --host $(HOST) --port $(PORT)
 
 test: $(STAMP)
-	bash tests/setup-browser.sh
+	bash tests/setup-system.sh
 	$(BIN)/python -m pytest -n 2 --dist loadfile -q
 
 test-fast: $(STAMP)

@@ -12,7 +12,7 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent
 
 pytestmark = pytest.mark.skipif(shutil.which("wrk") is None or shutil.which("oxigraph", path=str(
-    Path(sys.executable).parent)) is None, reason="needs wrk and the oxigraph CLI")
+    Path(sys.executable).parent)) is None, reason="needs wrk (apt-get install wrk; see tests/setup-system.sh) and the oxigraph CLI")
 
 
 def run(*args: str) -> str:

@@ -39,7 +39,7 @@ except ImportError:  # pragma: no cover - depends on the machine
 if webdriver is None:
     pytest.skip("selenium is not installed (pip install selenium)", allow_module_level=True)
 if not (os.path.exists(CHROMIUM) and os.access(CHROMIUM, os.X_OK)):
-    pytest.skip(f"no Chromium at {CHROMIUM} (apt-get install chromium; see tests/setup-browser.sh)",
+    pytest.skip(f"no Chromium at {CHROMIUM} (apt-get install chromium; see tests/setup-system.sh)",
                 allow_module_level=True)
 if not (os.path.exists(CHROMEDRIVER) and os.access(CHROMEDRIVER, os.X_OK)):
     pytest.skip(f"no chromedriver at {CHROMEDRIVER} (apt-get install chromium-driver)",
