@@ -1,9 +1,11 @@
 """The least a Python server over pyoxigraph can do for a SPARQL query: the ceiling.
 
     .venv/bin/python bench/bare_app.py build/econplan.nq 8900      # serves POST /sparql on :8900
+    .venv/bin/python bench/bare_app.py build/econplan.nq 8900 3 4 nopin   # 3 processes, 4 threads, not pinned
 
 granian, as econplan runs it (WSGI, the single-threaded runtime, as many processes as ``econplan
-serve`` starts by default, 4 threads each, the store loaded in memory once before the fork), with
+serve`` starts by default, 4 threads each, each process pinned to its own CPU as with PIN_CPUS,
+the store loaded in memory once before the fork), with
 an application that does nothing but read the body, run the query in the HTTP thread over the
 union of the graphs and answer its JSON results.  No content negotiation, ETag, cache, per-client limit, error
 handling, timeout (so no query can be stopped), or anything else econplan does.  bench/ceiling.py runs it beside ``oxigraph serve``
@@ -13,6 +15,7 @@ app).  It is a measuring instrument, not a server to use.
 """
 from __future__ import annotations
 
+import multiprocessing
 import sys
 
 import pyoxigraph as ox
@@ -20,7 +23,7 @@ from granian import Granian
 from granian.constants import Interfaces, RuntimeModes
 
 sys.path.insert(0, str(__import__("pathlib").Path(__file__).resolve().parent.parent))
-from server.wsgi import http_processes  # noqa: E402  (econplan serve's default)
+from server.wsgi import allowed_cpus, http_processes, pin_process  # noqa: E402  (as econplan serve does)
 
 JSON = ox.QueryResultsFormat.JSON
 STORE = ox.Store()
@@ -36,12 +39,22 @@ def app(environ, start_response):
 
 def main(argv: list[str]) -> None:
     nquads, port = argv[0], int(argv[1])
-    workers = int(argv[2]) if len(argv) > 2 else http_processes()
+    pin = "nopin" not in argv[4:]
+    workers = int(argv[2]) if len(argv) > 2 else http_processes(pin)
     threads = int(argv[3]) if len(argv) > 3 else 4
     STORE.bulk_load(path=nquads, format=ox.RdfFormat.N_QUADS)  # before the fork: shared
+    cpus, started = allowed_cpus(), multiprocessing.get_context("fork").Value("i", 0)
+
+    def load(_target=None):  # in each process, after the fork
+        if pin:
+            with started.get_lock():
+                n, started.value = started.value, started.value + 1
+            pin_process(cpus[n % len(cpus)])
+        return app
+
     Granian("bare", address="127.0.0.1", port=port, interface=Interfaces.WSGI, workers=workers,
             blocking_threads=threads, backlog=2048, runtime_mode=RuntimeModes.st, log_enabled=False).serve(
-        target_loader=lambda _target=None: app, wrap_loader=False)
+        target_loader=load, wrap_loader=False)
 
 
 if __name__ == "__main__":

@@ -29,6 +29,11 @@ SETTINGS = (
             "query-worker processes behind one HTTP process."),
     Setting("HTTP_THREADS", 4, "SERVER=granian: Python threads per HTTP process (requests handled at once by "
             "each; more wait in granian's queue)."),
+    Setting("PIN_CPUS", True, "SERVER=granian: pin each HTTP process, all its threads, to one of the CPUs "
+            "the server may use, one process per CPU (the default process count is then the number of "
+            "CPUs, at least 2).  A request's hand-offs between threads then stay on one CPU, which on "
+            "virtual machines costs a fraction of a hand-off across CPUs.  Off: the kernel places the "
+            "threads, and the default is one process more than CPUs."),
     Setting("QUERY_WORKERS", 2, "Query threads per HTTP process (SERVER=granian), or query worker processes "
             "(SERVER=gunicorn): how many queries run at once."),
     Setting("EAGER_WORKERS", True, "Start the query workers with the app rather than on the first query."),

@@ -31,11 +31,13 @@ _TURN = struct.Struct("<i")             # the process that is draining to exit (
 _MEMO_USED = struct.Struct("<i")        # 1 once any timeout has been remembered
 _HEAVY_USED = struct.Struct("<i")       # slots of the flight table in use (0: no heavy query)
 _VERSION = struct.Struct("<64s")        # the data version the main process holds
+_CPU = struct.Struct("<ii")             # an HTTP process and the CPU it is pinned to (PIN_CPUS)
 
 
 class SharedGuardState:
     MEMO_SLOTS = 1024
     FLIGHT_SLOTS = 512
+    CPU_SLOTS = 256
 
     def __init__(self):
         self.turn_at = _HEAD.size
@@ -43,7 +45,8 @@ class SharedGuardState:
         self.main_at = self.turn_at + 12
         self.memo_at = self.main_at + _VERSION.size
         self.flight_at = self.memo_at + self.MEMO_SLOTS * _MEMO.size
-        size = self.flight_at + self.FLIGHT_SLOTS * _FLIGHT.size
+        self.cpu_at = self.flight_at + self.FLIGHT_SLOTS * _FLIGHT.size
+        size = self.cpu_at + self.CPU_SLOTS * _CPU.size
         self.mm = mmap.mmap(-1, size, flags=mmap.MAP_SHARED | mmap.MAP_ANONYMOUS)
         self.lock = multiprocessing.get_context("fork").Lock()
 
@@ -154,6 +157,42 @@ class SharedGuardState:
                 return False
             _TURN.pack_into(self.mm, self.turn_at, me)
             return True
+
+
+    # -- which CPU each HTTP process is pinned to (PIN_CPUS; server.wsgi) ---------------------
+    def claim_cpu(self, cpus: list[int]) -> int:
+        """The CPU of ``cpus`` that this process is to be pinned to: the one with the fewest live
+        processes pinned to it (the first such, in the order given), recorded as this process's.
+        A replacement process, forked once the one it replaces has exited, so takes its CPU."""
+        me = os.getpid()
+        mm, lo, size = self.mm, self.cpu_at, _CPU.size
+        with self.lock:
+            count = dict.fromkeys(cpus, 0)
+            mine = free = None
+            for i in range(self.CPU_SLOTS):
+                pid, cpu = _CPU.unpack_from(mm, lo + i * size)
+                if pid == me:
+                    mine = i
+                elif pid and _alive(pid):
+                    if cpu in count:
+                        count[cpu] += 1
+                elif free is None:
+                    free = i  # never used, or a process that has exited
+            cpu = min(cpus, key=lambda c: count[c])  # (min keeps the first of equals)
+            slot = mine if mine is not None else free
+            if slot is not None:  # (a full table: the CPU is still chosen, just not recorded)
+                _CPU.pack_into(mm, lo + slot * size, me, cpu)
+            return cpu
+
+    def pinned(self) -> dict[int, int]:
+        """Live process -> the CPU it claimed (for tests and diagnostics)."""
+        out = {}
+        with self.lock:
+            for i in range(self.CPU_SLOTS):
+                pid, cpu = _CPU.unpack_from(self.mm, self.cpu_at + i * _CPU.size)
+                if pid and _alive(pid):
+                    out[pid] = cpu
+        return out
 
 
 def _alive(pid: int) -> bool:

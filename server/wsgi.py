@@ -299,20 +299,38 @@ def _reconcile_apart(build_dir) -> None:
                          "(see the log above)")
 
 
-def http_processes() -> int:
-    """The default number of HTTP processes under granian: one more than the CPU cores this
-    process may use, at least 2.  Each process serialises its Python work on its own GIL, and
-    a request spends much of its time waiting for its GIL or for the engine; the extra process
-    has work ready meanwhile.  On 2 cores, 3 processes against 2 (interleaved A/B,
-    bench/RESULTS.md "Stop 14"): distinct lookups 1.16x, the GROUP BY aggregate 1.06x, the regex
-    scan 0.97x (1.02x in another run).  4 processes did as well on lookups (1.13x) but the regex
-    scan fell to 0.83x, in every round.  The processes share the in-memory store, loaded before
-    the fork; each adds its own Python heap (about 80 MiB PSS after a benchmark run)."""
+def allowed_cpus() -> list[int]:
+    """The CPUs this process may run on (its affinity: a container's or taskset's limit)."""
     try:
-        cores = len(os.sched_getaffinity(0))
+        return sorted(os.sched_getaffinity(0))
     except (AttributeError, OSError):  # pragma: no cover - not Linux
-        cores = os.cpu_count() or 1
-    return max(2, cores + 1)
+        return list(range(os.cpu_count() or 1))
+
+
+def http_processes(pin: bool = True) -> int:
+    """The default number of HTTP processes under granian: with PIN_CPUS (``pin``), one per CPU
+    this process may use; without, one more than that.  At least 2 either way.
+
+    Each process serialises its Python work on its own GIL.  Unpinned, a request spends much of
+    its time waiting for its GIL or for the engine, and an extra process has work ready
+    meanwhile: on 2 cores, 3 processes against 2 (bench/RESULTS.md "Stop 14"): distinct lookups
+    1.16x, the GROUP BY aggregate 1.06x, the regex scan 0.97x.  Pinned, a process's threads
+    share one CPU and an extra process would have to share one with another, unevenly: 2
+    pinned processes against 3 unpinned (stop 16): lookups 0.98x (within the noise), the
+    aggregate 1.08x, the regex scan 1.09x.  The processes share the in-memory store, loaded
+    before the fork; each adds its own Python heap (about 80 MiB PSS after a benchmark run)."""
+    cores = len(allowed_cpus())
+    return max(2, cores if pin else cores + 1)
+
+
+def pin_process(cpu: int) -> None:
+    """Pin every thread of this process to ``cpu`` (threads started later inherit it from the
+    thread that starts them)."""
+    for tid in os.listdir("/proc/self/task"):
+        try:
+            os.sched_setaffinity(int(tid), {cpu})
+        except (OSError, ValueError):  # a thread that has just ended
+            pass
 
 
 def run_granian(config: dict, *, host: str, port: int, workers: int | None = None) -> None:
@@ -321,7 +339,9 @@ def run_granian(config: dict, *, host: str, port: int, workers: int | None = Non
     /sparql skip Flask: server.fastpath).  A query past QUERY_TIMEOUT gets its 503 at once, and
     its process, where the query cannot be stopped, drains and exits (_recycle); granian starts
     a new one.  In STORE_MODE=memory the store is loaded once, here, before the processes are
-    forked, so they share it until a load changes it.  ``workers`` None: http_processes()."""
+    forked, so they share it until a load changes it.  With PIN_CPUS each process, as it
+    starts, pins itself to the CPU with the fewest processes (server.shared.claim_cpu: a
+    replacement takes the CPU of the process it replaces).  ``workers`` None: http_processes()."""
     from granian import Granian
     from granian.constants import Interfaces, RuntimeModes
     from granian.log import LogLevels
@@ -329,7 +349,9 @@ def run_granian(config: dict, *, host: str, port: int, workers: int | None = Non
     from . import create_app, executor
     from .fastpath import FastPath
 
-    workers = workers or http_processes()
+    pin = bool(config.get("PIN_CPUS", True)) and hasattr(os, "sched_setaffinity")
+    cpus = allowed_cpus()
+    workers = workers or http_processes(pin)
 
     config = dict(config, SERVER="granian", EAGER_WORKERS=False)
     app = create_app(config)
@@ -360,6 +382,8 @@ def run_granian(config: dict, *, host: str, port: int, workers: int | None = Non
             os._exit(1)
         _BIRTH = time.monotonic()
         _recycling.clear()
+        if pin:  # before this process starts its query threads, which inherit it
+            pin_process(state.shared.claim_cpu(cpus))
         front = FastPath(app)
         executor.on_stuck = lambda: _recycle(grace, state.shared, front)
         if replace_after_load:

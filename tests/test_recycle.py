@@ -42,6 +42,35 @@ def processes(server) -> set[int]:
     return {int(c) for c in open(f"/proc/{pid}/task/{pid}/children").read().split()}
 
 
+def cpus_of(pid: int) -> set[str]:
+    """The CPU lists its threads may run on (Cpus_allowed_list of each), for a live process."""
+    out = set()
+    for tid in os.listdir(f"/proc/{pid}/task"):
+        try:
+            for line in open(f"/proc/{pid}/task/{tid}/status"):
+                if line.startswith("Cpus_allowed_list:"):
+                    out.add(line.split(":", 1)[1].strip())
+        except OSError:  # a thread that has just ended
+            pass
+    return out
+
+
+def allowed() -> list[str]:
+    return [str(c) for c in sorted(os.sched_getaffinity(0))]
+
+
+def assert_pinned_one_per_cpu(pids) -> dict[int, str]:
+    """PIN_CPUS (the default): every thread of an HTTP process on one CPU, the processes spread
+    over the CPUs the server may use (two processes: two CPUs when there are two)."""
+    where = {}
+    for pid in pids:
+        cpus = cpus_of(pid)
+        assert len(cpus) == 1 and next(iter(cpus)) in allowed(), (pid, cpus)
+        where[pid] = next(iter(cpus))
+    assert len(set(where.values())) == min(len(pids), len(allowed())), where
+    return where
+
+
 def client_threads(server, statuses: list, errors: list, stop: threading.Event, *, new=3, keep_alive=3,
                    retried: list | None = None):
     """Threads sending ASK queries until ``stop``: ``new`` of them open a connection for every
@@ -96,6 +125,7 @@ def test_a_runaway_query_is_answered_503_and_its_process_replaced_while_others_a
     then retries, as the README advises."""
     before = processes(server)
     assert len(before) == 2
+    pinned = assert_pinned_one_per_cpu(before)
     statuses, errors, stop, retried = [], [], threading.Event(), []
     threads = client_threads(server, statuses, errors, stop, retried=retried)
     for t in threads:
@@ -113,6 +143,8 @@ def test_a_runaway_query_is_answered_503_and_its_process_replaced_while_others_a
         gone = before - after
         assert len(gone) == 1 and len(after) == 2, (before, after)
         assert not any(os.path.exists(f"/proc/{pid}") for pid in gone)  # and its query with it
+        # the replacement has taken the CPU of the process it replaced
+        assert assert_pinned_one_per_cpu(after)[next(iter(after - before))] == pinned[next(iter(gone))]
         time.sleep(1.0)
     finally:
         stop.set()
@@ -148,6 +180,19 @@ def test_heavy_queries_are_counted_across_processes(server):
         t.join()
     assert status == 429 and b"MAX_HEAVY_PER_CLIENT" in body
     assert [r[0] for r in results] == [503, 503]
+
+
+def test_with_pin_cpus_off_the_processes_may_run_on_every_cpu(built):
+    s = LiveServer(built, env={"ECONPLAN_SERVER": "granian", "ECONPLAN_PIN_CPUS": "0"}, workers=2)
+    try:
+        children = processes(s)
+        assert len(children) == 2
+        everywhere = {ln.split(":", 1)[1].strip() for ln in open("/proc/self/status")
+                      if ln.startswith("Cpus_allowed_list:")}
+        for pid in children:
+            assert cpus_of(pid) == everywhere
+    finally:
+        s.stop()
 
 
 def test_the_http_processes_die_with_a_killed_master(built):

@@ -129,3 +129,30 @@ def test_the_main_processs_version_is_seen_by_every_process():
     assert s.main_version() == "bb"
     s.set_main_version("x" * 100)  # (versions are 16 hex digits; a longer one is cut, not spilled)
     assert s.main_version() == "x" * 64
+
+
+def test_each_process_claims_the_cpu_with_fewest_processes_and_a_replacement_takes_the_freed_one():
+    """PIN_CPUS: every HTTP process, as it starts, claims a CPU (server.wsgi pins it there): the
+    one with the fewest live processes, the first of equals.  A process that has exited no longer
+    counts, so the one forked to replace it takes its CPU."""
+    s = SharedGuardState()
+    a = in_child(lambda: s.claim_cpu([3, 5]))
+    b = in_child(lambda: s.claim_cpu([3, 5]))
+    c = in_child(lambda: s.claim_cpu([3, 5]))
+    d = e = None
+    try:
+        assert s.pinned() == {a: 3, b: 5, c: 3}
+        reap(a)  # CPU 3 has one live process left, as CPU 5 has: the replacement takes 3
+        d = in_child(lambda: s.claim_cpu([3, 5]))
+        assert s.pinned() == {b: 5, c: 3, d: 3}
+        reap(b)
+        e = in_child(lambda: [s.claim_cpu([3, 5]), s.claim_cpu([3, 5])])  # claiming again: one entry
+        assert s.pinned() == {c: 3, d: 3, e: 5}
+    finally:
+        for pid in (a, b, c, d, e):
+            try:
+                if pid:
+                    reap(pid)
+            except (ProcessLookupError, ChildProcessError):
+                pass
+    assert s.pinned() == {}
