@@ -1,11 +1,11 @@
 """The least a Python server over pyoxigraph can do for a SPARQL query: the ceiling.
 
     .venv/bin/python bench/bare_app.py build/econplan.nq 8900      # serves POST /sparql on :8900
-    .venv/bin/python bench/bare_app.py build/econplan.nq 8900 3 4 nopin   # 3 processes, 4 threads, not pinned
+    .venv/bin/python bench/bare_app.py build/econplan.nq 8900 2 4 pin   # 2 processes, 4 threads, pinned
 
 granian, as econplan runs it (WSGI, the single-threaded runtime, as many processes as ``econplan
-serve`` starts by default, 4 threads each, each process pinned to its own CPU as with PIN_CPUS,
-the store loaded in memory once before the fork), with
+serve`` starts by default, 4 threads each, the store loaded in memory once before the fork;
+with ``pin``, one process per CPU, each pinned to its own, as ``econplan serve`` with PIN_CPUS), with
 an application that does nothing but read the body, run the query in the HTTP thread over the
 union of the graphs and answer its JSON results.  No content negotiation, ETag, cache, per-client limit, error
 handling, timeout (so no query can be stopped), or anything else econplan does.  bench/ceiling.py runs it beside ``oxigraph serve``
@@ -39,7 +39,7 @@ def app(environ, start_response):
 
 def main(argv: list[str]) -> None:
     nquads, port = argv[0], int(argv[1])
-    pin = "nopin" not in argv[4:]
+    pin = "pin" in argv[4:]
     workers = int(argv[2]) if len(argv) > 2 else http_processes(pin)
     threads = int(argv[3]) if len(argv) > 3 else 4
     STORE.bulk_load(path=nquads, format=ox.RdfFormat.N_QUADS)  # before the fork: shared

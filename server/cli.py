@@ -116,7 +116,8 @@ def query(obj, sparql: str, fmt: str):
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=8000, show_default=True, type=int)
 @click.option("--workers", default=None, type=click.IntRange(min=1),
-              help="HTTP processes (SERVER=granian; default: the CPU cores plus one, at least 2) or "
+              help="HTTP processes (SERVER=granian; default: the CPU cores plus one, at least 2; with "
+                   "PIN_CPUS, one per core, each pinned to its core) or "
                    "query-worker processes (SERVER=gunicorn; default 2).")
 @click.option("--dev", is_flag=True, help="Use Flask's development server (reloader off).")
 @click.option("--get", "get_path", default=None,

@@ -29,11 +29,13 @@ SETTINGS = (
             "query-worker processes behind one HTTP process."),
     Setting("HTTP_THREADS", 4, "SERVER=granian: Python threads per HTTP process (requests handled at once by "
             "each; more wait in granian's queue)."),
-    Setting("PIN_CPUS", True, "SERVER=granian: pin each HTTP process, all its threads, to one of the CPUs "
+    Setting("PIN_CPUS", False, "SERVER=granian: pin each HTTP process, all its threads, to one of the CPUs "
             "the server may use, one process per CPU (the default process count is then the number of "
             "CPUs, at least 2).  A request's hand-offs between threads then stay on one CPU, which on "
-            "virtual machines costs a fraction of a hand-off across CPUs.  Off: the kernel places the "
-            "threads, and the default is one process more than CPUs."),
+            "a virtual machine costs a tenth of a hand-off across CPUs: heavy queries gain 5-9%; but "
+            "the kernel can no longer balance the processes against other work on the machine, and "
+            "small queries lose 10% (more when their clients run on the same machine).  Off (the "
+            "default): the kernel places the threads, and the default is one process more than CPUs."),
     Setting("QUERY_WORKERS", 2, "Query threads per HTTP process (SERVER=granian), or query worker processes "
             "(SERVER=gunicorn): how many queries run at once."),
     Setting("EAGER_WORKERS", True, "Start the query workers with the app rather than on the first query."),

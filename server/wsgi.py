@@ -307,7 +307,7 @@ def allowed_cpus() -> list[int]:
         return list(range(os.cpu_count() or 1))
 
 
-def http_processes(pin: bool = True) -> int:
+def http_processes(pin: bool = False) -> int:
     """The default number of HTTP processes under granian: with PIN_CPUS (``pin``), one per CPU
     this process may use; without, one more than that.  At least 2 either way.
 
@@ -316,8 +316,8 @@ def http_processes(pin: bool = True) -> int:
     meanwhile: on 2 cores, 3 processes against 2 (bench/RESULTS.md "Stop 14"): distinct lookups
     1.16x, the GROUP BY aggregate 1.06x, the regex scan 0.97x.  Pinned, a process's threads
     share one CPU and an extra process would have to share one with another, unevenly: 2
-    pinned processes against 3 unpinned (stop 16): lookups 0.98x (within the noise), the
-    aggregate 1.08x, the regex scan 1.09x.  The processes share the in-memory store, loaded
+    pinned processes against 3 unpinned (stop 16): the aggregate 1.05-1.08x, the regex scan
+    1.06-1.09x, but distinct lookups 0.90x and repeated ones about 0.6x.  The processes share the in-memory store, loaded
     before the fork; each adds its own Python heap (about 80 MiB PSS after a benchmark run)."""
     cores = len(allowed_cpus())
     return max(2, cores if pin else cores + 1)
@@ -349,7 +349,7 @@ def run_granian(config: dict, *, host: str, port: int, workers: int | None = Non
     from . import create_app, executor
     from .fastpath import FastPath
 
-    pin = bool(config.get("PIN_CPUS", True)) and hasattr(os, "sched_setaffinity")
+    pin = bool(config.get("PIN_CPUS")) and hasattr(os, "sched_setaffinity")
     cpus = allowed_cpus()
     workers = workers or http_processes(pin)
 
