@@ -317,7 +317,7 @@ def http_processes(pin: bool = False) -> int:
     1.16x, the GROUP BY aggregate 1.06x, the regex scan 0.97x.  Pinned, a process's threads
     share one CPU and an extra process would have to share one with another, unevenly: 2
     pinned processes against 3 unpinned (stop 16): the aggregate 1.05-1.08x, the regex scan
-    1.06-1.09x, but distinct lookups 0.90x and repeated ones about 0.6x.  The processes share the in-memory store, loaded
+    1.06-1.09x, but distinct lookups 0.90x and repeated ones about 0.7x.  The processes share the in-memory store, loaded
     before the fork; each adds its own Python heap (about 80 MiB PSS after a benchmark run)."""
     cores = len(allowed_cpus())
     return max(2, cores if pin else cores + 1)
