@@ -158,7 +158,6 @@ class SharedGuardState:
             _TURN.pack_into(self.mm, self.turn_at, me)
             return True
 
-
     # -- which CPU each HTTP process is pinned to (PIN_CPUS; server.wsgi) ---------------------
     def claim_cpu(self, cpus: list[int]) -> int:
         """The CPU of ``cpus`` that this process is to be pinned to: the one with the fewest live

@@ -314,11 +314,13 @@ def http_processes(pin: bool = False) -> int:
     Each process serialises its Python work on its own GIL.  Unpinned, a request spends much of
     its time waiting for its GIL or for the engine, and an extra process has work ready
     meanwhile: on 2 cores, 3 processes against 2 (bench/RESULTS.md "Stop 14"): distinct lookups
-    1.16x, the GROUP BY aggregate 1.06x, the regex scan 0.97x.  Pinned, a process's threads
-    share one CPU and an extra process would have to share one with another, unevenly: 2
-    pinned processes against 3 unpinned (stop 16): the aggregate 1.05-1.08x, the regex scan
-    1.06-1.09x, but distinct lookups 0.90x and repeated ones about 0.7x.  The processes share the in-memory store, loaded
-    before the fork; each adds its own Python heap (about 80 MiB PSS after a benchmark run)."""
+    1.16x, the GROUP BY aggregate 1.06x, the regex scan 0.97x; 4 processes did as well on
+    lookups (1.13x) but the regex scan fell to 0.83x, in every round.  Pinned, a process's
+    threads share one CPU and an extra process would have to share one with another, unevenly:
+    2 pinned processes against 3 unpinned (stop 16): the aggregate 1.05-1.08x, the regex scan
+    1.06-1.09x, but distinct lookups 0.90x and repeated ones about 0.7x.  The processes share
+    the in-memory store, loaded before the fork; each adds its own Python heap (about 80 MiB
+    PSS after a benchmark run)."""
     cores = len(allowed_cpus())
     return max(2, cores if pin else cores + 1)
 
