@@ -2,10 +2,12 @@
 
     .venv/bin/python bench/bare_app.py build/econplan.nq 8900      # serves POST /sparql on :8900
     .venv/bin/python bench/bare_app.py build/econplan.nq 8900 2 4 pin   # 2 processes, 4 threads, pinned
+    .venv/bin/python bench/bare_app.py build/econplan.nq 8900 3 4 nobatch   # SCHED_OTHER
 
 granian, as econplan runs it (WSGI, the single-threaded runtime, as many processes as ``econplan
 serve`` starts by default, 4 threads each, the store loaded in memory once before the fork;
-with ``pin``, one process per CPU, each pinned to its own, as ``econplan serve`` with PIN_CPUS), with
+with ``pin``, one process per CPU, each pinned to its own, as ``econplan serve`` with PIN_CPUS;
+the threads under SCHED_BATCH, as with econplan's default SCHED_BATCH, unless ``nobatch``), with
 an application that does nothing but read the body, run the query in the HTTP thread over the
 union of the graphs and answer its JSON results.  No content negotiation, ETag, cache, per-client limit, error
 handling, timeout (so no query can be stopped), or anything else econplan does.  bench/ceiling.py runs it beside ``oxigraph serve``
@@ -23,7 +25,7 @@ from granian import Granian
 from granian.constants import Interfaces, RuntimeModes
 
 sys.path.insert(0, str(__import__("pathlib").Path(__file__).resolve().parent.parent))
-from server.wsgi import allowed_cpus, http_processes, pin_process  # noqa: E402  (as econplan serve does)
+from server.wsgi import allowed_cpus, batch_process, http_processes, pin_process  # noqa: E402  (as econplan serve does)
 
 JSON = ox.QueryResultsFormat.JSON
 STORE = ox.Store()
@@ -39,7 +41,7 @@ def app(environ, start_response):
 
 def main(argv: list[str]) -> None:
     nquads, port = argv[0], int(argv[1])
-    pin = "pin" in argv[4:]
+    pin, batch = "pin" in argv[4:], "nobatch" not in argv[4:]
     workers = int(argv[2]) if len(argv) > 2 else http_processes(pin)
     threads = int(argv[3]) if len(argv) > 3 else 4
     STORE.bulk_load(path=nquads, format=ox.RdfFormat.N_QUADS)  # before the fork: shared
@@ -50,6 +52,8 @@ def main(argv: list[str]) -> None:
             with started.get_lock():
                 n, started.value = started.value, started.value + 1
             pin_process(cpus[n % len(cpus)])
+        if batch:
+            batch_process()
         return app
 
     Granian("bare", address="127.0.0.1", port=port, interface=Interfaces.WSGI, workers=workers,

@@ -36,6 +36,11 @@ SETTINGS = (
             "the kernel can no longer balance the processes against other work on the machine, and "
             "small queries lose 10% (more when their clients run on the same machine).  Off (the "
             "default): the kernel places the threads, and the default is one process more than CPUs."),
+    Setting("SCHED_BATCH", True, "SERVER=granian: run the threads of the HTTP processes under Linux's "
+            "SCHED_BATCH policy, for throughput: a thread woken (a request handed to it) waits for "
+            "the running one's time slice instead of preempting it, so a request costs fewer context "
+            "switches.  Interleaved on 2 cores: distinct lookups 1.09-1.11x, the regex scan 1.04x, "
+            "the aggregate 1.00-1.03x, p99 no worse.  Off: the default policy (SCHED_OTHER)."),
     Setting("QUERY_WORKERS", 2, "Query threads per HTTP process (SERVER=granian), or query worker processes "
             "(SERVER=gunicorn): how many queries run at once."),
     Setting("EAGER_WORKERS", True, "Start the query workers with the app rather than on the first query."),

@@ -325,14 +325,24 @@ def http_processes(pin: bool = False) -> int:
     return max(2, cores if pin else cores + 1)
 
 
-def pin_process(cpu: int) -> None:
-    """Pin every thread of this process to ``cpu`` (threads started later inherit it from the
-    thread that starts them)."""
+def _for_every_thread(apply) -> None:
+    """``apply(tid)`` for every thread of this process (threads started later inherit the CPU
+    affinity and scheduling policy of the thread that starts them)."""
     for tid in os.listdir("/proc/self/task"):
         try:
-            os.sched_setaffinity(int(tid), {cpu})
+            apply(int(tid))
         except (OSError, ValueError):  # a thread that has just ended
             pass
+
+
+def pin_process(cpu: int) -> None:
+    """Pin every thread of this process to ``cpu`` (PIN_CPUS)."""
+    _for_every_thread(lambda tid: os.sched_setaffinity(tid, {cpu}))
+
+
+def batch_process() -> None:
+    """Put every thread of this process under the SCHED_BATCH policy (the SCHED_BATCH setting)."""
+    _for_every_thread(lambda tid: os.sched_setscheduler(tid, os.SCHED_BATCH, os.sched_param(0)))
 
 
 def run_granian(config: dict, *, host: str, port: int, workers: int | None = None) -> None:
@@ -343,7 +353,8 @@ def run_granian(config: dict, *, host: str, port: int, workers: int | None = Non
     a new one.  In STORE_MODE=memory the store is loaded once, here, before the processes are
     forked, so they share it until a load changes it.  With PIN_CPUS each process, as it
     starts, pins itself to the CPU with the fewest processes (server.shared.claim_cpu: a
-    replacement takes the CPU of the process it replaces).  ``workers`` None: http_processes()."""
+    replacement takes the CPU of the process it replaces); with SCHED_BATCH (the default) its
+    threads run under that scheduling policy.  ``workers`` None: http_processes()."""
     from granian import Granian
     from granian.constants import Interfaces, RuntimeModes
     from granian.log import LogLevels
@@ -352,6 +363,7 @@ def run_granian(config: dict, *, host: str, port: int, workers: int | None = Non
     from .fastpath import FastPath
 
     pin = bool(config.get("PIN_CPUS")) and hasattr(os, "sched_setaffinity")
+    batch = bool(config.get("SCHED_BATCH")) and hasattr(os, "SCHED_BATCH")
     cpus = allowed_cpus()
     workers = workers or http_processes(pin)
 
@@ -386,6 +398,8 @@ def run_granian(config: dict, *, host: str, port: int, workers: int | None = Non
         _recycling.clear()
         if pin:  # before this process starts its query threads, which inherit it
             pin_process(state.shared.claim_cpu(cpus))
+        if batch:  # (the same)
+            batch_process()
         front = FastPath(app)
         executor.on_stuck = lambda: _recycle(grace, state.shared, front)
         if replace_after_load:

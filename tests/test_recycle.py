@@ -55,6 +55,17 @@ def cpus_of(pid: int) -> set[str]:
     return out
 
 
+def policies(pid: int) -> set[int]:
+    """The scheduling policies of a live process's threads."""
+    out = set()
+    for tid in os.listdir(f"/proc/{pid}/task"):
+        try:
+            out.add(os.sched_getscheduler(int(tid)))
+        except OSError:  # a thread that has just ended
+            pass
+    return out
+
+
 def allowed() -> list[str]:
     return [str(c) for c in sorted(os.sched_getaffinity(0))]
 
@@ -126,6 +137,7 @@ def test_a_runaway_query_is_answered_503_and_its_process_replaced_while_others_a
     before = processes(server)
     assert len(before) == 2
     pinned = assert_pinned_one_per_cpu(before)
+    assert all(policies(pid) == {os.SCHED_BATCH} for pid in before)  # SCHED_BATCH, the default
     statuses, errors, stop, retried = [], [], threading.Event(), []
     threads = client_threads(server, statuses, errors, stop, retried=retried)
     for t in threads:
@@ -147,6 +159,7 @@ def test_a_runaway_query_is_answered_503_and_its_process_replaced_while_others_a
         while time.monotonic() < deadline and any(len(cpus_of(pid)) > 1 for pid in after):
             time.sleep(0.1)
         assert assert_pinned_one_per_cpu(after)[next(iter(after - before))] == pinned[next(iter(gone))]
+        assert policies(next(iter(after - before))) == {os.SCHED_BATCH}  # and its policy
         time.sleep(1.0)
     finally:
         stop.set()
@@ -184,8 +197,9 @@ def test_heavy_queries_are_counted_across_processes(server):
     assert [r[0] for r in results] == [503, 503]
 
 
-def test_without_pin_cpus_the_processes_may_run_on_every_cpu(built):
-    s = LiveServer(built, env={"ECONPLAN_SERVER": "granian"}, workers=2)  # PIN_CPUS is off by default
+def test_without_pin_cpus_or_sched_batch_the_processes_run_anywhere_under_the_usual_policy(built):
+    s = LiveServer(built, env={"ECONPLAN_SERVER": "granian", "ECONPLAN_SCHED_BATCH": "0"},
+                   workers=2)  # (and PIN_CPUS is off by default)
     try:
         children = processes(s)
         assert len(children) == 2
@@ -193,6 +207,7 @@ def test_without_pin_cpus_the_processes_may_run_on_every_cpu(built):
                       if ln.startswith("Cpus_allowed_list:")}
         for pid in children:
             assert cpus_of(pid) == everywhere
+            assert policies(pid) == {os.SCHED_OTHER}
     finally:
         s.stop()
 
