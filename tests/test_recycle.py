@@ -55,6 +55,17 @@ def cpus_of(pid: int) -> set[str]:
     return out
 
 
+def wait_for(condition, seconds: float = 15) -> bool:
+    """Poll ``condition()`` until it holds or ``seconds`` pass (an HTTP process sets up its CPU and
+    scheduling policy as it starts, which may be after the server first answers)."""
+    deadline = time.monotonic() + seconds
+    while not condition():
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.1)
+    return True
+
+
 def policies(pid: int) -> set[int]:
     """The scheduling policies of a live process's threads."""
     out = set()
@@ -71,8 +82,9 @@ def allowed() -> list[str]:
 
 
 def assert_pinned_one_per_cpu(pids) -> dict[int, str]:
-    """PIN_CPUS (set for this module's server): every thread of an HTTP process on one CPU, the processes spread
-    over the CPUs the server may use (two processes: two CPUs when there are two)."""
+    """PIN_CPUS (set for this module's server): every thread of an HTTP process on one CPU, the
+    processes spread over the CPUs the server may use (two processes: two CPUs when there are two)."""
+    wait_for(lambda: all(len(cpus_of(pid)) == 1 for pid in pids))
     where = {}
     for pid in pids:
         cpus = cpus_of(pid)
@@ -137,7 +149,7 @@ def test_a_runaway_query_is_answered_503_and_its_process_replaced_while_others_a
     before = processes(server)
     assert len(before) == 2
     pinned = assert_pinned_one_per_cpu(before)
-    assert all(policies(pid) == {os.SCHED_BATCH} for pid in before)  # SCHED_BATCH, the default
+    assert wait_for(lambda: all(policies(pid) == {os.SCHED_BATCH} for pid in before))  # the default
     statuses, errors, stop, retried = [], [], threading.Event(), []
     threads = client_threads(server, statuses, errors, stop, retried=retried)
     for t in threads:
@@ -155,11 +167,9 @@ def test_a_runaway_query_is_answered_503_and_its_process_replaced_while_others_a
         gone = before - after
         assert len(gone) == 1 and len(after) == 2, (before, after)
         assert not any(os.path.exists(f"/proc/{pid}") for pid in gone)  # and its query with it
-        # the replacement (once it has pinned itself, as it starts) has taken the CPU of the one it replaced
-        while time.monotonic() < deadline and any(len(cpus_of(pid)) > 1 for pid in after):
-            time.sleep(0.1)
+        # the replacement has taken the CPU of the one it replaced
         assert assert_pinned_one_per_cpu(after)[next(iter(after - before))] == pinned[next(iter(gone))]
-        assert policies(next(iter(after - before))) == {os.SCHED_BATCH}  # and its policy
+        assert wait_for(lambda: policies(next(iter(after - before))) == {os.SCHED_BATCH})  # and its policy
         time.sleep(1.0)
     finally:
         stop.set()
