@@ -25,7 +25,8 @@ from granian import Granian
 from granian.constants import Interfaces, RuntimeModes
 
 sys.path.insert(0, str(__import__("pathlib").Path(__file__).resolve().parent.parent))
-from server.wsgi import allowed_cpus, batch_process, http_processes, pin_process  # noqa: E402  (as econplan serve does)
+from server.wsgi import (  # noqa: E402  (as econplan serve does)
+    allowed_cpus, batch_process, http_processes, pin_process)
 
 JSON = ox.QueryResultsFormat.JSON
 STORE = ox.Store()

@@ -2,6 +2,7 @@
 speed is measured by running them, see bench/RESULTS.md)."""
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
 import sys
@@ -11,8 +12,9 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 
-needs_wrk = pytest.mark.skipif(shutil.which("wrk") is None or shutil.which("oxigraph", path=str(
-    Path(sys.executable).parent)) is None, reason="needs wrk (apt-get install wrk; see tests/setup-system.sh) and the oxigraph CLI")
+needs_wrk = pytest.mark.skipif(
+    shutil.which("wrk") is None or shutil.which("oxigraph", path=str(Path(sys.executable).parent)) is None,
+    reason="needs wrk (apt-get install wrk; see tests/setup-system.sh) and the oxigraph CLI")
 
 
 def run(*args: str) -> str:
@@ -58,11 +60,11 @@ def test_compare_oxigraph_reports_the_processes_that_ran(built, tmp_path):
 
 
 def test_wakeup_measures_the_three_placements():
-    import os
-
     out = run("bench/wakeup.py", "--round-trips", "500")
     rows = [ln for ln in out.splitlines() if ln.startswith("| ") and "µs" not in ln]
-    names = ["| free (the kernel's choice)", "| one CPU ("] + (["| two CPUs ("] if len(os.sched_getaffinity(0)) > 1 else [])
+    names = ["| free (the kernel's choice)", "| one CPU ("]
+    if len(os.sched_getaffinity(0)) > 1:
+        names.append("| two CPUs (")
     assert len(rows) == len(names) and all(r.startswith(n) for r, n in zip(rows, names)), rows
     for r in rows:
         wall, cpu, rel = (float(x) for x in r.strip("| ").split(" | ")[1:])
