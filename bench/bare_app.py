@@ -17,7 +17,6 @@ app).  It is a measuring instrument, not a server to use.
 """
 from __future__ import annotations
 
-import multiprocessing
 import sys
 
 import pyoxigraph as ox
@@ -25,6 +24,7 @@ from granian import Granian
 from granian.constants import Interfaces, RuntimeModes
 
 sys.path.insert(0, str(__import__("pathlib").Path(__file__).resolve().parent.parent))
+from server.shared import SharedGuardState  # noqa: E402
 from server.wsgi import (  # noqa: E402  (as econplan serve does)
     allowed_cpus, batch_process, http_processes, pin_process)
 
@@ -46,13 +46,11 @@ def main(argv: list[str]) -> None:
     workers = int(argv[2]) if len(argv) > 2 else http_processes(pin)
     threads = int(argv[3]) if len(argv) > 3 else 4
     STORE.bulk_load(path=nquads, format=ox.RdfFormat.N_QUADS)  # before the fork: shared
-    cpus, started = allowed_cpus(), multiprocessing.get_context("fork").Value("i", 0)
+    cpus, shared = allowed_cpus(), SharedGuardState()  # made before the fork, as econplan's
 
     def load(_target=None):  # in each process, after the fork
         if pin:
-            with started.get_lock():
-                n, started.value = started.value, started.value + 1
-            pin_process(cpus[n % len(cpus)])
+            pin_process(shared.claim_cpu(cpus))
         if batch:
             batch_process()
         return app

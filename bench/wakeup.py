@@ -7,8 +7,9 @@ Three placements: both threads free to run anywhere (the kernel's choice), both 
 CPU, and pinned to two different CPUs.  It prints, per round trip (two wake-ups), the wall time
 and the CPU time of the process, and the time a ``release()`` that wakes the other thread takes
 (the waker holds the GIL meanwhile).  On a virtual machine a wake-up on another CPU goes through
-the hypervisor (an inter-processor interrupt): the reason PIN_CPUS keeps each HTTP process, all
-its threads, on one CPU (bench/RESULTS.md, stop 16).
+the hypervisor (an inter-processor interrupt): what the PIN_CPUS option (each HTTP process, all
+its threads, on one CPU) and the SCHED_BATCH default (fewer preemptions) cut down
+(bench/RESULTS.md, stop 16).
 """
 from __future__ import annotations
 
