@@ -8,9 +8,10 @@ Both servers run at once on 127.0.0.1 (an idle one costs nothing) over the shipp
 drives one of compare_oxigraph.py's loads (``--load``: by default "(a) distinct lookups", 8
 connections, a random fact's triples, a nonce in every request) against A, then B, then B
 again and A, for ``--rounds`` rounds.  It prints every round and the medians: requests per
-second and the CPU time the server's process tree spent per request.  The machine's speed drifts by tens of percent
-between minutes; interleaving puts A and B in the same minutes, and CPU per request varies
-less than throughput.  Use it to decide whether a change helps, then quote the ratio to
+second, the CPU time the server's process tree spent per request, latency percentiles, and how
+many of the 8 connections each HTTP process held (the kernel splits them unevenly, e.g.
+4/3/1).  The machine's speed drifts by tens of percent between minutes; interleaving puts A
+and B in the same minutes, and CPU per request varies less than throughput.  Use it to decide whether a change helps, then quote the ratio to
 ``oxigraph serve`` from compare_oxigraph.py.
 """
 from __future__ import annotations
@@ -60,20 +61,23 @@ def main(argv=None) -> int:
         for r in range(args.rounds):
             for name in ("A", "B") if r % 2 == 0 else ("B", "A"):
                 server, port = servers[name]
+                detail: dict = {}
                 rps, cpu_ms, p99 = L.measured_turn(f"http://127.0.0.1:{port}/sparql", load,
                                                    duration=args.duration, server_pid=server.proc.pid,
-                                                   seed=r + 1, what=f"{name} in round {r + 1}")
-                results[name].append((rps, cpu_ms, p99))
+                                                   seed=r + 1, what=f"{name} in round {r + 1}", detail=detail)
+                results[name].append((rps, cpu_ms, p99, detail["p90_us"] / 1000, detail["max_us"] / 1000))
                 print(f"round {r + 1} {name}: {rps:8.0f} req/s  {cpu_ms:.3f} ms CPU/request  "
-                      f"p99 {p99:.2f} ms", flush=True)
+                      f"p50 {detail['p50_us'] / 1000:.2f}  p90 {detail['p90_us'] / 1000:.2f}  p99 {p99:.2f}  "
+                      f"max {detail['max_us'] / 1000:.1f} ms  connections per process "
+                      f"{'/'.join(map(str, detail['spread'])) or '?'}", flush=True)
         print()
-        print("| server | median req/s | median CPU ms/request | median p99 ms |")
-        print("|---|---:|---:|---:|")
+        print("| server | median req/s | median CPU ms/request | median p90 ms | median p99 ms | median max ms |")
+        print("|---|---:|---:|---:|---:|---:|")
         med = {}
         for name in ("A", "B"):
-            rps, cpu, p99 = (statistics.median(x[i] for x in results[name]) for i in range(3))
+            rps, cpu, p99, p90, top = (statistics.median(x[i] for x in results[name]) for i in range(5))
             med[name] = (rps, cpu)
-            print(f"| {label[name]} | {rps:.0f} | {cpu:.3f} | {p99:.2f} |")
+            print(f"| {label[name]} | {rps:.0f} | {cpu:.3f} | {p90:.2f} | {p99:.2f} | {top:.1f} |")
         print(f"\nB/A: throughput {med['B'][0] / med['A'][0]:.2f}x, CPU per request {med['B'][1] / med['A'][1]:.2f}x")
     finally:
         for server, _ in servers.values():

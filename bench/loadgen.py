@@ -15,15 +15,18 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import signal
 import socket
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import urllib.error
 import urllib.request
+from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -439,16 +442,39 @@ def wrk(url: str, load: Load, *, duration: float, connections: int = 8, threads:
 
 
 def measured_turn(url: str, load: Load, *, duration: float, server_pid: int, seed: int,
-                  what: str) -> tuple[float, float, float]:
+                  what: str, detail: dict | None = None) -> tuple[float, float, float]:
     """One server's turn in an interleaved comparison (ab_lookups.py, ceiling.py): wait for a
     quiet machine, run wrk, refuse a turn with errors; returns (req/s, CPU ms of the server's
-    process tree per request, p99 ms)."""
+    process tree per request, p99 ms).  ``detail``, if given, receives wrk's whole output and
+    ``spread``: the connections each process of the server held halfway through the turn."""
     wait_quiet(10)
-    out = wrk(url, load, duration=duration, server_pid=server_pid, seed=seed)
+    port = int(url.split(":")[2].split("/")[0])
+    spread: list[int] = []
+    sampler = threading.Timer(duration / 2, lambda: spread.extend(connections_per_process(port)))
+    sampler.start()
+    try:
+        out = wrk(url, load, duration=duration, server_pid=server_pid, seed=seed)
+    finally:
+        sampler.cancel()
+        sampler.join()
+    if detail is not None:
+        detail.update(out, spread=spread)
     if out["errors"]:
         raise SystemExit(f"{what}: {out['errors']} errors")
     cpu_ms = out["cpu"]["server_cores"] * (out["duration_us"] / 1e6) / out["requests"] * 1000
     return out["rps"], cpu_ms, out["p99_us"] / 1000
+
+
+def connections_per_process(port: int) -> list[int]:
+    """How many established client connections each process listening on ``port`` holds, most
+    first (from ``ss``; empty where ss is missing).  With several HTTP processes the kernel
+    hands each connection to one of them: 8 connections over 3 processes often split 4/3/1."""
+    try:
+        out = subprocess.run(["ss", "-tnpH", "state", "established", f"( sport = :{port} )"],
+                             capture_output=True, text=True, timeout=10).stdout
+    except (OSError, subprocess.SubprocessError):
+        return []
+    return sorted(Counter(re.findall(r"pid=(\d+)", out)).values(), reverse=True)
 
 
 # -- machine ---------------------------------------------------------------------------
