@@ -32,6 +32,7 @@ _MEMO_USED = struct.Struct("<i")        # 1 once any timeout has been remembered
 _HEAVY_USED = struct.Struct("<i")       # slots of the flight table in use (0: no heavy query)
 _VERSION = struct.Struct("<64s")        # the data version the main process holds
 _CPU = struct.Struct("<ii")             # an HTTP process and the CPU it is pinned to (PIN_CPUS)
+_COUNT = struct.Struct("<i")            # HTTP processes that have exited on purpose
 
 
 class SharedGuardState:
@@ -46,7 +47,9 @@ class SharedGuardState:
         self.memo_at = self.main_at + _VERSION.size
         self.flight_at = self.memo_at + self.MEMO_SLOTS * _MEMO.size
         self.cpu_at = self.flight_at + self.FLIGHT_SLOTS * _FLIGHT.size
-        size = self.cpu_at + self.CPU_SLOTS * _CPU.size
+        self.exits_at = self.cpu_at + self.CPU_SLOTS * _CPU.size
+        self._exits_seen = 0  # (in the main process) exits on purpose already reported
+        size = self.exits_at + _COUNT.size
         self.mm = mmap.mmap(-1, size, flags=mmap.MAP_SHARED | mmap.MAP_ANONYMOUS)
         self.lock = multiprocessing.get_context("fork").Lock()
 
@@ -157,6 +160,23 @@ class SharedGuardState:
                 return False
             _TURN.pack_into(self.mm, self.turn_at, me)
             return True
+
+    def note_exit_on_purpose(self) -> None:
+        """Said by an HTTP process about to exit on purpose (server.wsgi._drain_and_exit)."""
+        with self.lock:
+            (n,) = _COUNT.unpack_from(self.mm, self.exits_at)
+            _COUNT.pack_into(self.mm, self.exits_at, n + 1)
+
+    def exited_on_purpose(self) -> bool:
+        """In the main process, when granian reports that an HTTP process exited: whether an exit
+        on purpose (note_exit_on_purpose) is still unaccounted for; each accounts for one report.
+        False: the exit was not one of ours (a crash)."""
+        with self.lock:
+            (n,) = _COUNT.unpack_from(self.mm, self.exits_at)
+        if n > self._exits_seen:
+            self._exits_seen += 1
+            return True
+        return False
 
     # -- which CPU each HTTP process is pinned to (PIN_CPUS; server.wsgi) ---------------------
     def claim_cpu(self, cpus: list[int]) -> int:

@@ -68,7 +68,13 @@ class _GranianNoise(logging.Filter):
     """Under granian: a streamed answer cut short on purpose is logged once, as one line, by
     the executor; granian's own record of it (the iterator's exception, with a traceback) is
     dropped.  So is its advice against more Python threads than cores: HTTP_THREADS is meant
-    to be larger, as the threads mostly wait for queries that run outside the GIL."""
+    to be larger, as the threads mostly wait for queries that run outside the GIL.  And an HTTP
+    process that drained and exited on purpose (after a load, or to take a runaway query with
+    it: _drain_and_exit) is not reported as granian words it, "Unexpected exit" at ERROR, but as
+    what it is, at INFO; an exit that was not ours (a crash) stays an ERROR."""
+
+    #: the shared state of the server's processes (run_granian sets it before granian starts)
+    shared = None
 
     def filter(self, record: logging.LogRecord) -> bool:
         from .executor import StreamAborted
@@ -77,6 +83,12 @@ class _GranianNoise(logging.Filter):
         if isinstance(exc, StreamAborted):
             return False
         msg = record.getMessage()
+        if msg.startswith("Unexpected exit from worker-") and self.shared is not None:
+            if self.shared.exited_on_purpose():
+                record.msg, record.args = (f"{msg[len('Unexpected exit from '):]} exited on purpose, "
+                                           "after draining its requests; a fresh one takes its place"), ()
+                record.levelno, record.levelname = logging.INFO, "INFO"
+                return logging.getLogger(record.name).isEnabledFor(logging.INFO)
         return not (msg.startswith("Configuration allows spawning up to")
                     or "StreamAborted: " in msg and "Traceback" in msg)
 
@@ -183,6 +195,7 @@ def _drain_and_exit(grace: float, shared, front) -> None:  # pragma: no cover - 
     if front.inflight > 0:
         logging.getLogger("econplan").warning("process %s: %d requests still open after %.0f s; exiting",
                                               os.getpid(), front.inflight, grace)
+    shared.note_exit_on_purpose()
     os._exit(0)
 
 
@@ -374,6 +387,7 @@ def run_granian(config: dict, *, host: str, port: int, workers: int | None = Non
     from .shared import SharedGuardState
 
     state.shared = SharedGuardState()  # made before the fork: one for every process
+    _GranianNoise.shared = state.shared
     # After a load the processes are replaced one at a time so that they share the new data
     # again (_main_loader); a single process would leave no one to serve meanwhile, so it keeps
     # its own copy instead.

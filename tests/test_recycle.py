@@ -181,6 +181,10 @@ def test_a_runaway_query_is_answered_503_and_its_process_replaced_while_others_a
     assert len(statuses) > 20 and set(statuses) == {200}, (len(statuses), set(statuses))
     log = open(server.log.name, encoding="utf-8", errors="replace").read()
     assert "cannot be stopped in place" in log and "Traceback" not in log
+    # an exit on purpose is reported as one, at INFO, not as granian's "Unexpected exit" ERROR
+    assert wait_for(lambda: "exited on purpose" in open(server.log.name, encoding="utf-8").read(), 5)
+    log = open(server.log.name, encoding="utf-8", errors="replace").read()
+    assert "[INFO] worker-" in log and "Unexpected exit" not in log, log[-2000:]
 
 
 def test_the_timeout_memo_holds_in_every_process_and_after_a_replacement(server):
@@ -237,6 +241,26 @@ def test_the_http_processes_die_with_a_killed_master(built):
         assert not [pid for pid in children if os.path.exists(f"/proc/{pid}")]
     finally:
         s.stop()
+
+
+def test_an_http_process_that_dies_is_reported_as_an_error_and_replaced(built):
+    """A process that was not recycled on purpose (here: kill -9) is still reported by granian as
+    an ERROR, and granian starts another; only econplan's own exits are reported at INFO."""
+    import signal
+
+    s = LiveServer(built, env={"ECONPLAN_SERVER": "granian", "ECONPLAN_LOG_LEVEL": "INFO"}, workers=2)
+    try:
+        before = processes(s)
+        assert len(before) == 2
+        time.sleep(7)  # granian stops a server whose process dies younger than that (a crash loop)
+        victim = min(before)
+        os.kill(victim, signal.SIGKILL)
+        assert wait_for(lambda: len(processes(s)) == 2 and victim not in processes(s))
+        assert get(s, "ASK {}")[0] == 200
+    finally:
+        s.stop()
+    log = open(s.log.name, encoding="utf-8", errors="replace").read()
+    assert "[ERROR] Unexpected exit from worker-" in log and "exited on purpose" not in log, log[-2000:]
 
 
 def test_after_a_load_the_http_processes_are_replaced_and_clients_see_no_error(built, tmp_path):
@@ -309,6 +333,7 @@ def test_after_a_load_the_http_processes_are_replaced_and_clients_see_no_error(b
     # four process exits: at most a reset each, of a connection still in its accept queue
     assert len(retried) <= 4, retried
     assert "Traceback" not in log
+    assert log.count("exited on purpose, after draining its requests") == 4 and "Unexpected exit" not in log
 
 
 def test_a_runaway_query_during_the_replacement_after_a_load_stops_nothing_else(built, tmp_path):

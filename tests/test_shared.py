@@ -110,6 +110,16 @@ def test_only_one_process_at_a_time_may_drain_and_exit():
     assert s.take_exit_turn() and s.take_exit_turn()  # (again: it is this process's turn)
 
 
+def test_each_exit_on_purpose_accounts_for_one_report_of_an_exit():
+    """The main process words granian's "Unexpected exit" report by this (server.wsgi): two exits
+    on purpose in children, then three reports: two on purpose, the third not (a crash)."""
+    s = SharedGuardState()
+    assert not s.exited_on_purpose()
+    for _ in range(2):
+        reap(in_child(s.note_exit_on_purpose))
+    assert [s.exited_on_purpose() for _ in range(3)] == [True, True, False]
+
+
 def test_no_limit_means_no_bookkeeping_and_an_empty_memo_no_search():
     s = SharedGuardState()
     s.heavy("c")
