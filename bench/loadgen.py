@@ -448,15 +448,18 @@ def measured_turn(url: str, load: Load, *, duration: float, server_pid: int, see
     process tree per request, p99 ms).  ``detail``, if given, receives wrk's whole output and
     ``spread``: the connections each process of the server held halfway through the turn."""
     wait_quiet(10)
-    port = int(url.split(":")[2].split("/")[0])
     spread: list[int] = []
-    sampler = threading.Timer(duration / 2, lambda: spread.extend(connections_per_process(port)))
-    sampler.start()
+    sampler = None
+    if detail is not None:  # (ss runs once, halfway through: a few ms of CPU)
+        port = int(url.split(":")[2].split("/")[0])
+        sampler = threading.Timer(duration / 2, lambda: spread.extend(connections_per_process(port)))
+        sampler.start()
     try:
         out = wrk(url, load, duration=duration, server_pid=server_pid, seed=seed)
     finally:
-        sampler.cancel()
-        sampler.join()
+        if sampler is not None:
+            sampler.cancel()
+            sampler.join()
     if detail is not None:
         detail.update(out, spread=spread)
     if out["errors"]:
