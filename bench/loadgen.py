@@ -25,6 +25,7 @@ import tempfile
 import threading
 import time
 import urllib.error
+import urllib.parse
 import urllib.request
 from collections import Counter
 from dataclasses import dataclass, field
@@ -451,7 +452,7 @@ def measured_turn(url: str, load: Load, *, duration: float, server_pid: int, see
     spread: list[int] = []
     sampler = None
     if detail is not None:  # (ss runs once, halfway through: a few ms of CPU)
-        port = int(url.split(":")[2].split("/")[0])
+        port = urllib.parse.urlsplit(url).port
         sampler = threading.Timer(duration / 2, lambda: spread.extend(connections_per_process(port)))
         sampler.start()
     try:

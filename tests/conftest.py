@@ -79,6 +79,10 @@ class LiveServer:
         self.stop()
         raise RuntimeError("server did not start within 60 s")
 
+    def log_text(self) -> str:
+        """What the server has written to its log so far (also after stop())."""
+        return Path(self.log.name).read_text(encoding="utf-8", errors="replace")
+
     def stop(self):
         if self.proc.poll() is None:
             self.proc.terminate()

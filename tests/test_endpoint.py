@@ -266,7 +266,7 @@ def test_the_gunicorn_server_answers_stops_and_streams_too(built):
     server = LiveServer(built, env={"ECONPLAN_SERVER": "gunicorn", "ECONPLAN_QUERY_TIMEOUT": "2",
                                     "ECONPLAN_STREAM_AFTER": "20000"}, workers=2)
     try:
-        log = open(server.log.name, encoding="utf-8").read()
+        log = server.log_text()
         assert "gunicorn" in log.lower() and "granian" not in log.lower()
         with concurrent.futures.ThreadPoolExecutor(1) as pool:
             slow = pool.submit(q, server, PATHOLOGICAL)

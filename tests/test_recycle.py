@@ -42,17 +42,24 @@ def processes(server) -> set[int]:
     return {int(c) for c in open(f"/proc/{pid}/task/{pid}/children").read().split()}
 
 
-def cpus_of(pid: int) -> set[str]:
-    """The CPU lists its threads may run on (Cpus_allowed_list of each), for a live process."""
+def per_thread(pid: int, read) -> set:
+    """``read(tid)`` for every thread of a live process, as a set (threads that have just ended
+    are left out)."""
     out = set()
     for tid in os.listdir(f"/proc/{pid}/task"):
         try:
-            for line in open(f"/proc/{pid}/task/{tid}/status"):
-                if line.startswith("Cpus_allowed_list:"):
-                    out.add(line.split(":", 1)[1].strip())
-        except OSError:  # a thread that has just ended
+            out.add(read(int(tid)))
+        except OSError:
             pass
     return out
+
+
+def cpus_of(pid: int) -> set[str]:
+    """The CPU lists its threads may run on (Cpus_allowed_list of each), for a live process."""
+    def allowed_list(tid: int) -> str:
+        with open(f"/proc/{pid}/task/{tid}/status") as f:
+            return next(ln for ln in f if ln.startswith("Cpus_allowed_list:")).split(":", 1)[1].strip()
+    return per_thread(pid, allowed_list)
 
 
 def wait_for(condition, seconds: float = 15) -> bool:
@@ -68,13 +75,7 @@ def wait_for(condition, seconds: float = 15) -> bool:
 
 def policies(pid: int) -> set[int]:
     """The scheduling policies of a live process's threads."""
-    out = set()
-    for tid in os.listdir(f"/proc/{pid}/task"):
-        try:
-            out.add(os.sched_getscheduler(int(tid)))
-        except OSError:  # a thread that has just ended
-            pass
-    return out
+    return per_thread(pid, os.sched_getscheduler)
 
 
 def allowed() -> list[str]:
@@ -84,7 +85,8 @@ def allowed() -> list[str]:
 def assert_pinned_one_per_cpu(pids) -> dict[int, str]:
     """PIN_CPUS (set for this module's server): every thread of an HTTP process on one CPU, the
     processes spread over the CPUs the server may use (two processes: two CPUs when there are two)."""
-    wait_for(lambda: all(len(cpus_of(pid)) == 1 for pid in pids))
+    # (until each has pinned itself: before that all its threads share one list, e.g. "0-1")
+    wait_for(lambda: all(len(cpus_of(pid)) == 1 and cpus_of(pid) <= set(allowed()) for pid in pids))
     where = {}
     for pid in pids:
         cpus = cpus_of(pid)
@@ -179,11 +181,11 @@ def test_a_runaway_query_is_answered_503_and_its_process_replaced_while_others_a
     assert not errors, errors[:3]
     assert len(retried) <= 3, retried  # one process exited: at most one queued connection per client
     assert len(statuses) > 20 and set(statuses) == {200}, (len(statuses), set(statuses))
-    log = open(server.log.name, encoding="utf-8", errors="replace").read()
+    log = server.log_text()
     assert "cannot be stopped in place" in log and "Traceback" not in log
     # an exit on purpose is reported as one, at INFO, not as granian's "Unexpected exit" ERROR
-    assert wait_for(lambda: "exited on purpose" in open(server.log.name, encoding="utf-8").read(), 5)
-    log = open(server.log.name, encoding="utf-8", errors="replace").read()
+    assert wait_for(lambda: "exited on purpose" in server.log_text(), 5)
+    log = server.log_text()
     assert "[INFO] worker-" in log and "Unexpected exit" not in log, log[-2000:]
 
 
@@ -259,7 +261,7 @@ def test_an_http_process_that_dies_is_reported_as_an_error_and_replaced(built):
         assert get(s, "ASK {}")[0] == 200
     finally:
         s.stop()
-    log = open(s.log.name, encoding="utf-8", errors="replace").read()
+    log = s.log_text()
     assert "[ERROR] Unexpected exit from worker-" in log and "exited on purpose" not in log, log[-2000:]
 
 
@@ -328,7 +330,7 @@ def test_after_a_load_the_http_processes_are_replaced_and_clients_see_no_error(b
         server.stop()
     assert not errors, errors[:3]
     assert len(statuses) > 20 and set(statuses) == {200}, (len(statuses), set(statuses))
-    log = open(server.log.name, encoding="utf-8", errors="replace").read()
+    log = server.log_text()
     assert log.count("replacing the HTTP processes so that they share it") == 2, log[-3000:]
     # four process exits: at most a reset each, of a connection still in its accept queue
     assert len(retried) <= 4, retried
@@ -373,5 +375,5 @@ def test_a_runaway_query_during_the_replacement_after_a_load_stops_nothing_else(
         assert set(statuses) == {200} and server.proc.poll() is None
     finally:
         server.stop()
-    log = open(server.log.name, encoding="utf-8", errors="replace").read()
+    log = server.log_text()
     assert "crash loop" not in log and "Traceback" not in log
