@@ -25,7 +25,7 @@ from granian.constants import Interfaces, RuntimeModes
 
 sys.path.insert(0, str(__import__("pathlib").Path(__file__).resolve().parent.parent))
 from server.shared import SharedGuardState  # noqa: E402
-from server.wsgi import (  # noqa: E402  (as econplan serve does)
+from server.serve import (  # noqa: E402  (as econplan serve does)
     allowed_cpus, batch_process, http_processes, pin_process)
 
 JSON = ox.QueryResultsFormat.JSON

@@ -106,7 +106,7 @@ def prepare_build_dir(nq: Path, work: Path) -> Path:
     b.mkdir()
     shutil.copyfile(nq, b / "econplan.nq")
     sys.path.insert(0, str(L.ROOT))
-    from server.store import version_of
+    from server.kg.store import version_of
 
     version = version_of(b)
     store = ox.Store(str(b / "store"))

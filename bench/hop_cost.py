@@ -55,8 +55,8 @@ if os.environ.get("MODE") == "inproc":
     def run(q):
         return store.query(q, use_default_graph_as_union=True).serialize(format=ox.QueryResultsFormat.JSON)
 else:
-    from server.executor import Job, QueryExecutor
-    from server.store import version_of
+    from server.sparql.runner import Job, QueryExecutor
+    from server.kg.store import version_of
     VERSION = version_of(os.environ["ECONPLAN_BUILD"])
     _ex, _lock = None, threading.Lock()
 
@@ -172,7 +172,7 @@ def main() -> int:
     args = ap.parse_args()
     build = Path(args.build_dir).resolve()
     sys.path.insert(0, str(ROOT))
-    from server.store import KnowledgeGraph
+    from server.kg.store import KnowledgeGraph
 
     subject = KnowledgeGraph.open(build).select(
         "SELECT ?f WHERE { ?f a <https://w3id.org/econplan/def#Observation> } ORDER BY ?f LIMIT 1")[0]["f"].value

@@ -59,7 +59,7 @@ def main(argv=None) -> int:
     ap.add_argument("--workers", type=int, default=2, help="HTTP processes")
     ap.add_argument("--json", help="also write the raw results here")
     args = ap.parse_args(argv)
-    from server.writes import reconcile
+    from server.kg.writes import reconcile
 
     machine = L.machine()
     r: dict = {"command": "python bench/reload_memory.py " + " ".join(argv if argv is not None else sys.argv[1:])}

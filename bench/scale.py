@@ -34,7 +34,7 @@ For every size it measures:
    copies of the store (one, shared by the query workers, counted twice) would not fit in the free memory);
 4. a validated load into the big store (``--load-batch``, default 100k triples): a batch of
    new reports of new cities, written as N-Quads and loaded the way ``econplan load`` does
-   (``server.loading.parse_file``, then ``server.writes.load`` on a build folder holding the
+   (``server.kg.loading.parse_file``, then ``server.kg.writes.load`` on a build folder holding the
    store: staging copy, SHACL gate, commit) in a child process with a time limit
    (``--load-timeout``) and a memory limit (``--load-mem-limit``); it reports the outcome
    (accepted, or rejected with the number of violations), the time of each stage (parse,
@@ -130,8 +130,8 @@ def _schema(out) -> int:
     import pyoxigraph as ox
 
     sys.path.insert(0, str(L.ROOT))
-    from server.build import _rename_blank_nodes, graph_iri
-    from server.loading import parse_file
+    from server.kg.build import _rename_blank_nodes, graph_iri
+    from server.kg.loading import parse_file
 
     quads = []
     for folder in ("ontology", "shapes"):
@@ -452,10 +452,10 @@ def _child_query(kind: str, nq: str, target: str, qs: str) -> None:  # runs in a
 
 def _child_vload(build: str, batch: str, events: str, engine: str) -> None:  # runs in a child process
     """econplan's validated load of ``batch`` into the build folder ``build``, as `econplan load`
-    does it (server.loading.parse_file, then server.writes.load), timed by stage.
+    does it (server.kg.loading.parse_file, then server.kg.writes.load), timed by stage.
 
-    The stages are timed by wrapping module functions of server.writes, server.validation and
-    server.build in this process (the code under test is not changed); each start and end is
+    The stages are timed by wrapping module functions of server.kg.writes, server.kg.validation and
+    server.kg.build in this process (the code under test is not changed); each start and end is
     appended to ``events`` (JSON lines, flushed), so that a run stopped at its time limit still
     tells how far it got."""
     import functools
@@ -464,11 +464,11 @@ def _child_vload(build: str, batch: str, events: str, engine: str) -> None:  # r
     sys.path.insert(0, str(L.ROOT))
     import pyoxigraph as ox
 
-    from server import build as B
-    from server import validation as VAL
-    from server import writes as W
-    from server.errors import ValidationFailed
-    from server.loading import parse_file
+    from server.kg import build as B
+    from server.kg import validation as VAL
+    from server.kg import writes as W
+    from server.kg.errors import ValidationFailed
+    from server.kg.loading import parse_file
 
     t_start = time.perf_counter()
     log = open(events, "a", buffering=1)
@@ -678,7 +678,7 @@ def _build_folder(build: Path, nq: Path, store: Path) -> Path:
     """A build folder over the generated data, as `econplan build` leaves one: the N-Quads dump
     (a hard link to the generated file), the RocksDB store (moved there), the version stamp."""
     sys.path.insert(0, str(L.ROOT))
-    from server.store import version_of
+    from server.kg.store import version_of
 
     build.mkdir()
     os.link(nq, build / "econplan.nq")
@@ -947,8 +947,8 @@ STAGE_COLUMNS = ["staging (copy of the dump into memory)", "validation", "valida
 
 def validated_load_report(results: list[dict]) -> list[str]:
     out = ["Validated load into the big store: a batch of new reports (new cities, so new IRIs; valid "
-           "data) as N-Quads, through `econplan load`'s path — `server.loading.parse_file`, then "
-           "`server.writes.load` — in a child process with a time limit; stages timed by wrapping the "
+           "data) as N-Quads, through `econplan load`'s path — `server.kg.loading.parse_file`, then "
+           "`server.kg.writes.load` — in a child process with a time limit; stages timed by wrapping the "
            "module functions. Path \"append\" (a load without blank nodes into a local build): the SHACL "
            "gate on the part of the store plus the batch that the batch's subjects (expanded) read, then "
            "the commit appends to the N-Quads dump (copy, new quads, fsync, rename), the TriG dump and a "

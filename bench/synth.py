@@ -27,7 +27,7 @@ import pyoxigraph as ox
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from server import vocab as V  # noqa: E402
+from server.kg import vocab as V  # noqa: E402
 
 XSD = V.XSD
 GRAPH = V.GRAPH + "data/synth/"

@@ -1,4 +1,4 @@
-"""Validation benchmark: time and peak memory of server.validation.validate, pySHACL vs pyshacl-turbo.
+"""Validation benchmark: time and peak memory of server.kg.validation.validate, pySHACL vs pyshacl-turbo.
 
     .venv/bin/python bench/validate.py                       # 10k and 100k triples, both engines
     .venv/bin/python bench/validate.py --sizes 10000 100000 1000000 --timeout 600 --timeout-1m 120
@@ -44,7 +44,7 @@ sys.path.insert(0, str(ROOT / "bench"))
 def _child(path: str, engine: str) -> None:
     import pyoxigraph as ox
 
-    from server.validation import validate
+    from server.kg.validation import validate
 
     t0 = time.perf_counter()
     quads = list(ox.parse(path=path, format=ox.RdfFormat.N_QUADS))
@@ -76,7 +76,7 @@ def run(sizes, engines, timeout, timeout_big, pyshacl_max, seed) -> list[dict]:
     import pyoxigraph as ox
 
     import synth
-    from server.loading import parse_file
+    from server.kg.loading import parse_file
 
     ontology = parse_file(ROOT / "ontology" / "econplan.ttl")
     rows = []

@@ -1,5 +1,5 @@
 """What it costs to wake a thread: two Python threads hand a turn back and forth through locks,
-as a request goes from an HTTP thread to a query thread and back (server.executor.ThreadExecutor).
+as a request goes from an HTTP thread to a query thread and back (server.sparql.runner.ThreadExecutor).
 
     .venv/bin/python bench/wakeup.py            # 20,000 round trips per placement
 

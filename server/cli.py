@@ -11,7 +11,7 @@ from pathlib import Path
 
 import click
 
-from .errors import KGError
+from .kg.errors import KGError
 
 ROOT_HELP = "Project folder holding ontology/, data/ and shapes/ (default: the current folder)."
 
@@ -65,7 +65,7 @@ def cli(ctx, root: Path, build_dir: Path | None, store_url: str | None):
 @handle_errors
 def build(obj):
     """Build the store and the TriG/N-Quads dumps from ontology/, data/ and shapes/."""
-    from .build import build as do_build
+    from .kg.build import build as do_build
 
     counts = do_build(obj["root"], obj["build_dir"])
     for graph, n in counts.items():
@@ -83,7 +83,7 @@ def build(obj):
 @handle_errors
 def export(obj, fmt: str, graph: str | None, output: Path | None):
     """Write the graph (or one named graph) as TriG, N-Quads, Turtle or JSON-LD."""
-    from .export import export_graph
+    from .kg.export import export_graph
 
     data = export_graph(_kg(obj), fmt, graph)
     if output:
@@ -100,7 +100,7 @@ def export(obj, fmt: str, graph: str | None, output: Path | None):
 @handle_errors
 def query(obj, sparql: str, fmt: str):
     """Run a SPARQL query against the built store (use @FILE to read it from a file)."""
-    from .export import render_result
+    from .kg.export import render_result
 
     if sparql.startswith("@"):
         sparql = Path(sparql[1:]).read_text(encoding="utf-8")
@@ -116,9 +116,7 @@ def query(obj, sparql: str, fmt: str):
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=8000, show_default=True, type=int)
 @click.option("--workers", default=None, type=click.IntRange(min=1),
-              help="HTTP processes (SERVER=granian; default: the CPU cores plus one, at least 2; with "
-                   "PIN_CPUS, one per core, each pinned to its core) or "
-                   "query-worker processes (SERVER=gunicorn; default 2).")
+              help="HTTP worker processes (default: one per CPU core, at least 2).")
 @click.option("--dev", is_flag=True, help="Use Flask's development server (reloader off).")
 @click.option("--get", "get_path", default=None,
               help="Do not serve: print the response to GET PATH and exit (a smoke test).")
@@ -131,7 +129,7 @@ def serve(obj, host: str, port: int, workers: int | None, dev: bool, get_path: s
 
     config = load_config({"BUILD_DIR": str(obj["build_dir"]), "ROOT": str(obj["root"]),
                           **({"STORE_URL": obj["store"]} if obj["store"] else {})})
-    if get_path or dev:  # gunicorn makes its own app: do not load the store (and start workers) twice
+    if get_path or dev:
         app = create_app(config)
     if get_path:
         client = app.test_client()
@@ -141,9 +139,8 @@ def serve(obj, host: str, port: int, workers: int | None, dev: bool, get_path: s
     if dev:
         app.run(host=host, port=port, debug=False, use_reloader=False, threaded=True)
         return
-    from .wsgi import run_granian, run_gunicorn
+    from .serve import run
 
-    run = run_granian if config["SERVER"] == "granian" else run_gunicorn
     run(config, host=host, port=port, workers=workers)  # None: the server's own default
 
 
@@ -152,7 +149,7 @@ def serve(obj, host: str, port: int, workers: int | None, dev: bool, get_path: s
 @handle_errors
 def passages(obj):
     """List every sentence with its id and the number-with-unit mentions in it."""
-    from .curation import main as curation_main
+    from .kg.curation import main as curation_main
 
     sys.exit(curation_main(["passages", str(obj["root"] / "data")]))
 
@@ -163,7 +160,7 @@ def passages(obj):
 @handle_errors
 def clean(obj, check: bool):
     """Re-create data/source/report-clean.txt from the raw scraped page."""
-    from .source import clean as do_clean
+    from .kg.source import clean as do_clean
 
     src = obj["root"] / "data" / "source"
     text = do_clean((src / "report-raw.txt").read_text(encoding="utf-8"))
@@ -195,9 +192,9 @@ def load_cmd(obj, files, graph, replace, engine, fmt):
     """
     from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
-    from .errors import ValidationFailed
-    from .loading import parse_file
-    from .writes import load
+    from .kg.errors import ValidationFailed
+    from .kg.loading import parse_file
+    from .kg.writes import load
 
     quads = []
     for f in files:
@@ -228,10 +225,10 @@ def load_cmd(obj, files, graph, replace, engine, fmt):
 @handle_errors
 def import_csv(obj, file: Path, mapping_path: Path | None, graph: str | None, fmt: str):
     """Import another city's CSV through its mapping and the SHACL gate; all rows or none."""
-    from . import vocab as V
-    from .citycsv import SOURCE_BASE, Lookups, csv_to_quads, mapping_for, read_mapping
-    from .errors import ValidationFailed
-    from .writes import load
+    from .kg import vocab as V
+    from .kg.citycsv import SOURCE_BASE, Lookups, csv_to_quads, mapping_for, read_mapping
+    from .kg.errors import ValidationFailed
+    from .kg.writes import load
 
     mapping = read_mapping(mapping_path or mapping_for(file))
     graph = graph or V.GRAPH + "import/" + file.stem
@@ -259,8 +256,8 @@ def push(obj):
     """Copy the built graph (build/econplan.nq) into the external store given with --store."""
     import pyoxigraph as ox
 
-    from .remote import RemoteStore, ensure_available
-    from .store import version_of
+    from .kg.remote import RemoteStore, ensure_available
+    from .kg.store import version_of
 
     if not obj["store"]:
         raise KGError("give the external store with --store URL (or ECONPLAN_STORE_URL)", status=400)
@@ -280,17 +277,108 @@ def push(obj):
 
 
 def _kg(obj):
-    from .store import KnowledgeGraph
+    from .kg.store import KnowledgeGraph
 
     return KnowledgeGraph.open(obj["target"], mode="memory")
 
 
-try:  # `econplan validate` lives beside the validation core
-    from .cli_validate import register as _register_validate
 
-    _register_validate(cli)
-except ImportError:  # pragma: no cover - during development
-    pass
+# -- econplan validate -------------------------------------------------------------------------
+# ``econplan validate``: the SHACL validation of the built store, or of files with it.
+# 
+# Usage::
+# 
+#     econplan validate                        # the whole built store
+#     econplan validate new.ttl other.jsonld   # these files together with the store
+#     econplan validate --format table --engine pyshacl
+# 
+# With files, only what they touch is validated: the IRIs that are subjects in
+# the files, expanded as :func:`server.validation.expand_focus` describes (if a
+# file has blank-node subjects, everything is validated).  The shapes are the
+# project's ``shapes/*.ttl`` (``--root``), or the shapes graphs of the store when
+# the project has none.
+# 
+# Exit codes: 0 conforms (warnings and infos allowed), 1 violations, 2 could not
+# run (no built store, an unreadable or unparseable file, an engine failure); in
+# the last case one line ``error: …`` on standard error and no traceback.
+
+FORMATS = ("text", "table", "turtle", "json")
+
+
+def _fail_validation(message: str) -> None:
+    click.echo(f"error: {message}", err=True)
+    sys.exit(2)
+
+
+def _shapes_for(root: Path, store):
+    from .kg import vocab as V
+    from .kg.validation import shape_files
+
+    files = shape_files(Path(root) / "shapes") if (Path(root) / "shapes").is_dir() else []
+    if files:
+        return files
+    prefix = V.GRAPH + "shapes/"
+    quads = [q for q in store if getattr(q.graph_name, "value", "").startswith(prefix)]
+    if not quads:
+        raise click.ClickException("no shapes: neither ROOT/shapes/*.ttl nor shapes graphs in the store")
+    return quads
+
+
+def _validate(obj: dict, files: tuple, fmt: str, engine: str) -> int:
+    import pyoxigraph as ox
+
+    from .kg.loading import parse_file
+    from .kg.store import KnowledgeGraph
+    from .kg.validation import validate
+
+    kg = KnowledgeGraph.open(obj["build_dir"], mode="memory")
+    shapes = _shapes_for(obj.get("root", Path(".")), kg.store)
+    focus = None
+    data = kg.store
+    if files:
+        loaded = []
+        for f in files:
+            loaded.extend(parse_file(Path(f)))
+        subjects = {q.subject for q in loaded}
+        if not any(isinstance(s, ox.BlankNode) for s in subjects):
+            focus = {s.value for s in subjects if isinstance(s, ox.NamedNode)}
+        data = list(kg.store) + loaded
+    report = validate(data, shapes, engine=engine, focus=focus)
+    out = {"text": report.as_text, "table": report.as_table, "json": report.as_json,
+           "turtle": report.as_turtle}[fmt]()
+    click.echo(out, nl=False)
+    return 0 if report.conforms else 1
+
+
+@cli.command("validate")
+@click.argument("files", nargs=-1, type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--format", "fmt", type=click.Choice(FORMATS), default="text", show_default=True,
+              help="text: one block per result; table: one line per result; turtle: the SHACL "
+                   "report graph; json.")
+@click.option("--engine", type=click.Choice(["turbo", "pyshacl"]), default="turbo", show_default=True,
+              help="pyshacl-turbo (fast, default) or pySHACL (the reference implementation).")
+@click.pass_obj
+def validate_command(obj, files, fmt, engine):
+    """Validate the built store, or FILES (any RDF format) together with it, against the SHACL shapes.
+
+    Exit 0 when there is no violation (warnings and infos are listed), 1 when
+    there are violations, 2 when validation could not run.
+    """
+    from .kg.errors import KGError
+
+    obj = obj or {"root": Path("."), "build_dir": Path("build")}
+    try:
+        code = _validate(obj, files, fmt, engine)
+    except KGError as exc:
+        _fail_validation(exc.message)
+    except click.ClickException as exc:
+        _fail_validation(exc.format_message())
+    except OSError as exc:
+        _fail_validation(f"{exc.filename or ''}: {exc.strerror or exc}".lstrip(": "))
+    except Exception as exc:  # an engine failure: one line, no traceback
+        text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        _fail_validation(f"validation could not run ({type(exc).__name__}): {text}")
+    sys.exit(code)
 
 
 def main():  # pragma: no cover

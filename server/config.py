@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from .errors import KGError
+from .kg.errors import KGError
 
 
 @dataclass(frozen=True)
@@ -17,34 +17,31 @@ class Setting:
     help: str
 
 
+def _memory_default() -> int:
+    """A quarter of the machine's memory, at most 2 GiB (the QUERY_MEMORY default)."""
+    try:
+        total = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    except (ValueError, OSError, AttributeError):  # pragma: no cover - not POSIX
+        total = 8 << 30
+    return int(min(2 << 30, total // 4))
+
+
+_DEFAULT_QUERY_MEMORY = _memory_default()
+
 SETTINGS = (
     Setting("ROOT", ".", "Project folder holding ontology/, data/, shapes/ and queries/."),
     Setting("BUILD_DIR", "build", "Where `econplan build` wrote the store and the dumps."),
     Setting("STORE_URL", "", "An external SPARQL 1.1 store to use instead of the embedded one "
             "(its base URL; oxigraph-style /query, /update). Empty: the embedded store in BUILD_DIR."),
-    Setting("STORE_MODE", "memory", "memory: the query workers share one in-memory copy, loaded once by a "
-            "template process that forks them (fastest); disk: each worker opens the RocksDB store."),
-    Setting("SERVER", "granian", "granian: queries run in threads of the HTTP processes, and a process whose "
-            "query passes the time limit is replaced (fastest); gunicorn: queries run in a pool of "
-            "query-worker processes behind one HTTP process."),
-    Setting("HTTP_THREADS", 4, "SERVER=granian: Python threads per HTTP process (requests handled at once by "
-            "each; more wait in granian's queue)."),
-    Setting("PIN_CPUS", False, "SERVER=granian: pin each HTTP process, all its threads, to one of the CPUs "
-            "the server may use, one process per CPU (the default process count is then the number of "
-            "CPUs, at least 2).  A request's hand-offs between threads then stay on one CPU, which on "
-            "a virtual machine costs a tenth of a hand-off across CPUs: heavy queries gain 5-9%; but "
-            "the kernel can no longer balance the processes against other work on the machine, and "
-            "small queries lose 10% (more when their clients run on the same machine).  Off (the "
-            "default): the kernel places the threads, and the default is one process more than CPUs."),
-    Setting("SCHED_BATCH", True, "SERVER=granian: run the threads of the HTTP processes under Linux's "
-            "SCHED_BATCH policy, for throughput: a thread woken (a request handed to it) waits for "
-            "the running one's time slice instead of preempting it, so a request costs fewer context "
-            "switches.  Interleaved on 2 cores: distinct lookups 1.09-1.11x, the regex scan 1.04x, "
-            "the aggregate 1.00-1.03x, p99 no worse.  Off: the default policy (SCHED_OTHER)."),
-    Setting("QUERY_WORKERS", 2, "Query threads per HTTP process (SERVER=granian), or query worker processes "
-            "(SERVER=gunicorn): how many queries run at once."),
-    Setting("EAGER_WORKERS", True, "Start the query workers with the app rather than on the first query."),
+    Setting("STORE_MODE", "memory", "memory: each HTTP worker process answers from an in-memory copy of the "
+            "store (loaded once by the main process before it starts the workers, and shared by them "
+            "until a write changes it); disk: each opens the RocksDB store (for data larger than memory)."),
+    Setting("QUERY_WORKERS", 2, "Query threads per HTTP worker process: how many queries each runs at once."),
     Setting("QUERY_TIMEOUT", 30.0, "Seconds before a query is stopped and answered with 503."),
+    Setting("QUERY_MEMORY", _DEFAULT_QUERY_MEMORY, "Bytes of memory the queries running in one HTTP worker "
+            "process may take together, over what the process held when they began; past it they are "
+            "answered 503 memory-limit and the process is replaced.  0: no limit.  Default: a quarter of "
+            "the machine's memory, at most 2 GiB."),
     Setting("QUEUE_TIMEOUT", 10.0, "Seconds a query waits for a free worker before 503 busy."),
     Setting("MAX_ROWS", 10000, "Most result rows (or triples) returned; the response says when it was cut."),
     Setting("STREAM_AFTER", 1_048_576, "Answers larger than this many bytes are streamed (chunked) "
@@ -57,13 +54,13 @@ SETTINGS = (
     Setting("WRITE_TOKEN", None, "Bearer token for /load and /update; unset: writes are disabled. "
             "Only from the environment (ECONPLAN_WRITE_TOKEN) or the config file."),
     Setting("CORS", True, "Send Access-Control-Allow-Origin: * on the SPARQL endpoint and the APIs."),
-    Setting("TIMEOUT_MEMO", 60.0, "Seconds during which a query that hit the time limit is refused at once "
-            "(same text, same data version); 0 disables."),
     Setting("MAX_HEAVY_PER_CLIENT", 2, "Queries running longer than HEAVY_AFTER that one client address may have "
             "in flight; more get 429. 0 disables."),
     Setting("HEAVY_AFTER", 1.0, "Seconds after which a running query counts as heavy."),
-    Setting("CACHE_SIZE", 512, "Cached query responses (revalidated by the dataset version), and answers "
-            "replayed to byte-identical requests (SERVER=granian); 0 disables both."),
+    Setting("CACHE_SIZE", 512, "Query answers cached per HTTP worker process (keyed by the data version, so "
+            "that none outlives a write); 0 disables the cache."),
+    Setting("LOAD_TIMEOUT", 600.0, "Seconds a worker process that is being replaced waits for its writes "
+            "(loads, updates) in flight to finish before it exits."),
     Setting("LOG_LEVEL", "INFO", "Python logging level."),
 )
 DEFAULTS = {s.name: s.default for s in SETTINGS}

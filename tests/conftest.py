@@ -9,9 +9,9 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from server.build import build  # noqa: E402
-from server.curation import load_dataset  # noqa: E402
-from server.store import KnowledgeGraph  # noqa: E402
+from server.kg.build import build  # noqa: E402
+from server.kg.curation import load_dataset  # noqa: E402
+from server.kg.store import KnowledgeGraph  # noqa: E402
 
 
 @pytest.fixture(scope="session")
@@ -54,8 +54,7 @@ def free_port() -> int:
 
 
 class LiveServer:
-    """``econplan serve`` (granian, or gunicorn with ECONPLAN_SERVER=gunicorn) in a subprocess on
-    127.0.0.1, stopped at teardown."""
+    """``econplan serve`` in a subprocess on 127.0.0.1, stopped at teardown."""
 
     def __init__(self, build_dir: Path, env: dict | None = None, workers: int = 2):
         self.port = free_port()
@@ -97,8 +96,8 @@ def make_build_dir(path: Path, quads) -> Path:
     """A build folder holding exactly ``quads`` (dump + store), as `econplan build` would write."""
     import pyoxigraph as ox
 
-    from server.build import sort_quads
-    from server.writes import reconcile
+    from server.kg.build import sort_quads
+    from server.kg.writes import reconcile
 
     path.mkdir(parents=True, exist_ok=True)
     tmp = path / ".econplan.nq.tmp"

@@ -43,15 +43,15 @@ def test_ab_lookups_compares_two_process_counts(built):
 def test_compare_oxigraph_reports_the_processes_that_ran(built, tmp_path):
     import json
 
-    from server.wsgi import http_processes
+    from server.serve import default_workers
 
     out = run("bench/compare_oxigraph.py", "--data", str(built / "econplan.nq"), "--only", "lookup",
               "--duration", "1", "--rounds", "2", "--quiet-wait", "1", "--skip-build",
               "--json", str(tmp_path / "r.json"))
     result = json.loads((tmp_path / "r.json").read_text())
     # counted on the live server (the children of `econplan serve`), not taken from this tree
-    assert result["http_processes"] == http_processes()
-    assert f"granian, {http_processes()} HTTP processes" in out
+    assert result["http_processes"] == default_workers()
+    assert f"granian, {default_workers()} HTTP processes" in out
     assert "(a) distinct lookups" in out and not result["problems"]
     # each round's ratio, from the two turns of that round
     (row,) = result["rows"]

@@ -1,5 +1,5 @@
 """The pages in a real headless Chromium, driven by Selenium through Debian's chromedriver,
-against a real server (``econplan serve``, gunicorn) on 127.0.0.1.
+against a real server (``econplan serve``) on 127.0.0.1.
 
 Screenshots go to tests/output/screenshots/.  The whole module is skipped, with the reason,
 when Chromium, chromedriver or the selenium package is missing.  Nothing is downloaded:

@@ -4,8 +4,8 @@ from __future__ import annotations
 import pyoxigraph as ox
 import pytest
 
-from server.build import build, build_quads
-from server.errors import DataError
+from server.kg.build import build, build_quads
+from server.kg.errors import DataError
 
 
 def test_two_builds_give_identical_dumps(root, built, tmp_path):
@@ -32,7 +32,7 @@ def test_dump_loads_back_into_the_same_store(built, kg):
 
 
 def test_on_disk_store_has_the_same_content(built, kg):
-    from server.store import KnowledgeGraph
+    from server.kg.store import KnowledgeGraph
 
     disk = KnowledgeGraph.open(built, mode="disk")
     try:

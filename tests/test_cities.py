@@ -14,9 +14,9 @@ import pyoxigraph as ox
 import pytest
 
 from conftest import LiveServer, make_build_dir
-from server import vocab as V
-from server.citycsv import Lookups, csv_to_quads, read_mapping
-from server.errors import DataError
+from server.kg import vocab as V
+from server.kg.citycsv import Lookups, csv_to_quads, read_mapping
+from server.kg.errors import DataError
 
 BIN = Path(sys.executable).parent / "econplan"
 CITIES = Path(__file__).resolve().parent.parent / "data" / "cities"

@@ -5,7 +5,7 @@ from decimal import Decimal
 
 import pytest
 
-from server.curation import coverage
+from server.kg.curation import coverage
 
 
 def test_every_fact_value_is_written_in_its_passage(dataset):

@@ -103,8 +103,8 @@ def test_a_load_is_appended_and_the_trig_dump_and_the_store_match_the_dump(built
     the dump again, with the same content."""
     import pyoxigraph as ox
 
-    from server.store import version_of
-    from server.writes import _reconciled, update
+    from server.kg.store import version_of
+    from server.kg.writes import _reconciled, update
 
     out = copy_build(built, tmp_path / "b")
     old = (out / "econplan.nq").read_bytes()
@@ -138,7 +138,7 @@ def test_a_load_is_appended_and_the_trig_dump_and_the_store_match_the_dump(built
 def test_a_write_removes_what_an_interrupted_write_left_behind(built, tmp_path):
     """A write killed with kill -9 leaves its temporary dump or folders; the next write (which
     holds the write lock, so none of them is in use) removes them, and nothing else."""
-    from server.writes import LEFTOVERS
+    from server.kg.writes import LEFTOVERS
 
     out = copy_build(built, tmp_path / "b")
     left = [out / ".econplan.nq.abc123", out / "appends.log.tmp", out / ".append-xyz", out / ".reconcile-xyz",
@@ -166,9 +166,9 @@ def test_a_store_in_memory_catches_up_with_appends_instead_of_reloading(built, t
     cannot, and reloads."""
     import pyoxigraph as ox
 
-    from server.loading import parse_file
-    from server.store import KnowledgeGraph, read_appends, version_of
-    from server.writes import load, update
+    from server.kg.loading import parse_file
+    from server.kg.store import KnowledgeGraph, read_appends, version_of
+    from server.kg.writes import load, update
 
     out = copy_build(built, tmp_path / "b")
     kg = KnowledgeGraph.open(out, mode="memory")
@@ -188,11 +188,10 @@ def test_a_store_in_memory_catches_up_with_appends_instead_of_reloading(built, t
                 '<http://www.w3.org/2004/02/skos/core#altLabel> "GDP (total)"@en } }')
     assert caught.catch_up(version_of(out)) is None  # a copying write: reload
     # and the app's state takes that path: after an appending load, same store object, new data
-    from server import AppState
     from server.config import load_config
+    from server.web.app import AppState
 
     state = AppState(load_config({"BUILD_DIR": str(out), "STORE_MODE": "memory"}, environ={}))
-    state.run_queries_in_threads()  # as under granian: this process's own store, in memory
     held = state.current_kg()
     load(out, parse_file(f), graph="https://example.org/third")
     now = state.current_kg()
@@ -259,7 +258,7 @@ class Snapshot:
     def __call__(self) -> bytes:
         if self.oxi is None:
             return (self.path / "econplan.nq").read_bytes()
-        from server.remote import RemoteStore
+        from server.kg.remote import RemoteStore
 
         return "\n".join(sorted(str(q) for q in RemoteStore(self.oxi.url))).encode()
 
@@ -384,7 +383,7 @@ def test_backup_and_restore_by_copying_the_dump(built, tmp_path):
     server = LiveServer(out, workers=1)
     try:
         assert count(server, "https://example.org/after-backup") == 0
-        from server.store import KnowledgeGraph
+        from server.kg.store import KnowledgeGraph
 
         disk = KnowledgeGraph.open(out, mode="disk")  # the RocksDB store was rebuilt from the dump
         assert not disk.store.contains_named_graph(__import__("pyoxigraph").NamedNode("https://example.org/after-backup"))
@@ -394,12 +393,11 @@ def test_backup_and_restore_by_copying_the_dump(built, tmp_path):
 
 def test_a_server_that_rebuilt_the_store_at_start_still_takes_loads(built, tmp_path):
     """A start after an interrupted write rebuilds the RocksDB store from the dump (reconcile).
-    Under granian that must not happen in the main process, which forks the HTTP processes:
+    That must not happen in the main process, which forks the HTTP worker processes:
     RocksDB used there first made every later load hang."""
     path = copy_build(built, tmp_path / "b")
     (path / "store.version").write_text("stale\n")  # as a crash between the dump and the store leaves it
-    server = LiveServer(path, env={"ECONPLAN_WRITE_TOKEN": TOKEN, "ECONPLAN_SERVER": "granian",
-                                   "ECONPLAN_STORE_MODE": "memory"}, workers=2)
+    server = LiveServer(path, env={"ECONPLAN_WRITE_TOKEN": TOKEN, "ECONPLAN_STORE_MODE": "memory"}, workers=2)
     try:
         assert (path / "store.version").read_text().strip() != "stale"  # rebuilt
         g = "https://example.org/after-rebuild"

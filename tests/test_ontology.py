@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pyoxigraph as ox
 
-from server.loading import parse_file
+from server.kg.loading import parse_file
 
 EP = "https://w3id.org/econplan/def#"
 RDFS = "http://www.w3.org/2000/01/rdf-schema#"

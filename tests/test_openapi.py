@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from openapi_spec_validator import validate
 
-from server.query_library import Param, SavedQuery, load_library, openapi
+from server.sparql.library import Param, SavedQuery, load_library, openapi
 
 
 @pytest.fixture(scope="module")

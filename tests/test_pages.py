@@ -11,7 +11,7 @@ import pyoxigraph as ox
 import pytest
 
 from server import create_app
-from server import vocab as V
+from server.kg import vocab as V
 
 HTML = {"Accept": "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"}
 SHAPES_NS = V.BASE + "shapes#"
@@ -214,7 +214,7 @@ def test_html_pages_are_gzipped_for_clients_that_accept_it(client):
 
 
 def test_error_page_is_html(app):
-    from server.pages import error_page
+    from server.web.pages import error_page
 
     with app.test_request_context("/x?lang=en", headers=HTML):
         resp = error_page(404, "nothing at /x")
@@ -294,7 +294,7 @@ def test_every_iri_of_the_data_dereferences(client, kg):
             if isinstance(t, ox.NamedNode) and t.value.startswith((V.ID, V.DEF)) and t.value != V.DEF:
                 iris.add(t.value)
     assert len(iris) > 1000
-    from server.pages import local_url
+    from server.web.pages import local_url
 
     for iri in sorted(iris):
         url = local_url(iri)
@@ -311,7 +311,7 @@ def test_one_page_of_each_kind_of_resource_renders(client, kg):
     for q in kg.store.quads_for_pattern(None, V.RDF_TYPE, None, None):
         if isinstance(q.subject, ox.NamedNode) and q.subject.value.startswith(V.ID):
             seen.setdefault(q.object.value, q.subject.value)
-    from server.pages import local_url
+    from server.web.pages import local_url
 
     for cls, iri in seen.items():
         resp = get(client, local_url(iri))
@@ -341,7 +341,7 @@ def test_fact_pages_highlight_the_number_in_the_source_sentence(client, kg):
           FILTER(STRSTARTS(STR(?fact), "https://w3id.org/econplan/id/hangzhou/2023-plan/fact/"))
         }""")
     assert len(rows) > 300
-    from server.pages import local_url
+    from server.web.pages import local_url
 
     for r in rows:
         a = int(r["vs"].value) - int(r["pstart"].value)
@@ -358,7 +358,7 @@ def test_fact_with_a_lost_value_underlines_its_mention(client, kg):
     rows = kg.select("SELECT ?f ?m WHERE { ?f ep:valueLost true ; ep:mention ?m }")
     if not rows:
         pytest.skip("no fact with a lost value in the data")
-    from server.pages import local_url
+    from server.web.pages import local_url
 
     for r in rows:
         html = text(get(client, local_url(r["f"].value)))
@@ -669,7 +669,7 @@ def test_editor_default_query_runs(client):
 def test_editor_style_hashes_match_the_vendored_yasgui(client, root):
     """The editor's CSP admits YASGUI's two injected <style> texts by hash; they must still be in
     the vendored bundle (else update EDITOR_STYLE_TEXTS after upgrading YASGUI)."""
-    from server.pages import EDITOR_STYLE_HASHES, EDITOR_STYLE_TEXTS
+    from server.web.pages import EDITOR_STYLE_HASHES, EDITOR_STYLE_TEXTS
 
     bundle = (root / "server/static/vendor/yasgui/yasgui.min.js").read_text(encoding="utf-8")
     assert EDITOR_STYLE_TEXTS[0] in bundle

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-from server.protocol import (GRAPH_FORMATS, RESULT_FORMATS, ProtocolError, check_services, looks_like_update,
+from server.sparql.protocol import (GRAPH_FORMATS, RESULT_FORMATS, ProtocolError, check_services, looks_like_update,
                              negotiate, parse_query_string, parse_sparql_request,
                              service_endpoints)
 

@@ -12,11 +12,11 @@ from pathlib import Path
 import pyoxigraph as ox
 import pytest
 
-from server import vocab as V
-from server.errors import DataError, KGError
-from server.query_library import (PARAM_TYPES, Param, ParamError, SavedQuery, bind_params, load_library,
+from server.kg import vocab as V
+from server.kg.errors import DataError, KGError
+from server.sparql.library import (PARAM_TYPES, Param, ParamError, SavedQuery, bind_params, load_library,
                                   load_query, query_kind, run)
-from server.store import KnowledgeGraph
+from server.kg.store import KnowledgeGraph
 
 ROOT = Path(__file__).resolve().parent.parent
 QUERY_FILES = sorted((ROOT / "queries").glob("*.rq"))

@@ -24,9 +24,9 @@ from pathlib import Path
 import pyoxigraph as ox
 import pytest
 
-from server.build import _rename_blank_nodes
-from server.loading import parse_file
-from server.validation import EPS, load_shapes, validate
+from server.kg.build import _rename_blank_nodes
+from server.kg.loading import parse_file
+from server.kg.validation import EPS, load_shapes, validate
 
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = ROOT / "tests" / "shapes"
@@ -167,7 +167,7 @@ def test_shapes_graph_is_valid_shacl():
     """The shapes conform to the SHACL-SHACL shapes (the W3C meta-shapes)."""
     import pyshacl_turbo
 
-    from server.validation import shapes_graph
+    from server.kg.validation import shapes_graph
 
     conforms, _, text = pyshacl_turbo.meta_validate(shapes_graph(load_shapes()))
     assert conforms, text

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import re
 
-from server.source import SPAM_TOKENS, clean, mentions, passages
+from server.kg.source import SPAM_TOKENS, clean, mentions, passages
 
 
 def test_cleaner_reproduces_committed_text_byte_for_byte(root):

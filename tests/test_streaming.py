@@ -1,6 +1,6 @@
 """Large answers are streamed (HTTP chunked), with truthful headers, and cut short on a kill.
 
-A real server (gunicorn) on 127.0.0.1 with a small STREAM_AFTER, read by real clients
+A real server on 127.0.0.1 with a small STREAM_AFTER, read by real clients
 (http.client, SPARQLWrapper, rdflib's SPARQLStore) and by a raw socket where the test needs
 to see the bytes on the wire.
 """
@@ -215,7 +215,7 @@ def test_the_web_process_does_not_hold_a_streamed_answer(streaming):
     chunks on, it never holds the answer (nor does it cache it)."""
     import threading
 
-    # the HTTP processes (granian: each runs its queries too; gunicorn: the one front)
+    # the HTTP worker processes (each runs its queries too)
     children = open(f"/proc/{streaming.proc.pid}/task/{streaming.proc.pid}/children").read().split()
     fronts = [int(c) for c in children]
     query = HUGE.replace("LIMIT 400000", "LIMIT 150000")

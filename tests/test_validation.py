@@ -1,4 +1,4 @@
-"""The validation core (server/validation.py) and ``econplan validate`` (server/cli_validate.py).
+"""The validation core (server/validation.py) and ``econplan validate`` (server/cli.py).
 
 Both engines run on every fixture of tests/shapes/ and on the shipped data and
 must agree (severity, focus node, path, constraint component and source shape;
@@ -22,8 +22,8 @@ import pyoxigraph as ox
 import pytest
 from click.testing import CliRunner
 
-from server import vocab as V
-from server.validation import (EPS, DataView, ValidationReport, _width, compact_sparql,
+from server.kg import vocab as V
+from server.kg.validation import (EPS, DataView, ValidationReport, _width, compact_sparql,
                                expand_focus, load_shapes, rule_quads, validate)
 from test_shapes import (fixture_files, fixture_id, fixture_quads, fixture_report, shapes_store,
                          shipped_report, world)
@@ -173,7 +173,7 @@ def test_arithmetic_rules_are_added_to_the_data():
 
 
 def test_unknown_engine_is_an_error():
-    from server.errors import KGError
+    from server.kg.errors import KGError
 
     with pytest.raises(KGError, match="unknown validation engine"):
         validate([], engine="jena")
@@ -422,12 +422,7 @@ def test_json():
 @pytest.fixture(scope="module")
 def runner_cli():
     from server.cli import cli
-    from server.cli_validate import register
 
-    register(cli)
-    first = cli.commands["validate"]
-    register(cli)
-    assert cli.commands["validate"] is first  # idempotent
     return cli
 
 

@@ -1,0 +1,1 @@
+"""SPARQL: protocol and negotiation, the query runner, the endpoint (ETag, cache), saved queries."""

@@ -1,0 +1,1 @@
+"""The Flask app (create_app in app.py) and its resources."""
