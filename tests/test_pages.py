@@ -185,7 +185,7 @@ def test_security_headers(client, path):
 
 
 def test_no_cdn_or_external_asset_anywhere(root):
-    for folder in ("server/templates", "server/static"):
+    for folder in ("server/web/templates", "server/web/static"):
         for p in (root / folder).glob("*"):
             if p.is_file() and p.suffix in (".html", ".js", ".css"):
                 body = p.read_text(encoding="utf-8")
@@ -195,7 +195,7 @@ def test_no_cdn_or_external_asset_anywhere(root):
 
 
 def test_vendored_packages_carry_their_licences(root):
-    vendor = root / "server/static/vendor"
+    vendor = root / "server/web/static/vendor"
     for pkg, main in [("yasgui", "yasgui.min.js"), ("vega", "vega.min.js"), ("vega-lite", "vega-lite.min.js"),
                       ("vega-embed", "vega-embed.min.js"), ("vega-interpreter", "vega-interpreter.js")]:
         assert (vendor / pkg / main).is_file(), pkg
@@ -357,7 +357,7 @@ def test_fact_pages_highlight_the_number_in_the_source_sentence(client, kg):
 def test_fact_with_a_lost_value_underlines_its_mention(client, kg):
     rows = kg.select("SELECT ?f ?m WHERE { ?f ep:valueLost true ; ep:mention ?m }")
     if not rows:
-        pytest.skip("no fact with a lost value in the data")
+        pytest.fail("precondition missing from the data: no fact with a lost value in the data")
     from server.web.pages import local_url
 
     for r in rows:
@@ -419,7 +419,7 @@ def test_ontology_page_lists_classes_with_instance_counts(client, kg):
 def test_ontology_names_the_shapes_that_apply(client, kg):
     targets = kg.select("SELECT ?shape ?c WHERE { ?shape sh:targetClass ?c FILTER(STRSTARTS(STR(?c), STR(ep:))) }")
     if not targets:
-        pytest.skip("no shapes with sh:targetClass yet")
+        pytest.fail("precondition missing from the data: no shapes with sh:targetClass yet")
     html = text(get(client, "/ontology"))
     for r in targets:
         local = r["c"].value[len(V.DEF):]
@@ -430,7 +430,7 @@ def test_ontology_names_the_shapes_that_apply(client, kg):
 def test_shapes_page_lists_every_shape_with_bilingual_messages(client, kg):
     shapes = kg.select("SELECT DISTINCT ?s WHERE { ?s a sh:NodeShape FILTER(isIRI(?s)) }")
     if not shapes:
-        pytest.skip("no shapes yet")
+        pytest.fail("precondition missing from the data: no shapes yet")
     html = text(get(client, "/shapes"))
     from markupsafe import escape
 
@@ -529,7 +529,7 @@ def test_every_saved_query_page_shows_description_form_table_and_sparql(client, 
 def test_typed_inputs_with_defaults(client, library):
     q = first_query(library, lambda q: any(p.type == "year" and p.default for p in q.params))
     if q is None:
-        pytest.skip("no query with a year parameter")
+        pytest.fail("precondition missing from the data: no query with a year parameter")
     p = next(p for p in q.params if p.type == "year")
     html = text(get(client, f"/queries/{q.slug}"))
     assert re.search(rf'<input id="p-{p.name}" name="{p.name}" type="number" value="{p.default}"', html)
@@ -544,7 +544,7 @@ def test_district_parameter_is_bound_as_a_term(client, library, kg):
     q = library.get("district-projects-and-facts") or first_query(
         library, lambda q: any(p.type == "district" for p in q.params))
     if q is None:
-        pytest.skip("no query with a district parameter")
+        pytest.fail("precondition missing from the data: no query with a district parameter")
     p = next(p for p in q.params if p.type == "district")
     a = client.get(f"/queries/{q.slug}.json?{p.name}=330109").get_json(force=True)
     b = client.get(f"/queries/{q.slug}.json?{p.name}=330106").get_json(force=True)
@@ -560,7 +560,7 @@ def test_district_parameter_is_bound_as_a_term(client, library, kg):
 def test_string_parameters_are_never_spliced(client, library):
     q = first_query(library, lambda q: any(p.type == "string" for p in q.params))
     if q is None:
-        pytest.skip("no query with a string parameter")
+        pytest.fail("precondition missing from the data: no query with a string parameter")
     p = next(p for p in q.params if p.type == "string")
     for evil in ('x" } } SELECT * WHERE { ?s ?p ?o } #', "x' . ?a ?b ?c", "}\n} LIMIT 1", '\\"'):
         resp = client.get(f"/queries/{q.slug}.json", query_string={p.name: evil})
@@ -596,7 +596,7 @@ def test_bad_parameter_is_400_naming_it(client, library):
 def test_missing_required_parameter_is_400_naming_it(client, library):
     q = first_query(library, lambda q: any(p.required for p in q.params))
     if q is None:
-        pytest.skip("no query with a required parameter")
+        pytest.fail("precondition missing from the data: no query with a required parameter")
     p = next(p for p in q.params if p.required)
     resp = client.get(f"/queries/{q.slug}.json")
     assert resp.status_code == 400 and resp.get_json()["error"]["param"] == p.name
@@ -625,7 +625,7 @@ def test_domains_query_declares_a_bar_chart_and_its_page_draws_it(client, librar
 def test_chart_labels_follow_the_page_language(client, library):
     q = first_query(library, lambda q: q.chart and str(q.chart.get("x", "")).endswith("Zh"))
     if q is None or any(p.required for p in q.params):
-        pytest.skip("no chart labelled by a Zh variable")
+        pytest.fail("precondition missing from the data: no chart labelled by a Zh variable")
     html = text(get(client, f"/queries/{q.slug}", lang="en"))
     data = json.loads(re.search(r'id="chart-data">(.*?)</script>', html, re.S).group(1))
     vars_ = data["results"]["head"]["vars"]
@@ -671,7 +671,7 @@ def test_editor_style_hashes_match_the_vendored_yasgui(client, root):
     the vendored bundle (else update EDITOR_STYLE_TEXTS after upgrading YASGUI)."""
     from server.web.pages import EDITOR_STYLE_HASHES, EDITOR_STYLE_TEXTS
 
-    bundle = (root / "server/static/vendor/yasgui/yasgui.min.js").read_text(encoding="utf-8")
+    bundle = (root / "server/web/static/vendor/yasgui/yasgui.min.js").read_text(encoding="utf-8")
     assert EDITOR_STYLE_TEXTS[0] in bundle
     assert "dragCursor:`col-resize`" in bundle and "`*{cursor:`+n.opt.dragCursor+`!important}`" in bundle
     csp = get(client, "/editor").headers["Content-Security-Policy"]

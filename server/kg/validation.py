@@ -90,7 +90,7 @@ from . import vocab as V
 from .errors import KGError, StoreError
 from .loading import parse_file
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 SHAPES_DIR = ROOT / "shapes"
 SHAPES_GRAPH_PREFIX = V.GRAPH + "shapes/"
 EPS = V._NS("https://w3id.org/econplan/shapes#")
