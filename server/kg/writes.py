@@ -205,10 +205,25 @@ def _commit(build_dir, store: ox.Store, before: ox.Store | None = None) -> str:
         _remote_for(str(build_dir)).replace_graphs(graphs, version)
         return version
     build_dir = Path(build_dir)
-    data = ox.serialize(quads, format=ox.RdfFormat.N_QUADS) or b""
+    written = _dump_as_written(build_dir, store)
+    data = ox.serialize(written, format=ox.RdfFormat.N_QUADS) or b""
     _replace_dump(build_dir, lambda fh: fh.write(data))  # <- commit point
-    reconcile(build_dir, quads=quads)
+    reconcile(build_dir, quads=written)
     return version_of(build_dir)
+
+
+def _dump_as_written(build_dir: Path, store: ox.Store) -> list[ox.Quad]:
+    """The quads of the new dump for the content of ``store``: every quad of the old dump that
+    ``store`` still holds, as it was written (a store keeps a literal's value, not its text:
+    "19.0" of xsd:decimal would come back as "19"), then the quads ``store`` adds, sorted."""
+    kept, seen = [], ox.Store()
+    for quad in ox.parse(path=str(build_dir / "econplan.nq"), format=ox.RdfFormat.N_QUADS):
+        if quad in store:
+            kept.append(quad)
+            seen.add(quad)
+    from .build import sort_quads
+
+    return kept + sort_quads(q for q in store if q not in seen)
 
 
 def reconcile(build_dir: Path, quads=None) -> bool:
@@ -392,6 +407,10 @@ def _replace_dump(build_dir: Path, write) -> None:
     every write (a crash before the rename leaves the old dump, after it the new one)."""
     fd, tmp = tempfile.mkstemp(prefix=".econplan.nq.", dir=build_dir)
     try:
+        try:  # the new dump keeps the old one's permissions (mkstemp makes it 0600)
+            os.fchmod(fd, os.stat(build_dir / "econplan.nq").st_mode & 0o7777)
+        except FileNotFoundError:
+            os.fchmod(fd, 0o644)
         with os.fdopen(fd, "wb") as fh:
             write(fh)
             fh.flush()
