@@ -11,7 +11,7 @@ req/s).  Also: `econplan build` time of the shipped graph, time from starting
 each server to its first answered query, and the RSS of each server's process tree.
 
 Both servers run with a 30 s query timeout (oxigraph --timeout-s 30, econplan
-QUERY_TIMEOUT=30 enforced by killing the query worker).  oxigraph is by default
+QUERY_TIMEOUT=30).  oxigraph is by default
 `oxigraph serve` with an in-memory store loaded over HTTP (econplan's workers
 also query an in-memory store); --oxigraph-store disk uses `oxigraph load` +
 `serve-read-only` instead.  Everything stops by itself; total time is about
@@ -179,8 +179,7 @@ def run(args) -> dict:
     nq = Path(args.data).resolve()
     result = {"machine": L.machine(), "data": str(nq), "duration_s": args.duration,
               "connections": args.connections, "oxigraph_store": args.oxigraph_store,
-              "fronts": args.fronts or 1, "query_workers": args.query_workers,
-              "server": dict(args.env).get("ECONPLAN_SERVER", "granian"), "command": "python bench/compare_oxigraph.py " + " ".join(sys.argv[1:])}
+              "query_workers": args.query_workers, "command": "python bench/compare_oxigraph.py " + " ".join(sys.argv[1:])}
     with tempfile.TemporaryDirectory(prefix="bench-compare-") as tmp:
         work = Path(tmp)
         if args.synthetic:
@@ -209,7 +208,6 @@ def run(args) -> dict:
                                      # wrk is one client address: the per-client limit on heavy
                                      # queries would answer 429 to most of its 8 connections
                                      "ECONPLAN_MAX_HEAVY_PER_CLIENT": "0",
-                                     **({"GUNICORN_CMD_ARGS": f"--workers {args.fronts}"} if args.fronts else {}),
                                      **dict(args.env)})
         try:
             oxs.start(after_start=L.oxigraph_load_http(nq) if ox_loc is None else None)
@@ -266,11 +264,8 @@ def report(r: dict) -> str:
     m = r["machine"]
     out = [f"Data: {r['data']} ({r['triples']} triples); {r['connections']} connections, "
            f"{r['duration_s']:g} s per query per server; oxigraph store: {r['oxigraph_store']}; "
-           + (f"econplan: granian, {r.get('http_processes') or r.get('query_workers') or 2} HTTP processes, "
-              "each with its query threads, "
-              if r.get("server", "gunicorn") == "granian" else
-              f"econplan: {r.get('fronts', 1)} gunicorn front(s) x 16 threads, "
-              f"{r.get('query_workers') or 2} query workers per front, ")
+           + f"econplan: granian, {r.get('http_processes') or r.get('query_workers') or 2} HTTP processes, "
+             "each with its query threads, "
            + f"QUERY_TIMEOUT {TIMEOUT_S} s.",
            f"Machine: {L.machine_line(m)}.", "", table(r["rows"]), "",
            "CPU used meanwhile (the machine may be shared; 'other' is everything but the server and wrk):",
@@ -328,10 +323,7 @@ def main(argv=None) -> int:
     ap.add_argument("--skip-build", action="store_true", help="do not time `econplan build`")
     ap.add_argument("--build-runs", type=int, default=3, help="time the build this many times, keep the best")
     ap.add_argument("--query-workers", type=int, default=None,
-                    help="econplan serve --workers (HTTP processes under granian, query worker processes "
-                    "under gunicorn; default: the CLI's)")
-    ap.add_argument("--fronts", type=int, default=None,
-                    help="gunicorn worker processes of econplan (GUNICORN_CMD_ARGS=--workers N)")
+                    help="econplan serve --workers (HTTP worker processes; default: the CLI's)")
     ap.add_argument("--env", nargs=2, action="append", default=[], metavar=("NAME", "VALUE"),
                     help="extra environment for the econplan server (e.g. ECONPLAN_QUERY_WORKERS 3)")
     ap.add_argument("--json", help="also write the raw results here")

@@ -152,8 +152,8 @@ def main() -> int:
     ap.add_argument("--timeout", type=float, default=3, help="the server's QUERY_TIMEOUT (s)")
     ap.add_argument("--distinct-pathological", action="store_true",
                     help="make every pathological query different (a numbered comment), so that neither the "
-                         "timeout memo nor coalescing spares any: each one runs to the time limit (under "
-                         "SERVER=granian each then costs its HTTP process, which is replaced)")
+                         "timeout memo nor coalescing spares any: each one runs to the time limit (each "
+                         "then costs its HTTP worker process, which is replaced)")
     ap.add_argument("--think", type=float, default=0.2,
                     help="mean pause (s, exponential) between one client's requests, as people "
                          "and dashboards do; 0 makes every client a closed loop that saturates the server")

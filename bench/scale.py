@@ -820,10 +820,10 @@ def servers_step(r: dict, build: Path, oxdir: Path, work: Path, qs: dict, size: 
                  econplan_tree: str | None, modes) -> None:
     """3. the servers over the build folder and over `oxigraph load`'s store."""
     r["servers"] = {}
-    # econplan in memory mode holds one copy of the store, in the template process that forks the
-    # query workers (they share it; a worker that scans everything copies about a third of its
-    # pages: tests/test_executor.py); the web process reads the RocksDB store.  Count two copies,
-    # and do not start it if they would not fit in what the machine has free now.
+    # econplan in memory mode holds one copy of the store, loaded by the main process before it
+    # starts the HTTP workers (they share it; a worker that scans everything copies part of its
+    # pages).  Count two copies, and do not start it if they would not fit in what the machine
+    # has free now.
     per_copy = r["load_pyoxigraph_memory"]["peak_rss_mib"]
     need = 2 * per_copy
     free = _mem_available_mib()
@@ -839,8 +839,7 @@ def servers_step(r: dict, build: Path, oxdir: Path, work: Path, qs: dict, size: 
             continue
         if mode:
             srv = L.econplan_server(build, port, log_dir=work, pythonpath=econplan_tree, env={
-                "ECONPLAN_STORE_MODE": mode, "ECONPLAN_CACHE_SIZE": "0", "ECONPLAN_QUERY_TIMEOUT": "60",
-                "ECONPLAN_TIMEOUT_MEMO": "0"})
+                "ECONPLAN_STORE_MODE": mode, "ECONPLAN_CACHE_SIZE": "0", "ECONPLAN_QUERY_TIMEOUT": "60"})
         else:
             srv = L.oxigraph_server(port, location=oxdir, log_dir=work)
         try:

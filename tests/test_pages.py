@@ -294,7 +294,7 @@ def test_every_iri_of_the_data_dereferences(client, kg):
             if isinstance(t, ox.NamedNode) and t.value.startswith((V.ID, V.DEF)) and t.value != V.DEF:
                 iris.add(t.value)
     assert len(iris) > 1000
-    from server.web.pages import local_url
+    from server.web.terms import local_url
 
     for iri in sorted(iris):
         url = local_url(iri)
@@ -311,7 +311,7 @@ def test_one_page_of_each_kind_of_resource_renders(client, kg):
     for q in kg.store.quads_for_pattern(None, V.RDF_TYPE, None, None):
         if isinstance(q.subject, ox.NamedNode) and q.subject.value.startswith(V.ID):
             seen.setdefault(q.object.value, q.subject.value)
-    from server.web.pages import local_url
+    from server.web.terms import local_url
 
     for cls, iri in seen.items():
         resp = get(client, local_url(iri))
@@ -341,7 +341,7 @@ def test_fact_pages_highlight_the_number_in_the_source_sentence(client, kg):
           FILTER(STRSTARTS(STR(?fact), "https://w3id.org/econplan/id/hangzhou/2023-plan/fact/"))
         }""")
     assert len(rows) > 300
-    from server.web.pages import local_url
+    from server.web.terms import local_url
 
     for r in rows:
         a = int(r["vs"].value) - int(r["pstart"].value)
@@ -358,7 +358,7 @@ def test_fact_with_a_lost_value_underlines_its_mention(client, kg):
     rows = kg.select("SELECT ?f ?m WHERE { ?f ep:valueLost true ; ep:mention ?m }")
     if not rows:
         pytest.fail("precondition missing from the data: no fact with a lost value in the data")
-    from server.web.pages import local_url
+    from server.web.terms import local_url
 
     for r in rows:
         html = text(get(client, local_url(r["f"].value)))

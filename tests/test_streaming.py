@@ -26,7 +26,7 @@ HUGE = "SELECT ?s ?p ?o ?x WHERE { ?s ?p ?o . ?x a <https://w3id.org/econplan/de
 @pytest.fixture(scope="module")
 def streaming(built):
     server = LiveServer(built, env={"ECONPLAN_STREAM_AFTER": "20000", "ECONPLAN_MAX_ROWS": "1000000",
-                                    "ECONPLAN_QUERY_TIMEOUT": "3", "ECONPLAN_TIMEOUT_MEMO": "0"})
+                                    "ECONPLAN_QUERY_TIMEOUT": "3"})
     yield server
     server.stop()
 

@@ -3,8 +3,8 @@
 The build writes two things under ``build/``: an on-disk RocksDB store (the
 durable copy that validated loads write to) and N-Quads/TriG dumps.  A
 :class:`KnowledgeGraph` serves queries either from that on-disk store or from
-an in-memory copy of it (the default for the query workers: 2.5-3x faster on
-heavy queries; the workers share one copy, see executor.py).
+an in-memory copy of it (the default: 2.5-3x faster on heavy queries; the HTTP worker
+processes share the copy the main process loaded before starting them, see server/serve.py).
 
 Queries see the union of all named graphs as their default graph, as in
 Fuseki's ``unionDefaultGraph``, unless the request names its default graphs.

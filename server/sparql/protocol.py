@@ -181,7 +181,7 @@ def parse_query_string(qs: str) -> dict[str, list[str]]:
 
 def without_chunked_encoding(environ) -> bool:
     """The request came over HTTP/1.0 (no chunked encoding; granian writes its version as
-    "HTTP/1", werkzeug and gunicorn as "HTTP/1.0")."""
+    "HTTP/1", werkzeug as "HTTP/1.0")."""
     return environ.get("SERVER_PROTOCOL") in ("HTTP/1.0", "HTTP/1", "HTTP/0.9")
 
 

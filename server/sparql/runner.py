@@ -143,7 +143,7 @@ def _parse_term(nt: str):
 
 # Result formats that the worker serializes with pyoxigraph's own (Rust) serializer: their
 # output is the same as protocol.iter_solutions' (JSON and CSV byte for byte, XML the same
-# solutions with other whitespace and escapes: tests/test_executor.py) at about half the cost.  TSV stays on iter_solutions, whose
+# solutions with other whitespace and escapes: tests/test_runner.py) at about half the cost.  TSV stays on iter_solutions, whose
 # terms are written in full N-Triples form (pyoxigraph abbreviates numbers).
 NATIVE_FORMATS = frozenset({"json", "csv", "xml"})
 # A native serialization kept in memory is abandoned past this size (then the result is
@@ -191,7 +191,7 @@ def count_rows(body: bytes, fmt: str, variables: list[str] | None = None) -> int
         # datatype or language).  So when every },{ is followed by a quote and then by neither
         # } nor ,, each is a boundary between two solutions that bind something, and no boundary
         # is missed: the count is exact.  Otherwise (an empty solution {}, braces in a value) the
-        # bindings are parsed.  One pass over the bytes; see tests/test_executor.py.
+        # bindings are parsed.  One pass over the bytes; see tests/test_runner.py.
         start = body.find(b'"bindings":[')
         if start < 0:
             raise ValueError("not a SPARQL JSON result")

@@ -208,7 +208,8 @@ def _wants_html() -> bool:
 # -- the one header policy --------------------------------------------------------------------
 
 def _headers(resp):
-    from .pages import CSP, LANG_COOKIE, compress
+    from .i18n import LANG_COOKIE
+    from .pages import CSP, compress
 
     h = resp.headers
     extra = g.get("csp_style", ())

@@ -1,0 +1,214 @@
+"""Every text of the pages, in Chinese and English, and the page language."""
+from __future__ import annotations
+
+from urllib.parse import urlencode
+
+from flask import g, request
+
+
+LANGS = ("zh", "en")
+LANG_COOKIE = "lang"
+
+
+# -- words -------------------------------------------------------------------------------
+
+#: Every text of the pages, in Chinese and English.
+TEXT: dict[str, tuple[str, str]] = {
+    "site": ("杭州市发展计划知识图谱", "econplan — Hangzhou development-plan knowledge graph"),
+    "site_short": ("发展计划知识图谱", "econplan"),
+    "skip": ("跳到正文", "Skip to content"),
+    "nav_home": ("首页", "Home"),
+    "nav_queries": ("示例查询", "Saved queries"),
+    "nav_editor": ("查询编辑器", "Query editor"),
+    "nav_ontology": ("本体", "Ontology"),
+    "nav_shapes": ("约束形状", "Shapes"),
+    "nav_sparql": ("SPARQL 端点", "SPARQL endpoint"),
+    "nav_main": ("主导航", "Main navigation"),
+    "lang_switch": ("语言", "Language"),
+    "footer_licence": ("数据以 CC BY 4.0 许可发布;英文标签为编者翻译。本站不加载任何外部资源。",
+                       "Data under CC BY 4.0; the English labels are editorial translations. "
+                       "This site loads nothing from other servers."),
+    "footer_vendor": ("第三方组件及其许可", "Third-party components and their licences"),
+    "home_lead": (
+        "这是杭州市《关于2023年国民经济和社会发展计划执行情况与2024年计划草案的报告》的知识图谱。"
+        "报告中的每一个数字都是一个事实:它衡量的指标、数值、单位、时期、类型(总量、增速、占比……)、"
+        "限定词(以上、约、近……)、状态(实际、目标、预计),以及它出自的原文句子和字符位置。"
+        "图谱还包括报告提到的项目、政策、领域和行政区,用 OWL 本体描述,用 SHACL 形状校验。",
+        "A knowledge graph of Hangzhou's report on the execution of the 2023 plan for national "
+        "economic and social development and the draft plan for 2024. Every figure in the report "
+        "is a fact: the indicator it measures, its value, unit, period, kind (level, growth, "
+        "share …), qualifier (at least, about, nearly …) and status (actual, target, expected), "
+        "with the sentence it comes from and its character offsets. The graph also holds the "
+        "projects, policies, domains and districts the report names, described by an OWL "
+        "ontology and checked by SHACL shapes."),
+    "home_other": ("English", "中文"),
+    "counts": ("数据概况", "The data in numbers"),
+    "c_facts": ("事实", "facts"),
+    "c_indicators": ("指标", "indicators"),
+    "c_projects": ("项目", "projects"),
+    "c_policies": ("政策", "policies"),
+    "c_districts": ("行政区", "districts"),
+    "c_lost": ("来源丢失的数值", "values lost by the source"),
+    "c_triples": ("三元组", "triples"),
+    "explore": ("浏览与查询", "Explore and query"),
+    "x_editor": ("在浏览器中编写并运行 SPARQL 查询(YASGUI)。", "Write and run SPARQL in the browser (YASGUI)."),
+    "x_queries": ("带参数、表格和图表的现成查询。", "Ready-made queries with parameters, tables and charts."),
+    "x_ontology": ("类与属性,以及各自的实例数。", "Classes and properties with their instance counts."),
+    "x_shapes": ("每条数据在载入前都要通过的 SHACL 约束。", "The SHACL constraints every change must pass."),
+    "x_sparql": ("SPARQL 1.1 协议端点,支持 GET 和 POST。", "The SPARQL 1.1 Protocol endpoint, GET and POST."),
+    "x_openapi": ("示例查询的 OpenAPI 描述。", "An OpenAPI description of the saved queries."),
+    "downloads": ("下载", "Downloads"),
+    "d_trig": ("全部数据,TriG 格式(带命名图)", "All data as TriG (with named graphs)"),
+    "d_nq": ("全部数据,N-Quads 格式", "All data as N-Quads"),
+    "d_ontology": ("本体,Turtle 格式", "The ontology as Turtle"),
+    "d_shapes": ("SHACL 形状,Turtle 格式", "The SHACL shapes as Turtle"),
+    "start_here": ("从这里开始", "Start here"),
+    "report": ("报告", "The report"),
+    "example_entities": ("示例页面", "Example pages"),
+    "queries_title": ("示例查询", "Saved queries"),
+    "queries_lead": ("每个查询都是一个 SPARQL 文件;参数以 RDF 项绑定,不拼接进查询文本。结果可以下载为 JSON、CSV 或 TSV。",
+                     "Each saved query is a SPARQL file; its parameters are bound as RDF terms, never "
+                     "spliced into the query text. Results download as JSON, CSV or TSV."),
+    "no_queries": ("还没有示例查询。", "There are no saved queries yet."),
+    "tags": ("标签", "Tags"),
+    "params": ("参数", "Parameters"),
+    "run": ("运行", "Run"),
+    "fill_required": ("请填写必填参数({names})后运行。", "Fill in the required parameters ({names}) and run the query."),
+    "reset": ("恢复默认", "Defaults"),
+    "results": ("结果", "Results"),
+    "rows": ("行", "rows"),
+    "no_rows": ("没有结果。", "No results."),
+    "truncated": ("结果已截断。", "The result was truncated."),
+    "chart": ("图表", "Chart"),
+    "chart_loading": ("正在绘制图表……", "Drawing the chart …"),
+    "sparql_text": ("SPARQL 查询", "The SPARQL query"),
+    "download": ("下载结果", "Download the results"),
+    "open_in_editor": ("在编辑器中打开", "Open in the editor"),
+    "required": ("必填", "required"),
+    "default": ("默认", "default"),
+    "any": ("(不限)", "(any)"),
+    "ask_true": ("是", "Yes"),
+    "ask_false": ("否", "No"),
+    "editor_title": ("SPARQL 查询编辑器", "SPARQL query editor"),
+    "editor_lead": ("查询发送到本站的 SPARQL 端点;常用前缀已声明,也可以在下面载入一个示例查询。快捷键 Ctrl+Enter 运行。",
+                    "Queries go to this site's SPARQL endpoint; the usual prefixes are declared, and "
+                    "you can load a saved query below. Ctrl+Enter runs the query."),
+    "load_example": ("载入示例查询", "Load a saved query"),
+    "choose": ("请选择……", "Choose …"),
+    "endpoint": ("端点", "Endpoint"),
+    "prefixes": ("前缀", "Prefixes"),
+    "js_needed": ("查询编辑器需要 JavaScript。也可以直接向端点发送查询。",
+                  "The query editor needs JavaScript. You can also send queries to the endpoint directly."),
+    "iri": ("IRI", "IRI"),
+    "types": ("类型", "Types"),
+    "formats": ("其他格式", "Other formats"),
+    "properties": ("属性", "Properties"),
+    "incoming": ("指向此处的链接", "Links to this resource"),
+    "incoming_more": ("只显示前 {n} 条,共 {total} 条。", "Showing the first {n} of {total}."),
+    "subject": ("主语", "Subject"),
+    "predicate": ("谓语", "Property"),
+    "value": ("值", "Value"),
+    "values": ("值", "Values"),
+    "graphs": ("出自命名图", "From the named graphs"),
+    "source": ("来源句子", "Source sentence"),
+    "source_note": ("高亮的是数值在原文中的位置(ep:valueStart–ep:valueEnd),下划线是原文措辞(ep:mention)。",
+                    "The highlight is the number's place in the text (ep:valueStart–ep:valueEnd); "
+                    "the underline is the wording that states it (ep:mention)."),
+    "source_lost": ("来源丢失了这个数字(ep:valueLost);下划线是原文措辞。",
+                    "The source lost this number (ep:valueLost); the underline is the wording."),
+    "passage_text": ("原文", "Text"),
+    "passage_note": ("高亮的是由这段原文得出的事实的数值;点击可查看事实。",
+                     "Highlighted: the numbers of the facts taken from this text; follow one to its fact."),
+    "in_passage": ("所在段落", "In the passage"),
+    "district_about": ("关于这个行政区", "About this district"),
+    "district_projects": ("位于此区的项目(ep:district)", "Projects in this district (ep:district)"),
+    "district_facts": ("这个行政区的事实(ep:refArea 或 ep:about)", "Facts of this district (ep:refArea or ep:about)"),
+    "district_parts": ("下辖行政区", "Divisions"),
+    "none": ("无", "None"),
+    "fact": ("事实", "Fact"),
+    "period": ("时期", "Period"),
+    "status": ("状态", "Status"),
+    "unit": ("单位", "Unit"),
+    "label": ("名称", "Name"),
+    "via": ("关系", "Via"),
+    "ontology_title": ("本体", "The ontology"),
+    "ontology_lead": ("econplan 本体的每个类和属性,以及作用于它的 SHACL 形状和它在数据中的实例数或使用次数。",
+                      "Every class and property of the econplan ontology, the SHACL shapes that apply "
+                      "to it, and how many instances (or uses) it has in the data."),
+    "classes": ("类", "Classes"),
+    "classes_overview": ("类及其实例数", "Classes and their instances"),
+    "obj_props": ("对象属性", "Object properties"),
+    "data_props": ("数据属性", "Datatype properties"),
+    "other_props": ("其他属性", "Other properties"),
+    "individuals": ("受控取值及其他术语", "Controlled values and other terms"),
+    "instances": ("实例", "instances"),
+    "instances_note": ("含子类的实例", "including instances of subclasses"),
+    "uses": ("使用次数", "uses"),
+    "superclasses": ("父类", "Subclass of"),
+    "subproperty": ("父属性", "Subproperty of"),
+    "domain": ("定义域", "Domain"),
+    "range": ("值域", "Range"),
+    "shapes_applying": ("适用的形状", "Shapes"),
+    "term_page": ("术语页面", "Term page"),
+    "shapes_title": ("SHACL 形状", "SHACL shapes"),
+    "shapes_lead": ("每次载入或更新数据都要先通过这些约束;每条约束都带有中英文说明。",
+                    "Every load or update must pass these constraints first; each carries a message in "
+                    "Chinese and English."),
+    "no_shapes": ("还没有形状。", "There are no shapes yet."),
+    "targets": ("目标", "Targets"),
+    "constraints": ("约束", "Constraints"),
+    "property_shapes": ("属性约束", "Property constraints"),
+    "path": ("路径", "Path"),
+    "message": ("说明", "Message"),
+    "severity": ("严重程度", "Severity"),
+    "other_shape_terms": ("形状图中的其他定义", "Other definitions in the shapes graph"),
+    "error": ("出错了", "Something went wrong"),
+    "error_back": ("返回首页", "Back to the home page"),
+    "status_404": ("找不到", "Not found"),
+    "status_400": ("请求有误", "Bad request"),
+    "status_other": ("错误", "Error"),
+}
+
+
+def lang() -> str:
+    """The page language: ?lang=, else the cookie, else Accept-Language, else zh."""
+    if "lang" in g:
+        return g.lang
+    want = request.args.get("lang", "").strip().lower()
+    if want in LANGS:
+        g.set_lang_cookie = want
+        g.lang = want
+        return want
+    cookie = request.cookies.get(LANG_COOKIE, "")
+    if cookie in LANGS:
+        g.lang = cookie
+        return cookie
+    best = request.accept_languages.best_match(LANGS)
+    g.lang = best if best in LANGS else "zh"
+    return g.lang
+
+
+def t(key: str, **kw) -> str:
+    zh, en = TEXT[key]
+    text = zh if lang() == "zh" else en
+    return text.format(**kw) if kw else text
+
+
+def pick(d: dict | None, fallback: str = "") -> str:
+    """The text in the page language from {zh:…, en:…}, else the other one."""
+    if not d:
+        return fallback
+    l = lang()
+    return d.get(l) or d.get("en" if l == "zh" else "zh") or fallback
+
+
+def url_with(**changes) -> str:
+    """This page's URL with some query parameters changed (None removes one)."""
+    args = request.args.to_dict(flat=False)
+    for k, v in changes.items():
+        if v is None:
+            args.pop(k, None)
+        else:
+            args[k] = [v]
+    qs = urlencode([(k, x) for k, vs in args.items() for x in vs])
+    return request.path + ("?" + qs if qs else "")
