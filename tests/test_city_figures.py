@@ -42,6 +42,12 @@ KNOWN_CODES = {
 }
 MIN_CITIES = 12
 MIN_FIGURES_PER_CITY = 5
+# the kinds of data/README.md that these headline figures use: a fall (下降 6.8%) is kind `decline`
+# with the value as written, never a negative number
+KINDS = {"level", "growth", "decline"}
+RATE_KINDS = {"growth", "decline"}
+# words that state a fall just before its rate (simplified and traditional spellings)
+DECLINE_WORDS = ("下降", "減少", "减少", "下滑", "回落")
 
 
 def load_rows(path: Path = FIGURES) -> list[dict[str, str]]:
@@ -127,7 +133,7 @@ def test_controlled_columns(rows):
     for r in rows:
         if r["indicator_zh"] not in INDICATORS:
             bad.append(("indicator", r["indicator_zh"]))
-        if r["kind"] not in {"level", "growth"}:
+        if r["kind"] not in KINDS:
             bad.append(("kind", r["kind"]))
         if r["status"] not in {"actual", "target"}:
             bad.append(("status", r["status"]))
@@ -135,8 +141,8 @@ def test_controlled_columns(rows):
             bad.append(("unit", r["unit"]))
         if r["qualifier_text"] not in QUALIFIERS:
             bad.append(("qualifier", r["qualifier_text"]))
-        if r["kind"] == "growth" and r["unit"] not in {"%", "个百分点"}:
-            bad.append(("growth unit", r["area_name"], r["indicator_zh"], r["unit"]))
+        if r["kind"] in RATE_KINDS and r["unit"] not in {"%", "个百分点"}:
+            bad.append((r["kind"] + " unit", r["area_name"], r["indicator_zh"], r["unit"]))
         if r["status"] == "target" and r["period"] not in {"2023", "2024"}:
             bad.append(("target period", r["area_name"], r["period"]))
         if r["status"] == "actual" and r["period"] != "2023":
@@ -145,6 +151,28 @@ def test_controlled_columns(rows):
             if not r[col].strip():
                 bad.append(("empty " + col, r["area_name"], r["indicator_zh"]))
     assert not bad, bad
+
+
+def test_declines_are_stated_as_declines(rows):
+    """A decline row's rate follows a word of falling (下降 6.8%) in its quote, so that a rise is
+    never stored as a fall nor a fall as a rise; growth rows are rises, never negative numbers."""
+    bad = []
+    for r in rows:
+        q, v = r["quote"], r["value_text"]
+        if r["kind"] == "decline":
+            spots = [m.start() for m in re.finditer(re.escape(v + r["unit"]), q)
+                     if m.start() == 0 or not (q[m.start() - 1].isdigit() or q[m.start() - 1] == ".")]
+            if not any(any(w in q[max(0, i - 12): i] for w in DECLINE_WORDS) for i in spots):
+                bad.append((r["area_name"], r["indicator_zh"], v, "no 下降 before the value"))
+        if r["kind"] in RATE_KINDS and v.startswith("-"):
+            bad.append((r["area_name"], r["indicator_zh"], v, "signed value"))
+    assert not bad, bad
+
+
+def test_a_decline_is_recorded(rows):
+    """长沙's fixed-asset investment fell in 2023 (下降6.8%): the file keeps it as a decline."""
+    declines = {(r["area_name"], r["indicator_zh"]): r["value_text"] for r in rows if r["kind"] == "decline"}
+    assert declines.get(("长沙市", "固定资产投资")) == "6.8", declines
 
 
 def test_estimates_and_preliminary_figures_are_marked(rows):
@@ -222,3 +250,8 @@ def test_the_checks_catch_a_broken_row(tmp_path):
         test_area_codes_are_valid([row])
     with pytest.raises(AssertionError):
         test_no_duplicate_rows([good, dict(good)])
+    rise = next(r for r in load_rows() if r["kind"] == "growth" and "下降" not in r["quote"])
+    with pytest.raises(AssertionError):  # a rise (增长5.2%) stored as a decline
+        test_declines_are_stated_as_declines([dict(rise, kind="decline")])
+    with pytest.raises(AssertionError):
+        test_controlled_columns([dict(good, kind="fall")])
