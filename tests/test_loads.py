@@ -527,3 +527,13 @@ def test_a_copying_write_keeps_every_literal_as_written_and_the_dump_file_mode(b
     update(out, 'DELETE DATA { GRAPH <https://example.org/more> { <https://w3id.org/econplan/id/indicator/gdp> '
                 '<http://www.w3.org/2004/02/skos/core#altLabel> "GDP (total)"@en } }')
     assert sorted(dump.read_bytes().splitlines()) == sorted(before)
+
+
+def test_an_update_calling_a_service_off_the_allow_list_is_403_and_changes_nothing(writable):
+    snapshot, server = writable
+    before = snapshot()
+    update = ("INSERT { GRAPH <https://example.org/fetched> { ?s ?p ?o } } "
+              "WHERE { SERVICE <http://127.0.0.1:9/x> { ?s ?p ?o } }")
+    status, _, body = http(server.url + "/update", data=update.encode(), headers=auth("application/sparql-update"))
+    assert status == 403 and b"SERVICE_ALLOWLIST" in body, body
+    assert snapshot() == before

@@ -165,6 +165,13 @@ def check_query(sparql: str, cfg) -> None:
         raise
 
 
+def check_update(sparql_update: str, cfg) -> None:
+    """Every check an update's text passes before it is applied (the one place for them: /update
+    calls it before server.kg.writes.update): SERVICE endpoints inside it are held to the same
+    allow-list as a query's."""
+    check_services(sparql_update, cfg["SERVICE_ALLOWLIST"].split())
+
+
 def answer_query(state, cfg, sparql: str, *, accept: str | None, fmt: str | None, default_graphs=(),
                  named_graphs=(), substitutions: dict | None = None, base_url: str,
                  if_none_match: str | None = None, client: str = "-", http10: bool = False) -> Reply:

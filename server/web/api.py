@@ -10,7 +10,7 @@ from flask import Blueprint, Response, current_app, jsonify, request
 from .app import get_kg, get_state, read_body
 from ..kg import vocab as V
 from ..kg.errors import KGError
-from ..sparql.endpoint import answer_query
+from ..sparql.endpoint import answer_query, check_update
 from ..sparql.protocol import GRAPH_FORMATS, ProtocolError, negotiate, parse_sparql_request, without_chunked_encoding
 
 bp = Blueprint("api", __name__)
@@ -191,6 +191,7 @@ def sparql_update():
                                kind="update")
     if not req.update or not req.update.strip():
         raise ProtocolError("no update given (form field 'update' or a direct POST body)")
+    check_update(req.update, current_app.config)
     try:
         result = update(get_state().target, req.update, using_graphs=req.default_graphs,
                         using_named_graphs=req.named_graphs, base_iri=request.base_url)
