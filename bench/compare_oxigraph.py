@@ -212,8 +212,8 @@ def run(args) -> dict:
         try:
             oxs.start(after_start=L.oxigraph_load_http(nq) if ox_loc is None else None)
             eps.start()
-            if result["server"] == "granian":  # what runs, whichever tree (--econplan-tree) is served
-                result["http_processes"] = len(L.children(eps.proc.pid))
+            # what runs, whichever tree (--econplan-tree) is served
+            result["http_processes"] = len(L.children(eps.proc.pid))
             result["first_answer_s"] = {"oxigraph": oxs.first_answer_s, "econplan": eps.first_answer_s}
             probe = [("lookup", LOOKUP.replace("{{SUBJECT}}", facts[0])), ("aggregate", AGGREGATE),
                      ("regex", REGEX), ("saved", SAVED)]

@@ -358,6 +358,73 @@ def test_update_cannot_change_the_ontology(writable):
     assert status == 403
 
 
+def _chunked(server, path: str, body_pieces, headers: dict) -> tuple[int, bytes]:
+    """POST with Transfer-Encoding: chunked (no Content-Length), as http.client sends an iterable."""
+    import http.client
+
+    conn = http.client.HTTPConnection("127.0.0.1", server.port, timeout=120)
+    try:
+        conn.request("POST", path, body=body_pieces, headers=headers, encode_chunked=True)
+        r = conn.getresponse()
+        return r.status, r.read()
+    except (ConnectionError, http.client.HTTPException):
+        return 0, b""  # (the server may close the connection after its 413, before reading all)
+    finally:
+        conn.close()
+
+
+@pytest.mark.parametrize("route", ["/load?graph=https://example.org/chunked", "/update"])
+def test_a_chunked_body_over_the_limit_is_413_and_writes_nothing(writable, route):
+    """MAX_LOAD_BYTES is 100,000 here: 300 kB sent chunked (no Content-Length) is refused with 413
+    and nothing is committed (it used to be cut at the limit and committed)."""
+    snapshot, server = writable
+    before = snapshot()
+    line = b'<https://example.org/s> <http://www.w3.org/2000/01/rdf-schema#label> "%d" .\n'
+    if route == "/update":
+        pieces = [b"INSERT DATA { GRAPH <https://example.org/chunked> {\n"] + \
+                 [line % i for i in range(5000)] + [b"} }"]
+        ctype = "application/sparql-update"
+    else:
+        pieces = [line % i for i in range(5000)]
+        ctype = "application/n-triples"
+    assert sum(map(len, pieces)) > 300_000
+    status, body = _chunked(server, route, iter(pieces), auth(ctype))
+    assert status in (413, 0), (status, body[:300])
+    if status:
+        assert b"MAX_LOAD_BYTES" in body
+    assert count(server, "https://example.org/chunked") == 0
+    assert snapshot() == before
+    # a chunked body under the limit is taken whole
+    status, body = _chunked(server, "/load?graph=https://example.org/chunked-small",
+                            iter([line % i for i in range(3)]), auth("application/n-triples"))
+    assert status in (201, 204), body  # (204: the graph was there from the other route's run)
+    assert count(server, "https://example.org/chunked-small") == 3
+
+
+def test_write_routes_send_no_cors_headers_and_read_routes_do(writable):
+    _, server = writable
+    for path in ("/load", "/update"):
+        status, headers, _ = http(server.url + path, method="OPTIONS",
+                                  headers={"Origin": "http://x.example", "Access-Control-Request-Method": "POST",
+                                           "Access-Control-Request-Headers": "authorization"})
+        assert "Access-Control-Allow-Origin" not in headers, (path, headers)
+        status, headers, _ = http(server.url + path, data=b"x", headers=auth("text/turtle"))
+        assert "Access-Control-Allow-Origin" not in headers, (path, headers)
+    status, headers, _ = http(server.url + "/sparql?query=ASK%7B%7D")
+    assert headers.get("Access-Control-Allow-Origin") == "*"
+    assert "Authorization" not in headers.get("Access-Control-Allow-Headers", "")
+
+
+def test_an_update_calling_a_service_off_the_allow_list_is_403_and_changes_nothing(writable):
+    snapshot, server = writable
+    before = snapshot()
+    update = ("INSERT { GRAPH <https://example.org/fetched> { ?s ?p ?o } } "
+              "WHERE { SERVICE <http://127.0.0.1:9/x> { ?s ?p ?o } }")
+    status, _, body = http(server.url + "/update", data=update.encode(), headers=auth("application/sparql-update"))
+    assert status == 403 and b"SERVICE_ALLOWLIST" in body, body
+    assert snapshot() == before
+
+
 def test_server_restarts_cleanly_on_the_same_store(writable):
     snapshot, server = writable
     server.stop()
@@ -448,63 +515,6 @@ def test_every_process_answers_from_the_new_data_after_a_load(built, tmp_path):
         server.stop()
 
 
-def _chunked(server, path: str, body_pieces, headers: dict) -> tuple[int, bytes]:
-    """POST with Transfer-Encoding: chunked (no Content-Length), as http.client sends an iterable."""
-    import http.client
-
-    conn = http.client.HTTPConnection("127.0.0.1", server.port, timeout=120)
-    try:
-        conn.request("POST", path, body=body_pieces, headers=headers, encode_chunked=True)
-        r = conn.getresponse()
-        return r.status, r.read()
-    except (ConnectionError, http.client.HTTPException):
-        return 0, b""  # (the server may close the connection after its 413, before reading all)
-    finally:
-        conn.close()
-
-
-@pytest.mark.parametrize("route", ["/load?graph=https://example.org/chunked", "/update"])
-def test_a_chunked_body_over_the_limit_is_413_and_writes_nothing(writable, route):
-    """MAX_LOAD_BYTES is 100,000 here: 300 kB sent chunked (no Content-Length) is refused with 413
-    and nothing is committed (it used to be cut at the limit and committed)."""
-    snapshot, server = writable
-    before = snapshot()
-    line = b'<https://example.org/s> <http://www.w3.org/2000/01/rdf-schema#label> "%d" .\n'
-    if route == "/update":
-        pieces = [b"INSERT DATA { GRAPH <https://example.org/chunked> {\n"] + \
-                 [line % i for i in range(5000)] + [b"} }"]
-        ctype = "application/sparql-update"
-    else:
-        pieces = [line % i for i in range(5000)]
-        ctype = "application/n-triples"
-    assert sum(map(len, pieces)) > 300_000
-    status, body = _chunked(server, route, iter(pieces), auth(ctype))
-    assert status in (413, 0), (status, body[:300])
-    if status:
-        assert b"MAX_LOAD_BYTES" in body
-    assert count(server, "https://example.org/chunked") == 0
-    assert snapshot() == before
-    # a chunked body under the limit is taken whole
-    status, body = _chunked(server, "/load?graph=https://example.org/chunked-small",
-                            iter([line % i for i in range(3)]), auth("application/n-triples"))
-    assert status in (201, 204), body  # (204: the graph was there from the other route's run)
-    assert count(server, "https://example.org/chunked-small") == 3
-
-
-def test_write_routes_send_no_cors_headers_and_read_routes_do(writable):
-    _, server = writable
-    for path in ("/load", "/update"):
-        status, headers, _ = http(server.url + path, method="OPTIONS",
-                                  headers={"Origin": "http://x.example", "Access-Control-Request-Method": "POST",
-                                           "Access-Control-Request-Headers": "authorization"})
-        assert "Access-Control-Allow-Origin" not in headers, (path, headers)
-        status, headers, _ = http(server.url + path, data=b"x", headers=auth("text/turtle"))
-        assert "Access-Control-Allow-Origin" not in headers, (path, headers)
-    status, headers, _ = http(server.url + "/sparql?query=ASK%7B%7D")
-    assert headers.get("Access-Control-Allow-Origin") == "*"
-    assert "Authorization" not in headers.get("Access-Control-Allow-Headers", "")
-
-
 def test_a_copying_write_keeps_every_literal_as_written_and_the_dump_file_mode(built, tmp_path):
     """An update (which goes through a staging copy of the store) rewrote the whole dump from the
     store, which keeps a literal's value, not its text: "6.0"^^xsd:decimal came back as "6", and
@@ -527,13 +537,3 @@ def test_a_copying_write_keeps_every_literal_as_written_and_the_dump_file_mode(b
     update(out, 'DELETE DATA { GRAPH <https://example.org/more> { <https://w3id.org/econplan/id/indicator/gdp> '
                 '<http://www.w3.org/2004/02/skos/core#altLabel> "GDP (total)"@en } }')
     assert sorted(dump.read_bytes().splitlines()) == sorted(before)
-
-
-def test_an_update_calling_a_service_off_the_allow_list_is_403_and_changes_nothing(writable):
-    snapshot, server = writable
-    before = snapshot()
-    update = ("INSERT { GRAPH <https://example.org/fetched> { ?s ?p ?o } } "
-              "WHERE { SERVICE <http://127.0.0.1:9/x> { ?s ?p ?o } }")
-    status, _, body = http(server.url + "/update", data=update.encode(), headers=auth("application/sparql-update"))
-    assert status == 403 and b"SERVICE_ALLOWLIST" in body, body
-    assert snapshot() == before

@@ -79,7 +79,7 @@ class KnowledgeGraph:
             if before is not None and _file_key(dump) == before and version_of(build_dir) == version:
                 dump_size = before[2]  # the file read is the one the version names
         elif mode == "disk":
-            # Read-only: the front and every query worker open the same RocksDB folder, and
+            # Read-only: every worker process opens the same RocksDB folder, and
             # writes never go through these handles (they replace the folder; see writes.py).
             try:
                 store = ox.Store.read_only(str(build_dir / "store"))
