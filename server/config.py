@@ -54,6 +54,9 @@ SETTINGS = (
     Setting("WRITE_TOKEN", None, "Bearer token for /load and /update; unset: writes are disabled. "
             "Only from the environment (ECONPLAN_WRITE_TOKEN) or the config file."),
     Setting("CORS", True, "Send Access-Control-Allow-Origin: * on the SPARQL endpoint and the APIs."),
+    Setting("TIMEOUT_MEMO", 60.0, "Seconds during which a query that hit the time limit is refused at once "
+            "(503, same text, same data version) by every worker process: each run past the limit costs "
+            "a worker replacement.  0 disables."),
     Setting("MAX_HEAVY_PER_CLIENT", 2, "Queries running longer than HEAVY_AFTER that one client address may have "
             "in flight; more get 429. 0 disables."),
     Setting("HEAVY_AFTER", 1.0, "Seconds after which a running query counts as heavy."),

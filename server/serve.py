@@ -277,13 +277,25 @@ def _log_level(config: dict) -> str:
 
 def run(config: dict, *, host: str, port: int, workers: int | None = None) -> None:
     """Serve until SIGINT/SIGTERM: ``workers`` HTTP worker processes (None: default_workers())."""
+    import shutil
+    import tempfile
+
+    workers = workers or default_workers()
+    memo_dir = tempfile.mkdtemp(prefix="econplan-memo-")  # the workers' shared TIMEOUT_MEMO
+    config = dict(config, MEMO_DIR=memo_dir)
+    try:
+        _run(config, host=host, port=port, workers=workers)
+    finally:
+        shutil.rmtree(memo_dir, ignore_errors=True)
+
+
+def _run(config: dict, *, host: str, port: int, workers: int) -> None:
     from granian.constants import Interfaces, RuntimeModes
     from granian.log import LOGGING_CONFIG, LogLevels
 
     from .sparql import runner
     from .web.app import create_app
 
-    workers = workers or default_workers()
     app = create_app(config)
     state = app.extensions["econplan"]
     if not config.get("STORE_URL"):

@@ -197,12 +197,18 @@ def test_timeout_really_stops_the_query_while_others_are_served(limited):
     for _ in range(3):
         status, _, body = q(limited, GDP)
         assert status == 200
+    # the same query on the same data is refused at once for a while, by every worker process
+    # (TIMEOUT_MEMO: the one that ran it has been replaced meanwhile)
+    for _ in range(4):
+        t0 = time.monotonic()
+        status, _, body = q(limited, PATHOLOGICAL)
+        assert status == 503 and b"TIMEOUT_MEMO" in body and time.monotonic() - t0 < 1
 
 
 def test_identical_queries_in_flight_are_evaluated_once(limited):
     """Four copies of one pathological query sent together hold one query worker, not both:
     a normal query is answered at once meanwhile, and every copy gets the 503."""
-    slow = PATHOLOGICAL.replace("?i }", "?i } LIMIT 7")
+    slow = PATHOLOGICAL.replace("?i }", "?i } LIMIT 7")  # not refused by an earlier TIMEOUT_MEMO
     with concurrent.futures.ThreadPoolExecutor(4) as pool:
         futures = [pool.submit(q, limited, slow) for _ in range(4)]
         time.sleep(0.5)

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from threading import Lock
 
 from ..kg.errors import KGError
-from .runner import NATIVE_MAX_BYTES, Job, Stream
+from .runner import NATIVE_MAX_BYTES, Job, QueryTimeout, Stream
 from .protocol import ProtocolError, check_services, looks_like_update
 
 
@@ -36,6 +36,44 @@ class ResponseCache:
             self._d.move_to_end(key)
             while len(self._d) > self.size:
                 self._d.popitem(last=False)
+
+
+class TimeoutMemo:
+    """Queries that hit the time limit, refused at once for ``seconds`` by every worker process of
+    the server: one empty file per query (named by its ETag, which includes the data version) in a
+    folder the processes share (server.serve makes it; a lone process uses its own).  A query that
+    is not in it costs one failed ``stat``."""
+
+    def __init__(self, folder, seconds: float):
+        import os
+
+        self.folder, self.seconds, self._os = folder, float(seconds), os
+
+    def _path(self, key: str) -> str:
+        if self.folder is None:  # made on the first timeout
+            import tempfile
+
+            self.folder = tempfile.mkdtemp(prefix="econplan-memo-")
+        return self._os.path.join(self.folder, key.strip('"'))
+
+    def refused(self, key: str) -> bool:
+        if self.seconds <= 0 or self.folder is None:
+            return False
+        import time
+
+        try:
+            return self._os.stat(self._path(key)).st_mtime + self.seconds > time.time()
+        except OSError:
+            return False
+
+    def remember(self, key: str) -> None:
+        if self.seconds <= 0:
+            return
+        try:
+            with open(self._path(key), "wb"):
+                pass
+        except OSError:  # (the folder is gone: the server is stopping)
+            pass
 
 
 class _Flight:
@@ -198,6 +236,9 @@ def answer_query(state, cfg, sparql: str, *, accept: str | None, fmt: str | None
     cache = state.cache
     answer = cache.get(etag)
     if answer is None:
+        if state.memo.refused(etag):
+            raise QueryTimeout("this query was stopped at the time limit a moment ago on the same data, "
+                               "so it is refused for now (TIMEOUT_MEMO); make it more selective or add a LIMIT")
         guard = state.guard
         job = Job(sparql=sparql, accept=accept, format=fmt, default_graphs=list(default_graphs),
                   named_graphs=list(named_graphs), substitutions=substitutions,
@@ -211,6 +252,9 @@ def answer_query(state, cfg, sparql: str, *, accept: str | None, fmt: str | None
             slow = (cfg["HEAVY_AFTER"], lambda: tickets.append(guard.heavy(client))) if max_heavy else None
             try:
                 return state.runner.run(job, slow=slow)
+            except QueryTimeout:
+                state.memo.remember(etag)
+                raise
             finally:
                 for ticket in tickets:
                     guard.leave(client, ticket)

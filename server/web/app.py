@@ -30,7 +30,7 @@ class AppState:
 
     def __init__(self, config: dict):
         from ..kg.store import current_version, version_of
-        from ..sparql.endpoint import Guard, ResponseCache
+        from ..sparql.endpoint import Guard, ResponseCache, TimeoutMemo
 
         self.config = config
         self.root = Path(config["ROOT"])
@@ -46,6 +46,8 @@ class AppState:
         self._library = None
         self.cache = ResponseCache(config["CACHE_SIZE"])
         self.guard = Guard()
+        # server.serve gives one folder to all its worker processes; alone, a process makes its own
+        self.memo = TimeoutMemo(config.get("MEMO_DIR"), config["TIMEOUT_MEMO"])
         if config.get("STORE_URL"):
             self.current_kg()  # fail early if unreachable
         elif not (self.build_dir / "econplan.nq").exists():
