@@ -1,0 +1,1 @@
+"""The knowledge-graph core (no web framework)."""
