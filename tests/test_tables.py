@@ -292,3 +292,20 @@ def test_transposed_table_and_ambiguous_options(tmp_path):
         read_any(table, vocab, Fixed(year="23", source="tjj.example", status="planned"))
     whats = [p.where for p in e.value.problems]
     assert whats[:3] == ["--status", "--year", "--source"]
+
+
+def test_one_area_time_series_with_a_unit_line_and_notes(tmp_path):
+    vocab = load_vocab(ROOT / "data")
+    table = tmp_path / "ningbo.csv"
+    table.write_text("宁波市主要指标\n单位：亿元\n年份,地区生产总值,一般公共预算收入\n"
+                     "2022年,\"15,704.3\",\n2023年,\"16,452.8\",约1000\n注：2023年为初步核算数。\n",
+                     encoding="utf-8")
+    rows = read_any(table, vocab, Fixed(area="330200"))
+    assert [(r.area, r.indicator, r.period, r.value, r.unit, r.qualifier, r.cell) for r in rows] == [
+        ("330200", "gdp", "2022", "15704.3", "yi-yuan", "exact", "B4"),
+        ("330200", "gdp", "2023", "16452.8", "yi-yuan", "exact", "B5"),
+        ("330200", "general-budget-revenue", "2023", "1000", "yi-yuan", "about", "C5")]
+    with pytest.raises(TableProblems) as e:  # the table's year and --year disagree: said, not chosen
+        read_any(table, vocab, Fixed(area="330200", year="2023"))
+    assert [str(p) for p in e.value.problems] == [
+        "B4: the table says the year 2022, --year says 2023 (fix: drop --year or correct the table)"]

@@ -32,7 +32,7 @@ import re
 import shutil
 import tempfile
 import unicodedata
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 from ..errors import DataError
@@ -1017,7 +1017,6 @@ class ImportResult:
     added: int = 0
     removed: int = 0
     triples: int = 0
-    extra: dict = field(default_factory=dict)
 
 
 def import_table(root: Path, target, path: Path, fixed: Fixed, *, dataset: str | None = None,
@@ -1049,7 +1048,6 @@ def import_table(root: Path, target, path: Path, fixed: Fixed, *, dataset: str |
         raise TableProblems(path, problems)
 
     published_name = f"{slug}{''.join(path.suffixes[-1:]).lower()}"
-    extra_files = []
     if path.suffix.lower() == ".json" or csvw_metadata_for(path):
         published_name = f"{slug}-csvw"
     folder.mkdir(parents=True, exist_ok=True)
@@ -1089,6 +1087,6 @@ def import_table(root: Path, target, path: Path, fixed: Fixed, *, dataset: str |
             shutil.rmtree(files[2])
         for f in files:
             (tmp / f.relative_to(folder)).replace(f)
-        return ImportResult(rows, files + extra_files, graph, result.added, result.removed, result.triples)
+        return ImportResult(rows, files, graph, result.added, result.removed, result.triples)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
