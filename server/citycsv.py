@@ -209,8 +209,8 @@ def csv_to_quads(csv_path: Path, mapping: dict, lookups: Lookups, graph: ox.Name
         if vintage:
             add(fact, V.EP.vintage, _lit(vintage))
         note = get("note")
-        if note:
-            add(fact, V.RDFS_COMMENT, _lit(note, "en"))
+        if note:  # a note in Chinese is tagged zh, not en
+            add(fact, V.RDFS_COMMENT, _lit(note, "zh" if re.search(r"[\u3400-\u9fff]", note) else "en"))
     if not seen:
         raise DataError(f"{csv_path}: no rows", path=str(csv_path))
     return quads

@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 
 from server.build import build
-from server.kg.tables import Fixed, TableProblems, load_vocab, parse_value, read_any
+from server.kg.tables import Fixed, TableError, load_vocab, parse_value, read_any
 from server.store import KnowledgeGraph
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -141,11 +141,11 @@ def test_xlsx_with_a_title_row_and_number_formats(project, tmp_path):
 
 def test_long_utf8_bom_csv(project, tmp_path):
     table = tmp_path / "long.csv"
-    table.write_text("地区,指标,年份,数值,单位,限定词,来源\n"
-                     f"宁波市,地区生产总值,2023年,\"16,452.8\",亿元,,{SOURCE}\n"
-                     f"330200,地区生产总值增长,2023,5.5,%,,{SOURCE}\n"
-                     f"南京,GDP,2024,5.0左右,%,,{SOURCE}\n"
-                     "萧山区,一般公共预算收入,2023,,亿元,,\n", encoding="utf-8-sig")
+    table.write_text("地区,指标,年份,数值,单位,限定词,来源,备注\n"
+                     f"宁波市,地区生产总值,2023年,\"16,452.8\",亿元,,{SOURCE},初步核算数\n"
+                     f"330200,地区生产总值增长,2023,5.5,%,,{SOURCE},\n"
+                     f"南京,GDP,2024,5.0左右,%,,{SOURCE},\n"
+                     "萧山区,一般公共预算收入,2023,,亿元,,,\n", encoding="utf-8-sig")
     assert table.read_bytes().startswith(b"\xef\xbb\xbf")
     r = run(project, "import-table", str(table), "--status", "actual")
     assert r.returncode == 0, r.stdout + r.stderr
@@ -157,6 +157,8 @@ def test_long_utf8_bom_csv(project, tmp_path):
     assert (nanjing["value"], nanjing["qualifier"], nanjing["unit"], nanjing["period"]) == \
         ("5.0", "about", "percent", "2024")
     assert nanjing["source"].value == SOURCE
+    kg = KnowledgeGraph.open(project / "build", mode="memory")  # a Chinese note is tagged zh
+    assert kg.ask("ASK { <https://w3id.org/econplan/id/330200/long/fact/gdp-level-2023> rdfs:comment '初步核算数'@zh }")
 
 
 def test_three_errors_reported_at_once_and_nothing_written(project, tmp_path):
@@ -288,7 +290,7 @@ def test_transposed_table_and_ambiguous_options(tmp_path):
     assert {(r.area, r.kind, r.value, r.cell) for r in rows} == {
         ("330200", "level", "16452.8", "B2"), ("320100", "level", "17421.4", "C2"),
         ("330200", "growth", "5.5", "B3"), ("320100", "growth", "4.6", "C3")}
-    with pytest.raises(TableProblems) as e:
+    with pytest.raises(TableError) as e:
         read_any(table, vocab, Fixed(year="23", source="tjj.example", status="planned"))
     whats = [p.where for p in e.value.problems]
     assert whats[:3] == ["--status", "--year", "--source"]
@@ -305,7 +307,7 @@ def test_one_area_time_series_with_a_unit_line_and_notes(tmp_path):
         ("330200", "gdp", "2022", "15704.3", "yi-yuan", "exact", "B4"),
         ("330200", "gdp", "2023", "16452.8", "yi-yuan", "exact", "B5"),
         ("330200", "general-budget-revenue", "2023", "1000", "yi-yuan", "about", "C5")]
-    with pytest.raises(TableProblems) as e:  # the table's year and --year disagree: said, not chosen
+    with pytest.raises(TableError) as e:  # the table's year and --year disagree: said, not chosen
         read_any(table, vocab, Fixed(area="330200", year="2023"))
     assert [str(p) for p in e.value.problems] == [
         "B4: the table says the year 2022, --year says 2023 (fix: drop --year or correct the table)"]

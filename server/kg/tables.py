@@ -16,7 +16,7 @@ No mapping file for the common shapes:
   values: no fact.
 
 Everything that cannot be recognised is collected and raised at once as
-:class:`TableProblems` (each with its cell and the fix); nothing is written.
+:class:`TableError` (each with its cell and the fix); nothing is written.
 
 What the importer may refer to comes in as a :class:`Vocab` (an
 :class:`AreaIndex`, an :class:`IndicatorScheme` and :class:`Units`), built by
@@ -196,7 +196,7 @@ class Problem:
         return f"{self.where}: {self.what} (fix: {self.fix})"
 
 
-class TableProblems(DataError):
+class TableError(DataError):
     """Everything a table import could not recognise, reported at once; nothing was written."""
 
     def __init__(self, path: Path, problems: list[Problem]):
@@ -262,7 +262,7 @@ def _decode(raw: bytes, path: Path) -> str:
             return raw.decode(enc)
         except UnicodeDecodeError:
             continue
-    raise TableProblems(path, [Problem(str(path.name), "neither UTF-8 nor GB18030/GBK text",
+    raise TableError(path, [Problem(str(path.name), "neither UTF-8 nor GB18030/GBK text",
                                        "save the table as CSV UTF-8 or as .xlsx")])
 
 
@@ -294,7 +294,7 @@ def read_grid(path: Path) -> tuple[list[list[Cell]], str]:
         try:
             wb = openpyxl.load_workbook(path, read_only=True, data_only=True)
         except Exception as exc:  # openpyxl raises many kinds for a broken file
-            raise TableProblems(path, [Problem(path.name, f"not a readable .xlsx file ({exc})",
+            raise TableError(path, [Problem(path.name, f"not a readable .xlsx file ({exc})",
                                                "save it again from Excel as .xlsx")]) from None
         ws = wb.worksheets[0]
         prefix = f"{ws.title}!" if len(wb.worksheets) > 1 else ""
@@ -303,7 +303,7 @@ def read_grid(path: Path) -> tuple[list[list[Cell]], str]:
         wb.close()
         return grid, f"sheet {ws.title}"
     if path.suffix.lower() == ".xls":
-        raise TableProblems(path, [Problem(path.name, "the old .xls format is not read",
+        raise TableError(path, [Problem(path.name, "the old .xls format is not read",
                                            "save it as .xlsx or CSV")])
     text = _decode(path.read_bytes(), path)
     try:
@@ -497,7 +497,7 @@ def _column_role(text: str) -> str | None:
 
 def recognise(grid: list[list[Cell]], vocab: Vocab, fixed: Fixed, *, name: str = "table",
               roles: dict[int, str] | None = None) -> list[TableRow]:
-    """The facts of a table; raises TableProblems listing everything it cannot recognise."""
+    """The facts of a table; raises TableError listing everything it cannot recognise."""
     problems: list[Problem] = []
     fixed = fixed or Fixed()
     if fixed.status and fixed.status not in STATUSES:
@@ -520,7 +520,7 @@ def recognise(grid: list[list[Cell]], vocab: Vocab, fixed: Fixed, *, name: str =
     while rows and _is_note(rows[-1]):
         rows.pop()
     if not rows:
-        raise TableProblems(Path(name), [Problem(name, "no header row and no data", "give a table with a header row")])
+        raise TableError(Path(name), [Problem(name, "no header row and no data", "give a table with a header row")])
     header, body = rows[0], rows[1:]
     if roles is None:
         roles = {j: r for j, c in enumerate(header) if (r := _column_role(c.text))}
@@ -552,7 +552,7 @@ def recognise(grid: list[list[Cell]], vocab: Vocab, fixed: Fixed, *, name: str =
     if not out and not problems:
         problems.append(Problem(name, "no figures found", "give a table with values under a header row"))
     if problems:
-        raise TableProblems(Path(name), problems)
+        raise TableError(Path(name), problems)
     return out
 
 
@@ -822,7 +822,7 @@ def read_csvw(meta: Path, vocab: Vocab, fixed: Fixed) -> list[TableRow]:
         desc = json.loads(meta.read_text(encoding="utf-8"))
         tables = TableGroup.from_file(meta).tables if "tables" in desc else [Table.from_file(meta)]
     except Exception as exc:  # the csvw package raises ValueError, KeyError, JSONDecodeError …
-        raise TableProblems(meta, [Problem(meta.name, f"not readable CSVW metadata ({type(exc).__name__}: {exc})",
+        raise TableError(meta, [Problem(meta.name, f"not readable CSVW metadata ({type(exc).__name__}: {exc})",
                                            "check the JSON against https://www.w3.org/TR/tabular-metadata/")]) from None
     rows: list[TableRow] = []
     for table in tables:
@@ -844,7 +844,7 @@ def read_csvw(meta: Path, vocab: Vocab, fixed: Fixed) -> list[TableRow]:
                     cells.append(Cell("" if v is None else _csvw_text(v), f"{_col_letter(j)}{lineno}"))
                 body.append(cells)
         except Exception as exc:
-            raise TableProblems(meta, [Problem(str(table.url), f"{type(exc).__name__}: {exc}",
+            raise TableError(meta, [Problem(str(table.url), f"{type(exc).__name__}: {exc}",
                                                "make the CSV agree with its metadata (datatypes, null, dialect)")]) from None
         rows.extend(recognise([header] + body, vocab, fixed, name=str(meta), roles=roles))
     return rows
@@ -967,7 +967,7 @@ def read_any(path: Path, vocab: Vocab, fixed: Fixed) -> list[TableRow]:
     """Any supported table: CSVW-described, .xlsx, or CSV."""
     path = Path(path)
     if not path.exists():
-        raise TableProblems(path, [Problem(path.name, "no such file", "check the path")])
+        raise TableError(path, [Problem(path.name, "no such file", "check the path")])
     meta = csvw_metadata_for(path)
     if meta is not None:
         return read_csvw(meta, vocab, fixed)
@@ -975,7 +975,7 @@ def read_any(path: Path, vocab: Vocab, fixed: Fixed) -> list[TableRow]:
     return recognise(grid, vocab, fixed, name=str(path))
 
 
-def rows_csv(rows: list[TableRow]) -> str:
+def render_rows(rows: list[TableRow]) -> str:
     buf = io.StringIO()
     w = csv.writer(buf, lineterminator="\n")
     w.writerow(ROW_COLUMNS)
@@ -984,7 +984,7 @@ def rows_csv(rows: list[TableRow]) -> str:
     return buf.getvalue()
 
 
-def rows_mapping(slug: str, published: str, original: str) -> str:
+def render_mapping(slug: str, published: str, original: str) -> str:
     """The mapping that tells the build how to read the rows file (see server/citycsv.py)."""
     import yaml
 
@@ -1022,7 +1022,7 @@ class ImportResult:
 def import_table(root: Path, target, path: Path, fixed: Fixed, *, dataset: str | None = None,
                  replace: bool = False, vocab: Vocab | None = None) -> ImportResult:
     """Recognise ``path``, write it as a dataset under ``root/data/cities/`` and load it through
-    the SHACL gate. Raises TableProblems (nothing written) or ValidationFailed (nothing written)."""
+    the SHACL gate. Raises TableError (nothing written) or ValidationFailed (nothing written)."""
     import pyoxigraph as ox
 
     from ..citycsv import SOURCE_BASE, Lookups, csv_to_quads
@@ -1042,10 +1042,10 @@ def import_table(root: Path, target, path: Path, fixed: Fixed, *, dataset: str |
                                 "choose another --dataset name, or give --replace to replace it"))
     try:
         rows = read_any(path, vocab, fixed)
-    except TableProblems as exc:
-        raise TableProblems(path, problems + exc.problems) from None
+    except TableError as exc:
+        raise TableError(path, problems + exc.problems) from None
     if problems:
-        raise TableProblems(path, problems)
+        raise TableError(path, problems)
 
     published_name = f"{slug}{''.join(path.suffixes[-1:]).lower()}"
     if path.suffix.lower() == ".json" or csvw_metadata_for(path):
@@ -1053,8 +1053,8 @@ def import_table(root: Path, target, path: Path, fixed: Fixed, *, dataset: str |
     folder.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=".import-", dir=folder))
     try:
-        (tmp / rows_path.name).write_text(rows_csv(rows), encoding="utf-8")
-        mapping_text = rows_mapping(slug, published_name, path.name)
+        (tmp / rows_path.name).write_text(render_rows(rows), encoding="utf-8")
+        mapping_text = render_mapping(slug, published_name, path.name)
         (tmp / f"{slug}.mapping.yaml").write_text(mapping_text, encoding="utf-8")
         pub = tmp / "published"
         pub.mkdir()
