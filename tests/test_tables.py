@@ -239,6 +239,7 @@ def test_csvw_described_table_is_imported_by_its_metadata(project, tmp_path):
     (tmp_path / "ningbo.csv-metadata.json").write_text(json.dumps({
         "@context": ["http://www.w3.org/ns/csvw", {"@language": "zh"}],
         "url": "ningbo.csv",
+        "dc:source": SOURCE,
         "dialect": {"delimiter": ";", "encoding": "utf-8", "header": True},
         "null": "n/a",
         "tableSchema": {"columns": [
@@ -250,9 +251,10 @@ def test_csvw_described_table_is_imported_by_its_metadata(project, tmp_path):
             {"name": "u", "titles": "unit", "propertyUrl": ep + "unit"},
             {"name": "q", "titles": "q", "propertyUrl": ep + "qualifier"}]}}, ensure_ascii=False),
         encoding="utf-8")
-    r = run(project, "import-table", str(table), "--source", SOURCE)
+    r = run(project, "import-table", str(table))
     assert r.returncode == 0, r.stdout + r.stderr
     got = facts(project, "ningbo")
+    assert got[("330200", "gdp", "level")]["source"].value == SOURCE  # the metadata's dc:source, an IRI
     assert set(got) == {("330200", "gdp", "level"), ("320100", "gdp", "growth")}
     assert got[("330200", "gdp", "level")]["value"] == "16452.8"
     assert got[("320100", "gdp", "growth")]["qualifier"] == "about"
@@ -311,3 +313,16 @@ def test_one_area_time_series_with_a_unit_line_and_notes(tmp_path):
         read_any(table, vocab, Fixed(area="330200", year="2023"))
     assert [str(p) for p in e.value.problems] == [
         "B4: the table says the year 2022, --year says 2023 (fix: drop --year or correct the table)"]
+
+
+def test_a_negative_level_and_a_taken_dataset_name_are_problems(project, tmp_path):
+    table = tmp_path / "net.csv"
+    table.write_text("地区,地区生产总值（亿元）,增长(%)\n宁波,-5,-1.2\n", encoding="utf-8")
+    vocab = load_vocab(ROOT / "data")
+    with pytest.raises(TableError) as e:
+        read_any(table, vocab, Fixed(year="2023"))
+    assert [p.where for p in e.value.problems] == ["B2"]  # a negative growth rate is fine
+    r = run(project, "import-table", str(table), "--year", "2023", "--dataset", "cities-2023-headline")
+    assert r.returncode == 1
+    assert "2023-headline.mapping.yaml already names its dataset 'cities-2023-headline'" in r.stderr
+    assert "B2: a negative level" in r.stderr

@@ -627,6 +627,10 @@ def _make(vocab, fixed, problems, *, area, ind, kind, period, status, cell: Cell
         problems.append(Problem(cell.ref, f"a {kind} rate in {vocab.units.symbols.get(unit, unit)}",
                                 "growth and decline are in %; a difference in 个百分点 is its own column"))
         return None
+    if v.number.startswith("-") and kind not in ("growth", "difference"):
+        problems.append(Problem(cell.ref, f"a negative {kind} ({cell.text.strip()})",
+                                "only a growth rate or a difference may be negative; a fall is a 下降 column"))
+        return None
     if qualifier and v.qualifier != "exact" and qualifier != v.qualifier:
         problems.append(Problem(cell.ref, f"qualifier {qualifier} in its column, {v.qualifier} in the cell",
                                 "keep one"))
@@ -820,7 +824,8 @@ def read_csvw(meta: Path, vocab: Vocab, fixed: Fixed) -> list[TableRow]:
     meta = Path(meta)
     try:
         desc = json.loads(meta.read_text(encoding="utf-8"))
-        tables = TableGroup.from_file(meta).tables if "tables" in desc else [Table.from_file(meta)]
+        tg = TableGroup.from_file(meta) if "tables" in desc else None
+        tables = tg.tables if tg is not None else [Table.from_file(meta)]
     except Exception as exc:  # the csvw package raises ValueError, KeyError, JSONDecodeError …
         raise TableError(meta, [Problem(meta.name, f"not readable CSVW metadata ({type(exc).__name__}: {exc})",
                                            "check the JSON against https://www.w3.org/TR/tabular-metadata/")]) from None
@@ -846,8 +851,21 @@ def read_csvw(meta: Path, vocab: Vocab, fixed: Fixed) -> list[TableRow]:
         except Exception as exc:
             raise TableError(meta, [Problem(str(table.url), f"{type(exc).__name__}: {exc}",
                                                "make the CSV agree with its metadata (datatypes, null, dialect)")]) from None
-        rows.extend(recognise([header] + body, vocab, fixed, name=str(meta), roles=roles))
+        table_fixed = fixed
+        declared = _declared_source(table.common_props) or _declared_source(getattr(tg, "common_props", {}))
+        if declared and not fixed.source:  # the metadata's dc:source, when the command line gives none
+            table_fixed = Fixed(fixed.year, fixed.status, declared, fixed.area, fixed.vintage)
+        rows.extend(recognise([header] + body, vocab, table_fixed, name=str(meta), roles=roles))
     return rows
+
+
+def _declared_source(props: dict) -> str | None:
+    for key in ("dc:source", "dcterms:source", "http://purl.org/dc/terms/source"):
+        v = (props or {}).get(key)
+        v = v.get("@id") or v.get("@value") if isinstance(v, dict) else v
+        if isinstance(v, str) and re.match(r"^https?://\S+$", v):
+            return v
+    return None
 
 
 def _curie(iri: str) -> str:
@@ -939,7 +957,7 @@ CSVW_COLUMNS = [
     ("indicator_zh", "指标", "indicator name", "string", None, None),
     ("kind", "类型", "kind", "string", DEF + "kind", DEF + "{kind}"),
     ("period", "年份", "year", "gYear", DEF + "refPeriod", None),
-    ("value", "数值", "value", "decimal", DEF + "valueText", None),
+    ("value", "数值", "value", "decimal", DEF + "value", None),
     ("unit", "单位代码", "unit", "string", DEF + "unit", ID + "unit/{unit}"),
     ("unit_symbol", "单位", "unit symbol", "string", None, None),
     ("qualifier", "限定词", "qualifier", "string", DEF + "qualifier", None),
@@ -1009,6 +1027,15 @@ def render_mapping(slug: str, published: str, original: str) -> str:
 SLUG_RE = re.compile(r"^[a-z0-9][a-z0-9-]*$")
 
 
+def _mapping_slug(path: Path) -> str | None:
+    import yaml
+
+    try:
+        return str(((yaml.safe_load(path.read_text(encoding="utf-8")) or {}).get("dataset") or {}).get("slug"))
+    except (OSError, yaml.YAMLError, AttributeError):
+        return None
+
+
 @dataclass
 class ImportResult:
     rows: list[TableRow]
@@ -1040,6 +1067,10 @@ def import_table(root: Path, target, path: Path, fixed: Fixed, *, dataset: str |
     if slug and rows_path.exists() and not replace:
         problems.append(Problem("--dataset", f"data/cities/{slug}.csv already exists",
                                 "choose another --dataset name, or give --replace to replace it"))
+    for other in sorted(folder.glob("*.mapping.yaml")):
+        if other.name != f"{slug}.mapping.yaml" and _mapping_slug(other) == slug:
+            problems.append(Problem("--dataset", f"{other.name} already names its dataset {slug!r}",
+                                    "choose another --dataset name"))
     try:
         rows = read_any(path, vocab, fixed)
     except TableError as exc:
