@@ -258,6 +258,8 @@ def test_csvw_described_table_is_imported_by_its_metadata(project, tmp_path):
     assert set(got) == {("330200", "gdp", "level"), ("320100", "gdp", "growth")}
     assert got[("330200", "gdp", "level")]["value"] == "16452.8"
     assert got[("320100", "gdp", "growth")]["qualifier"] == "about"
+    rows = list(csv.DictReader((project / "data" / "cities" / "ningbo.csv").open(encoding="utf-8")))
+    assert rows[0]["as_written"] == "16,452.8" and rows[0]["cell"] == "D2"
     kept = project / "data" / "cities" / "published" / "ningbo-csvw"
     assert sorted(p.name for p in kept.iterdir()) == ["ningbo.csv", "ningbo.csv-metadata.json"]
 

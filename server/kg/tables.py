@@ -243,6 +243,7 @@ class TableRow:
 class Cell:
     text: str
     ref: str
+    written: str | None = None  # the text in the file when ``text`` is a reader's parse of it (CSVW)
 
 
 # ------------------------------------------------------------------ reading the grid
@@ -644,7 +645,7 @@ def _make(vocab, fixed, problems, *, area, ind, kind, period, status, cell: Cell
     return TableRow(area.code, area.name_zh, ind, kind, period, v.number, unit,
                     v.qualifier if v.qualifier != "exact" else (qualifier or "exact"),
                     status or "actual", source or fixed.source or "", vintage or fixed.vintage or "",
-                    cell.ref, cell.text, note)
+                    cell.ref, cell.text if cell.written is None else cell.written, note)
 
 
 def _wide(header, body, roles, vocab, fixed, problems, table_unit) -> list[TableRow]:
@@ -841,12 +842,15 @@ def read_csvw(meta: Path, vocab: Vocab, fixed: Fixed) -> list[TableRow]:
                 roles[j] = role
             header.append(Cell(titles or c.name or "", f"{_col_letter(j)}1"))
         body = []
+        raw = _csvw_raw_rows(table)
         try:
             for i, (fname, lineno, rec) in enumerate(table.iterdicts(with_metadata=True, strict=False)):
                 cells = []
                 for j, c in enumerate(cols):
                     v = rec.get(c.name)
-                    cells.append(Cell("" if v is None else _csvw_text(v), f"{_col_letter(j)}{lineno}"))
+                    written = raw.get(lineno, [])
+                    cells.append(Cell("" if v is None else _csvw_text(v), f"{_col_letter(j)}{lineno}",
+                                      written[j] if j < len(written) else None))
                 body.append(cells)
         except Exception as exc:
             raise TableError(meta, [Problem(str(table.url), f"{type(exc).__name__}: {exc}",
@@ -857,6 +861,19 @@ def read_csvw(meta: Path, vocab: Vocab, fixed: Fixed) -> list[TableRow]:
             table_fixed = Fixed(fixed.year, fixed.status, declared, fixed.area, fixed.vintage)
         rows.extend(recognise([header] + body, vocab, table_fixed, name=str(meta), roles=roles))
     return rows
+
+
+def _csvw_raw_rows(table) -> dict[int, list[str]]:
+    """The table's rows as the file writes them (the cells before datatypes and null apply),
+    read with the metadata's dialect through the csvw package's own reader; {} if it cannot."""
+    import contextlib
+
+    try:
+        with contextlib.ExitStack() as stack:
+            reader = table._get_csv_reader(table.url.resolve(table.base), table._get_dialect(), stack)
+            return {lineno: list(row) for lineno, row in reader}
+    except Exception:  # a private API of the csvw package: without it, the parsed values stand
+        return {}
 
 
 def _declared_source(props: dict) -> str | None:
