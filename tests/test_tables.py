@@ -328,3 +328,10 @@ def test_a_negative_level_and_a_taken_dataset_name_are_problems(project, tmp_pat
     assert r.returncode == 1
     assert "2023-headline.mapping.yaml already names its dataset 'cities-2023-headline'" in r.stderr
     assert "B2: a negative level" in r.stderr
+
+
+def test_excel_unicode_text_is_utf16_with_tabs(tmp_path):
+    table = tmp_path / "t.txt"
+    table.write_bytes("地区\t地区生产总值（亿元）\n宁波市\t16452.8\n".encode("utf-16"))
+    rows = read_any(table, load_vocab(ROOT / "data"), Fixed(year="2023"))
+    assert [(r.area, r.indicator, r.value) for r in rows] == [("330200", "gdp", "16452.8")]

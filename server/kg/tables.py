@@ -258,6 +258,8 @@ def _col_letter(i: int) -> str:
 
 
 def _decode(raw: bytes, path: Path) -> str:
+    if raw.startswith((b"\xff\xfe", b"\xfe\xff")):  # Excel's "Unicode text": UTF-16, tab-separated
+        return raw.decode("utf-16")
     for enc in ("utf-8-sig", "gb18030"):
         try:
             return raw.decode(enc)
