@@ -74,16 +74,23 @@ def build(obj):
 
 
 @cli.command()
-@click.option("--format", "fmt", type=click.Choice(["trig", "nquads", "turtle", "jsonld"]),
+@click.option("--format", "fmt", type=click.Choice(["trig", "nquads", "turtle", "jsonld", "csvw"]),
               default="trig", show_default=True)
 @click.option("--graph", "graph", default=None, help="Export only this named graph (IRI).")
-@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), default=None,
-              help="Write here instead of standard output.")
+@click.option("-o", "--output", type=click.Path(path_type=Path), default=None,
+              help="Write here instead of standard output (for csvw: a folder, default ./csvw).")
 @click.pass_obj
 @handle_errors
 def export(obj, fmt: str, graph: str | None, output: Path | None):
     """Write the graph (or one named graph) as TriG, N-Quads, Turtle or JSON-LD."""
     from .kg.export import export_graph
+
+    if fmt == "csvw":  # the facts as CSV plus CSV on the Web metadata
+        from .kg.tables import export_csvw
+
+        for path in export_csvw(_kg(obj), output or Path("csvw")):
+            click.echo(f"wrote {path}")
+        return
 
     data = export_graph(_kg(obj), fmt, graph)
     if output:
@@ -242,6 +249,36 @@ def import_csv(obj, file: Path, mapping_path: Path | None, graph: str | None, fm
         sys.exit(1)
     click.echo(f"imported {file}: +{result.added} -{result.removed} triples into <{graph}> "
                f"({result.triples} in the store)")
+
+
+@cli.command("import-table")
+@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--year", default=None, help="The year of every figure (when the table does not say).")
+@click.option("--status", type=click.Choice(["actual", "target", "expected"]), default=None,
+              help="The status of every figure (default actual).")
+@click.option("--source", default=None, help="The URL the table was published at (stored as an IRI).")
+@click.option("--area", default=None, help="The GB/T 2260 code of a table about one area.")
+@click.option("--vintage", default=None, help="Which release the figures are (preliminary, revised, a date).")
+@click.option("--dataset", default=None, help="The dataset name (default: from the file name).")
+@click.option("--replace", is_flag=True, help="Replace an earlier import with the same dataset name.")
+@click.option("--format", "fmt", type=click.Choice(["text", "table", "json", "turtle"]), default="text",
+              show_default=True, help="How to print the report of a rejected import.")
+@click.pass_obj
+@handle_errors
+def import_table(obj, file: Path, year, status, source, area, vintage, dataset, replace, fmt):
+    """Import a table as published (CSV, .xlsx, CSVW) into data/cities/ and the store; all or nothing."""
+    from .errors import ValidationFailed
+    from .kg.tables import Fixed, import_table as run
+
+    try:
+        r = run(obj["root"], obj["target"], file, Fixed(year, status, source, area, vintage),
+                dataset=dataset, replace=replace)
+    except ValidationFailed as exc:
+        click.echo(f"rejected: {exc.message}; data/ was not changed", err=True)
+        click.echo(_render_report(exc.report, fmt))
+        sys.exit(1)
+    click.echo(f"imported {len(r.rows)} figures from {file}: +{r.added} -{r.removed} triples into <{r.graph}> "
+               f"({r.triples} in the store); wrote {', '.join(str(f) for f in r.files)}")
 
 
 def _render_report(report, fmt: str) -> str:

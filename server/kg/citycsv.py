@@ -25,6 +25,8 @@ from .curation import DECIMAL_RE, KINDS, QUALIFIERS, STATUSES, YEAR_RE
 from .errors import DataError
 
 SOURCE_BASE = V.BASE + "source/"
+SIGNED_RE = re.compile(r"^-\d+(\.\d+)?$")  # a negative growth rate, as a bureau writes it
+URL_RE = re.compile(r"^https?://[^\s<>\"{}|\\^`]+$")
 
 
 @dataclass
@@ -153,7 +155,7 @@ def csv_to_quads(csv_path: Path, mapping: dict, lookups: Lookups, graph: ox.Name
             raise bad(f"kind {kind!r} is not one of {', '.join(KINDS)}")
         if not YEAR_RE.match(period):
             raise bad(f"period {period!r} is not a year")
-        if not DECIMAL_RE.match(value):
+        if not (DECIMAL_RE.match(value) or (kind in ("growth", "difference") and SIGNED_RE.match(value))):
             raise bad(f"value {value!r} is not a plain decimal as written")
         if unit_text not in lookups.units:
             raise bad(f"unknown unit {unit_text!r}")
@@ -202,10 +204,13 @@ def csv_to_quads(csv_path: Path, mapping: dict, lookups: Lookups, graph: ox.Name
         add(fact, V.EP.report, dataset)
         source = get("source")
         if source:
-            add(fact, V.DCTERMS.source, _lit(source, "zh"))
+            add(fact, V.DCTERMS.source, ox.NamedNode(source) if URL_RE.match(source) else _lit(source, "zh"))
+        vintage = get("vintage")
+        if vintage:
+            add(fact, V.EP.vintage, _lit(vintage))
         note = get("note")
-        if note:
-            add(fact, V.RDFS_COMMENT, _lit(note, "en"))
+        if note:  # a note in Chinese is tagged zh, not en
+            add(fact, V.RDFS_COMMENT, _lit(note, "zh" if re.search(r"[\u3400-\u9fff]", note) else "en"))
     if not seen:
         raise DataError(f"{csv_path}: no rows", path=str(csv_path))
     return quads

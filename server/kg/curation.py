@@ -47,7 +47,7 @@ COLUMNS = {
     "facts": ("id", "passage", "mention", "value", "unit", "kind", "qualifier", "status",
               "period", "indicator", "about", "area", "note"),
     "indicators": ("slug", "label_zh", "label_en", "broader", "wikidata", "plan_2023",
-                   "reason_zh", "reason_en", "reason_passage", "note"),
+                   "reason_zh", "reason_en", "reason_passage", "note", "alt_labels"),
     "entities": ("type", "slug", "label_zh", "label_en", "passage", "domain", "district",
                  "editorial", "note"),
     "units": ("slug", "label_zh", "label_en", "symbol", "multiplier", "base", "qudt"),

@@ -1,0 +1,1142 @@
+"""Tables as statistics bureaus and reports publish them -> rows of econplan facts.
+
+No mapping file for the common shapes:
+
+* CSV in UTF-8 (with or without a BOM) or GB18030/GBK, Excel ``.xlsx``, or a CSV
+  described by CSV on the Web (CSVW) metadata;
+* *wide* (a row per area, a column per indicator with the unit in the header:
+  ``地区生产总值（亿元）``, ``增长(%)``), *transposed* (a row per indicator, a
+  column per area) or *long* (a row per figure: 地区, 指标, 数值, 单位 …);
+* areas by GB/T 2260 code or by name, full or short (320500 / 苏州市 / 苏州);
+* values as written (``43,760.7``, ``约1.75``, ``5.0``, ``1.2万亿元左右``): the
+  number is kept as text with its digits unchanged (only the thousands
+  separators are dropped), the qualifier words become the curated vocabulary
+  (超 → over, 约 → about …), the cell's full text is kept in ``as_written``;
+* blank cells (and the no-data marks ``—``, ``-``, ``…``, ``/``) are missing
+  values: no fact.
+
+Everything that cannot be recognised is collected and raised at once as
+:class:`TableError` (each with its cell and the fix); nothing is written.
+
+What the importer may refer to comes in as a :class:`Vocab` (an
+:class:`AreaIndex`, an :class:`IndicatorScheme` and :class:`Units`), built by
+:func:`load_vocab` from the CSV files under ``data/``: the one function to
+repoint when the area list and the indicator scheme move.
+"""
+from __future__ import annotations
+
+import csv
+import io
+import json
+import re
+import shutil
+import tempfile
+import unicodedata
+from dataclasses import dataclass
+from pathlib import Path
+
+from .errors import DataError
+
+KINDS = ("level", "growth", "decline", "share", "count", "ratio-to-plan", "rank", "difference")
+QUALIFIERS = ("exact", "at-least", "over", "more-than", "about", "nearly", "at-most")
+STATUSES = ("actual", "target", "expected")
+
+#: The columns of the rows file import-table writes (data/cities/<dataset>.csv).
+ROW_COLUMNS = ("city", "gb2260", "indicator", "kind", "period", "value", "unit", "qualifier",
+               "status", "source", "vintage", "cell", "as_written", "note")
+
+
+# ------------------------------------------------------------------ the vocabulary passed in
+
+def _norm(text) -> str:
+    """NFKC (full-width brackets, digits and % become ASCII), no spaces, no line breaks."""
+    return re.sub(r"\s+", "", unicodedata.normalize("NFKC", str(text or "")))
+
+
+_AREA_SUFFIXES = ("特别行政区", "维吾尔自治区", "壮族自治区", "回族自治区", "自治区", "自治州",
+                  "地区", "省", "市", "区", "县", "盟")
+
+
+@dataclass(frozen=True)
+class Area:
+    code: str                 # GB/T 2260 code, or an ISO code for a country
+    name_zh: str
+    name_en: str
+    short_names: tuple[str, ...] = ()
+    type: str = ""
+    parent: str = ""
+
+
+class AreaIndex:
+    """Areas by code, full name, short name (苏州 for 苏州市) and English name."""
+
+    def __init__(self, areas):
+        self.areas: dict[str, Area] = {}
+        self._by_name: dict[str, set[str]] = {}
+        for a in areas:
+            self.areas[a.code] = a
+            names = {a.name_zh, a.name_en.casefold(), *a.short_names}
+            for suffix in _AREA_SUFFIXES:
+                if a.name_zh.endswith(suffix) and len(a.name_zh) - len(suffix) >= 2:
+                    names.add(a.name_zh[: -len(suffix)])
+                    break
+            for n in names:
+                if n:
+                    self._by_name.setdefault(_norm(n).casefold(), set()).add(a.code)
+
+    def find(self, text: str) -> list[Area]:
+        key = _norm(text)
+        if key in self.areas:
+            return [self.areas[key]]
+        return [self.areas[c] for c in sorted(self._by_name.get(key.casefold(), ()))]
+
+    def __contains__(self, code: str) -> bool:
+        return code in self.areas
+
+
+@dataclass(frozen=True)
+class IndicatorTerm:
+    slug: str
+    label_zh: str
+    label_en: str
+    alt_labels: tuple[str, ...] = ()
+
+
+class IndicatorScheme:
+    """Indicators by slug, zh/en label and alternative labels (case and width folded)."""
+
+    def __init__(self, terms):
+        self.terms: dict[str, IndicatorTerm] = {}
+        self._by_label: dict[str, set[str]] = {}
+        for t in terms:
+            self.terms[t.slug] = t
+            for label in (t.slug, t.label_zh, t.label_en, *t.alt_labels):
+                if label:
+                    self._by_label.setdefault(_norm(label).casefold(), set()).add(t.slug)
+
+    def find(self, text: str) -> list[str]:
+        return sorted(self._by_label.get(_norm(text).casefold(), ()))
+
+
+class Units:
+    """Unit slugs by slug, symbol (亿元, %) and zh/en label."""
+
+    def __init__(self, rows):
+        self.by_text: dict[str, str] = {}
+        self.symbols: dict[str, str] = {}
+        self.labels_en: dict[str, str] = {}
+        for slug, symbol, label_zh, label_en in rows:
+            self.symbols[slug] = symbol or slug
+            self.labels_en[slug] = label_en
+            for t in (slug, symbol, label_zh, label_en):
+                if t:
+                    self.by_text.setdefault(_norm(t).casefold(), slug)
+
+    def find(self, text: str) -> str | None:
+        return self.by_text.get(_norm(text).casefold())
+
+    def cell_symbols(self) -> list[str]:
+        """Symbols that may follow a number in a cell, longest first."""
+        return sorted({_norm(s) for s in self.symbols.values() if s}, key=len, reverse=True)
+
+
+@dataclass
+class Vocab:
+    areas: AreaIndex
+    indicators: IndicatorScheme
+    units: Units
+
+
+def _csv_rows(path: Path) -> list[dict[str, str]]:
+    with Path(path).open(encoding="utf-8", newline="") as fh:
+        return [{k: (v or "").strip() for k, v in r.items() if k} for r in csv.DictReader(fh)]
+
+
+def load_vocab(data_dir: Path) -> Vocab:
+    """The areas, indicators and units the importer knows, from the CSV files under ``data_dir``.
+
+    Reads ``vocab/districts.csv`` and ``vocab/cities.csv`` (or ``vocab/areas.csv``),
+    ``*.indicators.csv`` under ``hangzhou-2023/`` (or ``vocab/``) and ``vocab/units.csv``.
+    """
+    data_dir = Path(data_dir)
+    areas = []
+    for name in ("areas.csv", "districts.csv", "cities.csv"):
+        path = data_dir / "vocab" / name
+        if not path.exists():
+            continue
+        for r in _csv_rows(path):
+            code = r.get("gb2260") or r.get("code") or r.get("iso") or ""
+            short = (r.get("short_names") or r.get("short_name") or "").replace("|", " ").split()
+            aliases = (r.get("aliases") or "").replace("|", " ").split()
+            iso = r.get("iso") or ""
+            areas.append(Area(code, r.get("name_zh", ""), r.get("name_en", ""),
+                              tuple(short + aliases + ([iso] if iso and iso != code else [])),
+                              r.get("type") or r.get("kind") or "", r.get("parent", "")))
+    terms = []
+    paths = sorted((data_dir / "vocab").glob("*indicators.csv")) + \
+        sorted((data_dir / "hangzhou-2023").glob("*.indicators.csv"))
+    for path in paths:
+        for r in _csv_rows(path):
+            alts = tuple(a.strip() for a in (r.get("alt_labels") or "").split("|") if a.strip())
+            terms.append(IndicatorTerm(r["slug"], r.get("label_zh", ""), r.get("label_en", ""), alts))
+    units = [(r["slug"], r.get("symbol", ""), r.get("label_zh", ""), r.get("label_en", ""))
+             for r in _csv_rows(data_dir / "vocab" / "units.csv")]
+    return Vocab(AreaIndex(areas), IndicatorScheme(terms), Units(units))
+
+
+# ------------------------------------------------------------------ problems, fixed values, rows
+
+@dataclass
+class Problem:
+    where: str   # a cell (C4), a column (column C “人口”), a row (row 7) or the command line
+    what: str
+    fix: str
+
+    def __str__(self) -> str:
+        return f"{self.where}: {self.what} (fix: {self.fix})"
+
+
+class TableError(DataError):
+    """Everything a table import could not recognise, reported at once; nothing was written."""
+
+    def __init__(self, path: Path, problems: list[Problem]):
+        self.problems = problems
+        lines = "\n".join(f"  {p}" for p in problems)
+        super().__init__(f"{path}: {len(problems)} problem(s); nothing was written\n{lines}",
+                         path=str(path))
+
+
+@dataclass
+class Fixed:
+    """Values fixed for the whole file on the command line."""
+    year: str | None = None
+    status: str | None = None
+    source: str | None = None
+    area: str | None = None
+    vintage: str | None = None
+
+
+@dataclass
+class TableRow:
+    area: str
+    area_name: str
+    indicator: str
+    kind: str
+    period: str
+    value: str          # the number as written, thousands separators dropped, never converted
+    unit: str           # a unit slug
+    qualifier: str
+    status: str
+    source: str
+    vintage: str
+    cell: str           # where it is in the published table (C4, or Sheet1!C4)
+    as_written: str     # the cell's text exactly as published
+    note: str = ""
+
+    def as_csv_row(self) -> list[str]:
+        return [self.area_name, self.area, self.indicator, self.kind, self.period, self.value,
+                self.unit, self.qualifier, self.status, self.source, self.vintage, self.cell,
+                self.as_written, self.note]
+
+
+@dataclass
+class Cell:
+    text: str
+    ref: str
+    written: str | None = None  # the text in the file when ``text`` is a reader's parse of it (CSVW)
+
+
+# ------------------------------------------------------------------ reading the grid
+
+def _col_letter(i: int) -> str:
+    s = ""
+    i += 1
+    while i:
+        i, r = divmod(i - 1, 26)
+        s = chr(65 + r) + s
+    return s
+
+
+def _decode(raw: bytes, path: Path) -> str:
+    if raw.startswith((b"\xff\xfe", b"\xfe\xff")):  # Excel's "Unicode text": UTF-16, tab-separated
+        return raw.decode("utf-16")
+    for enc in ("utf-8-sig", "gb18030"):
+        try:
+            return raw.decode(enc)
+        except UnicodeDecodeError:
+            continue
+    raise TableError(path, [Problem(str(path.name), "neither UTF-8 nor GB18030/GBK text",
+                                       "save the table as CSV UTF-8 or as .xlsx")])
+
+
+def _xlsx_text(cell) -> str:
+    """A cell as the spreadsheet shows it: a number with the decimals of its number format."""
+    v = cell.value
+    if v is None:
+        return ""
+    if isinstance(v, bool) or not isinstance(v, (int, float)):
+        return str(v)
+    fmt = (cell.number_format or "General").split(";")[0]
+    m = re.search(r"\.([0#]+)", fmt)
+    if "%" in fmt:
+        return f"{v * 100:.{len(m.group(1)) if m else 0}f}%"
+    group = "," if "#,#" in fmt or "0,0" in fmt else ""
+    if m and fmt != "General":
+        return f"{v:{group}.{len(m.group(1))}f}"
+    if float(v).is_integer():
+        return f"{int(v):{group}d}"
+    return repr(float(v))
+
+
+def read_grid(path: Path) -> tuple[list[list[Cell]], str]:
+    """The table's cells with their references, and a description (encoding or sheet)."""
+    path = Path(path)
+    if path.suffix.lower() in (".xlsx", ".xlsm"):
+        import openpyxl
+
+        try:
+            wb = openpyxl.load_workbook(path, read_only=True, data_only=True)
+        except Exception as exc:  # openpyxl raises many kinds for a broken file
+            raise TableError(path, [Problem(path.name, f"not a readable .xlsx file ({exc})",
+                                               "save it again from Excel as .xlsx")]) from None
+        ws = wb.worksheets[0]
+        prefix = f"{ws.title}!" if len(wb.worksheets) > 1 else ""
+        grid = [[Cell(_xlsx_text(c), f"{prefix}{_col_letter(j)}{i + 1}") for j, c in enumerate(row)]
+                for i, row in enumerate(ws.iter_rows())]
+        wb.close()
+        return grid, f"sheet {ws.title}"
+    if path.suffix.lower() == ".xls":
+        raise TableError(path, [Problem(path.name, "the old .xls format is not read",
+                                           "save it as .xlsx or CSV")])
+    text = _decode(path.read_bytes(), path)
+    try:
+        dialect = csv.Sniffer().sniff(text[:4096], delimiters=",\t;")
+    except csv.Error:
+        dialect = csv.excel
+    rows = list(csv.reader(io.StringIO(text), dialect))
+    return [[Cell(t, f"{_col_letter(j)}{i + 1}") for j, t in enumerate(r)] for i, r in enumerate(rows)], ""
+
+
+# ------------------------------------------------------------------ headers and cells
+
+AREA_HEADERS = {"地区", "城市", "地市", "区域", "地区名称", "城市名称", "行政区", "行政区划", "area", "city",
+                "region", "地区(城市)", "省份", "省市", "单位名称"}
+CODE_HEADERS = {"代码", "区划代码", "行政区划代码", "地区代码", "gb2260", "code", "areacode"}
+YEAR_HEADERS = {"年份", "年度", "年", "year", "period", "时期"}
+LONG_HEADERS = {
+    "indicator": {"指标", "指标名称", "项目", "indicator"},
+    "value": {"数值", "值", "数据", "指标值", "value"},
+    "unit": {"单位", "计量单位", "unit"},
+    "kind": {"类型", "kind"},
+    "qualifier": {"限定", "限定词", "qualifier"},
+    "status": {"状态", "性质", "status"},
+    "source": {"来源", "数据来源", "资料来源", "source"},
+    "vintage": {"版本", "口径", "vintage"},
+    "note": {"备注", "说明", "note"},
+}
+SKIP_HEADERS = {"序号", "排名", "位次", "no", "no."}  # columns that are not figures
+NO_DATA = {"", "-", "—", "——", "–", "…", "……", "...", "/", "－"}
+
+GROWTH_WORDS = ("比上年增长率", "比上年增长", "同比增长率", "同比增长", "增长率", "增长速度", "增速",
+                "增长", "growthrate", "growth", "增幅")
+DECLINE_WORDS = ("比上年下降", "同比下降", "下降", "decline")
+SHARE_WORDS = ("占比", "比重")
+STATUS_WORDS = {"目标": "target", "计划": "target", "预期": "target", "预计": "expected"}
+STATUS_VALUES = {"actual": "actual", "target": "target", "expected": "expected", "实际": "actual",
+                 "完成": "actual", "实绩": "actual", "目标": "target", "计划": "target",
+                 "预期目标": "target", "预计": "expected"}
+
+# qualifier words before / after the number (longest first where one contains another)
+PREFIX_QUALIFIERS = [("不低于", "at-least"), ("不少于", "at-least"), ("至少", "at-least"),
+                     ("不超过", "at-most"), ("不高于", "at-most"), ("最多", "at-most"),
+                     ("超过", "over"), ("突破", "over"), ("大于", "over"), ("多于", "over"), ("超", "over"),
+                     ("逾", "over"), ("大约", "about"), ("约为", "about"), ("约", "about"),
+                     ("接近", "nearly"), ("将近", "nearly"), ("近", "nearly"),
+                     ("达到", "exact"), ("达", "exact"), ("≈", "about"), ("~", "about"),
+                     ("≥", "at-least"), (">", "over"), ("≤", "at-most")]
+SUFFIX_QUALIFIERS = [("及以上", "at-least"), ("以上", "at-least"), ("左右", "about"), ("上下", "about"),
+                     ("以内", "at-most"), ("以下", "at-most")]
+INFIX_QUALIFIERS = [("余", "more-than"), ("多", "more-than")]  # between the number and the unit
+QUALIFIER_VALUES = {q: q for q in QUALIFIERS} | {w: q for w, q in PREFIX_QUALIFIERS + SUFFIX_QUALIFIERS
+                                                 + INFIX_QUALIFIERS} | {"": "exact", "精确": "exact"}
+
+FOOTNOTE_RE = re.compile("[\u00b2\u00b3\u00b9\u2070-\u209f\u2460-\u24ff\u2776-\u2793\u3251-\u32bf]")
+NUMBER = r"[+-]?(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?"
+
+
+@dataclass
+class Header:
+    indicator: str | None
+    kind: str
+    unit: str | None
+    period: str | None
+    status: str | None
+    label: str       # what is left of the header once unit, year, kind and status are taken out
+
+
+def parse_header(text: str, units: Units) -> tuple[Header, str | None]:
+    """A header (or a long table's indicator cell) -> its parts; the second item is an unknown unit."""
+    h = _norm(text)
+    unit, bad_unit = None, None
+    m = re.match(r"^(.*?)[(\[【]([^()\[\]【】]*)[)\]】]$", h)
+    if m:
+        h, unit_text = m.group(1), m.group(2)
+        unit_text = re.sub(r"^(单位[:：]?)", "", unit_text)
+        unit = units.find(unit_text)
+        if unit is None:
+            bad_unit = unit_text
+    period = None
+    m = re.match(r"^((?:19|20)\d\d)年?(.*)$", h) or re.match(r"^(.*?)((?:19|20)\d\d)年?$", h)
+    if m:
+        if m.group(1).isdigit():
+            period, h = m.group(1), m.group(2)
+        else:
+            period, h = m.group(2), m.group(1)
+    status = None
+    for word, st in STATUS_WORDS.items():
+        if h.endswith(word) or h.startswith(word):
+            status, h = st, (h[: -len(word)] if h.endswith(word) else h[len(word):])
+            break
+    kind = "level"
+    low = h.casefold()
+    for words, k in ((DECLINE_WORDS, "decline"), (GROWTH_WORDS, "growth"), (SHARE_WORDS, "share")):
+        hit = next((w for w in words if low.endswith(w)), None)
+        if hit:
+            kind, h = k, h[: -len(hit)]
+            break
+    h = h.rstrip("_-:/、")
+    if unit == "percentage-point" and kind == "level":
+        kind = "difference"
+    return Header(None, kind, unit, period, status, h), bad_unit
+
+
+@dataclass
+class Value:
+    number: str
+    qualifier: str
+    unit: str | None
+
+
+def parse_value(text: str, units: Units) -> Value | str:
+    """A cell -> number, qualifier, unit; or a string saying what is wrong."""
+    if FOOTNOTE_RE.search(str(text)):  # NFKC would make 5.2① the number 5.21
+        return "a footnote mark (①, ¹ …) beside the number"
+    t = _norm(text)
+    qualifiers = []
+    for word, q in PREFIX_QUALIFIERS:
+        if t.startswith(word):
+            qualifiers.append(q)
+            t = t[len(word):]
+            break
+    for word, q in SUFFIX_QUALIFIERS:
+        if t.endswith(word):
+            qualifiers.append(q)
+            t = t[: -len(word)]
+            break
+    m = re.match(f"^({NUMBER})(.*)$", t)
+    if not m:
+        return "not a number"
+    number, rest = m.group(1), m.group(2)
+    for word, q in INFIX_QUALIFIERS:
+        if rest.startswith(word):
+            qualifiers.append(q)
+            rest = rest[len(word):]
+            break
+    for word, q in SUFFIX_QUALIFIERS:  # 1.75万亿元左右: the unit sits before the suffix
+        if rest.endswith(word) and len(rest) > len(word):
+            qualifiers.append(q)
+            rest = rest[: -len(word)]
+            break
+    unit = None
+    if rest:
+        unit = units.find(rest)
+        if unit is None:
+            return f"{rest!r} after the number is neither a unit nor a qualifier"
+    real = [q for q in qualifiers if q != "exact"]
+    if len(set(real)) > 1:
+        return f"two different qualifiers ({', '.join(real)})"
+    if number.startswith("+"):
+        number = number[1:]
+    return Value(number.replace(",", ""), real[0] if real else "exact", unit)
+
+
+# ------------------------------------------------------------------ recognising a table
+
+def _nonempty(row: list[Cell]) -> list[Cell]:
+    return [c for c in row if _norm(c.text)]
+
+
+def _is_note(row: list[Cell]) -> bool:
+    cells = _nonempty(row)
+    return len(cells) == 1 and re.match(r"^(注|说明|资料来源|数据来源|来源|note|source)", _norm(cells[0].text),
+                                        re.I) is not None
+
+
+def _unit_line(row: list[Cell], units: Units) -> str | None:
+    """A line such as ``单位：亿元`` above the header: the unit of every column without one."""
+    cells = _nonempty(row)
+    if len(cells) == 1:
+        m = re.match(r"^.*单位[:：](.+)$", _norm(cells[0].text))
+        if m:
+            return units.find(m.group(1))
+    return None
+
+
+def _column_role(text: str) -> str | None:
+    h = _norm(text).casefold()
+    if h in AREA_HEADERS:
+        return "area"
+    if h in CODE_HEADERS:
+        return "code"
+    if h in YEAR_HEADERS:
+        return "year"
+    if h in SKIP_HEADERS:
+        return "skip"
+    for role, names in LONG_HEADERS.items():
+        if h in names:
+            return role
+    return None
+
+
+def recognise(grid: list[list[Cell]], vocab: Vocab, fixed: Fixed, *, name: str = "table",
+              roles: dict[int, str] | None = None) -> list[TableRow]:
+    """The facts of a table; raises TableError listing everything it cannot recognise."""
+    problems: list[Problem] = []
+    fixed = fixed or Fixed()
+    if fixed.status and fixed.status not in STATUSES:
+        problems.append(Problem("--status", f"{fixed.status!r} is not a status", "use actual, target or expected"))
+    if fixed.year and not re.match(r"^(19|20)\d\d$", fixed.year):
+        problems.append(Problem("--year", f"{fixed.year!r} is not a year", "give four digits, e.g. --year 2023"))
+    if fixed.source and not re.match(r"^https?://\S+$", fixed.source):
+        problems.append(Problem("--source", f"{fixed.source!r} is not a URL",
+                                "give the address of the page or file the table was published at"))
+    if fixed.area and fixed.area not in vocab.areas:
+        problems.append(Problem("--area", f"unknown area {fixed.area!r}",
+                                "give a GB/T 2260 code from data/vocab (e.g. 330100)"))
+
+    # the header: the first row with two or more filled cells; a 单位：… line above it is kept
+    table_unit = None
+    rows = [r for r in grid if _nonempty(r)]
+    while rows and len(_nonempty(rows[0])) < 2:
+        table_unit = table_unit or _unit_line(rows[0], vocab.units)
+        rows.pop(0)
+    while rows and _is_note(rows[-1]):
+        rows.pop()
+    if not rows:
+        raise TableError(Path(name), [Problem(name, "no header row and no data", "give a table with a header row")])
+    header, body = rows[0], rows[1:]
+    if roles is None:
+        roles = {j: r for j, c in enumerate(header) if (r := _column_role(c.text))}
+
+    # a transposed table (指标 | 杭州市 | 宁波市 …): turn it into a wide one
+    area_heads = [j for j, c in enumerate(header) if j and _norm(c.text) and vocab.areas.find(c.text)]
+    if not roles.get(0) in ("area", "code") and len(area_heads) >= max(1, len(_nonempty(header)) - 1) \
+            and "value" not in roles.values():
+        width = max(len(r) for r in rows)
+        full = [r + [Cell("", "")] * (width - len(r)) for r in rows]
+        cols = [[full[i][j] for i in range(len(full))] for j in range(width)]
+        header, body = cols[0], [c for c in cols[1:] if _norm(c[0].text)]
+        roles = {0: "area"}
+        for j, c in enumerate(header):
+            if j and _column_role(c.text) == "skip":
+                roles[j] = "skip"
+
+    if "value" in roles.values():
+        out = _long(header, body, roles, vocab, fixed, problems, table_unit)
+    else:
+        out = _wide(header, body, roles, vocab, fixed, problems, table_unit)
+    seen: dict[tuple, str] = {}
+    for r in out:
+        key = (r.area, r.indicator, r.kind, r.period, r.status)
+        if key in seen:
+            problems.append(Problem(r.cell, f"the same figure as {seen[key]} (area {r.area}, {r.indicator}, "
+                                    f"{r.kind}, {r.period}, {r.status})", "keep one of the two"))
+        seen.setdefault(key, r.cell)
+    if not out and not problems:
+        problems.append(Problem(name, "no figures found", "give a table with values under a header row"))
+    if problems:
+        raise TableError(Path(name), problems)
+    return out
+
+
+def _row_of(ref: str) -> str:
+    m = re.search(r"(\d+)$", ref)
+    return m.group(1) if m else "?"
+
+
+def _once(problems: list[Problem], p: Problem) -> None:
+    """Add a problem that would otherwise repeat for every cell only once."""
+    if not any(q.what == p.what and q.fix == p.fix for q in problems):
+        problems.append(p)
+
+
+def _area(cell: Cell, vocab: Vocab, problems: list[Problem]):
+    found = vocab.areas.find(cell.text)
+    if len(found) == 1:
+        return found[0]
+    if not found:
+        problems.append(Problem(cell.ref, f"unknown area {cell.text.strip()!r}",
+                                "write its GB/T 2260 code or its full name (苏州市), or add the area "
+                                "to data/vocab"))
+    else:
+        opts = "; ".join(f"{a.code} {a.name_zh}" for a in found)
+        problems.append(Problem(cell.ref, f"ambiguous area {cell.text.strip()!r} ({opts})",
+                                "write the code or the full name"))
+    return None
+
+
+def _year(text: str) -> str | None:
+    m = re.match(r"^((?:19|20)\d\d)年?$", _norm(text))
+    return m.group(1) if m else None
+
+
+def _indicator(h: Header, vocab: Vocab, where: str, text: str, problems: list[Problem]) -> str | None:
+    found = vocab.indicators.find(h.label)
+    if len(found) == 1:
+        return found[0]
+    if not found:
+        problems.append(Problem(where, f"unknown indicator {text.strip()!r}",
+                                f"name it by a label of the indicator scheme, or add {h.label!r} to the "
+                                "alt_labels of its indicator (data/…/*.indicators.csv)"))
+    else:
+        problems.append(Problem(where, f"{text.strip()!r} names several indicators ({', '.join(found)})",
+                                "use a more specific label"))
+    return None
+
+
+def _merge(where: str, what: str, fixed_value: str | None, table_value: str | None,
+           problems: list[Problem], option: str) -> str | None:
+    if fixed_value and table_value and fixed_value != table_value:
+        _once(problems, Problem(where, f"the table says {what} {table_value}, {option} says {fixed_value}",
+                                f"drop {option} or correct the table"))
+    return table_value or fixed_value
+
+
+def _make(vocab, fixed, problems, *, area, ind, kind, period, status, cell: Cell, header_unit,
+          table_unit, source="", vintage="", qualifier=None, note="") -> TableRow | None:
+    if _norm(cell.text) in NO_DATA:
+        return None
+    v = parse_value(cell.text, vocab.units)
+    if isinstance(v, str):
+        problems.append(Problem(cell.ref, f"value {cell.text.strip()!r}: {v}",
+                                "write a number, optionally with 约/超/近/以上/左右 … and a unit"))
+        return None
+    unit = v.unit or header_unit or table_unit
+    if unit is None:
+        problems.append(Problem(cell.ref, f"value {cell.text.strip()!r} has no unit",
+                                "put the unit in the header in brackets, e.g. 地区生产总值（亿元）"))
+        return None
+    if kind in ("growth", "decline") and unit != "percent":
+        problems.append(Problem(cell.ref, f"a {kind} rate in {vocab.units.symbols.get(unit, unit)}",
+                                "growth and decline are in %; a difference in 个百分点 is its own column"))
+        return None
+    if v.number.startswith("-") and kind not in ("growth", "difference"):
+        problems.append(Problem(cell.ref, f"a negative {kind} ({cell.text.strip()})",
+                                "only a growth rate or a difference may be negative; a fall is a 下降 column"))
+        return None
+    if qualifier and v.qualifier != "exact" and qualifier != v.qualifier:
+        problems.append(Problem(cell.ref, f"qualifier {qualifier} in its column, {v.qualifier} in the cell",
+                                "keep one"))
+        return None
+    if not period:
+        _once(problems, Problem(cell.ref, "no year for the figures",
+                                "give --year, a 年份 column or a year in the header (2023年地区生产总值)"))
+        return None
+    if ind is None or area is None:
+        return None
+    return TableRow(area.code, area.name_zh, ind, kind, period, v.number, unit,
+                    v.qualifier if v.qualifier != "exact" else (qualifier or "exact"),
+                    status or "actual", source or fixed.source or "", vintage or fixed.vintage or "",
+                    cell.ref, cell.text if cell.written is None else cell.written, note)
+
+
+def _wide(header, body, roles, vocab, fixed, problems, table_unit) -> list[TableRow]:
+    area_col = next((j for j, r in roles.items() if r == "code"), None)
+    if area_col is None:
+        area_col = next((j for j, r in roles.items() if r == "area"), None)
+    year_col = next((j for j, r in roles.items() if r == "year"), None)
+    if area_col is None and not fixed.area:
+        if header and not _norm(header[0].text):
+            area_col = 0  # an unnamed first column holds the areas
+        else:
+            problems.append(Problem(f"row {_row_of(header[0].ref)}",
+                                    "no area column (地区, 城市, 代码 …)",
+                                    "name the area column 地区 or give --area CODE for a one-area table"))
+    if area_col is not None and fixed.area:
+        problems.append(Problem("--area", f"the table has an area column ({header[area_col].ref})",
+                                "drop --area"))
+    cols: dict[int, Header] = {}
+    last_ind = None
+    for j, c in enumerate(header):
+        if j in roles or j == area_col or not _norm(c.text):
+            continue
+        h, bad_unit = parse_header(c.text, vocab.units)
+        where = f"column {c.ref.rstrip('0123456789')} “{c.text.strip()}”"
+        if bad_unit is not None:
+            problems.append(Problem(where, f"unknown unit {bad_unit!r}",
+                                    "use a symbol from data/vocab/units.csv (亿元, 万人, %, 个百分点 …)"))
+        if h.label == "" and h.kind in ("growth", "decline", "share", "difference"):
+            h.indicator = last_ind  # 增长(%) after 地区生产总值（亿元）
+            if last_ind is None:
+                problems.append(Problem(where, "a growth column with no indicator column before it",
+                                        "write the indicator in the header, e.g. 地区生产总值增长（%）"))
+                continue
+        else:
+            h.indicator = _indicator(h, vocab, where, c.text, problems)
+            if h.indicator is not None:
+                last_ind = h.indicator
+        cols[j] = h
+    out = []
+    fixed_area = vocab.areas.areas.get(fixed.area) if fixed.area else None
+    for row in body:
+        if area_col is not None:
+            if area_col >= len(row) or not _norm(row[area_col].text):
+                if any(_norm(c.text) for c in row):
+                    problems.append(Problem(f"row {_row_of(row[0].ref)}", "no area in this row",
+                                            "fill in the area"))
+                continue
+            area = _area(row[area_col], vocab, problems)
+        else:
+            area = fixed_area
+        row_year = None
+        if year_col is not None and year_col < len(row):
+            row_year = _year(row[year_col].text)
+            if row_year is None:
+                problems.append(Problem(row[year_col].ref, f"{row[year_col].text!r} is not a year", "write 2023 or 2023年"))
+                continue
+        for j, h in cols.items():
+            if j >= len(row):
+                continue
+            period = _merge(row[j].ref, "the year", fixed.year, h.period or row_year, problems, "--year")
+            status = _merge(row[j].ref, "the status", fixed.status, h.status, problems, "--status")
+            r = _make(vocab, fixed, problems, area=area, ind=h.indicator, kind=h.kind, period=period,
+                      status=status, cell=row[j], header_unit=h.unit, table_unit=table_unit)
+            if r:
+                out.append(r)
+    return out
+
+
+def _long(header, body, roles, vocab, fixed, problems, table_unit) -> list[TableRow]:
+    col = {}
+    for j, r in roles.items():
+        col.setdefault(r, j)
+    area_col = col.get("code", col.get("area"))
+    if area_col is None and not fixed.area:
+        problems.append(Problem("header", "no area column (地区, 城市, 代码 …)",
+                                "add a 地区 column or give --area CODE"))
+    if "indicator" not in col:
+        problems.append(Problem("header", "no indicator column (指标)", "add a 指标 column"))
+        return []
+    fixed_area = vocab.areas.areas.get(fixed.area) if fixed.area else None
+    out = []
+
+    def get(row, role):
+        j = col.get(role)
+        return row[j] if j is not None and j < len(row) else Cell("", "")
+
+    for row in body:
+        if not any(_norm(c.text) for c in row):
+            continue
+        area = _area(get(row, "code") if "code" in col else get(row, "area"), vocab, problems) \
+            if area_col is not None else fixed_area
+        ic = get(row, "indicator")
+        h, bad_unit = parse_header(ic.text, vocab.units)
+        unit = h.unit
+        uc = get(row, "unit")
+        if _norm(uc.text):
+            unit = vocab.units.find(uc.text)
+            if unit is None:
+                problems.append(Problem(uc.ref, f"unknown unit {uc.text.strip()!r}",
+                                        "use a symbol from data/vocab/units.csv (亿元, 万人, %, 个百分点 …)"))
+                continue
+        elif bad_unit is not None:
+            problems.append(Problem(ic.ref, f"unknown unit {bad_unit!r}",
+                                    "use a symbol from data/vocab/units.csv (亿元, 万人, %, 个百分点 …)"))
+            continue
+        ind = _indicator(h, vocab, ic.ref, ic.text, problems)
+        kind = h.kind
+        kc = get(row, "kind")
+        if _norm(kc.text):
+            kind = _norm(kc.text).casefold()
+            if kind not in KINDS:
+                kh, _ = parse_header(kc.text, vocab.units)
+                kind = kh.kind if kh.label == "" else None
+            if kind is None:
+                problems.append(Problem(kc.ref, f"kind {kc.text.strip()!r}", f"use one of {', '.join(KINDS)}"))
+                continue
+        qc = get(row, "qualifier")
+        qualifier = QUALIFIER_VALUES.get(_norm(qc.text).casefold()) if _norm(qc.text) else None
+        if _norm(qc.text) and qualifier is None:
+            problems.append(Problem(qc.ref, f"qualifier {qc.text.strip()!r}",
+                                    "use 约/超/近/以上/左右 … or exact, about, over, nearly, at-least, at-most, more-than"))
+            continue
+        sc = get(row, "status")
+        st = h.status
+        if _norm(sc.text):
+            st = STATUS_VALUES.get(_norm(sc.text).casefold())
+            if st is None:
+                problems.append(Problem(sc.ref, f"status {sc.text.strip()!r}", "use actual, target or expected (实际, 目标, 预计)"))
+                continue
+        yc = get(row, "year")
+        year = h.period
+        if _norm(yc.text):
+            year = _year(yc.text)
+            if year is None:
+                problems.append(Problem(yc.ref, f"{yc.text.strip()!r} is not a year", "write 2023 or 2023年"))
+                continue
+        vc = get(row, "value")
+        period = _merge(vc.ref, "the year", fixed.year, year, problems, "--year")
+        status = _merge(vc.ref, "the status", fixed.status, st, problems, "--status")
+        source = get(row, "source").text.strip()
+        r = _make(vocab, fixed, problems, area=area, ind=ind, kind=kind, period=period, status=status,
+                  cell=vc, header_unit=unit, table_unit=table_unit, source=source,
+                  vintage=get(row, "vintage").text.strip(), qualifier=qualifier,
+                  note=get(row, "note").text.strip())
+        if r:
+            out.append(r)
+    return out
+
+
+# ------------------------------------------------------------------ CSV on the Web
+
+#: What a CSVW column's propertyUrl (or name) says it holds.
+CSVW_ROLES = {
+    "ep:refArea": "code", "ep:indicator": "indicator", "ep:value": "value", "ep:valueText": "value",
+    "ep:unit": "unit", "ep:refPeriod": "year", "ep:kind": "kind", "ep:qualifier": "qualifier",
+    "ep:status": "status", "dcterms:source": "source", "ep:vintage": "vintage", "rdfs:comment": "note",
+}
+
+
+def csvw_metadata_for(path: Path) -> Path | None:
+    """The CSVW metadata describing ``path``: the file itself (*.json) or ``path-metadata.json``
+    or ``csv-metadata.json`` beside it (the locations CSVW defines)."""
+    path = Path(path)
+    if path.suffix.lower() == ".json":
+        return path
+    for cand in (path.with_name(path.name + "-metadata.json"), path.with_name("csv-metadata.json")):
+        if cand.exists():
+            return cand
+    return None
+
+
+def read_csvw(meta: Path, vocab: Vocab, fixed: Fixed) -> list[TableRow]:
+    """A CSVW-described table: dialect, encoding, nulls and datatypes from its metadata;
+    each column's role from its propertyUrl (ep:refArea …), its name or its titles."""
+    from csvw import Table, TableGroup
+
+    meta = Path(meta)
+    try:
+        desc = json.loads(meta.read_text(encoding="utf-8"))
+        tg = TableGroup.from_file(meta) if "tables" in desc else None
+        tables = tg.tables if tg is not None else [Table.from_file(meta)]
+    except Exception as exc:  # the csvw package raises ValueError, KeyError, JSONDecodeError …
+        raise TableError(meta, [Problem(meta.name, f"not readable CSVW metadata ({type(exc).__name__}: {exc})",
+                                           "check the JSON against https://www.w3.org/TR/tabular-metadata/")]) from None
+    rows: list[TableRow] = []
+    for table in tables:
+        cols = table.tableSchema.columns
+        header, roles = [], {}
+        for j, c in enumerate(cols):
+            titles = c.titles.getfirst() if c.titles else None
+            prop = _curie(str(c.propertyUrl)) if c.propertyUrl else ""
+            role = CSVW_ROLES.get(prop) or _column_role(c.name or "") or (_column_role(titles) if titles else None)
+            if role:
+                roles[j] = role
+            header.append(Cell(titles or c.name or "", f"{_col_letter(j)}1"))
+        body = []
+        raw = _csvw_raw_rows(table)
+        try:
+            for i, (fname, lineno, rec) in enumerate(table.iterdicts(with_metadata=True, strict=False)):
+                cells = []
+                for j, c in enumerate(cols):
+                    v = rec.get(c.name)
+                    written = raw.get(lineno, [])
+                    cells.append(Cell("" if v is None else _csvw_text(v), f"{_col_letter(j)}{lineno}",
+                                      written[j] if j < len(written) else None))
+                body.append(cells)
+        except Exception as exc:
+            raise TableError(meta, [Problem(str(table.url), f"{type(exc).__name__}: {exc}",
+                                               "make the CSV agree with its metadata (datatypes, null, dialect)")]) from None
+        table_fixed = fixed
+        declared = _declared_source(table.common_props) or _declared_source(getattr(tg, "common_props", {}))
+        if declared and not fixed.source:  # the metadata's dc:source, when the command line gives none
+            table_fixed = Fixed(fixed.year, fixed.status, declared, fixed.area, fixed.vintage)
+        rows.extend(recognise([header] + body, vocab, table_fixed, name=str(meta), roles=roles))
+    return rows
+
+
+def _csvw_raw_rows(table) -> dict[int, list[str]]:
+    """The table's rows as the file writes them (the cells before datatypes and null apply),
+    read with the metadata's dialect through the csvw package's own reader; {} if it cannot."""
+    import contextlib
+
+    try:
+        with contextlib.ExitStack() as stack:
+            reader = table._get_csv_reader(table.url.resolve(table.base), table._get_dialect(), stack)
+            return {lineno: list(row) for lineno, row in reader}
+    except Exception:  # a private API of the csvw package: without it, the parsed values stand
+        return {}
+
+
+def _declared_source(props: dict) -> str | None:
+    for key in ("dc:source", "dcterms:source", "http://purl.org/dc/terms/source"):
+        v = (props or {}).get(key)
+        v = v.get("@id") or v.get("@value") if isinstance(v, dict) else v
+        if isinstance(v, str) and re.match(r"^https?://\S+$", v):
+            return v
+    return None
+
+
+def _curie(iri: str) -> str:
+    for prefix, ns in (("ep", "https://w3id.org/econplan/def#"), ("dcterms", "http://purl.org/dc/terms/"),
+                       ("rdfs", "http://www.w3.org/2000/01/rdf-schema#")):
+        if iri.startswith(ns):
+            return f"{prefix}:{iri[len(ns):]}"
+    return iri
+
+
+def _csvw_text(v) -> str:
+    from decimal import Decimal
+
+    if isinstance(v, Decimal):
+        return format(v, "f")
+    if isinstance(v, list):
+        return " ".join(map(str, v))
+    return str(v)
+
+
+def export_csvw(kg, out_dir: Path) -> list[Path]:
+    """Every fact of the store as ``facts.csv`` plus CSVW metadata (``facts.csv-metadata.json``)."""
+    out_dir = Path(out_dir)
+    rows = kg.select("""
+        SELECT ?fact ?area ?areaZh ?ind ?indZh ?kind ?period ?text ?unit ?sym ?q ?status ?source ?vintage ?ds WHERE {
+          VALUES ?type { ep:Observation ep:Target }
+          ?fact a ?type ; ep:refArea ?a ; ep:indicator ?i ; ep:kind ?k ; ep:refPeriod ?period ;
+                ep:unit ?u ; ep:qualifier ?qq ; ep:status ?s .
+          OPTIONAL { ?fact ep:valueText ?text }
+          OPTIONAL { ?fact qb:dataSet ?ds }
+          OPTIONAL { ?fact dcterms:source ?source }
+          OPTIONAL { ?fact ep:vintage ?vintage }
+          OPTIONAL { ?a rdfs:label ?areaZh FILTER(lang(?areaZh) = 'zh') }
+          OPTIONAL { ?i rdfs:label ?indZh FILTER(lang(?indZh) = 'zh') }
+          OPTIONAL { ?u ep:symbol ?sym }
+          BIND(STRAFTER(STR(?a), '/district/') AS ?area)
+          BIND(STRAFTER(STR(?i), '/indicator/') AS ?ind)
+          BIND(STRAFTER(STR(?k), '#') AS ?kind)
+          BIND(STRAFTER(STR(?u), '/unit/') AS ?unit)
+          BIND(STRAFTER(STR(?s), '#') AS ?status)
+          OPTIONAL { ?qq skos:notation ?q }
+        } ORDER BY ?fact""")
+    seen, lines = set(), []
+    for r in rows:
+        key = r["fact"].value
+        if key in seen:  # a fact with two sources or labels: keep the first, as a table has one cell
+            continue
+        seen.add(key)
+        get = lambda k: r[k].value if k in r and r[k] is not None else ""  # noqa: E731
+        lines.append([key, get("area"), get("areaZh"), get("ind"), get("indZh"), get("kind"), get("period"),
+                      get("text"), get("unit"), get("sym"), get("q"), get("status"), get("source"),
+                      get("vintage"), get("ds")])
+    out_dir.mkdir(parents=True, exist_ok=True)
+    csv_path = out_dir / "facts.csv"
+    with csv_path.open("w", encoding="utf-8", newline="") as fh:
+        w = csv.writer(fh, lineterminator="\n")
+        w.writerow([c[0] for c in CSVW_COLUMNS])
+        w.writerows(lines)
+    meta = {
+        "@context": ["http://www.w3.org/ns/csvw", {"@language": "en"}],
+        "dc:title": [{"@value": "经济计划知识图谱的数值事实", "@language": "zh"},
+                     {"@value": "econplan facts", "@language": "en"}],
+        "dc:description": [{"@value": "经济计划知识图谱中的全部数值事实,数值按原文照录。", "@language": "zh"},
+                           {"@value": "Every figure of the econplan knowledge graph, each value as written.",
+                            "@language": "en"}],
+        "dialect": {"encoding": "utf-8", "header": True, "delimiter": ","},
+        "tables": [{
+            "url": "facts.csv",
+            "tableSchema": {
+                "columns": [_csvw_column(*c) for c in CSVW_COLUMNS],
+                "primaryKey": "fact",
+                "aboutUrl": "{+fact}",
+            },
+        }],
+    }
+    meta_path = out_dir / "facts.csv-metadata.json"
+    meta_path.write_text(json.dumps(meta, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+    return [csv_path, meta_path]
+
+
+ID = "https://w3id.org/econplan/id/"
+DEF = "https://w3id.org/econplan/def#"
+#: name, zh title, en title, datatype, propertyUrl, valueUrl
+CSVW_COLUMNS = [
+    ("fact", "事实", "fact", "anyURI", None, None),
+    ("area", "地区代码", "area code", "string", DEF + "refArea", ID + "district/{area}"),
+    ("area_zh", "地区", "area", "string", "http://www.w3.org/2000/01/rdf-schema#label", None),
+    ("indicator", "指标代码", "indicator", "string", DEF + "indicator", ID + "indicator/{indicator}"),
+    ("indicator_zh", "指标", "indicator name", "string", None, None),
+    ("kind", "类型", "kind", "string", DEF + "kind", DEF + "{kind}"),
+    ("period", "年份", "year", "gYear", DEF + "refPeriod", None),
+    ("value", "数值", "value", "decimal", DEF + "value", None),
+    ("unit", "单位代码", "unit", "string", DEF + "unit", ID + "unit/{unit}"),
+    ("unit_symbol", "单位", "unit symbol", "string", None, None),
+    ("qualifier", "限定词", "qualifier", "string", DEF + "qualifier", None),
+    ("status", "状态", "status", "string", DEF + "status", DEF + "{status}"),
+    ("source", "来源", "source", "string", "http://purl.org/dc/terms/source", None),
+    ("vintage", "版本", "vintage", "string", DEF + "vintage", None),
+    ("dataset", "数据集", "dataset", "anyURI", "http://purl.org/linked-data/cube#dataSet", None),
+]
+
+
+def _csvw_column(name, zh, en, datatype, prop, value_url) -> dict:
+    col = {"name": name, "titles": {"zh": [zh], "en": [en]}, "datatype": datatype}
+    if name in ("fact", "area_zh", "indicator_zh", "unit_symbol"):
+        col["suppressOutput"] = name == "fact"
+    if prop:
+        col["propertyUrl"] = prop
+    if value_url:
+        col["valueUrl"] = value_url
+    return col
+
+
+# ------------------------------------------------------------------ import: rows -> data/ and the store
+
+def read_any(path: Path, vocab: Vocab, fixed: Fixed) -> list[TableRow]:
+    """Any supported table: CSVW-described, .xlsx, or CSV."""
+    path = Path(path)
+    if not path.exists():
+        raise TableError(path, [Problem(path.name, "no such file", "check the path")])
+    meta = csvw_metadata_for(path)
+    if meta is not None:
+        return read_csvw(meta, vocab, fixed)
+    grid, _ = read_grid(path)
+    return recognise(grid, vocab, fixed, name=str(path))
+
+
+def render_rows(rows: list[TableRow]) -> str:
+    buf = io.StringIO()
+    w = csv.writer(buf, lineterminator="\n")
+    w.writerow(ROW_COLUMNS)
+    for r in rows:
+        w.writerow(r.as_csv_row())
+    return buf.getvalue()
+
+
+def render_mapping(slug: str, published: str, original: str) -> str:
+    """The mapping that tells the build how to read the rows file (see server/citycsv.py)."""
+    import yaml
+
+    m = {
+        "dataset": {
+            "slug": slug,
+            "title": {"zh": f"数据表 {original}", "en": f"Table {original}"},
+            "description": {"zh": f"由 econplan import-table 从 {original} 导入,数值与限定词按原表记录。",
+                            "en": f"Imported by econplan import-table from {original}; values and "
+                                  "qualifiers as the table writes them."},
+            "published": f"published/{published}",
+        },
+        "columns": {k: k for k in ("indicator", "kind", "period", "value", "unit", "qualifier", "status",
+                                   "source", "vintage", "note")} | {"area": "gb2260"},
+        "defaults": {"status": "actual", "qualifier": "exact", "kind": "level"},
+    }
+    head = ("# Written by `econplan import-table`: how the build reads the rows file beside it\n"
+            "# (server/citycsv.py). The published table is kept in published/.\n")
+    return head + yaml.safe_dump(m, allow_unicode=True, sort_keys=False)
+
+
+SLUG_RE = re.compile(r"^[a-z0-9][a-z0-9-]*$")
+
+
+def _mapping_slug(path: Path) -> str | None:
+    import yaml
+
+    try:
+        return str(((yaml.safe_load(path.read_text(encoding="utf-8")) or {}).get("dataset") or {}).get("slug"))
+    except (OSError, yaml.YAMLError, AttributeError):
+        return None
+
+
+@dataclass
+class ImportResult:
+    rows: list[TableRow]
+    files: list[Path]
+    graph: str
+    added: int = 0
+    removed: int = 0
+    triples: int = 0
+
+
+def import_table(root: Path, target, path: Path, fixed: Fixed, *, dataset: str | None = None,
+                 replace: bool = False, vocab: Vocab | None = None) -> ImportResult:
+    """Recognise ``path``, write it as a dataset under ``root/data/cities/`` and load it through
+    the SHACL gate. Raises TableError (nothing written) or ValidationFailed (nothing written)."""
+    import pyoxigraph as ox
+
+    from .citycsv import SOURCE_BASE, Lookups, csv_to_quads
+    from .writes import load
+
+    root, path = Path(root), Path(path)
+    vocab = vocab or load_vocab(root / "data")
+    slug = dataset or re.sub(r"[^a-z0-9]+", "-", path.stem.lower()).strip("-")
+    problems = []
+    if not SLUG_RE.match(slug or ""):
+        problems.append(Problem("--dataset", f"{(dataset or path.stem)!r} cannot name a dataset",
+                                "give --dataset NAME (lower-case a-z, 0-9 and '-')"))
+    folder = root / "data" / "cities"
+    rows_path = folder / f"{slug}.csv"
+    if slug and rows_path.exists() and not replace:
+        problems.append(Problem("--dataset", f"data/cities/{slug}.csv already exists",
+                                "choose another --dataset name, or give --replace to replace it"))
+    for other in sorted(folder.glob("*.mapping.yaml")):
+        if other.name != f"{slug}.mapping.yaml" and _mapping_slug(other) == slug:
+            problems.append(Problem("--dataset", f"{other.name} already names its dataset {slug!r}",
+                                    "choose another --dataset name"))
+    try:
+        rows = read_any(path, vocab, fixed)
+    except TableError as exc:
+        raise TableError(path, problems + exc.problems) from None
+    if problems:
+        raise TableError(path, problems)
+
+    published_name = f"{slug}{''.join(path.suffixes[-1:]).lower()}"
+    if path.suffix.lower() == ".json" or csvw_metadata_for(path):
+        published_name = f"{slug}-csvw"
+    folder.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=".import-", dir=folder))
+    try:
+        (tmp / rows_path.name).write_text(render_rows(rows), encoding="utf-8")
+        mapping_text = render_mapping(slug, published_name, path.name)
+        (tmp / f"{slug}.mapping.yaml").write_text(mapping_text, encoding="utf-8")
+        pub = tmp / "published"
+        pub.mkdir()
+        meta = csvw_metadata_for(path)
+        if meta is not None:  # keep the metadata and the tables it describes
+            (pub / published_name).mkdir()
+            shutil.copy2(meta, pub / published_name / meta.name)
+            for t in json.loads(meta.read_text(encoding="utf-8")).get("tables", []) or \
+                    [json.loads(meta.read_text(encoding="utf-8"))]:
+                src = meta.parent / t.get("url", "")
+                if t.get("url") and src.is_file():
+                    shutil.copy2(src, pub / published_name / Path(t["url"]).name)
+        else:
+            shutil.copy2(path, pub / published_name)
+        import yaml
+
+        mapping = yaml.safe_load(mapping_text)
+        lookups = Lookups(
+            {**{s: s for s in vocab.units.symbols}, **{sym: s for s, sym in vocab.units.symbols.items()}},
+            {s: (sym, vocab.units.labels_en[s]) for s, sym in vocab.units.symbols.items()},
+            {c: (a.name_zh, a.name_en) for c, a in vocab.areas.areas.items()},
+            {s: (t.label_zh, t.label_en) for s, t in vocab.indicators.terms.items()})
+        graph = "https://w3id.org/econplan/graph/data/cities/" + slug
+        quads = csv_to_quads(tmp / rows_path.name, mapping, lookups, ox.NamedNode(graph),
+                             file_iri=f"{SOURCE_BASE}cities/{rows_path.name}")
+        result = load(target, quads, graph=graph, replace=True)
+        files = [rows_path, folder / f"{slug}.mapping.yaml", folder / "published" / published_name]
+        (folder / "published").mkdir(exist_ok=True)
+        if files[2].is_dir():
+            shutil.rmtree(files[2])
+        for f in files:
+            (tmp / f.relative_to(folder)).replace(f)
+        return ImportResult(rows, files, graph, result.added, result.removed, result.triples)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
