@@ -267,7 +267,7 @@ def import_csv(obj, file: Path, mapping_path: Path | None, graph: str | None, fm
 @handle_errors
 def import_table(obj, file: Path, year, status, source, area, vintage, dataset, replace, fmt):
     """Import a table as published (CSV, .xlsx, CSVW) into data/cities/ and the store; all or nothing."""
-    from .errors import ValidationFailed
+    from .kg.errors import ValidationFailed
     from .kg.tables import Fixed, import_table as run
 
     try:
