@@ -21,7 +21,16 @@ from .source import Passage, clean, passages
 KINDS = ("level", "growth", "decline", "share", "count", "ratio-to-plan", "rank", "difference")
 QUALIFIERS = ("exact", "at-least", "over", "nearly", "about", "more-than", "at-most")
 STATUSES = ("actual", "target", "expected")
-ENTITY_TYPES = ("project", "policy", "domain", "workarea")
+#: What an entity is (the ``kind`` column); the ``type`` column is its IRI path, which is the
+#: kind for every entity except a few early rows kept under ``policy/`` or ``project/``.
+ENTITY_KINDS = ("project", "programme", "policy", "pilot", "platform", "organization", "event",
+                "zone", "domain", "workarea")
+ENTITY_TYPES = ENTITY_KINDS
+#: Named things (everything but the report's own structure: domains and work areas).
+NAMED_KINDS = ENTITY_KINDS[:8]
+PARTS = ("review", "plan", "both")
+#: Paragraphs from p038 on are the 2024 plan; p003-p037 review 2023.
+PLAN_FROM_PARAGRAPH = 38
 PLAN_STATUSES = ("", "met", "unmet")
 
 SLUG_RE = re.compile(r"^[a-z0-9][a-z0-9-]*$")
@@ -48,8 +57,8 @@ COLUMNS = {
               "period", "indicator", "about", "area", "note"),
     "indicators": ("slug", "label_zh", "label_en", "broader", "wikidata", "plan_2023",
                    "reason_zh", "reason_en", "reason_passage", "note"),
-    "entities": ("type", "slug", "label_zh", "label_en", "passage", "domain", "district",
-                 "editorial", "note"),
+    "entities": ("type", "kind", "slug", "label_zh", "alt_labels", "label_en", "passage",
+                 "passages", "part", "domain", "district", "editorial", "note"),
     "units": ("slug", "label_zh", "label_en", "symbol", "multiplier", "base", "qudt"),
     "districts": ("gb2260", "name_zh", "name_en", "kind", "wikidata", "geonames", "parent",
                   "aliases", "iso"),
@@ -145,6 +154,20 @@ class Entity:
     editorial: bool
     note: str
     source_file: Path
+    kind: str = ""
+    alt_labels: list[str] = field(default_factory=list)
+    passages: list[Passage] = field(default_factory=list)
+    part: str = ""
+    line: int = 0
+
+    @property
+    def names(self) -> list[str]:
+        return [self.label_zh, *self.alt_labels]
+
+
+def part_of(p: Passage) -> str:
+    """``review`` (the 2023 review, p001-p037) or ``plan`` (the 2024 plan, p038 on)."""
+    return "plan" if int(p.paragraph[1:]) >= PLAN_FROM_PARAGRAPH else "review"
 
 
 @dataclass
@@ -293,11 +316,35 @@ def load_dataset(data_dir: Path) -> Dataset:
                                 f"{ds.entities[(etype, slug)].source_file}")
             if not row["label_zh"] or not row["label_en"]:
                 raise row.error("label_zh and label_en are both required")
+            kind = row["kind"] or etype
+            if kind not in ENTITY_KINDS:
+                raise row.error(f"kind {kind!r} is not one of {', '.join(ENTITY_KINDS)}")
+            alts = [a.strip() for a in row["alt_labels"].split("|") if a.strip()]
+            cited = []
+            for pid in row["passages"].split():
+                if pid not in ds.passages or not ds.passages[pid].is_sentence:
+                    raise row.error(f"passages: {pid!r} is not a sentence id such as p016-s04")
+                if pid in (c.id for c in cited):
+                    raise row.error(f"passages: {pid} is listed twice")
+                cited.append(ds.passages[pid])
+            first = _passage(row, "passage", ds, required=kind in NAMED_KINDS and not cited)
+            first = first or (cited[0] if cited else None)
+            if first and cited and first not in cited:
+                raise row.error(f"passage {first.id} is not among passages")
+            part = row["part"]
+            if kind in NAMED_KINDS:
+                if not cited:
+                    raise row.error("passages is empty; list every sentence that names it")
+                parts = {part_of(p) for p in cited}
+                want = parts.pop() if len(parts) == 1 else "both"
+                if part != want:
+                    raise row.error(f"part is {part!r} but its sentences make it {want!r}")
+            elif part and part not in PARTS:
+                raise row.error(f"part {part!r} is not one of {', '.join(PARTS)}")
             ds.entities[(etype, slug)] = Entity(
-                etype, slug, row["label_zh"], row["label_en"],
-                _passage(row, "passage", ds, required=etype in ("project", "policy")),
+                etype, slug, row["label_zh"], row["label_en"], first,
                 row["domain"], row["district"], row["editorial"].lower() in ("yes", "true", "1"),
-                row["note"], path)
+                row["note"], path, kind, alts, cited, part, row.line)
     for path in files["facts"]:
         ds.files[path] = "facts"
         for row in read_csv(path, "facts"):
@@ -358,9 +405,9 @@ def _fact(row: Row, ds: Dataset) -> Fact:
     about = []
     for ref in row["about"].split():
         etype, _, slug = ref.partition(":")
-        if etype not in ("project", "policy", "domain", "workarea", "district") or not slug:
-            raise row.error(f"about {ref!r} must look like project:slug, policy:slug, "
-                            "domain:slug, workarea:slug or district:330109")
+        if etype not in (*ENTITY_TYPES, "district") or not slug:
+            raise row.error(f"about {ref!r} must look like type:slug (project:slug, policy:slug, "
+                            "event:slug … as in the type column of entities.csv) or district:330109")
         about.append((etype, slug))
     area = row["area"] or "330100"
     return Fact(fid, p, mention, mstart, value, value_text, vstart, unit, kind, qualifier,
@@ -399,12 +446,35 @@ def _cross_check(ds: Dataset) -> None:
                 ("workarea", ent.domain) not in ds.entities:
             raise DataError(f"{ent.source_file}: {ent.type} {ent.slug!r} has unknown domain "
                             f"{ent.domain!r}", path=str(ent.source_file))
-        if ent.type == "project" and not ent.domain:
+        if ent.kind == "project" and not ent.domain:
             raise DataError(f"{ent.source_file}: project {ent.slug!r} has no domain",
                             path=str(ent.source_file))
         if ent.district and ent.district not in ds.districts:
             raise DataError(f"{ent.source_file}: {ent.type} {ent.slug!r} has unknown district "
                             f"{ent.district!r}", path=str(ent.source_file))
+
+
+def entity_name_problems(ds: Dataset) -> list[str]:
+    """Each named thing's names against the sentences it cites: every cited sentence writes one of
+    its names, every name is written in a cited sentence, and every sentence that writes one of
+    its names is cited.  Returns one line per problem."""
+    problems = []
+    sentences = [p for p in ds.passages.values() if p.is_sentence]
+    for e in ds.entities.values():
+        if e.kind not in NAMED_KINDS:
+            continue
+        where = f"{e.source_file}:{e.line}: {e.type} {e.slug}"
+        cited = {p.id for p in e.passages}
+        for p in e.passages:
+            if not any(n in p.text for n in e.names):
+                problems.append(f"{where}: none of its names is written in {p.id}")
+        for n in e.names:
+            if not any(n in p.text for p in e.passages):
+                problems.append(f"{where}: the name {n!r} is in none of its sentences")
+        for p in sentences:
+            if p.id not in cited and any(n in p.text for n in e.names):
+                problems.append(f"{where}: {p.id} writes its name but is not in passages")
+    return problems
 
 
 @dataclass
@@ -456,6 +526,11 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     print(f"ok: {len(ds.facts)} facts, {len(ds.indicators)} indicators, "
           f"{len(ds.entities)} entities")
+    problems = entity_name_problems(ds)
+    for line in problems:
+        print(f"entity: {line}", file=sys.stderr)
+    if problems:
+        return 1
     cov = coverage(ds)
     print(f"coverage: {len(cov.covered)} mentions are facts, {len(cov.excepted)} exceptions, "
           f"{len(cov.uncovered)} uncovered")

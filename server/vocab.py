@@ -54,6 +54,9 @@ PREFIXES = {
     "fact": REPORT_BASE + "/fact/", "passage": REPORT_BASE + "/passage/",
     "indicator": ID + "indicator/", "unit": ID + "unit/", "district": ID + "district/",
     "project": ID + "hangzhou/project/", "policy": ID + "hangzhou/policy/",
+    "programme": ID + "hangzhou/programme/", "pilot": ID + "hangzhou/pilot/",
+    "platform": ID + "hangzhou/platform/", "organization": ID + "hangzhou/organization/",
+    "event": ID + "hangzhou/event/", "zone": ID + "hangzhou/zone/",
     "domain": REPORT_BASE + "/domain/", "workarea": REPORT_BASE + "/workarea/",
 }
 
@@ -91,6 +94,11 @@ def project(slug: str) -> ox.NamedNode:
 
 def policy(slug: str) -> ox.NamedNode:
     return ox.NamedNode(f"{ID}hangzhou/policy/{slug}")
+
+
+def named(kind: str, slug: str) -> ox.NamedNode:
+    """A named thing of the report: programme, pilot, platform, organization, event or zone."""
+    return ox.NamedNode(f"{ID}hangzhou/{kind}/{slug}")
 
 
 def domain(slug: str) -> ox.NamedNode:

@@ -198,7 +198,7 @@ def test_investment_domains(kg, library):
     assert first["domainZh"] == "先进制造业基地"
     assert (first["projects"], first["investment"], first["share"]) == (
         Decimal("425"), Decimal("921.5"), Decimal("44.5"))
-    assert first["investmentUnit"] == "亿元" and first["namedProjects"] == 5
+    assert first["investmentUnit"] == "亿元" and first["namedProjects"] == 7
     assert r[-1]["domainZh"] == "民生设施" and r[-1]["projects"] == 192
     assert sum(x["projects"] for x in r) == 786
     assert sum(x["investment"] for x in r) == Decimal("2068.5")
@@ -207,7 +207,8 @@ def test_investment_domains(kg, library):
 
 def test_domain_projects(kg, library):
     expected = {"global-new-material-apac-hq-surface-materials-base", "power-battery-12gwh",
-                "cast-hangzhou-centre", "china-video-valley", "linping-three-one-square-km-industrial-parks"}
+                "cast-hangzhou-centre", "china-video-valley", "linping-three-one-square-km-industrial-parks",
+                "video-valley-showroom", "video-valley-innovation-centre"}
     r = rows(kg, library, "domain-projects")
     assert {local(x["project"]) for x in r} == expected
     linping = next(x for x in r if "linping" in x["project"])
@@ -227,12 +228,16 @@ def test_district_projects_and_facts(kg, library):
     # the city-wide figures of p029-s03 are no longer filed under Xiaoshan (they are the city's)
     assert {x["districtZh"] for x in r} == {"萧山区"}
     assert [x["type"] for x in r] == ["project"] * 5
+    assert any(x["type"] == "named thing" and local(x["item"]) == "social-credit-system-demonstration-zone"
+               for x in rows(kg, library, "district-projects-and-facts", district="330182"))
     (jiande,) = [x for x in rows(kg, library, "district-projects-and-facts", district="330182") if x["type"] == "project"][:1]
     assert jiande["districtZh"] == "建德市"
     assert rows(kg, library, "district-projects-and-facts") == r  # 330109 is the default
     linping = rows(kg, library, "district-projects-and-facts", district="330113")
-    assert {local(x["item"]) for x in linping} == {"linping-three-one-square-km-industrial-parks",
-                                                   "linping-industrial-park-area-2024"}
+    assert {(x["type"], local(x["item"])) for x in linping} == {
+        ("named thing", "linping-three-one-square-km-industrial-parks"), ("named thing", "semiconductor-industrial-park"),
+        ("named thing", "specialised-sme-industrial-park"), ("named thing", "biomedicine-industrial-park"),
+        ("project", "hanggao-linping-school"), ("fact", "linping-industrial-park-area-2024")}
     tonglu = rows(kg, library, "district-projects-and-facts", district="330122")
     assert len(tonglu) == 3 and {x["type"] for x in tonglu} == {"project"}
     assert rows(kg, library, "district-projects-and-facts", district="330102") == []
@@ -240,13 +245,18 @@ def test_district_projects_and_facts(kg, library):
 
 def test_named_policies(kg, library, dataset):
     r = rows(kg, library, "named-policies")
-    assert len(r) == sum(1 for (t, _) in dataset.entities if t == "policy") == 39
+    kinds = ("policy", "programme", "pilot")
+    assert len(r) == sum(1 for e in dataset.entities.values() if e.kind in kinds) == 131
     by = {local(x["policy"]): x for x in r}
+    assert (by["ten-climbing-actions"]["kind"], by["ten-climbing-actions"]["sentenceId"]) == ("programme", "p040-s01")
+    assert by["national-carbon-peaking-pilot-city"]["kind"] == "pilot"
+    assert by["national-carbon-peaking-pilot-city"]["sentences"] == 2  # p034-s02 and p064-s05
+    assert "qinqing-online-policy-supermarket" not in by  # a platform, not a policy
     assert by["eight-plus-four-policy-system"]["policyZh"] == "“8+4”经济政策体系"
     assert by["eight-plus-four-policy-system"]["facts"] == 4
     assert by["qianxiang-wanyi-programme"]["facts"] == 0
     assert by["business-environment-regulation"]["sentenceId"] == "p020-s03"
-    assert r[0]["sentenceId"] == "p009-s02"
+    assert r[0]["sentenceId"] == "p003-s01"  # 八八战略 and the provincial programmes
 
 
 def test_indicators_by_name(kg, library):
@@ -297,8 +307,8 @@ def test_fact_source_sentence(kg, library):
     (city,) = rows(kg, library, "fact-source-sentence", fact=V.ID + "shanghai/cities-2023-headline/fact/gdp-level-2023")
     assert city["source"].endswith("2023-headline.csv#row=1") and ",310000,gdp,level,2023,4.72," in city["sentence"]
     assert city["valueAsWritten"] == "4.72" and "sentenceId" not in city
-    (project,) = rows(kg, library, "fact-source-sentence", fact=PROJECT + "metro-phase-4")
-    assert project["sentenceId"] == "p024-s02"
+    project = rows(kg, library, "fact-source-sentence", fact=PROJECT + "metro-phase-4")
+    assert [x["sentenceId"] for x in project] == ["p024-s02", "p074-s01"]  # every sentence that names it
     with pytest.raises(ParamError, match="'fact'.*required"):
         rows(kg, library, "fact-source-sentence")
 
@@ -506,7 +516,11 @@ def test_dataset_summary(kg, library, dataset, city_rows, root):
     assert got["reports and datasets"] == 1 + len(list((root / "data" / "cities").glob("*.csv")))
     assert got["of which values lost"] == 4
     assert got["indicators"] == len(dataset.indicators) == 273
-    assert got["projects"] == stats.entities["Project"] == 45
+    assert got["projects"] == stats.entities["Project"] == 57
+    for cls, what in (("Programme", "of which programmes (pilots included)"), ("Pilot", "of which pilots"),
+                      ("Platform", "platforms"), ("Organization", "organizations"), ("Event", "events"),
+                      ("Zone", "zones")):
+        assert got[what] == stats.entities.get(cls, got[what]) > 20, cls
     assert got["of which targets"] == sum(1 for f in dataset.facts if f.status == "target")
     assert got["areas"] == len(dataset.districts) and got["source gaps"] == 5 and got["investment domains"] == 9
 
