@@ -219,11 +219,16 @@ def fact_labels(ds: Dataset, f: Fact) -> tuple[str, str]:
     unit = ds.units[f.unit]
     kind_zh = V.KIND_LABELS[f.kind][0]
     kind_en = V.KIND_LABELS[f.kind][1]
-    status_zh = {"actual": "", "target": "目标", "expected": "预计"}[f.status]
-    status_en = {"actual": "", "target": " target", "expected": " (expected)"}[f.status]
+    status_zh = {"actual": "", "target": "目标", "expected": "预计", "design": "设计"}[f.status]
+    status_en = {"actual": "", "target": " target", "expected": " (expected)",
+                 "design": " (design)"}[f.status]
     value = f.value_text or "(数值缺失)"
     value_en = f.value_text or "(value lost)"
-    zh = f"{f.period}年{ind.label_zh}({kind_zh}{status_zh}):{value}{unit.symbol}"
+    if f.in_words:  # 百 (100), 三分之一 (1 third): the words and the number
+        value_en = f"{f.value_text} ({f.value})"
+    symbol = "" if f.value_text.endswith("分之" + f.value_text.split("分之")[-1]) and "分之" in f.value_text \
+        else unit.symbol
+    zh = f"{f.period}年{ind.label_zh}({kind_zh}{status_zh}):{value}{symbol}"
     en = f"{ind.label_en}, {kind_en}{status_en}, {f.period}: {value_en} {unit.label_en}"
     return zh, en
 
@@ -234,7 +239,8 @@ def _facts_graph(ds: Dataset, path: Path, g: _Graph) -> None:
         if f.source_file != path:
             continue
         s = V.fact(f.id)
-        g.add(s, V.RDF_TYPE, V.EP.Target if f.status == "target" else V.EP.Observation)
+        if f.status != "design":  # a design capacity is neither measured nor planned
+            g.add(s, V.RDF_TYPE, V.EP.Target if f.status == "target" else V.EP.Observation)
         g.add(s, V.RDF_TYPE, V.EP.Fact)
         g.add(s, V.RDF_TYPE, V.QB.Observation)
         g.add(s, V.QB.dataSet, V.DATASET)
@@ -251,12 +257,19 @@ def _facts_graph(ds: Dataset, path: Path, g: _Graph) -> None:
         g.add(s, V.EP.status, V.EP_STATUS[f.status])
         if f.value is None:
             g.add(s, V.EP.valueLost, ox.Literal("true", datatype=V.XSD_BOOLEAN))
+            g.add(s, V.EP.valueText, _lit(""))  # as written: nothing
         else:
-            g.add(s, V.EP.value, ox.Literal(f.value_text, datatype=V.XSD_DECIMAL))
+            g.add(s, V.EP.value, ox.Literal(str(f.value), datatype=V.XSD_DECIMAL))
             g.add(s, V.EP.valueText, _lit(f.value_text))
+            if f.in_words:
+                g.add(s, V.EP.valueInWords, ox.Literal("true", datatype=V.XSD_BOOLEAN))
             g.add(s, V.EP.valueStart, _int(f.value_start))
             g.add(s, V.EP.valueEnd, _int(f.value_start + len(f.value_text)))
         g.add(s, V.EP.mention, _lit(f.mention))
+        if f.cumulative:
+            g.add(s, V.EP.cumulative, ox.Literal("true", datatype=V.XSD_BOOLEAN))
+        if f.scope:
+            g.add(s, V.EP.rankScope, V.EP_SCOPE[f.scope])
         g.add(s, V.PROV.wasDerivedFrom, V.passage(f.passage.id))
         g.add(s, V.EP.report, V.REPORT)
         for etype, slug in f.about:

@@ -20,7 +20,10 @@ from .source import Passage, clean, passages
 
 KINDS = ("level", "growth", "decline", "share", "count", "ratio-to-plan", "rank", "difference")
 QUALIFIERS = ("exact", "at-least", "over", "nearly", "about", "more-than", "at-most")
-STATUSES = ("actual", "target", "expected")
+STATUSES = ("actual", "target", "expected", "design")
+#: What a rank (or a "first") is among: the province, the nation, provincial capitals and
+#: sub-provincial cities.
+SCOPES = ("province", "nation", "capitals")
 #: What an entity is (the ``kind`` column); the ``type`` column is its IRI path, which is the
 #: kind for every entity except a few early rows kept under ``policy/`` or ``project/``.
 ENTITY_KINDS = ("project", "programme", "policy", "pilot", "platform", "organization", "event",
@@ -53,8 +56,8 @@ class Row:
 
 
 COLUMNS = {
-    "facts": ("id", "passage", "mention", "value", "unit", "kind", "qualifier", "status",
-              "period", "indicator", "about", "area", "note"),
+    "facts": ("id", "passage", "mention", "value", "value_text", "unit", "kind", "qualifier", "status",
+              "period", "indicator", "about", "area", "cumulative", "scope", "note"),
     "indicators": ("slug", "label_zh", "label_en", "broader", "wikidata", "plan_2023",
                    "reason_zh", "reason_en", "reason_passage", "note"),
     "entities": ("type", "kind", "slug", "label_zh", "alt_labels", "label_en", "passage",
@@ -121,10 +124,35 @@ class Fact:
     note: str
     source_file: Path
     line: int
+    in_words: bool = False   # value_text is written in Chinese numerals (百, 三分之一 …)
+    cumulative: bool = False  # the text states a cumulative total (累计 …)
+    scope: str = ""          # for a rank: province, nation or capitals
 
     @property
     def lost(self) -> bool:
         return self.value is None
+
+
+_DIGIT_WORDS = {"首": 1}
+
+
+def words_to_number(words: str) -> Decimal:
+    """The number that Chinese numerals write: 三 → 3, 两 → 2, 二十 → 20, 百 → 100 (一 left out),
+    首 → 1 (first); for a fraction 三分之一 its numerator, 1 (the unit says thirds).
+    Raises ValueError for anything else.  Uses the ``cn2an`` package."""
+    if "分之" in words:
+        words = words.split("分之", 1)[1]
+    if words in _DIGIT_WORDS:
+        return Decimal(_DIGIT_WORDS[words])
+    if words[:1] in ("十", "百", "千", "万", "亿") and words[:1] != "十":
+        words = "一" + words
+    from cn2an import cn2an  # imported only when a value is written in words (~0.6 s)
+
+    try:
+        number = cn2an(words, "normal")
+    except (ValueError, KeyError) as exc:
+        raise ValueError(f"{words!r} is not a number written in Chinese numerals ({exc})") from None
+    return Decimal(str(int(number))) if number == int(number) else Decimal(str(number))
 
 
 @dataclass
@@ -380,7 +408,22 @@ def _fact(row: Row, ds: Dataset) -> Fact:
     mstart = p.start + p.text.index(mention)
     value_text = row["value"]
     value = vstart = None
-    if value_text:
+    words = row["value_text"]
+    if words:
+        if not value_text:
+            raise row.error("value_text is given but value is empty; give the number it writes")
+        if not DECIMAL_RE.match(value_text):
+            raise row.error(f"value {value_text!r} is not a plain decimal")
+        if words not in mention:
+            raise row.error(f"value_text {words!r} is not written in mention {mention!r}")
+        try:
+            number = words_to_number(words)
+        except ValueError as exc:
+            raise row.error(str(exc)) from None
+        if number != Decimal(value_text):
+            raise row.error(f"value_text {words!r} writes {number}, not {value_text}")
+        value, vstart, value_text = Decimal(value_text), mstart + mention.index(words), words
+    elif value_text:
         if not DECIMAL_RE.match(value_text):
             raise row.error(f"value {value_text!r} is not a plain decimal as written in the text")
         hits = [m.start() for m in re.finditer(rf"(?<![\d.]){re.escape(value_text)}(?![\d.])", mention)]
@@ -410,8 +453,17 @@ def _fact(row: Row, ds: Dataset) -> Fact:
                             "event:slug … as in the type column of entities.csv) or district:330109")
         about.append((etype, slug))
     area = row["area"] or "330100"
+    scope = row["scope"]
+    if kind == "rank" and scope not in SCOPES:
+        raise row.error(f"a rank needs a scope, one of {', '.join(SCOPES)}, not {scope!r}")
+    if kind != "rank" and scope:
+        raise row.error("scope is only for kind rank")
+    cumulative = row["cumulative"]
+    if cumulative not in ("", "yes"):
+        raise row.error(f"cumulative is yes or empty, not {cumulative!r}")
     return Fact(fid, p, mention, mstart, value, value_text, vstart, unit, kind, qualifier,
-                status, period, row["indicator"], about, area, row["note"], row.path, row.line)
+                status, period, row["indicator"], about, area, row["note"], row.path, row.line,
+                bool(words), cumulative == "yes", scope)
 
 
 def _cross_check(ds: Dataset) -> None:

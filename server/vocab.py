@@ -114,7 +114,8 @@ EP_KIND = {k: EP[k] for k in ("level", "growth", "decline", "share", "count", "r
 EP_QUALIFIER = {"exact": EP.exact, "at-least": EP["at-least"], "over": EP.over,
                 "more-than": EP["more-than"], "about": EP["about-value"], "nearly": EP.nearly,
                 "at-most": EP["at-most"]}
-EP_STATUS = {"actual": EP.actual, "target": EP.target, "expected": EP.expected}
+EP_STATUS = {"actual": EP.actual, "target": EP.target, "expected": EP.expected, "design": EP.design}
+EP_SCOPE = {"province": EP.province, "nation": EP.nation, "capitals": EP.capitals}
 KIND_LABELS = {"level": ("总量", "level"), "growth": ("增速", "growth"),
                "decline": ("降幅", "decline"), "share": ("占比", "share"),
                "count": ("数量", "count"), "ratio-to-plan": ("完成计划比例", "ratio to plan"),

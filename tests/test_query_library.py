@@ -168,23 +168,23 @@ def test_six_unmet_indicators_with_reasons(kg, library):
 def test_target_counts_by_work_area(kg, library, dataset):
     r = rows(kg, library, "target-counts-by-work-area-2024")
     counts = {local(x["area"]): int(x["targets"]) for x in r}
-    assert counts == {"area-1-demand": 14, "area-2-industry": 20, "area-3-innovation": 13,
+    assert counts == {"area-1-demand": 14, "area-2-industry": 21, "area-3-innovation": 14,
                       "area-4-reform": 3, "area-5-opening": 1, "area-6-livelihood": 14,
                       "area-7-culture": 4, "area-8-ecology": 3, "area-9-security": 0}
     in_items = [f for f in dataset.facts
                 if f.status == "target" and "p041" <= f.passage.paragraph <= "p068"]
-    assert sum(counts.values()) == len(in_items) == 72
+    assert sum(counts.values()) == len(in_items) == 74
     assert r[0]["areaZh"] == "扩大有效需求"
 
 
 def test_targets_by_work_area(kg, library):
     r = rows(kg, library, "targets-2024-by-work-area")
-    assert len(r) == 72 and "workarea" not in r[0]
+    assert len(r) == 74 and "workarea" not in r[0]
     cbe = next(x for x in r if local(x["fact"]) == "cross-border-ecommerce-target-2024")
     assert (cbe["value"], cbe["unit"], local(cbe["area"])) == (Decimal("1500"), "亿元", "area-1-demand")
     assert cbe["itemZh"] == "拓宽外贸促稳提质新渠道" and cbe["sentenceId"] == "p044-s05"
     industry = rows(kg, library, "targets-2024-by-work-area", workarea="area-2-industry")
-    assert len(industry) == 20 and {x["areaZh"] for x in industry} == {"构建现代化产业体系"}
+    assert len(industry) == 21 and {x["areaZh"] for x in industry} == {"构建现代化产业体系"}
     assert industry[0]["workarea"] == "area-2-industry"
     assert len(rows(kg, library, "targets-2024-by-work-area", workarea="美丽")) == 3
     assert len(rows(kg, library, "targets-2024-by-work-area", workarea="CULTURE")) == 4
@@ -237,7 +237,8 @@ def test_district_projects_and_facts(kg, library):
     assert {(x["type"], local(x["item"])) for x in linping} == {
         ("named thing", "linping-three-one-square-km-industrial-parks"), ("named thing", "semiconductor-industrial-park"),
         ("named thing", "specialised-sme-industrial-park"), ("named thing", "biomedicine-industrial-park"),
-        ("project", "hanggao-linping-school"), ("fact", "linping-industrial-park-area-2024")}
+        ("project", "hanggao-linping-school"), ("fact", "linping-industrial-park-area-2024"),
+        ("fact", "linping-square-km-parks-count-2024")}
     tonglu = rows(kg, library, "district-projects-and-facts", district="330122")
     assert len(tonglu) == 3 and {x["type"] for x in tonglu} == {"project"}
     assert rows(kg, library, "district-projects-and-facts", district="330102") == []
@@ -254,7 +255,7 @@ def test_named_policies(kg, library, dataset):
     assert "qinqing-online-policy-supermarket" not in by  # a platform, not a policy
     assert by["eight-plus-four-policy-system"]["policyZh"] == "“8+4”经济政策体系"
     assert by["eight-plus-four-policy-system"]["facts"] == 4
-    assert by["qianxiang-wanyi-programme"]["facts"] == 0
+    assert by["qianxiang-wanyi-programme"]["facts"] == 1  # its nine domains
     assert by["business-environment-regulation"]["sentenceId"] == "p020-s03"
     assert r[0]["sentenceId"] == "p003-s01"  # 八八战略 and the provincial programmes
 
@@ -433,8 +434,9 @@ def test_fact_counts_by_kind_and_status(kg, library, dataset, city_rows):
     r = rows(kg, library, "fact-counts-by-kind-and-status", report=V.REPORT.value)
     got = {(x["kind"], x["status"]): int(x["facts"]) for x in r}
     assert got == dict(Counter((f.kind, f.status) for f in dataset.facts))
-    assert got[("count", "actual")] == 126 and got[("growth", "actual")] == 23
-    assert got[("level", "expected")] == 1 and sum(got.values()) == 335
+    assert got[("count", "actual")] == 140 and got[("growth", "actual")] == 23
+    assert got[("rank", "actual")] == 16 and got[("level", "design")] == 2
+    assert got[("level", "expected")] == 1 and sum(got.values()) == 364
     assert {x["report"] for x in r} == {V.REPORT.value}
     everything = rows(kg, library, "fact-counts-by-kind-and-status")
     assert {(x["kind"], x["status"]): int(x["facts"]) for x in everything} == dict(
@@ -444,7 +446,7 @@ def test_fact_counts_by_kind_and_status(kg, library, dataset, city_rows):
 def test_fact_counts_by_qualifier(kg, library, dataset, city_rows):
     r = rows(kg, library, "fact-counts-by-qualifier", report=V.REPORT.value)
     got = {x["qualifier"]: int(x["facts"]) for x in r}
-    assert got == {"exact": 293, "at-least": 26, "over": 9, "more-than": 5, "about": 1, "nearly": 1, "at-most": 0}
+    assert got == {"exact": 320, "at-least": 27, "over": 10, "more-than": 5, "about": 1, "nearly": 1, "at-most": 0}
     assert got == {q: Counter(f.qualifier for f in dataset.facts).get(q, 0) for q in got}
     everything = {x["qualifier"]: int(x["facts"]) for x in rows(kg, library, "fact-counts-by-qualifier")}
     expected = Counter(f.qualifier for f in dataset.facts) + Counter(c["qualifier"] for c in city_rows)
@@ -453,12 +455,12 @@ def test_fact_counts_by_qualifier(kg, library, dataset, city_rows):
 
 def test_facts_by_qualifier(kg, library, city_rows):
     r = rows(kg, library, "facts-by-qualifier")
-    assert len(hangzhou(r)) == 335 - 293
+    assert len(hangzhou(r)) == 364 - 320
     assert len(r) - len(hangzhou(r)) == sum(1 for c in city_rows if c["qualifier"] != "exact")
     (about,) = hangzhou(rows(kg, library, "facts-by-qualifier", qualifier="约"))
     assert local(about["fact"]) == "whole-industry-chains-output-2023" and about["mention"] == "总产值约212.2亿元"
     at_least = hangzhou(rows(kg, library, "facts-by-qualifier", qualifier="AT-LEAST"))
-    assert len(at_least) == 26 and {x["qualifierZh"] for x in at_least} == {"以上"}
+    assert len(at_least) == 27 and {x["qualifierZh"] for x in at_least} == {"以上"}
     assert len(hangzhou(rows(kg, library, "facts-by-qualifier", qualifier="more than"))) == 5
     (nearly,) = hangzhou(rows(kg, library, "facts-by-qualifier", qualifier="近"))
     assert nearly["value"] == Decimal("10") and nearly["unit"] == "万户"
@@ -467,7 +469,7 @@ def test_facts_by_qualifier(kg, library, city_rows):
 
 def test_units_and_multipliers(kg, library, dataset, city_rows):
     r = rows(kg, library, "units-and-multipliers")
-    assert len(r) == len(dataset.units) == 58
+    assert len(r) == len(dataset.units) == 59
     by = {x["slug"]: x for x in r}
     assert (by["yi-yuan"]["symbol"], by["yi-yuan"]["multiplier"], by["yi-yuan"]["baseUnit"]) == (
         "亿元", Decimal("100000000"), "CNY")
@@ -482,7 +484,8 @@ def test_districts_and_codes(kg, library, dataset):
     assert len(r) == len(dataset.districts) and len([x for x in r if x.get("code", "").startswith("3301")]) == 14
     by = {x.get("code", x.get("iso")): x for x in r}
     assert "http://www.wikidata.org/entity/Q4970" in by["330100"]["sameAs"].split()
-    assert by["CN"]["districtKind"] == "country" and "code" not in by["CN"] and r[-1]["iso"] == "CN"
+    assert by["CN"]["districtKind"] == "country" and "code" not in by["CN"]
+    assert {x["iso"] for x in r[-2:]} == {"CN", "TH"}  # countries last (Thailand: the Rayong zone's enterprises)
     assert (by["330109"]["districtZh"], by["330109"]["wikidataCode"], by["330109"]["projects"]) == (
         "萧山区", "33 01 09", 5)
     assert by["330109"]["parent"] == DISTRICT + "330100" and by["330182"]["districtKind"] == "county-level city"
@@ -510,12 +513,12 @@ def test_indicator_facts(kg, library, city_rows):
 def test_dataset_summary(kg, library, dataset, city_rows, root):
     got = {x["whatEn"]: int(x["count"]) for x in rows(kg, library, "dataset-summary")}
     stats = kg.stats()
-    assert len(dataset.facts) == 335
+    assert len(dataset.facts) == 364
     assert got["facts"] == stats.facts == len(dataset.facts) + len(city_rows)
     assert got["source rows"] == len(city_rows) and got["sentences"] == 366 and got["paragraphs"] == 84
     assert got["reports and datasets"] == 1 + len(list((root / "data" / "cities").glob("*.csv")))
     assert got["of which values lost"] == 4
-    assert got["indicators"] == len(dataset.indicators) == 273
+    assert got["indicators"] == len(dataset.indicators) == 289
     assert got["projects"] == stats.entities["Project"] == 57
     for cls, what in (("Programme", "of which programmes (pilots included)"), ("Pilot", "of which pilots"),
                       ("Platform", "platforms"), ("Organization", "organizations"), ("Event", "events"),
