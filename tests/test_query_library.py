@@ -786,3 +786,22 @@ def test_query_kind_ignores_prefixes_comments_and_strings():
     assert query_kind('PREFIX s: <http://ex/select/>\nCONSTRUCT { ?s ?p "select" } WHERE { ?s ?p ?o }') == "construct"
     assert query_kind("describe <http://ex/x>") == "describe"
     assert query_kind("# nothing here") is None
+
+
+def test_every_query_that_shows_a_value_shows_it_as_written(library, root):
+    """ep:value is an xsd:decimal, which drops trailing zeros (5.0 → 5): a saved query that
+    shows a fact's value shows its ep:valueText too."""
+    import re
+
+    for path in sorted((root / "queries").glob("*.rq")):
+        text = re.sub(r"NOT EXISTS \{[^}]*\}", "", path.read_text(encoding="utf-8"))
+        if re.search(r"ep:value \?\w+", text):
+            assert "ep:valueText" in text, path.name
+
+
+def test_values_as_written_in_the_headline_query(kg, library):
+    r = rows(kg, library, "headline-indicators-level-and-growth")
+    income = next(x for x in r if x["indicator"].endswith("/disposable-income-per-capita"))
+    assert (income["growth"], income["growthText"]) == (Decimal("5"), "5.0")
+    (x,) = rows(kg, library, "facts-in-passage", passage="p013-s03")[1:]
+    assert (x["value"], x["valueText"]) == (Decimal("100"), "百")
