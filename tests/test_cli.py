@@ -73,7 +73,7 @@ def test_export_one_graph(built):
             "https://w3id.org/econplan/graph/data/vocab/districts")
     assert r.returncode == 0
     lines = r.stdout.strip().splitlines()
-    assert len(lines) == 142 and all("graph/data/vocab/districts>" in l for l in lines)
+    assert len(lines) == 170 and all("graph/data/vocab/districts>" in l for l in lines)
 
 
 def test_export_unknown_graph(built):
@@ -104,4 +104,4 @@ def test_clean_check(root):
 def test_serve_get_smoke(root, built):
     r = run("--root", str(root), "--build-dir", str(built), "serve", "--get", "/api/stats")
     assert r.returncode == 0, r.stderr
-    assert json.loads(r.stdout)["facts"] == 335 + 13  # the report and the other cities
+    assert json.loads(r.stdout)["facts"] == 364 + 13  # the report and the other cities

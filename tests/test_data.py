@@ -5,7 +5,7 @@ from decimal import Decimal
 
 import pytest
 
-from server.kg.curation import coverage
+from server.kg.curation import coverage, words_to_number
 
 
 def test_every_fact_value_is_written_in_its_passage(dataset):
@@ -20,8 +20,10 @@ def test_every_fact_value_is_written_in_its_passage(dataset):
 
 def test_values_are_exactly_as_written(dataset):
     for f in dataset.facts:
-        if f.value is not None:
+        if f.value is not None and not f.in_words:
             assert str(f.value) == f.value_text, f"{f.id}: {f.value} is not written {f.value_text}"
+        elif f.in_words:
+            assert words_to_number(f.value_text) == f.value, f.id
 
 
 def test_every_number_with_unit_is_a_fact_or_a_listed_exception(dataset):
@@ -71,13 +73,15 @@ def test_every_fact_value_appears_in_its_passage_in_the_graph(kg):
     written is in the sentence or row it cites, and equals the decimal value."""
     from decimal import Decimal
 
-    rows = kg.select("SELECT ?f ?v ?text ?exact WHERE { ?f ep:value ?v ; ep:valueText ?text ; "
-                     "prov:wasDerivedFrom/oa:exact ?exact }")
+    rows = kg.select("SELECT ?f ?v ?text ?exact ?words WHERE { ?f ep:value ?v ; ep:valueText ?text ; "
+                     "prov:wasDerivedFrom/oa:exact ?exact OPTIONAL { ?f ep:valueInWords ?words } }")
     assert len(rows) > 340
     for r in rows:
         assert r["text"].value in r["exact"].value, r["f"].value
-        assert Decimal(r["text"].value) == Decimal(r["v"].value), r["f"].value
-    assert not kg.select("SELECT ?f WHERE { ?f ep:value ?v FILTER NOT EXISTS { ?f ep:valueText ?t } }")
+        number = words_to_number(r["text"].value) if r.get("words") else Decimal(r["text"].value)
+        assert number == Decimal(r["v"].value), r["f"].value
+    # every fact keeps its value as written (the empty string where the source lost it)
+    assert not kg.select("SELECT ?f WHERE { ?f a ep:Fact FILTER NOT EXISTS { ?f ep:valueText ?t } }")
 
 
 def test_values_keep_their_writing(kg):
@@ -230,3 +234,109 @@ def test_work_area_names_are_marked_editorial(kg):
 def test_district_mentions_are_linked(kg):
     assert kg.ask("ASK { ?p a ep:Project ; ep:district district:330109 }")
     assert kg.ask("ASK { ?p a ep:Project ; ep:district district:330182 }")
+
+
+# -- quantities in words, ranks, cumulative figures ---------------------------------------
+
+def test_words_to_number():
+    assert [words_to_number(w) for w in ("三", "两", "二十", "百", "十", "首", "三分之一", "一百二十")] == [
+        3, 2, 20, 100, 10, 1, 1, 120]
+    with pytest.raises(ValueError):
+        words_to_number("若干")
+
+
+@pytest.mark.parametrize("mention,value,words", [
+    ("实现投资额超百亿", "100", "百"), ("达到全省的三分之一以上", "1", "三分之一"),
+    ("两项工作获国务院督查激励", "2", "两"), ("连续三年被评为", "3", "三"), ("“治气攻坚二十条”", "20", "二十"),
+    ("谋划推进三个", "3", "三"), ("五个“百千亿”工程", "5", "五"), ("实施三个“一号工程”", "3", "三"),
+])
+def test_quantities_written_in_words_are_facts(kg, mention, value, words):
+    rows = kg.select(f'SELECT ?v ?t WHERE {{ ?f ep:mention "{mention}" ; ep:value ?v ; ep:valueText ?t ; '
+                     'ep:valueInWords true }')
+    assert [(r["v"].value, r["t"].value) for r in rows] == [(value, words)]
+
+
+def test_a_wrong_number_for_the_words_is_refused(tmp_path, root):
+    import shutil
+
+    from server.kg.errors import DataError
+    from server.kg.curation import load_dataset
+
+    data = tmp_path / "data"
+    shutil.copytree(root / "data", data)
+    path = data / "hangzhou-2023" / "02-review-development.facts.csv"
+    text = path.read_text(encoding="utf-8")
+    path.write_text(text.replace("实现投资额超百亿,100,百,", "实现投资额超百亿,1000,百,"), encoding="utf-8")
+    with pytest.raises(DataError, match="writes 100, not 1000"):
+        load_dataset(data)
+
+
+def test_ranks_have_a_scope(kg, dataset):
+    ranks = [f for f in dataset.facts if f.kind == "rank"]
+    assert len(ranks) >= 14 and all(f.scope for f in ranks)
+    rows = kg.select("SELECT ?f ?scope WHERE { ?f ep:kind ep:rank ; ep:value ?v ; ep:rankScope ?scope FILTER(?v = 1) }")
+    scopes = [r["scope"].value.rsplit("#", 1)[1] for r in rows]
+    assert scopes.count("province") >= 9 and scopes.count("nation") >= 4 and "capitals" in scopes
+    # the survey of 120 cities: the count of cities and Hangzhou's first place
+    assert kg.ask('ASK { ?f ep:mention "总体满意度居第一位" ; ep:kind ep:rank ; ep:value ?v ; '
+                  'ep:rankScope ep:nation ; prov:wasDerivedFrom passage:p028-s02 FILTER(?v = 1) }')
+
+
+def test_cumulative_figures_can_be_filtered(kg):
+    rows = kg.select("SELECT ?m WHERE { ?f ep:cumulative true ; ep:mention ?m }")
+    mentions = {r["m"].value for r in rows}
+    assert len(mentions) == 10 and "累计检查点位(场所)25.1万处" in mentions and "总数达65家" in mentions
+    for m in mentions:
+        assert m.startswith("累计") or m in ("总数达65家", "在线万家", "实施飞地抱团项目127个",
+                                            "总投资161亿元", "国二及以下柴油叉车6315台"), m
+
+
+def test_fixes_of_kind_area_status_and_unit(kg, dataset):
+    by = {f.id: f for f in dataset.facts}
+    assert by["market-entities-2023"].kind == by["enterprises-2023"].kind == "count"
+    assert by["rayong-industrial-zone-enterprises-2023"].area == "TH"
+    for fid in ("power-battery-12gwh-capacity", "datang-fuyang-wanshi-pv-capacity"):
+        assert by[fid].status == "design"
+        assert not kg.ask(f"ASK {{ fact:{fid} a ep:Target }}") and kg.ask(f"ASK {{ fact:{fid} a ep:Fact }}")
+    assert (by["data-exchange-national-order-2023"].unit, by["data-exchange-national-order-2023"].scope) == (
+        "enterprise", "nation")
+    exceptions = {e.mention for e in dataset.exceptions}
+    assert {"“2万亿方阵”", "新中国成立75周年", "“地铁口50米共停共享”"} <= exceptions
+
+
+def test_coverage_knows_trillion_metre_and_anniversary():
+    from server.kg.source import mentions
+
+    found = {(m.number, m.unit) for m in mentions("进入“2万亿方阵”,地铁口50米,成立75周年")}
+    assert found == {("2", "万亿"), ("50", "米"), ("75", "周年")}
+
+
+# -- what users trip over --------------------------------------------------------------------
+
+def test_every_fact_is_typed_fact_and_qb_observation(kg):
+    assert kg.ask("ASK { ?s a ep:Fact }")
+    assert not kg.select("SELECT ?f WHERE { { ?f a ep:Observation } UNION { ?f a ep:Target } "
+                         "FILTER NOT EXISTS { ?f a ep:Fact , qb:Observation } } LIMIT 1")
+    n_facts = kg.select("SELECT (COUNT(?f) AS ?n) WHERE { ?f a ep:Fact }")[0]["n"].value
+    n_ind = kg.select("SELECT (COUNT(DISTINCT ?f) AS ?n) WHERE { ?f ep:indicator ?i }")[0]["n"].value
+    assert n_facts == n_ind
+
+
+def test_area_names_by_skos_and_by_rdfs_label(kg):
+    q = ("SELECT DISTINCT ?name WHERE {{ fact:gdp-2023 ep:refArea/{p} ?name "
+         "FILTER(lang(?name) = 'zh') }}")
+    assert [r["name"].value for r in kg.select(q.format(p="skos:prefLabel"))] == ["杭州市"]
+    assert [r["name"].value for r in kg.select(q.format(p="rdfs:label"))] == ["杭州市"]
+
+
+def test_every_concept_and_entity_has_labels_both_ways(kg):
+    missing = kg.select("SELECT ?c WHERE { { ?c a skos:Concept } UNION { ?c a ep:District } "
+                        "FILTER NOT EXISTS { ?c skos:prefLabel ?zh FILTER(lang(?zh) = 'zh') } "
+                        "FILTER NOT EXISTS { ?c a ep:FactKind } FILTER NOT EXISTS { ?c a ep:Qualifier } "
+                        "FILTER NOT EXISTS { ?c a ep:FactStatus } FILTER NOT EXISTS { ?c a ep:PlanStatus } "
+                        "FILTER(STRSTARTS(STR(?c), 'https://w3id.org/econplan/id/')) } LIMIT 5")
+    assert not missing, missing
+    for cls in ("Programme", "Pilot", "Platform", "Organization", "Event", "Zone"):
+        rows = kg.select(f"SELECT ?s WHERE {{ ?s a ep:{cls} FILTER NOT EXISTS {{ ?s rdfs:label ?en "
+                         "FILTER(lang(?en) = 'en') } } LIMIT 1")
+        assert not rows, cls

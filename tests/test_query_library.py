@@ -168,23 +168,23 @@ def test_six_unmet_indicators_with_reasons(kg, library):
 def test_target_counts_by_work_area(kg, library, dataset):
     r = rows(kg, library, "target-counts-by-work-area-2024")
     counts = {local(x["area"]): int(x["targets"]) for x in r}
-    assert counts == {"area-1-demand": 14, "area-2-industry": 20, "area-3-innovation": 13,
+    assert counts == {"area-1-demand": 14, "area-2-industry": 21, "area-3-innovation": 14,
                       "area-4-reform": 3, "area-5-opening": 1, "area-6-livelihood": 14,
                       "area-7-culture": 4, "area-8-ecology": 3, "area-9-security": 0}
     in_items = [f for f in dataset.facts
                 if f.status == "target" and "p041" <= f.passage.paragraph <= "p068"]
-    assert sum(counts.values()) == len(in_items) == 72
+    assert sum(counts.values()) == len(in_items) == 74
     assert r[0]["areaZh"] == "扩大有效需求"
 
 
 def test_targets_by_work_area(kg, library):
     r = rows(kg, library, "targets-2024-by-work-area")
-    assert len(r) == 72 and "workarea" not in r[0]
+    assert len(r) == 74 and "workarea" not in r[0]
     cbe = next(x for x in r if local(x["fact"]) == "cross-border-ecommerce-target-2024")
     assert (cbe["value"], cbe["unit"], local(cbe["area"])) == (Decimal("1500"), "亿元", "area-1-demand")
     assert cbe["itemZh"] == "拓宽外贸促稳提质新渠道" and cbe["sentenceId"] == "p044-s05"
     industry = rows(kg, library, "targets-2024-by-work-area", workarea="area-2-industry")
-    assert len(industry) == 20 and {x["areaZh"] for x in industry} == {"构建现代化产业体系"}
+    assert len(industry) == 21 and {x["areaZh"] for x in industry} == {"构建现代化产业体系"}
     assert industry[0]["workarea"] == "area-2-industry"
     assert len(rows(kg, library, "targets-2024-by-work-area", workarea="美丽")) == 3
     assert len(rows(kg, library, "targets-2024-by-work-area", workarea="CULTURE")) == 4
@@ -198,7 +198,7 @@ def test_investment_domains(kg, library):
     assert first["domainZh"] == "先进制造业基地"
     assert (first["projects"], first["investment"], first["share"]) == (
         Decimal("425"), Decimal("921.5"), Decimal("44.5"))
-    assert first["investmentUnit"] == "亿元" and first["namedProjects"] == 5
+    assert first["investmentUnit"] == "亿元" and first["namedProjects"] == 7
     assert r[-1]["domainZh"] == "民生设施" and r[-1]["projects"] == 192
     assert sum(x["projects"] for x in r) == 786
     assert sum(x["investment"] for x in r) == Decimal("2068.5")
@@ -207,7 +207,8 @@ def test_investment_domains(kg, library):
 
 def test_domain_projects(kg, library):
     expected = {"global-new-material-apac-hq-surface-materials-base", "power-battery-12gwh",
-                "cast-hangzhou-centre", "china-video-valley", "linping-three-one-square-km-industrial-parks"}
+                "cast-hangzhou-centre", "china-video-valley", "linping-three-one-square-km-industrial-parks",
+                "video-valley-showroom", "video-valley-innovation-centre"}
     r = rows(kg, library, "domain-projects")
     assert {local(x["project"]) for x in r} == expected
     linping = next(x for x in r if "linping" in x["project"])
@@ -227,12 +228,17 @@ def test_district_projects_and_facts(kg, library):
     # the city-wide figures of p029-s03 are no longer filed under Xiaoshan (they are the city's)
     assert {x["districtZh"] for x in r} == {"萧山区"}
     assert [x["type"] for x in r] == ["project"] * 5
+    assert any(x["type"] == "named thing" and local(x["item"]) == "social-credit-system-demonstration-zone"
+               for x in rows(kg, library, "district-projects-and-facts", district="330182"))
     (jiande,) = [x for x in rows(kg, library, "district-projects-and-facts", district="330182") if x["type"] == "project"][:1]
     assert jiande["districtZh"] == "建德市"
     assert rows(kg, library, "district-projects-and-facts") == r  # 330109 is the default
     linping = rows(kg, library, "district-projects-and-facts", district="330113")
-    assert {local(x["item"]) for x in linping} == {"linping-three-one-square-km-industrial-parks",
-                                                   "linping-industrial-park-area-2024"}
+    assert {(x["type"], local(x["item"])) for x in linping} == {
+        ("named thing", "linping-three-one-square-km-industrial-parks"), ("named thing", "semiconductor-industrial-park"),
+        ("named thing", "specialised-sme-industrial-park"), ("named thing", "biomedicine-industrial-park"),
+        ("project", "hanggao-linping-school"), ("fact", "linping-industrial-park-area-2024"),
+        ("fact", "linping-square-km-parks-count-2024")}
     tonglu = rows(kg, library, "district-projects-and-facts", district="330122")
     assert len(tonglu) == 3 and {x["type"] for x in tonglu} == {"project"}
     assert rows(kg, library, "district-projects-and-facts", district="330102") == []
@@ -240,13 +246,18 @@ def test_district_projects_and_facts(kg, library):
 
 def test_named_policies(kg, library, dataset):
     r = rows(kg, library, "named-policies")
-    assert len(r) == sum(1 for (t, _) in dataset.entities if t == "policy") == 39
+    kinds = ("policy", "programme", "pilot")
+    assert len(r) == sum(1 for e in dataset.entities.values() if e.kind in kinds) == 131
     by = {local(x["policy"]): x for x in r}
+    assert (by["ten-climbing-actions"]["kind"], by["ten-climbing-actions"]["sentenceId"]) == ("programme", "p040-s01")
+    assert by["national-carbon-peaking-pilot-city"]["kind"] == "pilot"
+    assert by["national-carbon-peaking-pilot-city"]["sentences"] == 2  # p034-s02 and p064-s05
+    assert "qinqing-online-policy-supermarket" not in by  # a platform, not a policy
     assert by["eight-plus-four-policy-system"]["policyZh"] == "“8+4”经济政策体系"
     assert by["eight-plus-four-policy-system"]["facts"] == 4
-    assert by["qianxiang-wanyi-programme"]["facts"] == 0
+    assert by["qianxiang-wanyi-programme"]["facts"] == 1  # its nine domains
     assert by["business-environment-regulation"]["sentenceId"] == "p020-s03"
-    assert r[0]["sentenceId"] == "p009-s02"
+    assert r[0]["sentenceId"] == "p003-s01"  # 八八战略 and the provincial programmes
 
 
 def test_indicators_by_name(kg, library):
@@ -297,8 +308,8 @@ def test_fact_source_sentence(kg, library):
     (city,) = rows(kg, library, "fact-source-sentence", fact=V.ID + "shanghai/cities-2023-headline/fact/gdp-level-2023")
     assert city["source"].endswith("2023-headline.csv#row=1") and ",310000,gdp,level,2023,4.72," in city["sentence"]
     assert city["valueAsWritten"] == "4.72" and "sentenceId" not in city
-    (project,) = rows(kg, library, "fact-source-sentence", fact=PROJECT + "metro-phase-4")
-    assert project["sentenceId"] == "p024-s02"
+    project = rows(kg, library, "fact-source-sentence", fact=PROJECT + "metro-phase-4")
+    assert [x["sentenceId"] for x in project] == ["p024-s02", "p074-s01"]  # every sentence that names it
     with pytest.raises(ParamError, match="'fact'.*required"):
         rows(kg, library, "fact-source-sentence")
 
@@ -423,8 +434,9 @@ def test_fact_counts_by_kind_and_status(kg, library, dataset, city_rows):
     r = rows(kg, library, "fact-counts-by-kind-and-status", report=V.REPORT.value)
     got = {(x["kind"], x["status"]): int(x["facts"]) for x in r}
     assert got == dict(Counter((f.kind, f.status) for f in dataset.facts))
-    assert got[("count", "actual")] == 126 and got[("growth", "actual")] == 23
-    assert got[("level", "expected")] == 1 and sum(got.values()) == 335
+    assert got[("count", "actual")] == 140 and got[("growth", "actual")] == 23
+    assert got[("rank", "actual")] == 16 and got[("level", "design")] == 2
+    assert got[("level", "expected")] == 1 and sum(got.values()) == 364
     assert {x["report"] for x in r} == {V.REPORT.value}
     everything = rows(kg, library, "fact-counts-by-kind-and-status")
     assert {(x["kind"], x["status"]): int(x["facts"]) for x in everything} == dict(
@@ -434,7 +446,7 @@ def test_fact_counts_by_kind_and_status(kg, library, dataset, city_rows):
 def test_fact_counts_by_qualifier(kg, library, dataset, city_rows):
     r = rows(kg, library, "fact-counts-by-qualifier", report=V.REPORT.value)
     got = {x["qualifier"]: int(x["facts"]) for x in r}
-    assert got == {"exact": 293, "at-least": 26, "over": 9, "more-than": 5, "about": 1, "nearly": 1, "at-most": 0}
+    assert got == {"exact": 320, "at-least": 27, "over": 10, "more-than": 5, "about": 1, "nearly": 1, "at-most": 0}
     assert got == {q: Counter(f.qualifier for f in dataset.facts).get(q, 0) for q in got}
     everything = {x["qualifier"]: int(x["facts"]) for x in rows(kg, library, "fact-counts-by-qualifier")}
     expected = Counter(f.qualifier for f in dataset.facts) + Counter(c["qualifier"] for c in city_rows)
@@ -443,12 +455,12 @@ def test_fact_counts_by_qualifier(kg, library, dataset, city_rows):
 
 def test_facts_by_qualifier(kg, library, city_rows):
     r = rows(kg, library, "facts-by-qualifier")
-    assert len(hangzhou(r)) == 335 - 293
+    assert len(hangzhou(r)) == 364 - 320
     assert len(r) - len(hangzhou(r)) == sum(1 for c in city_rows if c["qualifier"] != "exact")
     (about,) = hangzhou(rows(kg, library, "facts-by-qualifier", qualifier="约"))
     assert local(about["fact"]) == "whole-industry-chains-output-2023" and about["mention"] == "总产值约212.2亿元"
     at_least = hangzhou(rows(kg, library, "facts-by-qualifier", qualifier="AT-LEAST"))
-    assert len(at_least) == 26 and {x["qualifierZh"] for x in at_least} == {"以上"}
+    assert len(at_least) == 27 and {x["qualifierZh"] for x in at_least} == {"以上"}
     assert len(hangzhou(rows(kg, library, "facts-by-qualifier", qualifier="more than"))) == 5
     (nearly,) = hangzhou(rows(kg, library, "facts-by-qualifier", qualifier="近"))
     assert nearly["value"] == Decimal("10") and nearly["unit"] == "万户"
@@ -457,7 +469,7 @@ def test_facts_by_qualifier(kg, library, city_rows):
 
 def test_units_and_multipliers(kg, library, dataset, city_rows):
     r = rows(kg, library, "units-and-multipliers")
-    assert len(r) == len(dataset.units) == 58
+    assert len(r) == len(dataset.units) == 59
     by = {x["slug"]: x for x in r}
     assert (by["yi-yuan"]["symbol"], by["yi-yuan"]["multiplier"], by["yi-yuan"]["baseUnit"]) == (
         "亿元", Decimal("100000000"), "CNY")
@@ -472,7 +484,8 @@ def test_districts_and_codes(kg, library, dataset):
     assert len(r) == len(dataset.districts) and len([x for x in r if x.get("code", "").startswith("3301")]) == 14
     by = {x.get("code", x.get("iso")): x for x in r}
     assert "http://www.wikidata.org/entity/Q4970" in by["330100"]["sameAs"].split()
-    assert by["CN"]["districtKind"] == "country" and "code" not in by["CN"] and r[-1]["iso"] == "CN"
+    assert by["CN"]["districtKind"] == "country" and "code" not in by["CN"]
+    assert {x["iso"] for x in r[-2:]} == {"CN", "TH"}  # countries last (Thailand: the Rayong zone's enterprises)
     assert (by["330109"]["districtZh"], by["330109"]["wikidataCode"], by["330109"]["projects"]) == (
         "萧山区", "33 01 09", 5)
     assert by["330109"]["parent"] == DISTRICT + "330100" and by["330182"]["districtKind"] == "county-level city"
@@ -500,13 +513,17 @@ def test_indicator_facts(kg, library, city_rows):
 def test_dataset_summary(kg, library, dataset, city_rows, root):
     got = {x["whatEn"]: int(x["count"]) for x in rows(kg, library, "dataset-summary")}
     stats = kg.stats()
-    assert len(dataset.facts) == 335
+    assert len(dataset.facts) == 364
     assert got["facts"] == stats.facts == len(dataset.facts) + len(city_rows)
     assert got["source rows"] == len(city_rows) and got["sentences"] == 366 and got["paragraphs"] == 84
     assert got["reports and datasets"] == 1 + len(list((root / "data" / "cities").glob("*.csv")))
     assert got["of which values lost"] == 4
-    assert got["indicators"] == len(dataset.indicators) == 273
-    assert got["projects"] == stats.entities["Project"] == 45
+    assert got["indicators"] == len(dataset.indicators) == 289
+    assert got["projects"] == stats.entities["Project"] == 57
+    for cls, what in (("Programme", "of which programmes (pilots included)"), ("Pilot", "of which pilots"),
+                      ("Platform", "platforms"), ("Organization", "organizations"), ("Event", "events"),
+                      ("Zone", "zones")):
+        assert got[what] == stats.entities.get(cls, got[what]) > 20, cls
     assert got["of which targets"] == sum(1 for f in dataset.facts if f.status == "target")
     assert got["areas"] == len(dataset.districts) and got["source gaps"] == 5 and got["investment domains"] == 9
 
@@ -769,3 +786,22 @@ def test_query_kind_ignores_prefixes_comments_and_strings():
     assert query_kind('PREFIX s: <http://ex/select/>\nCONSTRUCT { ?s ?p "select" } WHERE { ?s ?p ?o }') == "construct"
     assert query_kind("describe <http://ex/x>") == "describe"
     assert query_kind("# nothing here") is None
+
+
+def test_every_query_that_shows_a_value_shows_it_as_written(library, root):
+    """ep:value is an xsd:decimal, which drops trailing zeros (5.0 → 5): a saved query that
+    shows a fact's value shows its ep:valueText too."""
+    import re
+
+    for path in sorted((root / "queries").glob("*.rq")):
+        text = re.sub(r"NOT EXISTS \{[^}]*\}", "", path.read_text(encoding="utf-8"))
+        if re.search(r"ep:value \?\w+", text):
+            assert "ep:valueText" in text, path.name
+
+
+def test_values_as_written_in_the_headline_query(kg, library):
+    r = rows(kg, library, "headline-indicators-level-and-growth")
+    income = next(x for x in r if x["indicator"].endswith("/disposable-income-per-capita"))
+    assert (income["growth"], income["growthText"]) == (Decimal("5"), "5.0")
+    (x,) = rows(kg, library, "facts-in-passage", passage="p013-s03")[1:]
+    assert (x["value"], x["valueText"]) == (Decimal("100"), "百")

@@ -16,7 +16,7 @@ from pathlib import Path
 import pyoxigraph as ox
 
 from . import vocab as V
-from .curation import Dataset, Entity, Fact, load_dataset
+from .curation import Dataset, Entity, Fact, load_dataset, part_of
 from .errors import DataError
 from .loading import parse_file
 from .source import passages
@@ -59,8 +59,18 @@ class _Graph:
 
 
 def _entity_iri(etype: str, slug: str) -> ox.NamedNode:
-    return {"project": V.project, "policy": V.policy, "domain": V.domain,
-            "workarea": V.workarea, "district": V.district}[etype](slug)
+    make = {"project": V.project, "policy": V.policy, "domain": V.domain,
+            "workarea": V.workarea, "district": V.district}.get(etype)
+    return make(slug) if make else V.named(etype, slug)
+
+
+#: The classes of an entity kind, the superclasses asserted too (queries need no reasoner).
+KIND_CLASSES = {
+    "project": ("Project",), "policy": ("Policy",), "programme": ("Programme", "Policy"),
+    "pilot": ("Pilot", "Programme", "Policy"), "platform": ("Platform",),
+    "organization": ("Organization",), "event": ("Event",), "zone": ("Zone",),
+    "domain": ("Domain",), "workarea": ("WorkArea",),
+}
 
 
 def _passages_graph(ds: Dataset, g: _Graph) -> None:
@@ -90,6 +100,8 @@ def _units_graph(ds: Dataset, g: _Graph) -> None:
         g.add(s, V.RDF_TYPE, V.SKOS.Concept)
         g.add(s, V.SKOS.inScheme, V.UNIT_SCHEME)
         g.labels(s, u.label_zh, u.label_en)
+        g.add(s, V.SKOS.prefLabel, _lit(u.label_zh, "zh"))
+        g.add(s, V.SKOS.prefLabel, _lit(u.label_en, "en"))
         g.add(s, V.SKOS.notation, _lit(u.slug))
         g.add(s, V.EP.symbol, _lit(u.symbol))
         g.add(s, V.EP.multiplier, ox.Literal(str(u.multiplier), datatype=V.XSD_DECIMAL))
@@ -105,6 +117,8 @@ def _districts_graph(ds: Dataset, path: Path, g: _Graph) -> None:
         s = V.district(d.key)
         g.add(s, V.RDF_TYPE, V.EP.District)
         g.labels(s, d.name_zh, d.name_en)
+        g.add(s, V.SKOS.prefLabel, _lit(d.name_zh, "zh"))
+        g.add(s, V.SKOS.prefLabel, _lit(d.name_en, "en"))
         g.add(s, V.SCHEMA.name, _lit(d.name_zh, "zh"))
         if d.gb2260:
             g.add(s, V.EP.gb2260, _lit(d.gb2260))
@@ -154,20 +168,28 @@ def _indicators_graph(ds: Dataset, path: Path, g: _Graph) -> None:
 
 
 def _entities_graph(ds: Dataset, path: Path, g: _Graph) -> None:
+    items = _work_item_by_paragraph(ds)
     for e in ds.entities.values():
         if e.source_file != path:
             continue
         s = _entity_iri(e.type, e.slug)
-        cls = {"project": V.EP.Project, "policy": V.EP.Policy, "domain": V.EP.Domain,
-               "workarea": V.EP.WorkArea}[e.type]
-        g.add(s, V.RDF_TYPE, cls)
+        for cls in KIND_CLASSES[e.kind]:
+            g.add(s, V.RDF_TYPE, V.EP[cls])
         g.labels(s, e.label_zh, e.label_en)
         g.add(s, V.SCHEMA.name, _lit(e.label_zh, "zh"))
+        for alt in e.alt_labels:
+            g.add(s, V.SKOS.altLabel, _lit(alt, "zh"))
+        for p in e.passages:
+            g.add(s, V.PROV.wasDerivedFrom, V.passage(p.id))
+            g.add(s, V.EP.reportPart, V.EP.review if part_of(p) == "review" else V.EP.plan)
+            item = items.get(p.paragraph)
+            if item is not None:
+                g.add(s, V.EP.workArea, V.workarea(item.slug))
         g.add(s, V.EP.report, V.REPORT)
         g.add(s, V.EP.nameStatus, V.EP.editorial if e.editorial else V.EP.asStated)
-        if e.type in ("domain", "workarea"):
+        if e.kind in ("domain", "workarea"):
             g.add(s, V.RDF_TYPE, V.SKOS.Concept)
-            scheme = V.DOMAIN_SCHEME if e.type == "domain" else V.WORKAREA_SCHEME
+            scheme = V.DOMAIN_SCHEME if e.kind == "domain" else V.WORKAREA_SCHEME
             g.add(s, V.SKOS.inScheme, scheme)
             g.add(s, V.SKOS.prefLabel, _lit(e.label_zh, "zh"))
             g.add(s, V.SKOS.prefLabel, _lit(e.label_en, "en"))
@@ -189,7 +211,7 @@ def _entities_graph(ds: Dataset, path: Path, g: _Graph) -> None:
 def _work_item_by_paragraph(ds: Dataset) -> dict[str, Entity]:
     """Paragraphs p041…p068 each state one numbered work item of the 2024 plan."""
     return {e.passage.paragraph: e for e in ds.entities.values()
-            if e.type == "workarea" and e.domain and e.passage}
+            if e.kind == "workarea" and e.domain and e.passage}
 
 
 def fact_labels(ds: Dataset, f: Fact) -> tuple[str, str]:
@@ -197,11 +219,16 @@ def fact_labels(ds: Dataset, f: Fact) -> tuple[str, str]:
     unit = ds.units[f.unit]
     kind_zh = V.KIND_LABELS[f.kind][0]
     kind_en = V.KIND_LABELS[f.kind][1]
-    status_zh = {"actual": "", "target": "目标", "expected": "预计"}[f.status]
-    status_en = {"actual": "", "target": " target", "expected": " (expected)"}[f.status]
+    status_zh = {"actual": "", "target": "目标", "expected": "预计", "design": "设计"}[f.status]
+    status_en = {"actual": "", "target": " target", "expected": " (expected)",
+                 "design": " (design)"}[f.status]
     value = f.value_text or "(数值缺失)"
     value_en = f.value_text or "(value lost)"
-    zh = f"{f.period}年{ind.label_zh}({kind_zh}{status_zh}):{value}{unit.symbol}"
+    if f.in_words:  # 百 (100), 三分之一 (1 third): the words and the number
+        value_en = f"{f.value_text} ({f.value})"
+    symbol = "" if f.value_text.endswith("分之" + f.value_text.split("分之")[-1]) and "分之" in f.value_text \
+        else unit.symbol
+    zh = f"{f.period}年{ind.label_zh}({kind_zh}{status_zh}):{value}{symbol}"
     en = f"{ind.label_en}, {kind_en}{status_en}, {f.period}: {value_en} {unit.label_en}"
     return zh, en
 
@@ -212,7 +239,10 @@ def _facts_graph(ds: Dataset, path: Path, g: _Graph) -> None:
         if f.source_file != path:
             continue
         s = V.fact(f.id)
-        g.add(s, V.RDF_TYPE, V.EP.Target if f.status == "target" else V.EP.Observation)
+        if f.status != "design":  # a design capacity is neither measured nor planned
+            g.add(s, V.RDF_TYPE, V.EP.Target if f.status == "target" else V.EP.Observation)
+        g.add(s, V.RDF_TYPE, V.EP.Fact)
+        g.add(s, V.RDF_TYPE, V.QB.Observation)
         g.add(s, V.QB.dataSet, V.DATASET)
         zh, en = fact_labels(ds, f)
         g.add(s, V.RDFS_LABEL, _lit(zh, "zh"))
@@ -227,12 +257,19 @@ def _facts_graph(ds: Dataset, path: Path, g: _Graph) -> None:
         g.add(s, V.EP.status, V.EP_STATUS[f.status])
         if f.value is None:
             g.add(s, V.EP.valueLost, ox.Literal("true", datatype=V.XSD_BOOLEAN))
+            g.add(s, V.EP.valueText, _lit(""))  # as written: nothing
         else:
-            g.add(s, V.EP.value, ox.Literal(f.value_text, datatype=V.XSD_DECIMAL))
+            g.add(s, V.EP.value, ox.Literal(str(f.value), datatype=V.XSD_DECIMAL))
             g.add(s, V.EP.valueText, _lit(f.value_text))
+            if f.in_words:
+                g.add(s, V.EP.valueInWords, ox.Literal("true", datatype=V.XSD_BOOLEAN))
             g.add(s, V.EP.valueStart, _int(f.value_start))
             g.add(s, V.EP.valueEnd, _int(f.value_start + len(f.value_text)))
         g.add(s, V.EP.mention, _lit(f.mention))
+        if f.cumulative:
+            g.add(s, V.EP.cumulative, ox.Literal("true", datatype=V.XSD_BOOLEAN))
+        if f.scope:
+            g.add(s, V.EP.rankScope, V.EP_SCOPE[f.scope])
         g.add(s, V.PROV.wasDerivedFrom, V.passage(f.passage.id))
         g.add(s, V.EP.report, V.REPORT)
         for etype, slug in f.about:

@@ -186,6 +186,8 @@ def csv_to_quads(csv_path: Path, mapping: dict, lookups: Lookups, graph: ox.Name
         sym, unit_en = lookups.unit_labels.get(unit, (unit_text, unit))
         kind_zh, kind_en = V.KIND_LABELS[kind]
         add(fact, V.RDF_TYPE, V.EP.Target if status == "target" else V.EP.Observation)
+        add(fact, V.RDF_TYPE, V.EP.Fact)  # the superclasses, asserted (queries need no reasoner)
+        add(fact, V.RDF_TYPE, V.QB.Observation)
         add(fact, V.QB.dataSet, dataset)
         add(fact, V.RDFS_LABEL, _lit(f"{period}年{area_zh}{ind_zh}({kind_zh}):{value}{sym}", "zh"))
         add(fact, V.RDFS_LABEL, _lit(f"{area_en} {ind_en}, {kind_en}, {period}: {value} {unit_en}", "en"))

@@ -20,8 +20,20 @@ from .source import Passage, clean, passages
 
 KINDS = ("level", "growth", "decline", "share", "count", "ratio-to-plan", "rank", "difference")
 QUALIFIERS = ("exact", "at-least", "over", "nearly", "about", "more-than", "at-most")
-STATUSES = ("actual", "target", "expected")
-ENTITY_TYPES = ("project", "policy", "domain", "workarea")
+STATUSES = ("actual", "target", "expected", "design")
+#: What a rank (or a "first") is among: the province, the nation, provincial capitals and
+#: sub-provincial cities.
+SCOPES = ("province", "nation", "capitals")
+#: What an entity is (the ``kind`` column); the ``type`` column is its IRI path, which is the
+#: kind for every entity except a few early rows kept under ``policy/`` or ``project/``.
+ENTITY_KINDS = ("project", "programme", "policy", "pilot", "platform", "organization", "event",
+                "zone", "domain", "workarea")
+ENTITY_TYPES = ENTITY_KINDS
+#: Named things (everything but the report's own structure: domains and work areas).
+NAMED_KINDS = ENTITY_KINDS[:8]
+PARTS = ("review", "plan", "both")
+#: Paragraphs from p038 on are the 2024 plan; p003-p037 review 2023.
+PLAN_FROM_PARAGRAPH = 38
 PLAN_STATUSES = ("", "met", "unmet")
 
 SLUG_RE = re.compile(r"^[a-z0-9][a-z0-9-]*$")
@@ -44,12 +56,12 @@ class Row:
 
 
 COLUMNS = {
-    "facts": ("id", "passage", "mention", "value", "unit", "kind", "qualifier", "status",
-              "period", "indicator", "about", "area", "note"),
+    "facts": ("id", "passage", "mention", "value", "value_text", "unit", "kind", "qualifier", "status",
+              "period", "indicator", "about", "area", "cumulative", "scope", "note"),
     "indicators": ("slug", "label_zh", "label_en", "broader", "wikidata", "plan_2023",
                    "reason_zh", "reason_en", "reason_passage", "note", "alt_labels"),
-    "entities": ("type", "slug", "label_zh", "label_en", "passage", "domain", "district",
-                 "editorial", "note"),
+    "entities": ("type", "kind", "slug", "label_zh", "alt_labels", "label_en", "passage",
+                 "passages", "part", "domain", "district", "editorial", "note"),
     "units": ("slug", "label_zh", "label_en", "symbol", "multiplier", "base", "qudt"),
     "districts": ("gb2260", "name_zh", "name_en", "kind", "wikidata", "geonames", "parent",
                   "aliases", "iso"),
@@ -112,10 +124,35 @@ class Fact:
     note: str
     source_file: Path
     line: int
+    in_words: bool = False   # value_text is written in Chinese numerals (百, 三分之一 …)
+    cumulative: bool = False  # the text states a cumulative total (累计 …)
+    scope: str = ""          # for a rank: province, nation or capitals
 
     @property
     def lost(self) -> bool:
         return self.value is None
+
+
+_DIGIT_WORDS = {"首": 1}
+
+
+def words_to_number(words: str) -> Decimal:
+    """The number that Chinese numerals write: 三 → 3, 两 → 2, 二十 → 20, 百 → 100 (一 left out),
+    首 → 1 (first); for a fraction 三分之一 its numerator, 1 (the unit says thirds).
+    Raises ValueError for anything else.  Uses the ``cn2an`` package."""
+    if "分之" in words:
+        words = words.split("分之", 1)[1]
+    if words in _DIGIT_WORDS:
+        return Decimal(_DIGIT_WORDS[words])
+    if words[:1] in ("十", "百", "千", "万", "亿") and words[:1] != "十":
+        words = "一" + words
+    from cn2an import cn2an  # imported only when a value is written in words (~0.6 s)
+
+    try:
+        number = cn2an(words, "normal")
+    except (ValueError, KeyError) as exc:
+        raise ValueError(f"{words!r} is not a number written in Chinese numerals ({exc})") from None
+    return Decimal(str(int(number))) if number == int(number) else Decimal(str(number))
 
 
 @dataclass
@@ -145,6 +182,20 @@ class Entity:
     editorial: bool
     note: str
     source_file: Path
+    kind: str = ""
+    alt_labels: list[str] = field(default_factory=list)
+    passages: list[Passage] = field(default_factory=list)
+    part: str = ""
+    line: int = 0
+
+    @property
+    def names(self) -> list[str]:
+        return [self.label_zh, *self.alt_labels]
+
+
+def part_of(p: Passage) -> str:
+    """``review`` (the 2023 review, p001-p037) or ``plan`` (the 2024 plan, p038 on)."""
+    return "plan" if int(p.paragraph[1:]) >= PLAN_FROM_PARAGRAPH else "review"
 
 
 @dataclass
@@ -293,11 +344,35 @@ def load_dataset(data_dir: Path) -> Dataset:
                                 f"{ds.entities[(etype, slug)].source_file}")
             if not row["label_zh"] or not row["label_en"]:
                 raise row.error("label_zh and label_en are both required")
+            kind = row["kind"] or etype
+            if kind not in ENTITY_KINDS:
+                raise row.error(f"kind {kind!r} is not one of {', '.join(ENTITY_KINDS)}")
+            alts = [a.strip() for a in row["alt_labels"].split("|") if a.strip()]
+            cited = []
+            for pid in row["passages"].split():
+                if pid not in ds.passages or not ds.passages[pid].is_sentence:
+                    raise row.error(f"passages: {pid!r} is not a sentence id such as p016-s04")
+                if pid in (c.id for c in cited):
+                    raise row.error(f"passages: {pid} is listed twice")
+                cited.append(ds.passages[pid])
+            first = _passage(row, "passage", ds, required=kind in NAMED_KINDS and not cited)
+            first = first or (cited[0] if cited else None)
+            if first and cited and first not in cited:
+                raise row.error(f"passage {first.id} is not among passages")
+            part = row["part"]
+            if kind in NAMED_KINDS:
+                if not cited:
+                    raise row.error("passages is empty; list every sentence that names it")
+                parts = {part_of(p) for p in cited}
+                want = parts.pop() if len(parts) == 1 else "both"
+                if part != want:
+                    raise row.error(f"part is {part!r} but its sentences make it {want!r}")
+            elif part and part not in PARTS:
+                raise row.error(f"part {part!r} is not one of {', '.join(PARTS)}")
             ds.entities[(etype, slug)] = Entity(
-                etype, slug, row["label_zh"], row["label_en"],
-                _passage(row, "passage", ds, required=etype in ("project", "policy")),
+                etype, slug, row["label_zh"], row["label_en"], first,
                 row["domain"], row["district"], row["editorial"].lower() in ("yes", "true", "1"),
-                row["note"], path)
+                row["note"], path, kind, alts, cited, part, row.line)
     for path in files["facts"]:
         ds.files[path] = "facts"
         for row in read_csv(path, "facts"):
@@ -333,7 +408,22 @@ def _fact(row: Row, ds: Dataset) -> Fact:
     mstart = p.start + p.text.index(mention)
     value_text = row["value"]
     value = vstart = None
-    if value_text:
+    words = row["value_text"]
+    if words:
+        if not value_text:
+            raise row.error("value_text is given but value is empty; give the number it writes")
+        if not DECIMAL_RE.match(value_text):
+            raise row.error(f"value {value_text!r} is not a plain decimal")
+        if words not in mention:
+            raise row.error(f"value_text {words!r} is not written in mention {mention!r}")
+        try:
+            number = words_to_number(words)
+        except ValueError as exc:
+            raise row.error(str(exc)) from None
+        if number != Decimal(value_text):
+            raise row.error(f"value_text {words!r} writes {number}, not {value_text}")
+        value, vstart, value_text = Decimal(value_text), mstart + mention.index(words), words
+    elif value_text:
         if not DECIMAL_RE.match(value_text):
             raise row.error(f"value {value_text!r} is not a plain decimal as written in the text")
         hits = [m.start() for m in re.finditer(rf"(?<![\d.]){re.escape(value_text)}(?![\d.])", mention)]
@@ -358,13 +448,22 @@ def _fact(row: Row, ds: Dataset) -> Fact:
     about = []
     for ref in row["about"].split():
         etype, _, slug = ref.partition(":")
-        if etype not in ("project", "policy", "domain", "workarea", "district") or not slug:
-            raise row.error(f"about {ref!r} must look like project:slug, policy:slug, "
-                            "domain:slug, workarea:slug or district:330109")
+        if etype not in (*ENTITY_TYPES, "district") or not slug:
+            raise row.error(f"about {ref!r} must look like type:slug (project:slug, policy:slug, "
+                            "event:slug … as in the type column of entities.csv) or district:330109")
         about.append((etype, slug))
     area = row["area"] or "330100"
+    scope = row["scope"]
+    if kind == "rank" and scope not in SCOPES:
+        raise row.error(f"a rank needs a scope, one of {', '.join(SCOPES)}, not {scope!r}")
+    if kind != "rank" and scope:
+        raise row.error("scope is only for kind rank")
+    cumulative = row["cumulative"]
+    if cumulative not in ("", "yes"):
+        raise row.error(f"cumulative is yes or empty, not {cumulative!r}")
     return Fact(fid, p, mention, mstart, value, value_text, vstart, unit, kind, qualifier,
-                status, period, row["indicator"], about, area, row["note"], row.path, row.line)
+                status, period, row["indicator"], about, area, row["note"], row.path, row.line,
+                bool(words), cumulative == "yes", scope)
 
 
 def _cross_check(ds: Dataset) -> None:
@@ -399,12 +498,35 @@ def _cross_check(ds: Dataset) -> None:
                 ("workarea", ent.domain) not in ds.entities:
             raise DataError(f"{ent.source_file}: {ent.type} {ent.slug!r} has unknown domain "
                             f"{ent.domain!r}", path=str(ent.source_file))
-        if ent.type == "project" and not ent.domain:
+        if ent.kind == "project" and not ent.domain:
             raise DataError(f"{ent.source_file}: project {ent.slug!r} has no domain",
                             path=str(ent.source_file))
         if ent.district and ent.district not in ds.districts:
             raise DataError(f"{ent.source_file}: {ent.type} {ent.slug!r} has unknown district "
                             f"{ent.district!r}", path=str(ent.source_file))
+
+
+def entity_name_problems(ds: Dataset) -> list[str]:
+    """Each named thing's names against the sentences it cites: every cited sentence writes one of
+    its names, every name is written in a cited sentence, and every sentence that writes one of
+    its names is cited.  Returns one line per problem."""
+    problems = []
+    sentences = [p for p in ds.passages.values() if p.is_sentence]
+    for e in ds.entities.values():
+        if e.kind not in NAMED_KINDS:
+            continue
+        where = f"{e.source_file}:{e.line}: {e.type} {e.slug}"
+        cited = {p.id for p in e.passages}
+        for p in e.passages:
+            if not any(n in p.text for n in e.names):
+                problems.append(f"{where}: none of its names is written in {p.id}")
+        for n in e.names:
+            if not any(n in p.text for p in e.passages):
+                problems.append(f"{where}: the name {n!r} is in none of its sentences")
+        for p in sentences:
+            if p.id not in cited and any(n in p.text for n in e.names):
+                problems.append(f"{where}: {p.id} writes its name but is not in passages")
+    return problems
 
 
 @dataclass
@@ -434,7 +556,7 @@ def coverage(ds: Dataset) -> Coverage:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """``python -m server.curation check|passages [DATA_DIR]``: a curator's quick check."""
+    """``python -m server.kg.curation check|passages [DATA_DIR]``: a curator's quick check."""
     import sys
 
     args = sys.argv[1:] if argv is None else argv
@@ -456,6 +578,11 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     print(f"ok: {len(ds.facts)} facts, {len(ds.indicators)} indicators, "
           f"{len(ds.entities)} entities")
+    problems = entity_name_problems(ds)
+    for line in problems:
+        print(f"entity: {line}", file=sys.stderr)
+    if problems:
+        return 1
     cov = coverage(ds)
     print(f"coverage: {len(cov.covered)} mentions are facts, {len(cov.excepted)} exceptions, "
           f"{len(cov.uncovered)} uncovered")

@@ -54,6 +54,9 @@ PREFIXES = {
     "fact": REPORT_BASE + "/fact/", "passage": REPORT_BASE + "/passage/",
     "indicator": ID + "indicator/", "unit": ID + "unit/", "district": ID + "district/",
     "project": ID + "hangzhou/project/", "policy": ID + "hangzhou/policy/",
+    "programme": ID + "hangzhou/programme/", "pilot": ID + "hangzhou/pilot/",
+    "platform": ID + "hangzhou/platform/", "organization": ID + "hangzhou/organization/",
+    "event": ID + "hangzhou/event/", "zone": ID + "hangzhou/zone/",
     "domain": REPORT_BASE + "/domain/", "workarea": REPORT_BASE + "/workarea/",
 }
 
@@ -93,6 +96,11 @@ def policy(slug: str) -> ox.NamedNode:
     return ox.NamedNode(f"{ID}hangzhou/policy/{slug}")
 
 
+def named(kind: str, slug: str) -> ox.NamedNode:
+    """A named thing of the report: programme, pilot, platform, organization, event or zone."""
+    return ox.NamedNode(f"{ID}hangzhou/{kind}/{slug}")
+
+
 def domain(slug: str) -> ox.NamedNode:
     return ox.NamedNode(f"{REPORT_BASE}/domain/{slug}")
 
@@ -106,7 +114,8 @@ EP_KIND = {k: EP[k] for k in ("level", "growth", "decline", "share", "count", "r
 EP_QUALIFIER = {"exact": EP.exact, "at-least": EP["at-least"], "over": EP.over,
                 "more-than": EP["more-than"], "about": EP["about-value"], "nearly": EP.nearly,
                 "at-most": EP["at-most"]}
-EP_STATUS = {"actual": EP.actual, "target": EP.target, "expected": EP.expected}
+EP_STATUS = {"actual": EP.actual, "target": EP.target, "expected": EP.expected, "design": EP.design}
+EP_SCOPE = {"province": EP.province, "nation": EP.nation, "capitals": EP.capitals}
 KIND_LABELS = {"level": ("总量", "level"), "growth": ("增速", "growth"),
                "decline": ("降幅", "decline"), "share": ("占比", "share"),
                "count": ("数量", "count"), "ratio-to-plan": ("完成计划比例", "ratio to plan"),
