@@ -216,7 +216,9 @@ def test_csvw_round_trip(project, tmp_path):
     for e in expected:
         row = got[e["f"].value]
         as_written = e["t"].value if "t" in e and e["t"] is not None else None
-        assert (None if row["value"] is None else format(row["value"], "f")) == as_written, e["f"]
+        assert (row["value_text"] or None) == (as_written or None), e["f"]  # "" where the source lost it
+        if as_written and as_written[0].isdigit():  # digits as written; words (二十) keep their number
+            assert format(row["value"], "f") == as_written, e["f"]
         assert row["qualifier"] == e["q"].value
         assert row["unit"] == e["u"].value.rsplit("/", 1)[1]
         assert str(row["period"]) == e["p"].value

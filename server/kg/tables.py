@@ -905,14 +905,18 @@ def _csvw_text(v) -> str:
     return str(v)
 
 
+_DECIMAL = re.compile(r"-?[0-9]+(?:\.[0-9]+)?")
+
+
 def export_csvw(kg, out_dir: Path) -> list[Path]:
     """Every fact of the store as ``facts.csv`` plus CSVW metadata (``facts.csv-metadata.json``)."""
     out_dir = Path(out_dir)
     rows = kg.select("""
-        SELECT ?fact ?area ?areaZh ?ind ?indZh ?kind ?period ?text ?unit ?sym ?q ?status ?source ?vintage ?ds WHERE {
+        SELECT ?fact ?area ?areaZh ?ind ?indZh ?kind ?period ?value ?text ?unit ?sym ?q ?status ?source ?vintage ?ds WHERE {
           VALUES ?type { ep:Observation ep:Target }
           ?fact a ?type ; ep:refArea ?a ; ep:indicator ?i ; ep:kind ?k ; ep:refPeriod ?period ;
                 ep:unit ?u ; ep:qualifier ?qq ; ep:status ?s .
+          OPTIONAL { ?fact ep:value ?value }
           OPTIONAL { ?fact ep:valueText ?text }
           OPTIONAL { ?fact qb:dataSet ?ds }
           OPTIONAL { ?fact dcterms:source ?source }
@@ -934,8 +938,11 @@ def export_csvw(kg, out_dir: Path) -> list[Path]:
             continue
         seen.add(key)
         get = lambda k: r[k].value if k in r and r[k] is not None else ""  # noqa: E731
+        # `value` holds the digits as written when the report writes digits (20059, 5.0), else the
+        # number the words write (二十 -> 20); `value_text` is always the value exactly as written
+        digits = get("text") if _DECIMAL.fullmatch(get("text")) else get("value")
         lines.append([key, get("area"), get("areaZh"), get("ind"), get("indZh"), get("kind"), get("period"),
-                      get("text"), get("unit"), get("sym"), get("q"), get("status"), get("source"),
+                      digits, get("text"), get("unit"), get("sym"), get("q"), get("status"), get("source"),
                       get("vintage"), get("ds")])
     out_dir.mkdir(parents=True, exist_ok=True)
     csv_path = out_dir / "facts.csv"
@@ -977,6 +984,7 @@ CSVW_COLUMNS = [
     ("kind", "类型", "kind", "string", DEF + "kind", DEF + "{kind}"),
     ("period", "年份", "year", "gYear", DEF + "refPeriod", None),
     ("value", "数值", "value", "decimal", DEF + "value", None),
+    ("value_text", "原文数值", "value as written", "string", DEF + "valueText", None),
     ("unit", "单位代码", "unit", "string", DEF + "unit", ID + "unit/{unit}"),
     ("unit_symbol", "单位", "unit symbol", "string", None, None),
     ("qualifier", "限定词", "qualifier", "string", DEF + "qualifier", None),
