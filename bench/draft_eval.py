@@ -67,14 +67,14 @@ def read_gold_facts(paths: list[Path]) -> list[Gold]:
                 if not value:
                     continue
                 period = (rec.get("period") or "").strip()
-                note = (rec.get("note") or "") + (rec.get("mention") or "")
+                note = rec.get("note") or ""
                 out.append(Gold(rec.get("passage") or rec.get("sentence") or "", value,
                                 rec.get("mention") or "", rec.get("unit") or "",
                                 rec.get("kind") or "level", rec.get("qualifier") or "exact",
                                 period.removeprefix("../"), rec.get("status") or "actual",
                                 rec.get("indicator") or "", f"{path.name}:{n}",
-                                period.startswith("../") or "累计" in note
-                                or "cumulative" in note.lower()))
+                                period.startswith("../") or "累计" in (rec.get("mention") or "")
+                                or ("cumulative" in note.lower() and "whether" not in note)))
     return out
 
 

@@ -293,6 +293,14 @@ except ImportError:  # pragma: no cover - during development
     pass
 
 
+try:  # `econplan draft` and `econplan draft-accept` (server/cli_draft.py)
+    from .cli_draft import register as _register_draft
+
+    _register_draft(cli)
+except ImportError:  # pragma: no cover - during development
+    pass
+
+
 def main():  # pragma: no cover
     cli()
 

@@ -697,3 +697,64 @@ def to_csv(rows: list[Quantity]) -> str:
     for q in rows:
         w.writerow(q.row())
     return buf.getvalue()
+
+
+# --- review page ----------------------------------------------------------------
+
+
+def to_html(text: str, rows: list[Quantity], title: str = "econplan draft") -> str:
+    """A static review page: each sentence with its quantities highlighted, lowest confidence first.
+
+    Every piece of text is escaped; the page needs no script and no network."""
+    from html import escape as esc
+
+    by_sentence: dict[str, list[Quantity]] = {}
+    for q in rows:
+        by_sentence.setdefault(q.sentence.id, []).append(q)
+    order = sorted(by_sentence.values(), key=lambda qs: (min(q.confidence for q in qs),
+                                                         qs[0].sentence.start))
+    parts = [
+        "<!doctype html><html lang=\"zh\"><head><meta charset=\"utf-8\">",
+        f"<title>{esc(title)}</title><style>",
+        "body{font-family:'WenQuanYi Micro Hei','Noto Sans CJK SC',sans-serif;margin:1.5em;"
+        "max-width:70em;color:#222}",
+        "section{border:1px solid #ccc;border-radius:4px;margin:0 0 1em;padding:.6em .9em}",
+        "p.s{font-size:1.1em;line-height:1.8}mark{padding:0 .15em;border-radius:3px}",
+        "mark.low{background:#f8b4b4}mark.mid{background:#fde68a}mark.high{background:#bbf7d0}",
+        "table{border-collapse:collapse;font-size:.85em;width:100%}",
+        "td,th{border:1px solid #ddd;padding:.15em .4em;text-align:left}th{background:#f3f3f3}",
+        "td.low{background:#fde2e2}.id{color:#666;font-size:.85em}",
+        "</style></head><body>",
+        f"<h1>{esc(title)}</h1>",
+        f"<p>{len(rows)} proposed quantities in {len(by_sentence)} sentences; the sentences whose "
+        "lowest confidence is lowest come first. 红 &lt; 0.6 ≤ 黄 &lt; 0.8 ≤ 绿.</p>",
+    ]
+    cols = ("value_text", "value", "unit", "kind", "qualifier", "period", "status",
+            "indicator", "indicator_label", "area", "confidence")
+    for qs in order:
+        s = qs[0].sentence
+        out, pos = [], s.start
+        for q in sorted(qs, key=lambda q: q.span[0]):
+            a, b = max(q.span[0], pos), q.span[1]
+            if a < pos or a >= b:
+                continue
+            level = "low" if q.confidence < 0.6 else "mid" if q.confidence < 0.8 else "high"
+            out.append(esc(text[pos:a]))
+            out.append(f"<mark class=\"{level}\" title=\"{esc(q.value_text)} · {q.confidence:.2f}\">"
+                       f"{esc(text[a:b])}</mark>")
+            pos = b
+        out.append(esc(text[pos:s.end]))
+        parts.append(f"<section><div class=\"id\">{esc(s.id)} [{s.start}–{s.end}]</div>"
+                     f"<p class=\"s\">{''.join(out)}</p><table><tr>")
+        parts.append("".join(f"<th>{c}</th>" for c in cols) + "<th>why</th></tr>")
+        for q in sorted(qs, key=lambda q: (q.confidence, q.start)):
+            r = q.row()
+            ind = r["indicator"].rsplit("/", 1)[-1] if r["indicator"] else "(new)"
+            cells = [r[c] if c != "indicator" else ind for c in cols]
+            low = " class=\"low\"" if q.confidence < 0.6 else ""
+            parts.append("<tr>" + "".join(f"<td{low if c == 'confidence' else ''}>{esc(v)}</td>"
+                                          for c, v in zip(cols, cells))
+                         + f"<td>{esc('; '.join(q.reasons))}</td></tr>")
+        parts.append("</table></section>")
+    parts.append("</body></html>\n")
+    return "\n".join(parts)
