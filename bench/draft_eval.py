@@ -58,22 +58,27 @@ def _num(text: str) -> Decimal | None:
 
 
 def read_gold_facts(paths: list[Path]) -> list[Gold]:
-    """Curated facts.csv files (data/README.md), or a development set file of the same columns."""
+    """Curated facts.csv files (data/README.md), or gold files in the draft's own columns."""
     out = []
     for path in paths:
         with path.open(encoding="utf-8", newline="") as fh:
             for n, rec in enumerate(csv.DictReader(fh), start=2):
-                value = (rec.get("value") or "").strip()
+                draft_format = "value_text" in rec
+                value = (rec.get("value_text") if draft_format else rec.get("value")) or ""
+                value = value.strip()
                 if not value:
                     continue
                 period = (rec.get("period") or "").strip()
                 note = rec.get("note") or ""
-                out.append(Gold(rec.get("passage") or rec.get("sentence") or "", value,
-                                rec.get("mention") or "", rec.get("unit") or "",
-                                rec.get("kind") or "level", rec.get("qualifier") or "exact",
-                                period.removeprefix("../"), rec.get("status") or "actual",
-                                rec.get("indicator") or "", f"{path.name}:{n}",
-                                period.startswith("../") or "累计" in (rec.get("mention") or "")
+                mention = rec.get("mention") or value
+                indicator = rec.get("indicator") or ""
+                if draft_format:
+                    indicator = _slug(indicator) if indicator else "new:"
+                out.append(Gold(rec.get("passage") or rec.get("sentence") or "", value, mention,
+                                rec.get("unit") or "", rec.get("kind") or "level",
+                                rec.get("qualifier") or "exact", period.removeprefix("../"),
+                                rec.get("status") or "actual", indicator, f"{path.name}:{n}",
+                                period.startswith("../") or "累计" in mention
                                 or ("cumulative" in note.lower() and "whether" not in note)))
     return out
 
