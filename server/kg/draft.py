@@ -243,6 +243,10 @@ class IndicatorScheme:
                     label = (rec.get("label_zh") or "").strip()
                     if label and rec.get("slug"):
                         labels.setdefault(label, rec["slug"].strip())
+                        # an editorial qualification in brackets: 铁路(环境品质全面提升) is also 铁路
+                        short = re.sub(r"[((][^))]*[))]", "", label).strip("“”")
+                        if len(short) >= 2 and short != label:
+                            labels.setdefault(short, rec["slug"].strip())
         links = data_dir / "indicator-links.ttl"
         if links.exists():
             import pyoxigraph as ox
@@ -355,7 +359,7 @@ class Drafter:
     def section_modes(self, paras: list[Passage]) -> dict[str, str]:
         mode, out = "actual", {}
         nxt = str(self.year + 1)
-        switch = re.compile(rf"^(?:{nxt}年|做好{nxt}年|今年)|{nxt}年(?:经济社会发展|国民经济和社会发展)?"
+        switch = re.compile(rf"^(?:{nxt}年|做好{nxt}年)|{nxt}年(?:经济社会发展|国民经济和社会发展)?"
                             r"(?:的)?(?:主要|总体|发展)?(?:目标|任务|工作安排|计划安排|工作)")
         for p in paras:
             if mode == "actual" and switch.search(p.text[:40]) and \
@@ -543,6 +547,8 @@ class Drafter:
     # -- fields
     def _kind(self, text: str, a: int, b: int, unit: str) -> str:
         clause, c0 = _clause_before(text, a)
+        # in a list (分别增长3.4%、4.3%和6.6%) the verb is before the first item
+        clause = re.sub(r"(?:\d+(?:\.\d+)?[%％]?[、和及])+$", "", clause)
         tail = clause[-8:]
         if unit == "rank":
             return "rank"
@@ -602,7 +608,7 @@ class Drafter:
             if i and q.qualifier == "exact":
                 prev = found[i - 1]
                 between = text[prev.span[1]:q.span[0]]
-                if between == "、" and prev.unit == q.unit and prev.qualifier in (
+                if between in ("、", "和", "及") and prev.unit == q.unit and prev.qualifier in (
                         "over", "at-least", "about", "nearly", "at-most") and \
                         "分别" in text[max(0, prev.span[0] - 60):prev.span[0]]:
                     q.qualifier = prev.qualifier
