@@ -147,14 +147,14 @@ _RANGE_SEP = "-－—~～至到"
 
 # Quantities are read in this pattern: number [range] [余/多] unit.
 QUANTITY_RE = re.compile(
-    rf"(?P<a>{_NUM})(?P<ua>%|％)?(?:(?P<sep>[{_RANGE_SEP}]|—+)(?P<b>{_NUM}))?"
+    rf"(?P<a>{_NUM})(?P<ua>%|％|万(?=[{_RANGE_SEP}—]))?(?:(?P<sep>[{_RANGE_SEP}]|—+)(?P<b>{_NUM}))?"
     rf"(?:(?P<wan>[万亿])(?P<more>[余多])|(?P<more0>[余多]))?(?P<unit>{'|'.join(re.escape(u) for u in _UNIT_WORDS)})"
     rf"(?P<more2>余|多)?")
 
 # Chinese-written quantities.
 CN_FRACTION_RE = re.compile(rf"([{_CN_DIGITS}]+)分之([{_CN_DIGITS}]+)")
-CN_MAGNITUDE_RE = re.compile(r"(?P<q>超过|超|近|逾|约|突破)(?P<n>[一二两三四五六七八九十几]?[十百千万亿]+)"
-                             r"(?P<unit>亿元|万元|亿|万)?")
+CN_MAGNITUDE_RE = re.compile(r"(?P<q>超过|超|近|逾|约|突破)(?P<n>[一二两三四五六七八九]?[十百千]+)"
+                             r"(?P<unit>万亿元|亿元|万元|万亿|亿|万)")
 CN_RANK_RE = re.compile(r"第(?P<n>[一二三四五六七八九十]+)(?P<suffix>位|名)?")
 CN_COUNT_RE = re.compile(rf"(?P<n>[两二三四五六七八九十]+|[一二三四五六七八九]?十[一二三四五六七八九]?)"
                          rf"(?P<unit>{'|'.join(CN_MEASURES)})")
@@ -183,7 +183,7 @@ def _cn_number(text: str) -> Decimal | None:
     if text and text[0] in "十百千万亿":
         text = "一" + text
     try:
-        return Decimal(str(cn2an.cn2an(text, "strict")))
+        return Decimal(str(cn2an.cn2an(text, "normal")))
     except (ValueError, KeyError, InvalidOperation, TypeError):
         return None
 
@@ -447,7 +447,9 @@ class Drafter:
         for prefix, written, slug in PER_UNITS:
             if unit_w == written and prefix in _clause_before(text, a)[0]:
                 unit = slug
-        if unit_w == "%" or m.group("ua"):
+        if m.group("ua") == "万" and not (m.group("b") and unit_w.startswith("万")):
+            return None
+        if unit_w == "%" or m.group("ua") in ("%", "％"):
             unit = "percent"
         value_end = min(m.start(g) for g in ("wan", "more0", "unit") if m.start(g) >= 0)
         value_text = text[a:value_end]
@@ -493,18 +495,17 @@ class Drafter:
                                                                        text[m.end():]):
                 continue  # 亿元以上项目: a threshold inside a description
             n = m.group("n")
-            unit_w = m.group("unit") or ""
-            value = _cn_number(n + (unit_w[:1] if unit_w in ("亿", "万") else ""))
+            unit_w = m.group("unit")
+            value = _cn_number(n)
             if value is None:
                 continue
-            unit = UNIT_SLUGS.get(unit_w, "yuan" if not unit_w else unit_w)
-            if unit_w in ("亿", "万"):
-                unit = "yuan"
+            unit = {"万亿": "wan-yi-yuan", "亿": "yi-yuan", "万": "wan-yuan"}.get(unit_w) or UNIT_SLUGS[unit_w]
             a, b = m.start("n"), m.end()
-            q = Quantity(s, a, a + len(n) + (1 if unit_w in ("亿", "万") else 0),
-                         text[a:a + len(n) + (1 if unit_w in ("亿", "万") else 0)], _fmt(value),
-                         unit, "level", "exact", "", "", "", "", "", 0.5,
-                         ["Chinese magnitude (cn2an); unit guessed as yuan"], (m.start(), b))
+            q = Quantity(s, a, m.end("n"), n, _fmt(value), unit, "level", "exact", "", "", "", "", "",
+                         0.5 if unit_w in ("万亿", "亿", "万") else 0.6,
+                         ["Chinese numeral (cn2an)"] + (["元 not written: unit guessed"]
+                                                        if not unit_w.endswith("元") else []),
+                         (m.start(), b))
             self._qualify(q, text, a, b)
             out.append(q)
         for m in CN_RANK_RE.finditer(text):
@@ -633,8 +634,10 @@ class Drafter:
             label_clause = _label_from(clause)
             after = re.match(rf"[^{CLAUSE_BREAK}、]{{0,12}}", text[q.span[1]:]).group(0)
             sim = self.scheme.similar(clause + after, text[max(0, q.span[0] - 40):q.span[0]])
+            bare = re.sub(r"增速|增幅|同比|比上年|比去年|较[^高低快慢提回下上]{0,4}|[高低快慢]于全[国省市]"
+                          r"|[高低快慢]于|提高|回落|下降|增长|上涨|回升|为|的", "", label_clause)
             if q.kind in ("growth", "decline", "ratio-to-plan", "difference") and \
-                    len(label_clause) <= 4 and prev_ind:
+                    len(bare) <= 2 and prev_ind:
                 q.indicator, q.indicator_label = prev_ind
                 q.confidence -= 0.05
                 q.reasons.append("indicator of the quantity before it")
@@ -659,6 +662,8 @@ class Drafter:
         elif mode == "actual" and re.search(r"力争|确保|目标(?:是|为)|预期目标|将(?:力争|达到)", clause) \
                 and not re.search(r"完成|实现|达到了", clause):
             status = "target"
+        elif mode == "actual" and re.search(r"(?:预期|主要)目标(?:是|为)?[:：]", head):
+            status = "target"  # 主要预期目标是:… lists the targets of the sentence
         elif mode == "actual" and text[q.span[1]:q.span[1] + 2] == "左右" and \
                 re.search(r"目标|预期", text):
             status = "target"
