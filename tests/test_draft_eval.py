@@ -75,3 +75,13 @@ def test_command_line(tmp_path):
     assert r.returncode == 0, r.stderr
     assert "recall    0.667" in r.stdout and "precision 0.667" in r.stdout and "kind      0.500" in r.stdout
     assert "# misses" in r.stdout and "5.6" in r.stdout.split("# extras")[0]
+
+
+def test_a_different_value_in_the_same_sentence_does_not_match(tmp_path):
+    gold = tmp_path / "g.csv"
+    gold.write_text(HEADER + "p001-s01,1,3,10,10,count,count,exact,2024,target,,a,,1\n", encoding="utf-8")
+    draft = tmp_path / "d.csv"
+    draft.write_text(HEADER + "p001-s01,5,7,11,11,count,count,exact,2024,target,,a,,1\n"
+                     "p002-s01,1,3,10,10,count,count,exact,2024,target,,a,,1\n", encoding="utf-8")
+    s = E.score(E.read_gold_facts([gold]), E.read_draft(draft))
+    assert (s.matched, s.recall, s.precision) == (0, 0.0, 0.0)
