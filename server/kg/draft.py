@@ -339,13 +339,15 @@ def _inside_quotes(text: str, pos: int) -> bool:
 _VERB_TAIL = re.compile(r"(?:实现|完成|达到|达|为|是|增至|增长到|提高到|提升至|提高至|提升到|"
                         r"超过|超|突破|约|近|共|累计|总计|合计|分别|稳定在|保持在|控制在|"
                         r"不低于|不少于|不超过|同比|比上年|比去年)+$")
-_LEAD = re.compile(r"^(?:其中|全年|全市|今年|去年|同时|并|和|及|、|共|以及|累计)+")
+_LEAD = re.compile(r"^(?:其中|全年|全市|今年|去年|同时|并|和|及|、|共|以及|累计|预计|力争|确保|争取)+")
+_GROWTH_TAIL = re.compile(r"(?:同比|比上年)?(?:增长|下降|上涨|提高|回落|增速|增幅)$")
 
 
 def _label_from(clause: str) -> str:
     label = re.sub(r"[“”\"'()()《》]", "", clause)
     label = _VERB_TAIL.sub("", label.strip())
     label = _LEAD.sub("", label)
+    label = _GROWTH_TAIL.sub("", label)
     return label[-20:]
 
 
