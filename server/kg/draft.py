@@ -634,7 +634,8 @@ class Drafter:
             if q.context:
                 clause = q.context
             label_clause = _label_from(clause)
-            after = re.match(rf"[^{CLAUSE_BREAK}、]{{0,12}}", text[q.span[1]:]).group(0)
+            after = re.match(rf"(?:以上|以下|左右|以内)?([^{CLAUSE_BREAK}、]{{0,12}})",
+                             text[q.span[1]:]).group(1)
             sim = self.scheme.similar(clause + after, text[max(0, q.span[0] - 40):q.span[0]])
             bare = re.sub(r"增速|增幅|同比|比上年|比去年|较[^高低快慢提回下上]{0,4}|[高低快慢]于全[国省市]"
                           r"|[高低快慢]于|提高|回落|下降|增长|上涨|回升|为|的", "", label_clause)

@@ -132,7 +132,9 @@ def accept(draft_csv: Path, text: str, name: str, data_dir: Path, *, year: int,
                 new_inds[key] = (ind or f"{name}-indicator-{len(new_inds) + 1:03d}", label)
             ind = new_inds[key][0]
         a, b = start - s.start, end - s.start
-        mention = _unique_mention(s.text, a, _mention_end(s.text, b))
+        lead = re.search(r"(?:第|超过|超|突破|近|约|逾|不低于|不超过|增长|下降|提高|提升|回落|增加|减少|高于全[国省市])$",
+                         s.text[:a])
+        mention = _unique_mention(s.text, lead.start() if lead else a, _mention_end(s.text, b))
         notes = []
         if cumulative:
             notes.append(f"cumulative (累计) up to {period}")
@@ -153,7 +155,8 @@ def accept(draft_csv: Path, text: str, name: str, data_dir: Path, *, year: int,
                         raise bad(f"value {r['value']!r} is not a number") from None
                 notes.append(f"written {vt} in Chinese")
                 vt = format(number.normalize(), "f")
-            fid = f"{ind}-{period}"
+            fid = "-".join([ind] + ([r["kind"]] if r["kind"] not in ("level", "count") else [])
+                           + (["target"] if r["status"] == "target" else []) + [period])
             n = 2
             while fid in seen_ids:
                 fid, n = f"{ind}-{period}-{n}", n + 1
