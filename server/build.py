@@ -316,7 +316,7 @@ def build_quads(root: Path) -> list[ox.Quad]:
     quads = [q for g in graphs for q in g.quads]
     from .kg.drafts import draft_quads  # data/drafts/NAME/: written by `econplan draft-accept`
 
-    quads.extend(draft_quads(root, graph_iri))
+    quads.extend(draft_quads(root, graph_iri, ds))
     for path in rdf_files(root):
         name = graph_iri(root, path)
         parsed = parse_file(path, default_graph=name)

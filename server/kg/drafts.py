@@ -232,13 +232,15 @@ def _lit(text: str, lang: str | None = None) -> ox.Literal:
     return ox.Literal(text, language=lang) if lang else ox.Literal(text)
 
 
-def draft_quads(root: Path, graph_iri) -> list[ox.Quad]:
-    """The quads of every ``data/drafts/*/`` folder under the project ``root``."""
+def draft_quads(root: Path, graph_iri, ds=None) -> list[ox.Quad]:
+    """The quads of every ``data/drafts/*/`` folder under the project ``root``.
+
+    ``ds`` is the curated dataset (units, districts, indicators) when the caller has it."""
     out: list[ox.Quad] = []
     drafts = Path(root) / "data" / "drafts"
     if not drafts.is_dir():
         return out
-    ds = load_dataset(Path(root) / "data")
+    ds = ds or load_dataset(Path(root) / "data")
     for folder in sorted(p for p in drafts.iterdir() if p.is_dir()):
         d = read_draft_dataset(folder)
         out.extend(_dataset_quads(d, ds, root, graph_iri))
