@@ -469,7 +469,7 @@ def test_facts_by_qualifier(kg, library, city_rows):
 
 def test_units_and_multipliers(kg, library, dataset, city_rows):
     r = rows(kg, library, "units-and-multipliers")
-    assert len(r) == len(dataset.units) == 59
+    assert len(r) == len(dataset.units) == 60  # 58 + third (三分之一, curated) + fraction (econplan draft)
     by = {x["slug"]: x for x in r}
     assert (by["yi-yuan"]["symbol"], by["yi-yuan"]["multiplier"], by["yi-yuan"]["baseUnit"]) == (
         "亿元", Decimal("100000000"), "CNY")

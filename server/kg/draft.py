@@ -1,0 +1,774 @@
+"""Draft facts from a city report's text, for a curator to review (``econplan draft``).
+
+Text in (UTF-8 or GB18030), cleaned with the shipped cleaning step
+(:func:`server.source.clean`, plus any spam patterns the caller gives), split
+into paragraphs and sentences with :func:`server.source.passages`, and every
+quantity proposed as one row of a draft: the value as written, as a number, its
+unit, kind, qualifier, period, status, indicator, area and a confidence.
+
+Nothing here knows Flask or click.  The rules are explicit and listed below
+(no model): a reviewer can see why a row was proposed.  Chinese numerals are
+converted with ``cn2an``.
+
+Vocabulary of the draft columns: ``kind``, ``qualifier`` and ``status`` use the
+curated vocabulary of ``data/README.md``, plus the draft-only qualifier
+``range`` (``5%-6%``; :func:`accept` turns it into an at-least and an at-most
+fact).  ``period`` is a year, or ``../2023`` for a cumulative figure (累计, up
+to and including 2023; ISO 8601-2's open start).  ``indicator`` is the IRI of an
+indicator of the shared scheme, or empty when the drafter suggests a new one
+(its zh label is in ``indicator_label``).
+"""
+from __future__ import annotations
+
+import csv
+import io
+import re
+from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+
+from .errors import DataError
+from .source import Passage, clean, passages
+
+COLUMNS = ("sentence", "start", "end", "value_text", "value", "unit", "kind", "qualifier",
+           "period", "status", "indicator", "indicator_label", "area", "confidence")
+
+INDICATOR_BASE = "https://w3id.org/econplan/id/indicator/"
+
+# --- input ----------------------------------------------------------------------
+
+
+def read_text(path: Path) -> str:
+    """The file's text: UTF-8 (with or without BOM), else GB18030; a clear error otherwise."""
+    data = Path(path).read_bytes()
+    for enc in ("utf-8-sig", "gb18030"):
+        try:
+            text = data.decode(enc)
+        except UnicodeDecodeError:
+            continue
+        if "\x00" in text:
+            break
+        return text
+    raise DataError(f"{path}: neither UTF-8 nor GB18030 text", path=str(path))
+
+
+@dataclass(frozen=True)
+class SpamPatterns:
+    """Extra spam to remove before the shipped cleaning step: whole lines (regexes) and tokens."""
+
+    lines: tuple[re.Pattern, ...] = ()
+    tokens: tuple[str, ...] = ()
+
+    @classmethod
+    def read(cls, path: Path) -> "SpamPatterns":
+        """A file of ``line: REGEX`` and ``token: TEXT`` lines (``#`` starts a comment)."""
+        lines, tokens = [], []
+        for n, raw in enumerate(read_text(path).splitlines(), start=1):
+            entry = raw.strip()
+            if not entry or entry.startswith("#"):
+                continue
+            kind, sep, value = entry.partition(":")
+            value = value.strip()
+            if not sep or kind.strip() not in ("line", "token") or not value:
+                raise DataError(f"{path}:{n}: write `line: REGEX` or `token: TEXT`",
+                                path=str(path), line=n)
+            if kind.strip() == "line":
+                try:
+                    lines.append(re.compile(value))
+                except re.error as exc:
+                    raise DataError(f"{path}:{n}: bad regular expression ({exc})",
+                                    path=str(path), line=n) from None
+            else:
+                tokens.append(value)
+        return cls(tuple(lines), tuple(sorted(tokens, key=len, reverse=True)))
+
+
+def clean_text(raw: str, spam: SpamPatterns | None = None) -> str:
+    """The shipped cleaning step (:func:`server.source.clean`) after removing ``spam``."""
+    if spam and (spam.lines or spam.tokens):
+        kept = []
+        for line in raw.splitlines():
+            s = line.strip()
+            if any(p.match(s) for p in spam.lines):
+                continue
+            for token in spam.tokens:
+                s = s.replace(token, "")
+            kept.append(s)
+        raw = "\n".join(kept)
+    return clean(raw)
+
+
+# --- vocabularies ---------------------------------------------------------------
+
+#: Units as written -> unit slug of data/vocab/units.csv; longest first when matching.
+UNIT_SLUGS = {
+    "万亿元": "wan-yi-yuan", "亿美元": "yi-usd", "亿元": "yi-yuan", "万元": "wan-yuan", "元": "yuan",
+    "%": "percent", "％": "percent", "个百分点": "percentage-point", "百分点": "percentage-point",
+    "万人次": "wan-person-time", "人次": "person-time", "万人": "wan-person", "万名": "wan-person-ming",
+    "名": "person-ming", "人": "person", "万户": "wan-household", "户": "household",
+    "万家": "wan-enterprise", "家次": "enterprise-visit", "家": "enterprise",
+    "万平方米": "wan-square-metre", "平方米": "square-metre", "平方公里": "square-kilometre",
+    "公里": "kilometre", "万亩": "wan-mu", "亩": "mu", "万个": "wan-count", "个": "count",
+    "项": "item", "条": "strip", "亿条": "yi-count", "座": "station", "万套": "wan-set", "套": "set",
+    "所": "school", "张": "sheet", "台": "machine", "万辆": "wan-vehicle", "辆": "vehicle",
+    "宗": "case", "万处": "wan-place", "处": "place", "万场": "wan-session", "场": "session",
+    "万份": "wan-copy", "份": "copy", "万幢": "wan-building", "幢": "building", "种": "kind",
+    "万次": "wan-time", "次": "time", "届": "edition", "位": "rank", "GWh": "gwh", "MWp": "mwp",
+    "P": "pflops", "年": "year", "大": "count",
+    # units the shared vocabulary does not have yet: proposed as written, a reviewer adds them
+    "万吨": "万吨", "吨": "吨", "万千瓦": "万千瓦", "亿千瓦时": "亿千瓦时", "万标箱": "万标箱",
+    "倍": "倍", "亿人次": "亿人次", "万台": "万台", "万条": "万条", "万座": "万座", "千米": "千米",
+    "米": "米", "万平方公里": "万平方公里", "公顷": "公顷", "万立方米": "万立方米", "立方米": "立方米",
+    "万千瓦时": "万千瓦时", "亿立方米": "亿立方米", "万张": "万张", "万所": "万所",
+}
+_UNIT_WORDS = sorted(UNIT_SLUGS, key=len, reverse=True)
+
+#: Unit slugs whose quantities are counts of things (kind ``count``); the others are levels.
+COUNT_UNITS = {"count", "wan-count", "yi-count", "enterprise", "wan-enterprise", "enterprise-visit",
+               "item", "strip", "person", "person-ming", "wan-person", "wan-person-ming",
+               "person-time", "wan-person-time", "household", "wan-household", "building",
+               "wan-building", "set", "wan-set", "school", "sheet", "machine", "vehicle",
+               "wan-vehicle", "case", "place", "wan-place", "session", "wan-session", "copy",
+               "wan-copy", "kind", "time", "wan-time", "station", "edition", "year", "亿人次",
+               "万台", "万条", "万座", "万张", "万所"}
+
+#: Per-person units: a rate written as 每万人 … x个 (the 个 is per ten thousand persons).
+PER_UNITS = (("每万老年人", "张", "bed-per-wan-elderly"), ("每万人", "个", "per-wan-person"),
+             ("每千人", "个", "per-thousand-person"))
+
+# Chinese measure words that make a Chinese numeral a count (两项, 三个).
+CN_MEASURES = {"项": "item", "个": "count", "家": "enterprise", "条": "strip", "名": "person-ming",
+               "座": "station", "所": "school", "张": "sheet", "台": "machine", "处": "place",
+               "场": "session", "种": "kind", "套": "set", "位": "rank", "年": "year"}
+
+_NUM = r"\d+(?:\.\d+)?"
+_CN_DIGITS = "零〇一二两三四五六七八九十百千万亿"
+_RANGE_SEP = "-－—~～至到"
+
+# Quantities are read in this pattern: number [range] [余/多] unit.
+QUANTITY_RE = re.compile(
+    rf"(?P<a>{_NUM})(?P<ua>%|％|万(?=[{_RANGE_SEP}—]))?(?:(?P<sep>[{_RANGE_SEP}]|—+)(?P<b>{_NUM}))?"
+    rf"(?:(?P<wan>[万亿])(?P<more>[余多])|(?P<more0>[余多]))?(?P<unit>{'|'.join(re.escape(u) for u in _UNIT_WORDS)})"
+    rf"(?P<more2>余|多)?")
+
+# Chinese-written quantities.
+CN_FRACTION_RE = re.compile(rf"([{_CN_DIGITS}]+)分之([{_CN_DIGITS}]+)")
+CN_MAGNITUDE_RE = re.compile(r"(?P<q>超过|超|近|逾|约|突破)(?P<n>[一二两三四五六七八九]?[十百千]+)"
+                             r"(?P<unit>万亿元|亿元|万元|万亿|亿|万)")
+CN_RANK_RE = re.compile(r"第(?P<n>[一二三四五六七八九十]+)(?P<suffix>位|名)?")
+CN_COUNT_RE = re.compile(rf"(?P<n>[两二三四五六七八九十]+|[一二三四五六七八九]?十[一二三四五六七八九]?)"
+                         rf"(?P<unit>{'|'.join(CN_MEASURES)})")
+
+# --- rules for kind, qualifier, status ------------------------------------------
+
+GROWTH_WORDS = ("同比增长", "增长", "增速", "上涨", "增幅", "增加", "提高", "提升", "回升")
+DECLINE_WORDS = ("同比下降", "下降", "降低", "减少", "回落", "下跌", "降幅")
+DIFF_WORDS = ("高于", "低于", "快于", "慢于", "高出", "低出", "领先")
+PLAN_RATIO_RE = re.compile(r"(?:为|是|完成|达到)(?:了)?(?:年度|全年|年初)?(?:计划|目标|任务)的$")
+SHARE_WORDS = ("占比", "比重", "占", "率", "比例", "覆盖", "全覆盖", "份额", "贡献")
+PREFIX_QUALIFIERS = (("不低于", "at-least"), ("不少于", "at-least"), ("不超过", "at-most"),
+                     ("不高于", "at-most"), ("超过", "over"), ("突破", "over"), ("超", "over"),
+                     ("逾", "over"), ("近", "nearly"), ("约", "about"), ("接近", "nearly"))
+SUFFIX_QUALIFIERS = (("以上", "at-least"), ("及以上", "at-least"), ("以下", "at-most"),
+                     ("以内", "at-most"), ("左右", "about"))
+TARGET_WORDS = ("力争", "确保", "目标", "预期", "计划", "争取", "要", "将", "拟", "预计")
+PAST_WORDS = ("去年", "上年", "过去一年", "一年来", "已经", "已")
+CLAUSE_BREAK = "，,；;：:。！？\n"
+
+
+def _cn_number(text: str) -> Decimal | None:
+    """A Chinese numeral as a number, by cn2an ('百亿' is read as '一百亿')."""
+    import cn2an
+
+    if text and text[0] in "十百千万亿":
+        text = "一" + text
+    try:
+        return Decimal(str(cn2an.cn2an(text, "normal")))
+    except (ValueError, KeyError, InvalidOperation, TypeError):
+        return None
+
+
+def _fmt(d: Decimal) -> str:
+    s = format(d.normalize(), "f")
+    return s
+
+
+# --- the draft rows -------------------------------------------------------------
+
+
+@dataclass
+class Quantity:
+    sentence: Passage
+    start: int            # offset of the value in the cleaned text
+    end: int              # offset after the value as written (number and range, not the unit)
+    value_text: str
+    value: str
+    unit: str
+    kind: str
+    qualifier: str
+    period: str
+    status: str
+    indicator: str        # IRI of the shared scheme, or '' for a suggested new indicator
+    indicator_label: str
+    area: str
+    confidence: float
+    reasons: list[str] = field(default_factory=list)
+    span: tuple[int, int] = (0, 0)   # whole mention (value and unit) in the text, for the review page
+    context: str = ""                 # the subject, when a list gives it (各, 分别)
+
+    def row(self) -> dict[str, str]:
+        return {"sentence": self.sentence.id, "start": str(self.start), "end": str(self.end),
+                "value_text": self.value_text, "value": self.value, "unit": self.unit,
+                "kind": self.kind, "qualifier": self.qualifier, "period": self.period,
+                "status": self.status, "indicator": self.indicator,
+                "indicator_label": self.indicator_label, "area": self.area,
+                "confidence": f"{self.confidence:.2f}"}
+
+
+@dataclass
+class IndicatorScheme:
+    """Labels of the shared indicator scheme (label_zh, nbsName, altLabel) -> slug."""
+
+    labels: dict[str, str]
+
+    @classmethod
+    def load(cls, data_dir: Path) -> "IndicatorScheme":
+        labels: dict[str, str] = {}
+        data_dir = Path(data_dir)
+        for path in sorted(data_dir.rglob("*.indicators.csv")):
+            if "drafts" in path.relative_to(data_dir).parts:
+                continue
+            with path.open(encoding="utf-8", newline="") as fh:
+                for rec in csv.DictReader(fh):
+                    label = (rec.get("label_zh") or "").strip()
+                    if label and rec.get("slug"):
+                        labels.setdefault(label, rec["slug"].strip())
+                        # an editorial qualification in brackets: 铁路(环境品质全面提升) is also 铁路
+                        short = re.sub(r"[((][^))]*[))]", "", label).strip("“”")
+                        if len(short) >= 2 and short != label:
+                            labels.setdefault(short, rec["slug"].strip())
+        links = data_dir / "indicator-links.ttl"
+        if links.exists():
+            import pyoxigraph as ox
+
+            for t in ox.parse(path=str(links), format=ox.RdfFormat.TURTLE):
+                if t.predicate.value.endswith(("#nbsName", "#altLabel")) and \
+                        t.subject.value.startswith(INDICATOR_BASE):
+                    labels.setdefault(t.object.value, t.subject.value[len(INDICATOR_BASE):])
+        return cls(labels)
+
+    def match(self, context: str) -> tuple[str, str, int] | None:
+        """The label ending nearest the end of ``context`` (longest on a tie): (slug, label, pos)."""
+        best = None
+        for label, slug in self.labels.items():
+            pos = context.rfind(label)
+            if pos < 0:
+                continue
+            end = pos + len(label)
+            key = (end, len(label))
+            if best is None or key > best[0]:
+                best = (key, slug, label, pos)
+        if best is None:
+            return None
+        return best[1], best[2], best[3]
+
+    def similar(self, near: str, far: str = "", threshold: float = 0.6
+                ) -> tuple[str, str, float] | None:
+        """The label that shares most of its character bigrams with the text before a quantity.
+
+        Bigrams found in ``near`` (the quantity's own clause and the noun after it) count fully,
+        those only in ``far`` (the sentence before it) count half.  A label qualifies when its
+        weighted share reaches ``threshold``; the largest weighted overlap wins."""
+        ng, fg = _bigrams(near), _bigrams(far)
+        best = None
+        for label, slug in self.labels.items():
+            lg = _bigrams(label)
+            if not lg:
+                continue
+            hit = len(lg & ng) + 0.5 * len((lg & fg) - ng)
+            score = hit / len(lg)
+            key = (hit * score, score)
+            if score >= threshold and hit and (best is None or key > best[0]):
+                best = (key, slug, label, score)
+        return None if best is None else (best[1], best[2], best[3])
+
+
+def _bigrams(text: str) -> set[str]:
+    text = re.sub(r"[^\u4e00-\u9fffA-Za-z0-9]", "", text)
+    return {text[i:i + 2] for i in range(len(text) - 1)}
+
+
+def _respectively(found: list[Quantity], text: str) -> dict[int, str]:
+    """A、B、C…分别x、y、z: the subject of each quantity of the list (A plus the shared head noun)."""
+    out: dict[int, str] = {}
+    i = 0
+    while i < len(found):
+        j = i
+        while j + 1 < len(found) and text[found[j].span[1]:found[j + 1].span[0]] == "、":
+            j += 1
+        run = found[i:j + 1]
+        head = text[:run[0].span[0]]
+        k = head.rfind("分别")
+        if len(run) > 1 and k >= 0 and all(ch not in CLAUSE_BREAK for ch in head[k:]):
+            subject, _ = _clause_before(text, k)
+            items = subject.split("、")
+            if len(items) == len(run):
+                widths = sorted(len(x) for x in items[:-1])
+                tail = items[-1][widths[len(widths) // 2]:]
+                for q, item in zip(run, items):
+                    out[id(q)] = item if item is items[-1] else item + tail
+        i = j + 1
+    return out
+
+
+def _clause_before(text: str, pos: int) -> tuple[str, int]:
+    """The text of the clause that ends at ``pos`` and its start (after 、 too)."""
+    i = pos
+    while i > 0 and text[i - 1] not in CLAUSE_BREAK:
+        i -= 1
+    return text[i:pos], i
+
+
+def _inside_quotes(text: str, pos: int) -> bool:
+    """Is ``pos`` inside “…” (a name) in this sentence?"""
+    opened = text.rfind("“", 0, pos)
+    closed = text.rfind("”", 0, pos)
+    return opened > closed and text.find("”", pos) >= 0
+
+
+_VERB_TAIL = re.compile(r"(?:实现|完成|达到|达|为|是|增至|增长到|提高到|提升至|提高至|提升到|"
+                        r"超过|超|突破|约|近|共|累计|总计|合计|分别|稳定在|保持在|控制在|"
+                        r"不低于|不少于|不超过|同比|比上年|比去年)+$")
+_LEAD = re.compile(r"^(?:其中|全年|全市|今年|去年|同时|并|和|及|、|共|以及|累计|预计|力争|确保|争取)+")
+_GROWTH_TAIL = re.compile(r"(?:同比|比上年)?(?:增长|下降|上涨|提高|回落|增速|增幅)$")
+
+
+def _label_from(clause: str) -> str:
+    label = re.sub(r"[“”\"'()()《》]", "", clause)
+    label = _VERB_TAIL.sub("", label.strip())
+    label = _LEAD.sub("", label)
+    label = _GROWTH_TAIL.sub("", label)
+    return label[-20:]
+
+
+@dataclass
+class Drafter:
+    scheme: IndicatorScheme
+    year: int
+    area: str = ""
+
+    # -- status by section: the review (actuals) comes first, then the plan for year+1
+    def section_modes(self, paras: list[Passage]) -> dict[str, str]:
+        mode, out = "actual", {}
+        nxt = str(self.year + 1)
+        switch = re.compile(rf"^(?:{nxt}年|做好{nxt}年)|{nxt}年(?:经济社会发展|国民经济和社会发展)?"
+                            r"(?:的)?(?:主要|总体|发展)?(?:目标|任务|工作安排|计划安排|工作)")
+        for p in paras:
+            if mode == "actual" and switch.search(p.text[:40]) and \
+                    not re.search(rf"{self.year}年", p.text[:12]):
+                mode = "target"
+            out[p.id] = mode
+        return out
+
+    def draft(self, text: str) -> list[Quantity]:
+        ps = passages(text)
+        paras = [p for p in ps if not p.is_sentence]
+        modes = self.section_modes(paras)
+        out: list[Quantity] = []
+        for p in ps:
+            if p.is_sentence:
+                out.extend(self.sentence(p, modes.get(p.paragraph, "actual")))
+        return out
+
+    # -- one sentence
+    def sentence(self, s: Passage, mode: str = "actual") -> list[Quantity]:
+        text = s.text
+        found: list[Quantity] = []
+        taken: list[tuple[int, int]] = []
+
+        def free(a: int, b: int) -> bool:
+            return all(b <= x or a >= y for x, y in taken)
+
+        for m in QUANTITY_RE.finditer(text):
+            q = self._digits(s, m, text)
+            if q is not None and free(*q.span):
+                found.append(q)
+                taken.append(q.span)
+        for q in self._chinese(s, text):
+            if free(*q.span):
+                found.append(q)
+                taken.append(q.span)
+        found.sort(key=lambda q: q.start)
+        found = self._each(found, text)
+        self._propagate(found, text, s)
+        for q in found:
+            self._status_period(q, text, s, mode)
+            q.area = self.area
+            q.start += s.start
+            q.end += s.start
+            q.span = (q.span[0] + s.start, q.span[1] + s.start)
+        return found
+
+    def _digits(self, s: Passage, m: re.Match, text: str) -> Quantity | None:
+        a, b = m.start(), m.end()
+        unit_w = (m.group("wan") or "") + m.group("unit")
+        before = text[max(0, a - 1):a]
+        after = text[b:b + 1]
+        num = m.group("a")
+        # numbers inside names: 5G, PM2.5, NO2, 3A级, 城市大脑2.0
+        if before and (before.isascii() and (before.isalnum() or before == ".")):
+            return None
+        if unit_w[0].isascii() and unit_w.isalpha() and after.isascii() and after.isalpha():
+            return None
+        if _inside_quotes(text, a):
+            return None
+        # years and dates: 2023年 is not matched (年 is not a unit) but 2023年度 neither; list numbers
+        if re.fullmatch(r"(?:19|20)\d\d", num) and not m.group("b") and unit_w in ("届",):
+            return None
+        tail = text[b:b + 2]
+        if unit_w == "年" and not text[:a].endswith(("连续", "持续")):
+            return None  # 2023年 is a date; only 连续3年 is a number of years
+        if unit_w == "大" and not re.match(r"[\u4e00-\u9fff]", after or " "):
+            return None
+        if unit_w == "个" and tail.startswith(("月", "小时")):
+            return None
+        if unit_w == "人" and re.match(r"[才民员工口]", after or " "):
+            # 人才, 人民: not a unit of persons; 人口 and 人员 are rare after a number
+            return None
+        if unit_w in ("次", "届", "批") and re.match(r"[会议]", after or " "):
+            return None
+        if unit_w == "位" and not re.search(r"第$", text[:a]):
+            return None  # 第4位 is a rank; '4位' without 第 is rarely a rank
+        if re.match(r"强|周年|岁|米|分钟|小时", text[a + len(num):a + len(num) + 2] or " "):
+            return None
+        # an attributive threshold: 总投资1亿元以上制造业项目, 集体经营性收入50万元以上行政村
+        if re.match(r"(?:以上|以下)(?!的?[，,。；;、)）]|$)[的]?[\u4e00-\u9fff]", text[b:]) and \
+                unit_w in ("亿元", "万元", "元") :
+            return None
+        unit = UNIT_SLUGS.get(unit_w, unit_w)
+        for prefix, written, slug in PER_UNITS:
+            if unit_w == written and prefix in _clause_before(text, a)[0]:
+                unit = slug
+        if m.group("ua") == "万" and not (m.group("b") and unit_w.startswith("万")):
+            return None
+        if unit_w == "%" or m.group("ua") in ("%", "％"):
+            unit = "percent"
+        value_end = min(m.start(g) for g in ("wan", "more0", "unit") if m.start(g) >= 0)
+        value_text = text[a:value_end]
+        rng = bool(m.group("b"))
+        conf, reasons = 0.9, []
+        qualifier = "exact"
+        if m.group("more") or m.group("more0") or m.group("more2"):
+            qualifier = "more-than"
+        if rng:
+            qualifier = "range"
+            value = f"{m.group('a')}-{m.group('b')}"
+            reasons.append("range")
+        else:
+            value = num
+        if UNIT_SLUGS.get(unit_w, unit_w) == unit_w:
+            conf -= 0.3
+            reasons.append(f"unit {unit_w} is not in data/vocab/units.csv")
+        if text[a - 1:a] == "第" and unit_w in ("位", "家", "个", "名"):
+            unit, unit_w = "rank", "位"
+        if unit_w == "位":
+            a -= 1  # the mention starts at 第
+        kind = self._kind(text, a, b, unit)
+        q = Quantity(s, a if unit_w != "位" else a + 1, value_end, value_text, value, unit, kind,
+                     qualifier, "", "", "", "", "", conf, reasons, (a, b))
+        self._qualify(q, text, a, b)
+        return q
+
+    def _chinese(self, s: Passage, text: str) -> list[Quantity]:
+        out = []
+        for m in CN_FRACTION_RE.finditer(text):
+            den, numr = _cn_number(m.group(1)), _cn_number(m.group(2))
+            if not den or numr is None:
+                continue
+            val = (numr / den).quantize(Decimal("0.0001"))
+            q = Quantity(s, m.start(), m.end(), m.group(0), _fmt(val), "fraction", "share",
+                         "exact", "", "", "", "", "", 0.6, ["Chinese fraction (cn2an)"], m.span())
+            self._qualify(q, text, m.start(), m.end())
+            out.append(q)
+        for m in CN_MAGNITUDE_RE.finditer(text):
+            if m.group("q") == "约" and text[m.start() - 1:m.start()] in "签节制预公条契邀履违特大":
+                continue
+            if re.match(r"以上|以下", text[m.end():]) and not re.match(r"以上|以下)[，,。；;、]",
+                                                                       text[m.end():]):
+                continue  # 亿元以上项目: a threshold inside a description
+            n = m.group("n")
+            unit_w = m.group("unit")
+            value = _cn_number(n)
+            if value is None:
+                continue
+            unit = {"万亿": "wan-yi-yuan", "亿": "yi-yuan", "万": "wan-yuan"}.get(unit_w) or UNIT_SLUGS[unit_w]
+            a, b = m.start("n"), m.end()
+            q = Quantity(s, a, m.end("n"), n, _fmt(value), unit, "level", "exact", "", "", "", "", "",
+                         0.5 if unit_w in ("万亿", "亿", "万") else 0.6,
+                         ["Chinese numeral (cn2an)"] + (["元 not written: unit guessed"]
+                                                        if not unit_w.endswith("元") else []),
+                         (m.start(), b))
+            self._qualify(q, text, a, b)
+            out.append(q)
+        for m in CN_RANK_RE.finditer(text):
+            after = text[m.end():m.end() + 1]
+            if not m.group("suffix") and after and after not in CLAUSE_BREAK + "、":
+                continue  # 第四批, 第五轮, 第三届: an ordinal inside a name, not a rank
+            ctx = _clause_before(text, m.start())[0]
+            if not re.search(r"全国|全省|城市|省会|副省级|排名|位居|位列|居|保持", ctx):
+                continue
+            value = _cn_number(m.group("n"))
+            if value is None:
+                continue
+            a = m.start("n")
+            out.append(Quantity(s, a, m.end("n"), m.group("n"), _fmt(value), "rank", "rank",
+                                "exact", "", "", "", "", "", 0.7, ["Chinese rank (cn2an)"],
+                                (m.start(), m.end())))
+        for m in CN_COUNT_RE.finditer(text):
+            a, b = m.span()
+            prev = text[a - 1:a]
+            unit_w = m.group("unit")
+            after = text[b:b + 1]
+            if prev in "第" + _CN_DIGITS or prev.isdigit() or _inside_quotes(text, a):
+                continue
+            if unit_w == "年" and not text[:a].endswith(("连续", "持续")):
+                continue
+            if unit_w == "位" or (unit_w == "个" and after in "“\""):
+                continue
+            if after in ("是",) or text[b:b + 2] in ("方面",):
+                continue
+            value = _cn_number(m.group("n"))
+            if value is None:
+                continue
+            unit = CN_MEASURES[unit_w]
+            q = Quantity(s, a, m.end("n"), m.group("n"), _fmt(value), unit, "count", "exact",
+                         "", "", "", "", "", 0.6, ["Chinese numeral (cn2an)"], (a, b))
+            self._qualify(q, text, a, b)
+            out.append(q)
+        return out
+
+    # -- fields
+    def _kind(self, text: str, a: int, b: int, unit: str) -> str:
+        clause, c0 = _clause_before(text, a)
+        # in a list (分别增长3.4%、4.3%和6.6%) the verb is before the first item
+        clause = re.sub(r"(?:\d+(?:\.\d+)?[%％]?[、和及])+$", "", clause)
+        tail = clause[-8:]
+        if unit == "rank":
+            return "rank"
+        if unit == "percentage-point":
+            return "difference"
+        if unit == "percent":
+            if PLAN_RATIO_RE.search(clause[-12:]):
+                return "ratio-to-plan"
+            if re.search(r"(?:至|到)$", tail) and any(w in clause for w in SHARE_WORDS):
+                return "share"
+            for w in DECLINE_WORDS:
+                if w in tail:
+                    return "decline"
+            for w in GROWTH_WORDS:
+                if w in tail and not re.search(r"(?:至|到)$", tail):
+                    return "growth"
+            return "share"
+        if unit in COUNT_UNITS:
+            return "count"
+        return "level"
+
+    def _qualify(self, q: Quantity, text: str, a: int, b: int) -> None:
+        before = text[max(0, a - 3):a]
+        for w, qual in PREFIX_QUALIFIERS:
+            if before.endswith(w):
+                q.qualifier = qual if q.qualifier == "exact" else q.qualifier
+                break
+        after = text[b:b + 3]
+        for w, qual in SUFFIX_QUALIFIERS:
+            if after.startswith(w):
+                if q.qualifier in ("exact",):
+                    q.qualifier = qual
+                break
+
+    def _each(self, found: list[Quantity], text: str) -> list[Quantity]:
+        """A、B、C各100项: one quantity for each of A, B and C (same value, same offsets)."""
+        out = []
+        for q in found:
+            if text[:q.span[0]].endswith("各"):
+                subject, _ = _clause_before(text, q.span[0] - 1)
+                items = [x for x in subject.split("、") if x]
+                if len(items) > 1:
+                    for k, item in enumerate(items, start=1):
+                        c = Quantity(**{**q.__dict__, "reasons": q.reasons + [
+                            f"各: {k} of {len(items)}"], "context": item})
+                        out.append(c)
+                    continue
+            out.append(q)
+        return out
+
+    def _propagate(self, found: list[Quantity], text: str, s: Passage) -> None:
+        """分别超A、B、C: a prefix qualifier of the first item of a 、-list applies to all.
+
+        Also fills kind and indicator: a growth rate without its own label belongs to the
+        quantity before it (地区生产总值实现20059亿元、增长5.6%)."""
+        for i, q in enumerate(found):
+            if i and q.qualifier == "exact":
+                prev = found[i - 1]
+                between = text[prev.span[1]:q.span[0]]
+                if between in ("、", "和", "及") and prev.unit == q.unit and prev.qualifier in (
+                        "over", "at-least", "about", "nearly", "at-most") and \
+                        "分别" in text[max(0, prev.span[0] - 60):prev.span[0]]:
+                    q.qualifier = prev.qualifier
+        # a trailing 以上 over a list: 各100项以上 is handled by _qualify; 分别…以上 by this
+        for i in range(len(found) - 2, -1, -1):
+            q, nxt = found[i], found[i + 1]
+            between = text[q.span[1]:nxt.span[0]]
+            if between == "、" and q.unit == nxt.unit and q.qualifier == "exact" and \
+                    nxt.qualifier in ("at-least", "about") and "分别" in text[:q.span[0]]:
+                q.qualifier = nxt.qualifier
+        prev_ind: tuple[str, str] | None = None
+        prev_end = 0
+        respective = _respectively(found, text)
+        for q in found:
+            clause, c0 = _clause_before(text, q.span[0])
+            clause = text[max(c0, prev_end):q.span[0]]
+            prev_end = q.span[1]
+            if id(q) in respective:
+                clause = respective[id(q)]
+            if q.context:
+                clause = q.context
+            label_clause = _label_from(clause)
+            after = re.match(rf"(?:以上|以下|左右|以内)?([^{CLAUSE_BREAK}、]{{0,12}})",
+                             text[q.span[1]:]).group(1)
+            sim = self.scheme.similar(clause + after, text[max(0, q.span[0] - 40):q.span[0]])
+            bare = re.sub(r"增速|增幅|同比|比上年|比去年|较[^高低快慢提回下上]{0,4}|[高低快慢]于全[国省市]"
+                          r"|[高低快慢]于|提高|回落|下降|增长|上涨|回升|为|的", "", label_clause)
+            if q.kind in ("growth", "decline", "ratio-to-plan", "difference") and \
+                    len(bare) <= 2 and prev_ind:
+                q.indicator, q.indicator_label = prev_ind
+                q.confidence -= 0.05
+                q.reasons.append("indicator of the quantity before it")
+            elif sim is not None:
+                q.indicator, q.indicator_label = INDICATOR_BASE + sim[0], sim[1]
+                if sim[2] < 1:
+                    q.confidence -= 0.1
+                    q.reasons.append(f"indicator label similar to the text ({sim[2]:.2f})")
+            else:
+                q.indicator, q.indicator_label = "", (label_clause + after) or "?"
+                q.confidence -= 0.2
+                q.reasons.append("suggested new indicator")
+            prev_ind = (q.indicator, q.indicator_label)
+
+    def _status_period(self, q: Quantity, text: str, s: Passage, mode: str) -> None:
+        a = q.span[0] - 0
+        head = text[:a]
+        clause, c0 = _clause_before(text, a)
+        status = mode
+        if "预计" in clause:
+            status = "expected"
+        elif mode == "actual" and re.search(r"力争|确保|目标(?:是|为)|预期目标|将(?:力争|达到)", clause) \
+                and not re.search(r"完成|实现|达到了", clause):
+            status = "target"
+        elif mode == "actual" and re.search(r"(?:预期|主要)目标(?:是|为)?[:：]", head):
+            status = "target"  # 主要预期目标是:… lists the targets of the sentence
+        elif mode == "actual" and text[q.span[1]:q.span[1] + 2] == "左右" and \
+                re.search(r"目标|预期", text):
+            status = "target"
+        q.status = status
+        year = self.year + 1 if status == "target" else self.year
+        ym = list(re.finditer(r"((?:19|20)\d\d)年(?!代)", clause))
+        if ym and not re.search(r"以来|起|比|较|同比", clause[ym[-1].end():ym[-1].end() + 2]):
+            year = int(ym[-1].group(1))
+        period = str(year)
+        if re.search(r"累计|总计|合计|历年|迄今|至今|以来", clause) or \
+                re.search(r"累计", head[-25:]):
+            period = f"../{year}"
+        q.period = period
+
+
+# --- output ---------------------------------------------------------------------
+
+
+def draft_file(path: Path, data_dir: Path, year: int | None = None, area: str = "",
+               spam: SpamPatterns | None = None) -> tuple[str, list[Quantity]]:
+    """Clean ``path`` and draft every quantity in it; returns the cleaned text and the rows."""
+    text = clean_text(read_text(path), spam)
+    if year is None:
+        year = guess_year(text)
+    drafter = Drafter(IndicatorScheme.load(data_dir), year, area)
+    return text, drafter.draft(text)
+
+
+def guess_year(text: str) -> int:
+    """The year a report reviews: the earliest 20xx年 of its first five paragraphs."""
+    head = "\n\n".join(text.split("\n\n")[:5])
+    years = [int(y) for y in re.findall(r"(20\d\d)年", head)]
+    if not years:
+        raise DataError("cannot tell the year the report reviews; give --year")
+    return min(years)
+
+
+def to_csv(rows: list[Quantity]) -> str:
+    buf = io.StringIO()
+    w = csv.DictWriter(buf, fieldnames=COLUMNS, lineterminator="\n")
+    w.writeheader()
+    for q in rows:
+        w.writerow(q.row())
+    return buf.getvalue()
+
+
+# --- review page ----------------------------------------------------------------
+
+
+def to_html(text: str, rows: list[Quantity], title: str = "econplan draft") -> str:
+    """A static review page: each sentence with its quantities highlighted, lowest confidence first.
+
+    Every piece of text is escaped; the page needs no script and no network."""
+    from html import escape as esc
+
+    by_sentence: dict[str, list[Quantity]] = {}
+    for q in rows:
+        by_sentence.setdefault(q.sentence.id, []).append(q)
+    order = sorted(by_sentence.values(), key=lambda qs: (min(q.confidence for q in qs),
+                                                         qs[0].sentence.start))
+    parts = [
+        "<!doctype html><html lang=\"zh\"><head><meta charset=\"utf-8\">",
+        f"<title>{esc(title)}</title><style>",
+        "body{font-family:'WenQuanYi Micro Hei','Noto Sans CJK SC',sans-serif;margin:1.5em;"
+        "max-width:70em;color:#222}",
+        "section{border:1px solid #ccc;border-radius:4px;margin:0 0 1em;padding:.6em .9em}",
+        "p.s{font-size:1.1em;line-height:1.8}mark{padding:0 .15em;border-radius:3px}",
+        "mark.low{background:#f8b4b4}mark.mid{background:#fde68a}mark.high{background:#bbf7d0}",
+        "table{border-collapse:collapse;font-size:.85em;width:100%}",
+        "td,th{border:1px solid #ddd;padding:.15em .4em;text-align:left}th{background:#f3f3f3}",
+        "td.low{background:#fde2e2}.id{color:#666;font-size:.85em}",
+        "</style></head><body>",
+        f"<h1>{esc(title)}</h1>",
+        f"<p>{len(rows)} proposed quantities in {len(by_sentence)} sentences; the sentences whose "
+        "lowest confidence is lowest come first. 红 &lt; 0.6 ≤ 黄 &lt; 0.8 ≤ 绿.</p>",
+    ]
+    cols = ("value_text", "value", "unit", "kind", "qualifier", "period", "status",
+            "indicator", "indicator_label", "area", "confidence")
+    for qs in order:
+        s = qs[0].sentence
+        out, pos = [], s.start
+        for q in sorted(qs, key=lambda q: q.span[0]):
+            a, b = max(q.span[0], pos), q.span[1]
+            if a < pos or a >= b:
+                continue
+            level = "low" if q.confidence < 0.6 else "mid" if q.confidence < 0.8 else "high"
+            out.append(esc(text[pos:a]))
+            out.append(f"<mark class=\"{level}\" title=\"{esc(q.value_text)} · {q.confidence:.2f}\">"
+                       f"{esc(text[a:b])}</mark>")
+            pos = b
+        out.append(esc(text[pos:s.end]))
+        parts.append(f"<section><div class=\"id\">{esc(s.id)} [{s.start}–{s.end}]</div>"
+                     f"<p class=\"s\">{''.join(out)}</p><table><tr>")
+        parts.append("".join(f"<th>{c}</th>" for c in cols) + "<th>why</th></tr>")
+        for q in sorted(qs, key=lambda q: (q.confidence, q.start)):
+            r = q.row()
+            ind = r["indicator"].rsplit("/", 1)[-1] if r["indicator"] else "(new)"
+            cells = [r[c] if c != "indicator" else ind for c in cols]
+            low = " class=\"low\"" if q.confidence < 0.6 else ""
+            parts.append("<tr>" + "".join(f"<td{low if c == 'confidence' else ''}>{esc(v)}</td>"
+                                          for c, v in zip(cols, cells))
+                         + f"<td>{esc('; '.join(q.reasons))}</td></tr>")
+        parts.append("</table></section>")
+    parts.append("</body></html>\n")
+    return "\n".join(parts)
