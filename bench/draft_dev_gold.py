@@ -18,7 +18,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from server.kg.draft import COLUMNS, INDICATOR_BASE, IndicatorScheme, clean_text, read_text  # noqa: E402
-from server.source import passages  # noqa: E402
+from server.kg.source import passages  # noqa: E402
 
 
 def build(dev_dir: Path, data_dir: Path) -> int:

@@ -330,7 +330,7 @@ def _kg(obj):
 #     econplan validate --format table --engine pyshacl
 # 
 # With files, only what they touch is validated: the IRIs that are subjects in
-# the files, expanded as :func:`server.validation.expand_focus` describes (if a
+# the files, expanded as :func:`server.kg.validation.expand_focus` describes (if a
 # file has blank-node subjects, everything is validated).  The shapes are the
 # project's ``shapes/*.ttl`` (``--root``), or the shapes graphs of the store when
 # the project has none.

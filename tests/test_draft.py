@@ -205,7 +205,7 @@ def project(tmp_path):
 
 def _build_and_validate(project: Path):
     from server.kg.build import build_quads
-    from server.validation import validate
+    from server.kg.validation import validate
 
     quads = build_quads(project)
     return quads, validate(quads)

@@ -351,7 +351,7 @@ def build_quads(root: Path) -> list[ox.Quad]:
         g = new(path)
         g.quads.extend(csv_to_quads(path, read_mapping(mapping_for(path)), lookups, g.name))
     quads = [q for g in graphs for q in g.quads]
-    from .kg.drafts import draft_quads  # data/drafts/NAME/: written by `econplan draft-accept`
+    from .drafts import draft_quads  # data/drafts/NAME/: written by `econplan draft-accept`
 
     quads.extend(draft_quads(root, graph_iri, ds))
     for path in rdf_files(root):

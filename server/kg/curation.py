@@ -4,7 +4,7 @@ The curated data lives in ``data/`` as CSV files that a person can review in a
 diff (see ``data/README.md`` for the columns).  This module reads them and
 checks everything that can be checked without RDF: unknown columns, unknown
 units or indicators, a mention that is not in its passage, a value that is not
-in its mention, duplicate ids.  Every problem is a :class:`~server.errors.DataError`
+in its mention, duplicate ids.  Every problem is a :class:`~server.kg.errors.DataError`
 naming the file and line.
 """
 from __future__ import annotations

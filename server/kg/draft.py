@@ -1,8 +1,8 @@
 """Draft facts from a city report's text, for a curator to review (``econplan draft``).
 
 Text in (UTF-8 or GB18030), cleaned with the shipped cleaning step
-(:func:`server.source.clean`, plus any spam patterns the caller gives), split
-into paragraphs and sentences with :func:`server.source.passages`, and every
+(:func:`server.kg.source.clean`, plus any spam patterns the caller gives), split
+into paragraphs and sentences with :func:`server.kg.source.passages`, and every
 quantity proposed as one row of a draft: the value as written, as a number, its
 unit, kind, qualifier, period, status, indicator, area and a confidence.
 
@@ -84,7 +84,7 @@ class SpamPatterns:
 
 
 def clean_text(raw: str, spam: SpamPatterns | None = None) -> str:
-    """The shipped cleaning step (:func:`server.source.clean`) after removing ``spam``."""
+    """The shipped cleaning step (:func:`server.kg.source.clean`) after removing ``spam``."""
     if spam and (spam.lines or spam.tokens):
         kept = []
         for line in raw.splitlines():

@@ -14,8 +14,8 @@ Two paths lead there:
 *Append* (a load that adds quads without blank nodes to a local build whose store
 matches its dump: the usual load).  Nothing is copied up front.  The built RocksDB
 store is opened read-only and seen, together with the new quads, through a
-:class:`~server.validation.DataView`; the SHACL engine gets only the part of it
-that the load's subjects, expanded, read (:func:`~server.validation.focus_subgraph`),
+:class:`~server.kg.validation.DataView`; the SHACL engine gets only the part of it
+that the load's subjects, expanded, read (:func:`~server.kg.validation.focus_subgraph`),
 so the gate's cost follows the load, not the store.  The commit writes a copy of
 the dump plus the new quads (sorted among themselves; the file is a valid dump,
 no longer sorted as a whole) and renames it over the old one; the TriG dump is
@@ -334,7 +334,7 @@ def _append(build_dir: Path, moved: list[ox.Quad], *, engine: str, progress, t0:
     """Add quads without copying the store: validate what they touch, then append.
 
     The built RocksDB store is opened read-only and, with the new quads, seen through a
-    :class:`~server.validation.DataView`; only the part of it that the load's subjects
+    :class:`~server.kg.validation.DataView`; only the part of it that the load's subjects
     (expanded) read goes to the SHACL engine.  On success the new quads are appended to
     the N-Quads dump (a copy of it plus them, fsynced, renamed over it: the commit point),
     to the TriG dump, and to a checkpoint of the RocksDB store (hard links, then the new
