@@ -17,6 +17,7 @@ store: the URL's scheme names the store (``http://`` oxigraph serve,
 """
 from __future__ import annotations
 
+import os
 import re
 import threading
 import time
@@ -105,7 +106,7 @@ class RemoteStore:
     """The subset of ``pyoxigraph.Store`` econplan needs, over the SPARQL 1.1 Protocol."""
 
     def __init__(self, url: str, *, kind: str = "oxigraph", query_url: str | None = None,
-                 update_url: str | None = None, timeout: float = 60.0):
+                 update_url: str | None = None, timeout: float | None = None):
         try:
             self.adapter = adapter_for(url, None if kind == "oxigraph" else kind)
         except ValueError as exc:
@@ -113,7 +114,8 @@ class RemoteStore:
         self.url = display_url(url)
         self.query_url = query_url or self.adapter.query_url
         self.update_url = update_url or self.adapter.update_url
-        self.timeout = timeout
+        # seconds for one request; a push of millions of triples may need more (ECONPLAN_STORE_TIMEOUT)
+        self.timeout = timeout or float(os.environ.get("ECONPLAN_STORE_TIMEOUT") or 60.0)
         self._version = (0.0, "0")
         self._lock = threading.Lock()
 

@@ -112,6 +112,8 @@ class OxigraphServer:
     """`oxigraph serve` (the Rust server from the `oxigraph` package) on 127.0.0.1, in memory,
     serving the union of its graphs as the default graph, as econplan expects of a store."""
 
+    kind = "oxigraph"
+
     def __init__(self, log_dir: Path):
         exe = Path(sys.executable).parent / "oxigraph"
         if not exe.exists():
