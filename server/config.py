@@ -21,7 +21,8 @@ SETTINGS = (
     Setting("ROOT", ".", "Project folder holding ontology/, data/, shapes/ and queries/."),
     Setting("BUILD_DIR", "build", "Where `econplan build` wrote the store and the dumps."),
     Setting("STORE_URL", "", "An external SPARQL 1.1 store to use instead of the embedded one "
-            "(its base URL; oxigraph-style /query, /update). Empty: the embedded store in BUILD_DIR."),
+            "(its base URL: http:// for oxigraph serve, virtuoso+http://user@host:port, "
+            "fuseki+http://host:port/dataset; docs/stores.md). Empty: the embedded store in BUILD_DIR."),
     Setting("STORE_MODE", "memory", "memory: the query workers share one in-memory copy, loaded once by a "
             "template process that forks them (fastest); disk: each worker opens the RocksDB store."),
     Setting("SERVER", "granian", "granian: queries run in threads of the HTTP processes, and a process whose "

@@ -306,8 +306,20 @@ def _term(b: dict, kind: str):
     return (b.get("type").replace("typed-literal", "literal"), b["value"], b.get("datatype"), b.get("xml:lang"))
 
 
+#: saved queries a store cannot answer, with the store's error (docs/stores.md)
+KNOWN_DEFECTS = {
+    # Virtuoso 7.2.5 fails this query's ORDER BY (any sort key) with "SR128: Numeric value out of
+    # range for <temporary space column>"; without ORDER BY it answers the same 7 rows
+    ("virtuoso", "growth-above-threshold"): "SR128",
+    # its SPARQL compiler: "SP031: SPARQL: Internal error: ssg_print_scalar_expn (): unsupported
+    # mode for 'not(X)'" (a 400 to the client: the store refused the query)
+    ("virtuoso", "share-recomputation-checks"): "SP031",
+}
+
+
 def test_saved_queries_answer_as_on_the_embedded_store(apps, store):
     import json
+    import re
 
     embedded, external, app = apps
     with app.app_context():
@@ -320,13 +332,27 @@ def test_saved_queries_answer_as_on_the_embedded_store(apps, store):
         args = {"fact": "https://w3id.org/econplan/id/hangzhou/2023-plan/fact/gdp-2023"} if q.param("fact") else {}
         a = embedded.get(f"/queries/{slug}.json", query_string=args)
         b = external.get(f"/queries/{slug}.json", query_string=args)
+        if (store.kind, slug) in KNOWN_DEFECTS:  # pinned: the day the store answers, this fails
+            assert a.status_code == 200 and b.status_code in (400, 503), slug
+            assert KNOWN_DEFECTS[store.kind, slug] in b.get_data(as_text=True), slug
+            continue
         assert (a.status_code, b.status_code) == (200, 200), (slug, b.get_data(as_text=True)[:300])
         ja, jb = json.loads(a.data), json.loads(b.data)
         if "boolean" in ja:
             assert ja["boolean"] == jb["boolean"], slug
             continue
-        rows = lambda j: sorted(tuple(sorted((k, _term(v, store.kind)) for k, v in row.items()))  # noqa: E731
-                                for row in j["results"]["bindings"])
+        # the standard leaves the order of GROUP_CONCAT's items open, and engines differ on an
+        # empty one (oxigraph: unbound; Virtuoso: ""): those columns are compared as bags of words
+        concat = set(re.findall(r"(?is)GROUP_CONCAT\s*\(.*?\)\s+AS\s+\?(\w+)", q.sparql))
+
+        def rows(j):
+            out = []
+            for row in j["results"]["bindings"]:
+                cells = {k: _term(v, store.kind) for k, v in row.items() if k not in concat}
+                cells.update({k: tuple(sorted(row[k]["value"].split())) if k in row else () for k in concat})
+                out.append(tuple(sorted(cells.items())))
+            return sorted(out)
+
         assert rows(ja) == rows(jb), slug
         compared += 1
     assert compared >= 20
