@@ -50,12 +50,12 @@ class Oxigraph:
 
     kind = "oxigraph"
 
-    def __init__(self, work: Path):
+    def __init__(self, work: Path, location: Path | None = None):
         import urllib.request
 
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
-        self.dir = Path(tempfile.mkdtemp(prefix="oxi-", dir=work))
+        self.dir = location or Path(tempfile.mkdtemp(prefix="oxi-", dir=work))
         self.log = open(self.dir.parent / f"oxigraph-{self.port}.log", "wb")
         self.proc = subprocess.Popen([OXIGRAPH, "serve", "--location", str(self.dir), "--bind",
                                       f"127.0.0.1:{self.port}", "--union-default-graph"],
@@ -119,7 +119,16 @@ def measure(kind: str, nq: Path, build: Path, qs: dict, work: Path, timeout: flo
         r["load_s"] = time.perf_counter() - t0
         if p.returncode != 0:
             r["load_error"] = p.stderr.strip().splitlines()[-1] if p.stderr.strip() else f"exit {p.returncode}"
-            return r
+            if kind != "oxigraph" or "payloads are limited" not in r["load_error"]:
+                return r
+            # oxigraph serve takes updates of at most 128 MiB: fill its folder with `oxigraph load`
+            # (the CLI's bulk loader) and serve that, so that the queries can still be compared
+            server.stop()
+            t0 = time.perf_counter()
+            subprocess.run([OXIGRAPH, "load", "--location", str(server.dir), "--file", str(nq)],
+                           check=True, capture_output=True, timeout=timeout)
+            r["cli_load_s"] = time.perf_counter() - t0
+            server = Oxigraph(work, location=server.dir)
         from server.remote import RemoteStore
 
         store = RemoteStore(server.url, timeout=timeout)
@@ -149,11 +158,13 @@ def table(results: list[dict], qs: dict) -> str:
     def cell(r, f):
         if "unavailable" in r:
             return "not available"
-        if "load_error" in r:
+        if "load_error" in r and "cli_load_s" not in r:
             return "load failed"
         return f(r)
 
-    lines.append("| load (s) | " + " | ".join(cell(r, lambda r: f"{r['load_s']:.1f}") for r in results) + " |")
+    lines.append("| load (s) | " + " | ".join(
+        cell(r, lambda r: f"{r['load_s']:.1f}" if "cli_load_s" not in r else
+             f"push refused; `oxigraph load` {r['cli_load_s']:.1f}") for r in results) + " |")
     lines.append("| quads seen | " + " | ".join(cell(r, lambda r: f"{r['quads']:,}") for r in results) + " |")
     for name in qs:
         def q(r, name=name):
