@@ -310,7 +310,7 @@ def push(obj):
     for g in list(remote.named_graphs()):
         graphs.setdefault(g, [])
     remote.replace_graphs(graphs, version_of(obj["build_dir"]))
-    click.echo(f"pushed {len(quads)} quads in {len(graphs)} graphs to {obj['store']}")
+    click.echo(f"pushed {len(quads)} quads in {len(graphs)} graphs to {remote.url}")
 
 
 def _kg(obj):

@@ -32,7 +32,8 @@ SETTINGS = (
     Setting("ROOT", ".", "Project folder holding ontology/, data/, shapes/ and queries/."),
     Setting("BUILD_DIR", "build", "Where `econplan build` wrote the store and the dumps."),
     Setting("STORE_URL", "", "An external SPARQL 1.1 store to use instead of the embedded one "
-            "(its base URL; oxigraph-style /query, /update). Empty: the embedded store in BUILD_DIR."),
+            "(its base URL: http:// for oxigraph serve, virtuoso+http://user@host:port, "
+            "fuseki+http://host:port/dataset; docs/stores.md). Empty: the embedded store in BUILD_DIR."),
     Setting("STORE_MODE", "memory", "memory: each HTTP worker process answers from an in-memory copy of the "
             "store (loaded once by the main process before it starts the workers, and shared by them "
             "until a write changes it); disk: each opens the RocksDB store (for data larger than memory)."),

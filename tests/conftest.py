@@ -111,6 +111,8 @@ class OxigraphServer:
     """`oxigraph serve` (the Rust server from the `oxigraph` package) on 127.0.0.1, in memory,
     serving the union of its graphs as the default graph, as econplan expects of a store."""
 
+    kind = "oxigraph"
+
     def __init__(self, log_dir: Path):
         exe = Path(sys.executable).parent / "oxigraph"
         if not exe.exists():
@@ -143,17 +145,24 @@ class OxigraphServer:
         self.log.close()
 
 
-BACKENDS = ["embedded", "oxigraph"]
+#: the backends of the backend-parametrised tests; `make test-stores` sets "virtuoso,fuseki"
+BACKENDS = [b.strip() for b in os.environ.get("ECONPLAN_TEST_BACKENDS", "embedded,oxigraph").split(",") if b.strip()]
 
 
 def start_backend(kind: str, build_dir: Path, env: dict | None = None, workers: int = 2):
-    """An econplan server over the embedded store in ``build_dir``, or over an external
-    `oxigraph serve` holding the same data. Returns (server, oxigraph-or-None)."""
+    """An econplan server over the embedded store in ``build_dir``, or over an external store
+    (`oxigraph serve`, Virtuoso, Fuseki) holding the same data. Returns (server, store-or-None)."""
+    from external_stores import STORES
+
     env = dict(env or {})
     oxi = None
-    if kind == "oxigraph":
-        oxi = OxigraphServer(build_dir)
-        oxi.push(build_dir)
+    if kind != "embedded":
+        oxi = OxigraphServer(build_dir) if kind == "oxigraph" else STORES[kind](build_dir)
+        try:
+            oxi.push(build_dir)
+        except BaseException:
+            oxi.stop()
+            raise
         env["ECONPLAN_STORE_URL"] = oxi.url
     return LiveServer(build_dir, env=env, workers=workers), oxi
 

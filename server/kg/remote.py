@@ -10,23 +10,14 @@ Results come back as real pyoxigraph result objects (parsed from SPARQL JSON
 or N-Triples), so rendering, row caps and content negotiation are the same as
 for the embedded store.
 
-Endpoints: ``--store URL`` takes the store's base URL and derives the three
-endpoints by the convention of the server named with ``--store-kind``:
-
-=========  ==============  ===============  ==============
-kind       query           update           graph store
-=========  ==============  ===============  ==============
-oxigraph   URL/query       URL/update       URL/store
-fuseki     URL/query       URL/update       URL/data
-=========  ==============  ===============  ==============
-
-or give them one by one (``STORE_QUERY_URL``, ``STORE_UPDATE_URL``).
-Queries must see the union of the named graphs as their default graph, as
-econplan's own store does: start ``oxigraph serve --union-default-graph``, or
-set ``tdb2:unionDefaultGraph true`` in Fuseki (see the README).
+Endpoints, authentication, the dialect and how graphs are replaced differ per
+store: the URL's scheme names the store (``http://`` oxigraph serve,
+``fuseki+http://``, ``virtuoso+http://``) and its adapter in
+:mod:`server.kg.stores` does the rest (docs/stores.md).
 """
 from __future__ import annotations
 
+import os
 import re
 import threading
 import time
@@ -39,19 +30,12 @@ import pyoxigraph as ox
 from . import vocab as V
 from .errors import KGError, QueryError, StoreError
 
+# what differs per store (endpoints, authentication, dialect, how graphs are replaced)
+from .stores import adapter_for, display_url
+
 META_GRAPH = ox.NamedNode(V.GRAPH + "meta")
 _EMPTY = ox.Store()
 DATASET = ox.NamedNode(V.BASE + "dataset")
-
-CONVENTIONS = {"oxigraph": ("query", "update", "store"), "fuseki": ("query", "update", "data")}
-
-
-def endpoints(url: str, kind: str = "oxigraph") -> tuple[str, str, str]:
-    if kind not in CONVENTIONS:
-        raise StoreError(f"unknown store kind {kind!r}; use {', '.join(CONVENTIONS)}")
-    base = url.rstrip("/")
-    return tuple(f"{base}/{p}" for p in CONVENTIONS[kind])  # type: ignore[return-value]
-
 
 def _blank_out(text: str) -> str:
     """The query with comments, strings and IRIs replaced by spaces (same length)."""
@@ -120,11 +104,16 @@ class RemoteStore:
     """The subset of ``pyoxigraph.Store`` econplan needs, over the SPARQL 1.1 Protocol."""
 
     def __init__(self, url: str, *, kind: str = "oxigraph", query_url: str | None = None,
-                 update_url: str | None = None, timeout: float = 60.0):
-        q, u, _ = endpoints(url, kind)
-        self.url = url
-        self.query_url, self.update_url = query_url or q, update_url or u
-        self.timeout = timeout
+                 update_url: str | None = None, timeout: float | None = None):
+        try:
+            self.adapter = adapter_for(url, None if kind == "oxigraph" else kind)
+        except ValueError as exc:
+            raise StoreError(str(exc)) from None
+        self.url = display_url(url)
+        self.query_url = query_url or self.adapter.query_url
+        self.update_url = update_url or self.adapter.update_url
+        # seconds for one request; a push of millions of triples may need more (ECONPLAN_STORE_TIMEOUT)
+        self.timeout = timeout or float(os.environ.get("ECONPLAN_STORE_TIMEOUT") or 60.0)
         self._version = (0.0, "0")
         self._lock = threading.Lock()
 
@@ -134,11 +123,10 @@ class RemoteStore:
         req = urllib.request.Request(url, data=body, headers={
             "Content-Type": "application/x-www-form-urlencoded", "Accept": accept})
         try:
-            with urllib.request.urlopen(req, timeout=timeout or self.timeout) as r:
+            with self.adapter.open(req, timeout or self.timeout) as r:
                 return r.headers.get("Content-Type", ""), r.read()
         except urllib.error.HTTPError as e:
-            detail = e.read()[:300].decode("utf-8", "replace").strip().splitlines()
-            msg = detail[0] if detail else e.reason
+            msg = self.adapter.error_line(e.read()) or e.reason
             if e.code == 400:
                 raise QueryError(f"the store rejected the request: {msg}") from None
             raise StoreError(f"the store at {url} answered {e.code}: {msg}") from None
@@ -150,7 +138,7 @@ class RemoteStore:
               default_graph=None, named_graphs=None, substitutions=None, base_iri=None):
         # Parse it here first (an empty store answers at once): syntax errors then have the same
         # message, line and column as with the embedded store, and garbage is not forwarded.
-        _EMPTY.query(query, prefixes=prefixes or None, substitutions=substitutions or None)
+        form = _EMPTY.query(query, prefixes=prefixes or None, substitutions=substitutions or None)
         text = with_bindings(with_prefixes(query, prefixes), substitutions)
         if base_iri and not re.search(r"(?i)^\s*BASE\b", _blank_out(text)):
             text = f"BASE <{base_iri}>\n" + text
@@ -160,11 +148,11 @@ class RemoteStore:
             data["default-graph-uri"] = [g.value for g in gs if isinstance(g, ox.NamedNode)]
         if named_graphs:
             data["named-graph-uri"] = [g.value for g in named_graphs]
-        ctype, body = self._post(self.query_url, data,
-                                 "application/sparql-results+json, application/n-triples;q=0.9")
+        data["query"] = self.adapter.prepare_query(text, self, bool(default_graph or named_graphs))
+        ctype, body = self._post(self.query_url, data, self.adapter.accept(isinstance(form, ox.QueryTriples)))
         ctype = ctype.split(";")[0].strip().lower()
         if ctype in ("application/sparql-results+json", "application/json"):
-            return ox.parse_query_results(body, format=ox.QueryResultsFormat.JSON)
+            return ox.parse_query_results(self.adapter.json_results(body), format=ox.QueryResultsFormat.JSON)
         fmt = ox.RdfFormat.from_media_type(ctype) or ox.RdfFormat.N_TRIPLES
         return _Triples([ox.Triple(q.subject, q.predicate, q.object) for q in ox.parse(body, format=fmt)])
 
@@ -215,22 +203,21 @@ class RemoteStore:
         return v
 
     def replace_graphs(self, graphs: dict, version: str) -> None:
-        """Replace each named graph with its new quads, and set the version, in ONE update request.
-
-        One SPARQL Update request is one transaction in oxigraph, Fuseki (TDB2) and most stores,
-        so readers see the old state or the new one, never a mix.
+        """Replace each named graph with its new quads, and set the version, so that readers see
+        the old state or the new one, never a mix: one update request where that is one
+        transaction (oxigraph, Fuseki), staging graphs and a swap elsewhere (Virtuoso); see
+        :mod:`server.kg.stores`.
         """
-        parts = []
-        for g, quads in graphs.items():
-            parts.append(f"DROP SILENT GRAPH {g}")
-            if quads:
-                body = "\n".join(f"{q.subject} {q.predicate} {q.object} ." for q in quads)
-                parts.append(f"INSERT DATA {{ GRAPH {g} {{\n{body}\n}} }}")
-        parts.append(f"DROP SILENT GRAPH {META_GRAPH}")
-        parts.append(f'INSERT DATA {{ GRAPH {META_GRAPH} {{ {DATASET} <{V.DEF}version> "{version}" }} }}')
-        self.update(" ;\n".join(parts))
+        self.adapter.replace_graphs(self, graphs, version)
         with self._lock:
             self._version = (0.0, "0")
+
+    def raw_select(self, query: str):
+        """A SELECT sent as written (no dialect rewriting), for the adapters' own bookkeeping."""
+        _, body = self._post(self.query_url, {"query": query}, "application/sparql-results+json")
+        return list(ox.parse_query_results(self.adapter.json_results(body), format=ox.QueryResultsFormat.JSON))
+
+    blank_out = staticmethod(lambda text: _blank_out(text))
 
 
 class _Triples(list):
@@ -238,7 +225,7 @@ class _Triples(list):
 
 
 def is_remote(target: str) -> bool:
-    return str(target).startswith(("http://", "https://"))
+    return re.match(r"^(\w+\+)?https?://", str(target)) is not None
 
 
 def ensure_available(store: RemoteStore) -> None:
