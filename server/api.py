@@ -195,6 +195,8 @@ def load_rdf():
 def sparql_update():
     """SPARQL 1.1 Update, token-protected, applied to a staging copy, validated, then committed."""
     from .errors import ValidationFailed
+    from .sparql.calls import check_remote_calls
+    from .sparql.limits import check_query_text
     from .writes import update
 
     _require_token()
@@ -204,6 +206,8 @@ def sparql_update():
                                kind="update")
     if not req.update or not req.update.strip():
         raise ProtocolError("no update given (form field 'update' or a direct POST body)")
+    check_query_text(req.update, update=True)  # before the engine sees it; then LOAD and SERVICE
+    check_remote_calls(req.update, update=True, allowlist=current_app.config["SERVICE_ALLOWLIST"], base_iri=request.base_url, prefixes=V.PREFIXES_FOR_QUERIES)
     try:
         result = update(get_state().target, req.update, using_graphs=req.default_graphs,
                         using_named_graphs=req.named_graphs, base_iri=request.base_url)

@@ -14,7 +14,10 @@ from threading import Lock
 
 from .errors import KGError
 from .executor import NATIVE_MAX_BYTES, Job, QueryTimeout, Stream
-from .protocol import ProtocolError, check_services, looks_like_update
+from .protocol import ProtocolError, looks_like_update
+from .sparql.calls import check_remote_calls
+from .sparql.limits import check_query_text
+from .vocab import PREFIXES_FOR_QUERIES
 
 
 class ResponseCache:
@@ -210,9 +213,9 @@ def answer_query(state, cfg, sparql: str, *, accept: str | None, fmt: str | None
     if len(sparql) > cfg["MAX_QUERY_LENGTH"]:
         raise KGError(f"the query is {len(sparql)} characters long; the limit is "
                       f"{cfg['MAX_QUERY_LENGTH']}", status=413)
-    try:
-        check_services(sparql, cfg["SERVICE_ALLOWLIST"].split())
-    except ProtocolError:
+    try:  # before the engine sees the text: limits that keep its parser from crashing, then SERVICE
+        check_query_text(sparql), check_remote_calls(sparql, allowlist=cfg["SERVICE_ALLOWLIST"], base_iri=base_url, prefixes=PREFIXES_FOR_QUERIES)
+    except KGError:
         _read_only(sparql)
         raise
     kg = state.current_kg()
