@@ -10,6 +10,7 @@ from . import get_executor, get_kg, get_state
 from . import vocab as V
 from .errors import KGError
 from .endpoint import answer_query
+from .sparql.fairness import client_address
 from .protocol import GRAPH_FORMATS, ProtocolError, negotiate, parse_sparql_request, without_chunked_encoding
 
 bp = Blueprint("api", __name__)
@@ -23,7 +24,7 @@ def run_query(sparql: str, *, accept: str | None, fmt: str | None, default_graph
                          default_graphs=default_graphs, named_graphs=named_graphs,
                          substitutions=substitutions, base_url=request.base_url,
                          if_none_match=request.headers.get("If-None-Match"),
-                         client=request.remote_addr or "-",
+                         client=client_address(request.remote_addr, request.headers.get("X-Forwarded-For"), current_app.config["TRUSTED_PROXIES"]),
                          http10=without_chunked_encoding(request.environ))
     if isinstance(reply.body, bytes):
         resp = Response(reply.body, status=reply.status)

@@ -16,6 +16,7 @@ from .errors import KGError
 from .executor import NATIVE_MAX_BYTES, Job, QueryTimeout, Stream
 from .protocol import ProtocolError, looks_like_update
 from .sparql.calls import check_remote_calls
+from .sparql.fairness import check_turned_heavy
 from .sparql.limits import check_query_text
 from .vocab import PREFIXES_FOR_QUERIES
 
@@ -132,9 +133,7 @@ class Guard:
             return
         with self.lock:
             heavy = len(self.inflight.get(client, ()))
-        if heavy >= max_heavy:
-            raise KGError(f"this client already has {heavy} long-running queries; wait for them to "
-                          "finish (MAX_HEAVY_PER_CLIENT)", status=429, code="too-many-heavy-queries")
+        check_turned_heavy(client, heavy, max_heavy)
 
     def heavy(self, client: str) -> int:
         """Count in a query of ``client`` that has run past HEAVY_AFTER; returns a ticket for
@@ -240,12 +239,22 @@ def answer_query(state, cfg, sparql: str, *, accept: str | None, fmt: str | None
         max_heavy = cfg["MAX_HEAVY_PER_CLIENT"]
 
         def evaluate():
-            guard.admit(client, max_heavy)
-            tickets = []
-            slow = (cfg["HEAVY_AFTER"], lambda: tickets.append(guard.heavy(client))) if max_heavy else None
+            tickets, refused = [], []
+
+            def turned_heavy():  # only a query that turns heavy can be refused (sparql.fairness)
+                try:
+                    guard.admit(client, max_heavy)
+                except KGError as exc:
+                    refused.append(exc)
+                    return False  # stop it
+                tickets.append(guard.heavy(client))
+
+            slow = (cfg["HEAVY_AFTER"], turned_heavy) if max_heavy else None
             try:
                 return state.executor.run(job, slow=slow)
             except QueryTimeout:
+                if refused:
+                    raise refused[0] from None
                 guard.remember_timeout(etag, cfg["TIMEOUT_MEMO"])
                 raise
             finally:

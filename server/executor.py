@@ -576,14 +576,15 @@ class _Zygote:
 
 def _wait(wait, limit: float, slow) -> bool:
     """``wait(limit)``, calling ``slow[1]()`` once ``slow[0]`` seconds have passed without an
-    answer (``slow`` may be None)."""
+    answer (``slow`` may be None); a callback that returns False ends the wait as a timeout does."""
     if slow is None or slow[0] >= limit:
         return wait(limit)
     after, callback = slow
     t0 = time.monotonic()
     if wait(max(0.0, after)):
         return True
-    callback()
+    if callback() is False:  # stop the query now (it is refused: server.sparql.fairness)
+        return False
     return wait(max(0.0, limit - (time.monotonic() - t0)))
 
 

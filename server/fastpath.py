@@ -22,6 +22,7 @@ import json
 import logging
 import threading
 from .endpoint import answer_query
+from .sparql.fairness import client_address
 from .errors import KGError
 from .protocol import parse_query_string, parse_sparql_request, without_chunked_encoding
 
@@ -134,7 +135,7 @@ class FastPath:
             reply = answer_query(self.state, self.cfg, req.query, accept=environ.get("HTTP_ACCEPT"), fmt=fmt,
                                  default_graphs=req.default_graphs, named_graphs=req.named_graphs,
                                  base_url=_base_url(environ), if_none_match=environ.get("HTTP_IF_NONE_MATCH"),
-                                 client=environ.get("REMOTE_ADDR") or "-",
+                                 client=client_address(environ.get("REMOTE_ADDR"), environ.get("HTTP_X_FORWARDED_FOR"), self.cfg["TRUSTED_PROXIES"]),
                                  http10=without_chunked_encoding(environ))
         except KGError as exc:
             if exc.status >= 500 and exc.code not in ("timeout", "busy"):

@@ -91,7 +91,7 @@ class SharedGuardState:
         """Raise KGError 429 when ``client`` already has ``max_heavy`` heavy queries running (ones
         that passed HEAVY_AFTER and were counted in with heavy()), in any process.  No lock and
         no search while no heavy query is counted anywhere: the usual case."""
-        from .errors import KGError
+        from .sparql.fairness import check_turned_heavy
 
         if not max_heavy or _HEAVY_USED.unpack_from(self.mm, self.used_at)[0] == 0:
             return
@@ -104,9 +104,7 @@ class SharedGuardState:
                 if (pos - lo) % size == 0 and _alive(_FLIGHT.unpack_from(mm, pos)[2]):
                     heavy += 1
                 pos = mm.find(c, pos + 1, hi)
-        if heavy >= max_heavy:
-            raise KGError(f"this client already has {heavy} long-running queries; wait for them to "
-                          "finish (MAX_HEAVY_PER_CLIENT)", status=429, code="too-many-heavy-queries")
+        check_turned_heavy(client, heavy, max_heavy)
 
     def heavy(self, client: str) -> int:
         """Count in a query of ``client`` that has run past HEAVY_AFTER; returns a ticket for
