@@ -29,6 +29,9 @@ import re
 from ..errors import KGError, QueryError
 from .lexer import tokenize
 
+#: SERVICE or LOAD as a word anywhere (pyoxigraph expands no \\u escape outside strings and IRIs,
+#: so the keywords cannot be written otherwise).
+_MAY_CALL = re.compile(r"(?i)(?<![\w:?$])(?:service|load)(?![\w:])")
 _ABSOLUTE = re.compile(r"^[A-Za-z][A-Za-z0-9+.\-]*:")
 _IRI_FORBIDDEN = re.compile(r'[<>"{}|^`\\\x00-\x20]')
 
@@ -96,6 +99,9 @@ def remote_calls(text: str, *, update: bool = False, base_iri: str | None = None
     """[(keyword, endpoint)] for every SERVICE and LOAD in ``text`` ('?x' for a variable
     endpoint).  ``prefixes``: those the engine is given (they may be left undeclared in the text).
     Raises UncheckableCall (400) when that cannot be told for sure."""
+    upper = text.upper()
+    if ("SERVICE" not in upper and "LOAD" not in upper) or not _MAY_CALL.search(text):
+        return []  # the usual case, in microseconds: no keyword that could call
     tokens = tokenize(text)
     words = [(i, t.text.upper()) for i, t in enumerate(tokens) if t.kind == "word"]
     wanted = {"SERVICE": 0, "LOAD": 0}
