@@ -119,7 +119,7 @@ def _surely_within(text: str) -> bool:
     are within the limits; then the tokenizer is not needed.  A term in a list takes at least
     two characters (itself and a separator), so a text of up to 2 × MAX_LIST_ITEMS characters
     has at most MAX_LIST_ITEMS of them.  Most queries are settled here in a few microseconds."""
-    if len(text) > 2 * MAX_LIST_ITEMS:
+    if len(text) > 2 * MAX_LIST_ITEMS or "\\u" in text or "\\U" in text:  # (escapes: see lexer)
         return False
     count = text.count
     if count("{") + count("(") + count("[") > MAX_NESTING:
