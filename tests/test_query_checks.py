@@ -251,3 +251,19 @@ def test_n3_is_refused_and_a_huge_token_is_413():
         parse_rdf(b'<urn:s> <urn:p> "' + b"a" * (17 << 20) + b'" .', ox.RdfFormat.TURTLE)
     assert e.value.status == 413 and e.value.code == "token-too-large"
     assert len(parse_rdf(b'<urn:s> <urn:p> "ok" .', ox.RdfFormat.TURTLE)) == 1
+
+
+def test_the_raw_count_shortcut_never_passes_what_the_tokenizer_refuses():
+    from server.sparql.limits import _surely_within
+
+    shapes = [braces, parens, optionals, not_exists, path, plus_chain, binds, collection, unions]
+    for shape in shapes:
+        for n in (1, 5, 20, 50, 99, 100, 101, 150, 300, 499, 500, 501, 990, 1001):
+            text = shape(n)
+            s = measure(text)
+            within = s.nesting <= MAX_NESTING and s.operators <= MAX_OPERATORS and s.list_items <= MAX_LIST_ITEMS
+            if _surely_within(text):
+                assert within, (shape.__name__, n)
+    # strings, IRIs and comments only make the shortcut more careful, never less
+    assert not _surely_within("SELECT * { ?s ?p '" + "{" * 101 + "' }")
+    check_query_text("SELECT * { ?s ?p '" + "{" * 101 + "' }")
