@@ -267,3 +267,16 @@ def test_the_raw_count_shortcut_never_passes_what_the_tokenizer_refuses():
     # strings, IRIs and comments only make the shortcut more careful, never less
     assert not _surely_within("SELECT * { ?s ?p '" + "{" * 101 + "' }")
     check_query_text("SELECT * { ?s ?p '" + "{" * 101 + "' }")
+
+
+def test_deeply_nested_rdfxml_is_refused_before_the_parser():
+    def nest(n):
+        return (b'<rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#" xmlns:e="http://e/">'
+                b'<rdf:Description>' + b"<e:p><rdf:Description>" * n + b"</rdf:Description></e:p>" * n
+                + b"</rdf:Description></rdf:RDF>")
+    assert len(parse_rdf(nest(200), ox.RdfFormat.RDF_XML)) == 200
+    t0 = time.perf_counter()
+    with pytest.raises(KGError) as e:
+        parse_rdf(nest(20000), ox.RdfFormat.RDF_XML)  # 15 s in pyoxigraph's parser
+    assert e.value.status == 400 and e.value.code == "xml-too-deep"
+    assert time.perf_counter() - t0 < 1.0

@@ -13,6 +13,10 @@ What pyoxigraph 0.5.13 would do with hostile input, and what is done instead:
   for a DOCTYPE cannot be hidden by an encoding.
 * **A single token over the parser's buffer** (a literal or IRI over 16 MiB) raises MemoryError in
   the parser: answered 413 ``token-too-large`` rather than a 500.
+* **Deeply nested RDF/XML**: the parser's time grows much faster than the nesting (measured:
+  2,000 nested property elements 0.08 s, 8,000 0.9 s, 20,000 (a 0.9 MB body) 15 s).  Element
+  nesting over MAX_XML_DEPTH (1,000; RDF/XML written by people or tools nests a few levels) is
+  refused before parsing: 400 ``xml-too-deep``.
 * A syntax error: 400 ``bad-data`` naming the line and column (server.loading).
 """
 from __future__ import annotations
@@ -23,11 +27,45 @@ import pyoxigraph as ox
 
 from ..errors import DataError, KGError
 
+MAX_XML_DEPTH = 1000
+
 #: pyoxigraph's parser buffer (oxrdfio: "Reached the buffer maximal size of 16777216").
 MAX_TOKEN_BYTES = 16 * 1024 * 1024
 
 _XML_DECL = re.compile(rb"^\s*<\?xml[^>]*?encoding\s*=\s*[\"']([A-Za-z0-9._-]+)[\"']")
 _DTD = re.compile(rb"<!\s*(?:DOCTYPE|ENTITY)", re.IGNORECASE)
+
+
+class _TooDeep(Exception):
+    pass
+
+
+def xml_depth(data: bytes, stop_after: int | None = None) -> int:
+    """The deepest element nesting of an XML document, read with expat (C; the DTD was refused
+    before), stopping once ``stop_after`` is passed.  A document expat cannot read gives the depth
+    reached so far (pyoxigraph then reports the syntax error)."""
+    from xml.parsers import expat
+
+    state = [0, 0]  # depth, deepest
+
+    def start(name, attrs):
+        state[0] += 1
+        if state[0] > state[1]:
+            state[1] = state[0]
+            if stop_after is not None and state[1] > stop_after:
+                raise _TooDeep
+
+    def end(name):
+        state[0] -= 1
+
+    p = expat.ParserCreate()
+    p.StartElementHandler, p.EndElementHandler = start, end
+    p.SetParamEntityParsing(expat.XML_PARAM_ENTITY_PARSING_NEVER)
+    try:
+        p.Parse(data, True)
+    except (_TooDeep, expat.ExpatError, ValueError):
+        pass
+    return state[1]
 
 
 class RdfRefused(KGError):
@@ -48,6 +86,10 @@ def check_rdfxml(data: bytes, where: str = "body") -> None:
     if _DTD.search(data):
         raise RdfRefused(f"{where}: RDF/XML with a DOCTYPE or ENTITY declaration is refused (entity "
                          "expansion); remove the DTD and write the values out", code="xml-doctype")
+    depth = xml_depth(data, stop_after=MAX_XML_DEPTH)
+    if depth > MAX_XML_DEPTH:
+        raise RdfRefused(f"{where}: RDF/XML nested more than {MAX_XML_DEPTH} elements deep (the limit); "
+                         "flatten it", code="xml-too-deep", maximum=MAX_XML_DEPTH)
 
 
 def parse_rdf(data: bytes, fmt: ox.RdfFormat, *, where: str = "body", base_iri: str | None = None) -> list[ox.Quad]:
