@@ -10,9 +10,10 @@
         hostile input (issue 19) against `econplan serve` on 127.0.0.1, with a write token:
         deep nesting and long chains of every shape, SERVICE and LOAD tricks aimed at a
         listening socket on 127.0.0.1 that must receive nothing, huge literals, entity
-        expansion, N3, chunked bodies under and over the size limit.  Each answer must have the
-        expected status, never a 5xx other than 503 for a query, never a traceback; the server
-        must answer a normal query after every case and still be running at the end.
+        expansion, deeply nested RDF/XML, N3, chunked bodies under and over the size limit.
+        Each answer must have the expected status, never a 5xx other than 503 for a query,
+        never a traceback; the server must answer a normal query after every case and still be
+        running at the end.
 
 Bounded: at most --count cases and --seconds seconds; every request goes to 127.0.0.1.
 Exit status 0 when every case held, 1 otherwise (the failures are listed).
@@ -202,7 +203,7 @@ def hostile(args) -> int:
         seen: dict[str, dict[int, int]] = {}
         auth = {"Authorization": f"Bearer {TOKEN}"}
         t_end = time.monotonic() + args.seconds
-        cases = ["nesting", "service", "huge-literal", "entities", "n3", "chunked-under-limit",
+        cases = ["nesting", "service", "huge-literal", "entities", "deep-xml", "n3", "chunked-under-limit",
                  "chunked-over-limit", "chunked-query"]
         cases = [c for c in cases if c not in (args.skip or [])]
         n = 0
@@ -236,6 +237,17 @@ def hostile(args) -> int:
                 status, body = request(port, "POST", "/load?graph=https://example.org/fuzz", billion_laughs(rng),
                                        {"Content-Type": "application/rdf+xml", **auth})
                 ok = {400, 415}
+                if time.monotonic() - t0 > 2:
+                    failures.append(f"{label}: took {time.monotonic() - t0:.1f} s")
+            elif case == "deep-xml":
+                depth = rng.choice([1500, 5000, 40000])
+                label = f"RDF/XML nested {depth} deep"
+                status, body = request(port, "POST", "/load?graph=https://example.org/fuzz",
+                                       b'<rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#" xmlns:e="http://e/">'
+                                       b"<rdf:Description>" + b"<e:p><rdf:Description>" * depth
+                                       + b"</rdf:Description></e:p>" * depth + b"</rdf:Description></rdf:RDF>",
+                                       {"Content-Type": "application/rdf+xml", **auth})
+                ok = {400}
                 if time.monotonic() - t0 > 2:
                     failures.append(f"{label}: took {time.monotonic() - t0:.1f} s")
             elif case == "n3":

@@ -182,5 +182,6 @@ def test_the_hostile_fuzz_runs_briefly(built):
     assert r.returncode == 0, r.stdout[-3000:] + r.stderr[-2000:]
     summary = json.loads(r.stdout.strip().splitlines()[-1])
     assert summary == {"cases": 24, "failures": 0}
-    for case in ("nesting", "service", "huge-literal", "entities", "n3", "chunked-under-limit", "chunked-query"):
+    for case in ("nesting", "service", "huge-literal", "entities", "deep-xml", "n3", "chunked-under-limit",
+                 "chunked-query"):
         assert f"  {case}: " in r.stdout
