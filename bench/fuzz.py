@@ -177,6 +177,14 @@ def start_server(build_dir: Path, port: int, allowlist: str) -> subprocess.Popen
     raise SystemExit("the server did not start within 60 s")
 
 
+def fuzz_graph_size(port: int) -> int:
+    """Triples in the graph the fuzz loads into (-1 when the count cannot be had)."""
+    q = "SELECT (COUNT(*) AS ?n) { GRAPH <https://example.org/fuzz> { ?s ?p ?o } }"
+    status, body = request(port, "GET", "/sparql?" + urllib.parse.urlencode({"query": q}),
+                           headers={"Accept": "text/csv"}, timeout=30)
+    return int(body.split()[-1]) if status == 200 else -1
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -267,9 +275,12 @@ def hostile(args) -> int:
                     ok = {200}
                 else:
                     label = f"{case} ({sum(map(len, pieces))} bytes)"
+                    before = fuzz_graph_size(port) if over else None
                     status, body = request(port, "POST", "/load?graph=https://example.org/fuzz", pieces,
                                            {"Content-Type": "application/n-triples", "Transfer-Encoding": "chunked", **auth})
                     ok = {413} if over else {201, 204, 422}
+                    if over and fuzz_graph_size(port) != before:
+                        failures.append(f"{label}: refused, yet the graph changed")
             seen.setdefault(case, {}).setdefault(status, 0)
             seen[case][status] += 1
             if status not in ok:
@@ -294,6 +305,10 @@ def hostile(args) -> int:
             proc.kill()
         if not running:
             failures.append("the server was not running at the end")
+        died = [ln for ln in (build_dir / f"fuzz-server-{port}.log").read_text(errors="replace").splitlines()
+                if " died " in ln]
+        if died:  # the supervisor replaces a dead worker: its log line is the only trace
+            failures.append(f"worker processes died: {died[:3]}")
         print(f"{n} hostile cases in {args.seconds - max(0.0, t_end - time.monotonic()):.0f} s (seed {args.seed})")
         for case, statuses in seen.items():
             print(f"  {case}: " + ", ".join(f"{s}×{k}" for s, k in sorted(statuses.items())))
