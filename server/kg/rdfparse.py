@@ -17,7 +17,7 @@ What pyoxigraph 0.5.13 would do with hostile input, and what is done instead:
   2,000 nested property elements 0.08 s, 8,000 0.9 s, 20,000 (a 0.9 MB body) 15 s).  Element
   nesting over MAX_XML_DEPTH (1,000; RDF/XML written by people or tools nests a few levels) is
   refused before parsing: 400 ``xml-too-deep``.
-* A syntax error: 400 ``bad-data`` naming the line and column (server.loading).
+* A syntax error: 400 ``bad-data`` naming the line and column (server.kg.loading).
 """
 from __future__ import annotations
 
