@@ -554,8 +554,8 @@ class Runner:
         wait = self.grace if until is None else until - time.monotonic() + self.grace
         if ch.wait_done(wait):
             return  # it noticed (it was writing, not evaluating), or it ended within its time limit
-        log.warning("a query stopped at the time limit is still running; it cannot be stopped "
-                    "inside this process")
+        log.warning("a query written off (answered 503 at the time limit, or 429 when it turned heavy) "
+                    "is still running past its time limit; it cannot be stopped inside this process")
         if not self._closed:
             on_retire("timeout")
 
