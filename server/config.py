@@ -60,6 +60,8 @@ SETTINGS = (
             "a worker replacement.  0 disables."),
     Setting("MAX_HEAVY_PER_CLIENT", 2, "Queries running longer than HEAVY_AFTER that one client address may have "
             "in flight; more get 429. 0 disables."),
+    Setting("TRUSTED_PROXIES", "", "Space-separated addresses or networks of reverse proxies whose "
+            "X-Forwarded-For names the client (for MAX_HEAVY_PER_CLIENT); empty: the header is ignored."),
     Setting("HEAVY_AFTER", 1.0, "Seconds after which a running query counts as heavy."),
     Setting("CACHE_SIZE", 512, "Query answers cached per HTTP worker process (keyed by the data version, so "
             "that none outlives a write); 0 disables the cache."),

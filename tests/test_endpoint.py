@@ -226,15 +226,20 @@ def test_identical_queries_in_flight_are_evaluated_once(limited):
 
 
 def test_heavy_queries_per_client_are_limited(built):
-    """With two long queries of its own in flight, a client's next query gets 429 (the count is
-    kept by each worker process: one worker here, so that all three reach the same count)."""
-    limited = LiveServer(built, env={"ECONPLAN_QUERY_TIMEOUT": "2"}, workers=1)
+    """With two long queries of its own in flight, a client's next query that turns long too is
+    stopped with 429; its quick queries are answered meanwhile (server.sparql.fairness).  The
+    count is kept by each worker process: one worker here, so that all three reach the same count."""
+    limited = LiveServer(built, env={"ECONPLAN_QUERY_TIMEOUT": "2", "ECONPLAN_QUERY_WORKERS": "4"}, workers=1)
     try:
-        slow = [PATHOLOGICAL.replace("?i }", f"?i }} LIMIT {n}") for n in (1, 2)]
-        with concurrent.futures.ThreadPoolExecutor(2) as pool:
-            futures = [pool.submit(q, limited, s) for s in slow]
-            time.sleep(1.3)  # both are now heavy (HEAVY_AFTER = 1 s)
+        slow = [PATHOLOGICAL.replace("?i }", f"?i }} LIMIT {n}") for n in (1, 2, 3)]
+        with concurrent.futures.ThreadPoolExecutor(3) as pool:
+            futures = [pool.submit(q, limited, s) for s in slow[:2]]
+            time.sleep(0.4)
+            third = pool.submit(q, limited, slow[2])  # turns heavy at 1.4 s, while the two are (1-2 s)
+            time.sleep(0.9)  # the two are now heavy (HEAVY_AFTER = 1 s)
             status, _, body = q(limited, GDP + " LIMIT 1")
+            assert status == 200 and b"20059" in body  # a quick query of the same client
+            status, _, body = third.result()
             assert status == 429 and b"MAX_HEAVY_PER_CLIENT" in body
             assert [f.result()[0] for f in futures] == [503, 503]
         deadline = time.monotonic() + 30  # (the worker retires for the runaway queries meanwhile)

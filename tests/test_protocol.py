@@ -1,11 +1,11 @@
-"""The protocol core without a server: negotiation, request forms, SERVICE scanning."""
+"""The protocol core without a server: negotiation, request forms, SERVICE endpoints."""
 from __future__ import annotations
 
 import pytest
 
-from server.sparql.protocol import (GRAPH_FORMATS, RESULT_FORMATS, ProtocolError, check_services, looks_like_update,
-                             negotiate, parse_query_string, parse_sparql_request,
-                             service_endpoints)
+from server.sparql.calls import ServiceNotAllowed, check_remote_calls, remote_calls
+from server.sparql.protocol import (GRAPH_FORMATS, RESULT_FORMATS, ProtocolError, looks_like_update,
+                                    negotiate, parse_query_string, parse_sparql_request)
 
 
 @pytest.mark.parametrize("accept,expected", [
@@ -89,17 +89,18 @@ def test_service_endpoints_are_found_through_prefixes_comments_and_case():
     q = """PREFIX x: <http://evil.example/>
     SELECT * { service   silent # comment
       x:sparql { ?s ?p ?o } SERVICE <http://a.example/sparql> {} SERVICE ?ep {} }"""
-    assert service_endpoints(q) == ["http://evil.example/sparql", "http://a.example/sparql", "?ep"]
-    assert service_endpoints("SELECT * { ?s ?p 'SERVICE <http://no.example/>' } # SERVICE <http://no/>") == []
+    assert sorted(ep for _, ep in remote_calls(q)) == ["?ep", "http://a.example/sparql", "http://evil.example/sparql"]
+    assert remote_calls("SELECT * { ?s ?p 'SERVICE <http://no.example/>' } # SERVICE <http://no/>") == []
 
 
 def test_service_allow_list():
-    check_services("SELECT * { SERVICE <http://ok.example/sparql> {} }", ["http://ok.example/sparql"])
-    check_services("SELECT * { SERVICE <http://ok.example/a/sparql> {} }", ["http://ok.example/a/"])
-    for q in ("SELECT * { SERVICE <http://no.example/sparql> {} }", "SELECT * { SERVICE ?x {} }"):
-        with pytest.raises(ProtocolError) as e:
-            check_services(q, ["http://ok.example/sparql"])
-        assert e.value.status == 403
+    check_remote_calls("SELECT * { SERVICE <http://ok.example/sparql> {} }", allowlist=["http://ok.example/sparql"])
+    check_remote_calls("SELECT * { SERVICE <http://ok.example/a/sparql> {} }", allowlist="http://ok.example/a/")
+    for q in ("SELECT * { SERVICE <http://no.example/sparql> {} }", "SELECT * { SERVICE ?x {} }",
+              "SELECT * { SERVICE <http://ok.example/a> {} }", "SELECT * { SERVICE <file:///etc/passwd> {} }"):
+        with pytest.raises(ServiceNotAllowed) as e:
+            check_remote_calls(q, allowlist=["http://ok.example/sparql", "http://ok.example/a/", "file:///"])
+        assert e.value.status == 403 and e.value.code == "service-not-allowed"
 
 
 def test_the_query_string_parser_is_urllibs_parse_qs():

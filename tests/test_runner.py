@@ -200,6 +200,61 @@ def test_the_slow_callback_is_called_only_for_a_query_still_running_after_its_de
         ex.close()
 
 
+def test_a_query_refused_once_it_turned_heavy_is_answered_at_once_and_the_process_stays(less_slow_kg, stuck_calls,
+                                                                                        caplog):
+    """A slow callback that raises (server.sparql.fairness: 429 once the query turned heavy) answers
+    the request at once; the query cannot be stopped, so its thread is written off and replaced,
+    and since it ends within its own time limit the process is not retired."""
+    import logging
+
+    from server.sparql.fairness import TooManyHeavyQueries
+    from server.sparql.runner import Runner
+
+    def refuse():
+        raise TooManyHeavyQueries("refused (MAX_HEAVY_PER_CLIENT)")
+
+    ex = Runner(lambda v: less_slow_kg, size=1, timeout=10, queue_timeout=0.5)
+    ex.grace = 0.5
+    try:
+        t0 = time.monotonic()
+        with caplog.at_level(logging.INFO, logger="econplan.runner"):
+            with pytest.raises(TooManyHeavyQueries) as e:
+                ex.run(Job(sparql=SLOW, version="v1"), slow=(0.1, refuse))
+        assert e.value.status == 429 and time.monotonic() - t0 < 0.4
+        assert any("runs on in the background" in r.getMessage() and r.levelno == logging.INFO
+                   for r in caplog.records), caplog.text
+        # the one thread is still busy with it, yet the next query is answered by its replacement
+        t0 = time.monotonic()
+        answer = ex.run(Job(sparql="ASK { ?s ?p ?o }", version="v1"))
+        assert b"true" in answer.body and time.monotonic() - t0 < 0.3
+        time.sleep(3.0)  # it ends (0.5-1 s) well within its time limit (10 s): the process stays
+        assert stuck_calls == []
+        assert ex._free.qsize() == 1
+    finally:
+        ex.close()
+
+
+def test_a_refused_query_still_running_past_its_time_limit_retires_the_process(slow_kg, stuck_calls):
+    from server.sparql.fairness import TooManyHeavyQueries
+    from server.sparql.runner import Runner
+
+    def refuse():
+        raise TooManyHeavyQueries("refused (MAX_HEAVY_PER_CLIENT)")
+
+    ex = Runner(lambda v: slow_kg, size=1, timeout=0.6, queue_timeout=0.5)
+    ex.grace = 0.3
+    try:
+        t0 = time.monotonic()
+        with pytest.raises(TooManyHeavyQueries):
+            ex.run(Job(sparql=SLOW, version="v1"), slow=(0.1, refuse))
+        time.sleep(0.5)
+        assert stuck_calls == []  # not before its own time limit (0.6 s) and the grace
+        time.sleep(0.6)
+        assert [c[0] for c in stuck_calls] == ["timeout"] and stuck_calls[0][1] - t0 >= 0.85
+    finally:
+        ex.close()
+
+
 def test_query_threads_all_busy_answer_busy(less_slow_kg, stuck_calls):
     import threading
 

@@ -6,6 +6,7 @@ from pathlib import Path
 import pyoxigraph as ox
 
 from .errors import DataError
+from .rdfparse import parse_rdf
 
 #: File suffix or media type -> pyoxigraph format.
 FORMATS = {
@@ -42,7 +43,7 @@ def parse_bytes(data: bytes, fmt: ox.RdfFormat, *, where: str = "<body>",
                 default_graph: ox.NamedNode | None = None, base_iri: str | None = None) -> list[ox.Quad]:
     """Parse a whole document; a syntax error becomes DataError with line and column."""
     try:
-        quads = list(ox.parse(data, format=fmt, base_iri=base_iri))
+        quads = parse_rdf(data, fmt, where=where, base_iri=base_iri)  # N3, DTDs, huge tokens refused
         if default_graph is not None:
             quads = [q if not isinstance(q.graph_name, ox.DefaultGraph)
                      else ox.Quad(q.subject, q.predicate, q.object, default_graph) for q in quads]

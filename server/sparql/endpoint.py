@@ -11,8 +11,12 @@ from dataclasses import dataclass
 from threading import Lock
 
 from ..kg.errors import KGError
+from ..kg.vocab import PREFIXES_FOR_QUERIES
+from .calls import check_remote_calls
+from .fairness import check_turned_heavy
+from .limits import check_query_text
 from .runner import NATIVE_MAX_BYTES, Job, QueryTimeout, Stream
-from .protocol import ProtocolError, check_services, looks_like_update
+from .protocol import ProtocolError, looks_like_update
 
 
 class ResponseCache:
@@ -134,14 +138,13 @@ class Guard:
             flight.done.release()
 
     def admit(self, client: str, max_heavy: int) -> None:
-        """Raise 429 when ``client`` already has ``max_heavy`` heavy queries running (see heavy)."""
+        """Called when a query of ``client`` turns heavy: raise TooManyHeavyQueries (429) when the
+        client already has ``max_heavy`` heavy queries running (server.sparql.fairness)."""
         if not max_heavy or not self.inflight:
             return
         with self.lock:
             heavy = len(self.inflight.get(client, ()))
-        if heavy >= max_heavy:
-            raise KGError(f"this client already has {heavy} long-running queries; wait for them to "
-                          "finish (MAX_HEAVY_PER_CLIENT)", status=429, code="too-many-heavy-queries")
+        check_turned_heavy(client, heavy, max_heavy)
 
     def heavy(self, client: str) -> int:
         """Count in a query of ``client`` that has run past HEAVY_AFTER; returns a ticket for
@@ -190,24 +193,31 @@ def _read_only(sparql: str) -> None:
                             "token (every change is validated by the SHACL shapes)", status=403)
 
 
-def check_query(sparql: str, cfg) -> None:
+def check_query(sparql: str, cfg, *, base_iri: str | None = None) -> None:
     """Every check a query's text passes before it is evaluated: the one place for them (the
-    query path of /sparql and of saved queries both come through answer_query)."""
+    query path of /sparql and of saved queries both come through answer_query).  First the
+    length and the structural limits that keep pyoxigraph's parser from crashing
+    (server.sparql.limits), then the endpoints it would call, read from its parse
+    (server.sparql.calls)."""
     if len(sparql) > cfg["MAX_QUERY_LENGTH"]:
         raise KGError(f"the query is {len(sparql)} characters long; the limit is "
                       f"{cfg['MAX_QUERY_LENGTH']}", status=413)
     try:
-        check_services(sparql, cfg["SERVICE_ALLOWLIST"].split())
-    except ProtocolError:
+        check_query_text(sparql)
+        check_remote_calls(sparql, allowlist=cfg["SERVICE_ALLOWLIST"], base_iri=base_iri,
+                           prefixes=PREFIXES_FOR_QUERIES)
+    except KGError:
         _read_only(sparql)
         raise
 
 
-def check_update(sparql_update: str, cfg) -> None:
+def check_update(sparql_update: str, cfg, *, base_iri: str | None = None) -> None:
     """Every check an update's text passes before it is applied (the one place for them: /update
-    calls it before server.kg.writes.update): SERVICE endpoints inside it are held to the same
-    allow-list as a query's."""
-    check_services(sparql_update, cfg["SERVICE_ALLOWLIST"].split())
+    calls it before server.kg.writes.update): the same structural limits as a query's, and its
+    LOAD and SERVICE endpoints held to the same allow-list."""
+    check_query_text(sparql_update, update=True)
+    check_remote_calls(sparql_update, update=True, allowlist=cfg["SERVICE_ALLOWLIST"], base_iri=base_iri,
+                       prefixes=PREFIXES_FOR_QUERIES)
 
 
 def answer_query(state, cfg, sparql: str, *, accept: str | None, fmt: str | None, default_graphs=(),
@@ -223,8 +233,8 @@ def answer_query(state, cfg, sparql: str, *, accept: str | None, fmt: str | None
     Costs are kept off the usual path, a query that parses and runs quickly: an update sent
     here is recognised only once it has failed to parse as a query (_read_only), and a query
     is counted as heavy for MAX_HEAVY_PER_CLIENT only if it is still running HEAVY_AFTER
-    seconds after it started (the runner calls back)."""
-    check_query(sparql, cfg)
+    seconds after it started (the runner calls back), and only then can it be refused (429)."""
+    check_query(sparql, cfg, base_iri=base_url)
     kg = state.current_kg()
     # repr() of a tuple of strings and numbers is unambiguous, and cheaper than json.dumps
     key_src = repr((kg.version, base_url, sparql, accept or "", fmt or "", tuple(default_graphs),
@@ -247,9 +257,13 @@ def answer_query(state, cfg, sparql: str, *, accept: str | None, fmt: str | None
         max_heavy = cfg["MAX_HEAVY_PER_CLIENT"]
 
         def evaluate():
-            guard.admit(client, max_heavy)
             tickets = []
-            slow = (cfg["HEAVY_AFTER"], lambda: tickets.append(guard.heavy(client))) if max_heavy else None
+
+            def turned_heavy():  # only a query that turns heavy can be refused (server.sparql.fairness)
+                guard.admit(client, max_heavy)  # 429 past MAX_HEAVY_PER_CLIENT: the runner lets it go
+                tickets.append(guard.heavy(client))
+
+            slow = (cfg["HEAVY_AFTER"], turned_heavy) if max_heavy else None
             try:
                 return state.runner.run(job, slow=slow)
             except QueryTimeout:

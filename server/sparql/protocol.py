@@ -346,7 +346,7 @@ def render_solutions(variables: list[str], rows, fmt: Format) -> bytes:
     return "".join(iter_solutions(variables, rows, fmt)).encode()
 
 
-# -- SERVICE allow-list ------------------------------------------------------------
+# -- keyword scanning (USING/WITH in server.writes); SERVICE and LOAD: server.sparql.calls ----
 
 def _strip_comments_and_strings(text: str) -> str:
     """Blank out comments and string literals so keyword scanning cannot be fooled."""
@@ -376,40 +376,3 @@ def _strip_comments_and_strings(text: str) -> str:
             out.append(c)
             i += 1
     return "".join(out)
-
-
-def service_endpoints(query: str) -> list[str]:
-    """The endpoints of every SERVICE clause: IRIs, or '?var' for a variable endpoint."""
-    import re
-
-    if "service" not in query.lower():  # the usual case, at no cost (the scan below is ~80 us)
-        return []
-
-    text = _strip_comments_and_strings(query)
-    prefixes = {m.group(1): m.group(2) for m in
-                re.finditer(r"(?i)PREFIX\s+([\w.-]*):\s*<([^>]*)>", text)}
-    from ..kg import vocab as V
-
-    out = []
-    for m in re.finditer(r"(?i)\bSERVICE\s+(?:SILENT\s+)?(<[^>]*>|[?$]\w+|[\w.-]*:[\w.-]*)", text):
-        tok = m.group(1)
-        if tok.startswith("<"):
-            out.append(tok[1:-1])
-        elif tok[0] in "?$":
-            out.append("?" + tok[1:])
-        else:
-            p, _, local = tok.partition(":")
-            ns = prefixes.get(p, V.PREFIXES.get(p))
-            out.append(ns + local if ns else tok)
-    return out
-
-
-def check_services(query: str, allowlist: list[str]) -> None:
-    """Refuse (403) a query whose SERVICE endpoints are not on the allow-list."""
-    for ep in service_endpoints(query):
-        if ep.startswith("?"):
-            raise ProtocolError(f"SERVICE with a variable endpoint ({ep}) is not allowed here",
-                                status=403)
-        if not any(ep == a or (a.endswith("/") and ep.startswith(a)) for a in allowlist):
-            raise ProtocolError(f"SERVICE <{ep}> is not on this server's allow-list "
-                                "(setting SERVICE_ALLOWLIST)", status=403)

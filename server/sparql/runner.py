@@ -12,7 +12,11 @@ thread that took the request waits at most QUERY_TIMEOUT seconds:
 - a *memory watchdog* samples the process's resident memory every 20 ms while queries run;
   past the memory it had when they began plus QUERY_MEMORY, every running query is answered
   503 ``memory-limit`` and the process is retired at once (memory held by the engine cannot
-  be given back otherwise).
+  be given back otherwise);
+- a query refused once it turned heavy (429, server.sparql.fairness) is answered at once and
+  its thread written off as at the time limit, but the query runs on (nothing can stop it)
+  at the lowest priority; the process is retired only if it is still running a second past
+  the query's own time limit, as any runaway query would be.
 
 Query threads get a large stack (QUERY_STACK, virtual: only what is used is resident), so that
 deeply nested queries recurse in pyoxigraph's parser far longer before they could overflow it.
@@ -341,7 +345,8 @@ def _failure(exc: Exception, sinks: list) -> tuple:
 
 def _wait(wait, limit: float, slow) -> bool:
     """``wait(limit)``, calling ``slow[1]()`` once ``slow[0]`` seconds have passed without an
-    answer (``slow`` may be None)."""
+    answer (``slow`` may be None).  A KGError the callback raises (the query is refused once it
+    turned heavy: server.sparql.fairness) is raised from here."""
     if slow is None or slow[0] >= limit:
         return wait(limit)
     after, callback = slow
@@ -514,10 +519,13 @@ class Runner:
                 return
             self._free.put(1)
 
-    def _abandon(self, ch: _Channel, error: tuple | None = None, watch: bool = True) -> bool:
-        """The job on ``ch`` passed its limit: write its thread off and replace it (False if the
-        thread has just finished after all).  ``error``: the message that answers the waiting
-        request (or ends its stream) now, if it has not had its answer yet."""
+    def _abandon(self, ch: _Channel, error: tuple | None = None, watch: bool = True,
+                 until: float | None = None) -> bool:
+        """The job on ``ch`` passed its limit, or was refused: write its thread off and replace it
+        (False if the thread has just finished after all).  ``error``: the message that answers
+        the waiting request (or ends its stream) now, if it has not had its answer yet.
+        ``until``: the job's deadline (time.monotonic()) when it is let go before it; the process
+        is retired only if the query is still running ``grace`` seconds after that."""
         with ch.lock:
             if ch.finished:
                 return False
@@ -539,14 +547,15 @@ class Runner:
             self._start_thread()
             self._free.put(1)
         if watch:
-            threading.Thread(target=self._watch, args=(ch,), daemon=True, name="econplan-stuck-watch").start()
+            threading.Thread(target=self._watch, args=(ch, until), daemon=True, name="econplan-stuck-watch").start()
         return True
 
-    def _watch(self, ch: _Channel) -> None:
-        if ch.wait_done(self.grace):
-            return  # it noticed (it was writing, not evaluating)
-        log.warning("a query stopped at the time limit is still running; it cannot be stopped "
-                    "inside this process")
+    def _watch(self, ch: _Channel, until: float | None = None) -> None:
+        wait = self.grace if until is None else until - time.monotonic() + self.grace
+        if ch.wait_done(wait):
+            return  # it noticed (it was writing, not evaluating), or it ended within its time limit
+        log.warning("a query written off (answered 503 at the time limit, or 429 when it turned heavy) "
+                    "is still running past its time limit; it cannot be stopped inside this process")
         if not self._closed:
             on_retire("timeout")
 
@@ -572,7 +581,16 @@ class Runner:
         deadline = time.monotonic() + limit
         ch = _Channel()
         self._jobs.put((job, ch))
-        if not _wait(lambda t: ch.first.acquire(timeout=t), limit, slow) and self._abandon(ch):
+        try:
+            answered = _wait(lambda t: ch.first.acquire(timeout=t), limit, slow)
+        except KGError as refusal:  # refused once it turned heavy (429): the request is answered now
+            if self._abandon(ch, until=deadline):
+                log.info("a query refused with %d (%s) runs on in the background: the engine cannot stop "
+                         "it; its thread is replaced, and it is held to the time limit like any other",
+                         refusal.status, refusal.code)
+                raise
+            answered = ch.first.acquire(timeout=1.0)  # it has just finished: its answer stands
+        if not answered and self._abandon(ch):
             log.warning("query exceeded %.1fs; its thread is written off", limit)
             raise QueryTimeout(f"the query was stopped after {limit:g} s (the time limit); "
                                "make it more selective or add a LIMIT")

@@ -11,6 +11,7 @@ from .app import get_kg, get_state, read_body
 from ..kg import vocab as V
 from ..kg.errors import KGError
 from ..sparql.endpoint import answer_query, check_update
+from ..sparql.fairness import client_address
 from ..sparql.protocol import GRAPH_FORMATS, ProtocolError, negotiate, parse_sparql_request, without_chunked_encoding
 
 bp = Blueprint("api", __name__)
@@ -24,7 +25,7 @@ def run_query(sparql: str, *, accept: str | None, fmt: str | None, default_graph
                          default_graphs=default_graphs, named_graphs=named_graphs,
                          substitutions=substitutions, base_url=request.base_url,
                          if_none_match=request.headers.get("If-None-Match"),
-                         client=request.remote_addr or "-",
+                         client=client_address(request.remote_addr, request.headers.get("X-Forwarded-For"), current_app.config["TRUSTED_PROXIES"]),
                          http10=without_chunked_encoding(request.environ))
     if isinstance(reply.body, bytes):
         resp = Response(reply.body, status=reply.status)
@@ -191,7 +192,7 @@ def sparql_update():
                                kind="update")
     if not req.update or not req.update.strip():
         raise ProtocolError("no update given (form field 'update' or a direct POST body)")
-    check_update(req.update, current_app.config)
+    check_update(req.update, current_app.config, base_iri=request.base_url)
     try:
         result = update(get_state().target, req.update, using_graphs=req.default_graphs,
                         using_named_graphs=req.named_graphs, base_iri=request.base_url)

@@ -9,6 +9,46 @@
   var cfg = JSON.parse(cfgEl.textContent);
   var Yasgui = window.Yasgui.default || window.Yasgui.Yasgui || window.Yasgui;
 
+  // The result table shows data as text.  YASR's own cells are HTML strings with the IRI put in
+  // an attribute unescaped (an IRI may hold ' and =, so it could add attributes); here every
+  // piece of data is escaped before it becomes part of a cell, and only http(s) IRIs are links.
+  function esc(s) {
+    return String(s).replace(/[&<>"'`=]/g, function (c) { return "&#" + c.charCodeAt(0) + ";"; });
+  }
+  function shortIri(iri, prefixes) {
+    for (var p in prefixes || {}) {
+      if (Object.prototype.hasOwnProperty.call(prefixes, p) && prefixes[p] && iri.indexOf(prefixes[p]) === 0) {
+        return p + ":" + iri.substring(prefixes[p].length);
+      }
+    }
+    return null;
+  }
+  function iriHtml(iri, prefixes, compact) {
+    var short = shortIri(iri, prefixes);
+    var label = esc(short || (compact ? iri : "<" + iri + ">"));
+    if (!/^https?:\/\//i.test(iri)) return "<span class='iri'>" + label + "</span>";
+    return "<a class='iri' target='_blank' rel='noopener noreferrer' href='" + esc(iri) + "'>" + label + "</a>";
+  }
+  var Yasr = Yasgui.Yasr || window.Yasr;
+  var Table = Yasr && Yasr.plugins && Yasr.plugins.table;
+  if (Table && Table.prototype) {
+    Table.prototype.getCellContent = function (b, prefixes) {
+      var compact = !!(this.persistentConfig && this.persistentConfig.compact);
+      if (!b) return "";
+      if (b.type === "uri") return "<div><span>" + iriHtml(b.value, prefixes, compact) + "</span></div>";
+      if (b.type === "bnode") return "<div><span class='nonIri'>_:" + esc(b.value) + "</span></div>";
+      if (b.type !== "literal" && b.type !== "typed-literal") {
+        return "<div><span class='nonIri'>" + esc(JSON.stringify(b.value)) + "</span></div>";
+      }
+      var html = esc(b.value);
+      if (!compact) {
+        if (b["xml:lang"]) html = "\"" + html + "\"<sup>@" + esc(b["xml:lang"]) + "</sup>";
+        else if (b.datatype) html = "\"" + html + "\"<sup>^^" + iriHtml(b.datatype, prefixes, false) + "</sup>";
+      }
+      return "<div><span class='nonIri'>" + html + "</span></div>";
+    };
+  }
+
   var yasgui = new Yasgui(root, {
     requestConfig: { endpoint: cfg.endpoint, method: "POST" },
     copyEndpointOnNewTab: true,
