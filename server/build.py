@@ -115,12 +115,31 @@ def _districts_graph(ds: Dataset, path: Path, g: _Graph) -> None:
             g.add(s, V.OWL_SAMEAS, ox.NamedNode(f"https://sws.geonames.org/{d.geonames}/"))
         if d.kind:
             g.add(s, V.SCHEMA.additionalType, _lit(d.kind))
+            g.add(s, V.EP.areaType, V.area_type(d.kind))
+        if d.short_zh and d.short_zh != d.name_zh:
+            g.add(s, V.SKOS.altLabel, _lit(d.short_zh, "zh"))
         if d.parent:
             g.add(s, V.SCHEMA.containedInPlace, V.district(d.parent))
         if d.wikidata:
             g.add(s, V.OWL_SAMEAS, ox.NamedNode(V.WD + d.wikidata))
         for alias in d.aliases:
-            g.add(s, V.SKOS.altLabel, _lit(alias, "zh"))
+            if alias != d.short_zh:
+                g.add(s, V.SKOS.altLabel, _lit(alias, "zh"))
+
+
+def _area_types_graph(ds: Dataset, g: _Graph) -> None:
+    g.add(V.AREA_TYPE_SCHEME, V.RDF_TYPE, V.SKOS.ConceptScheme)
+    g.labels(V.AREA_TYPE_SCHEME, "行政区划类型", "Types of administrative division")
+    for name, (zh, en, level) in ds.area_types.items():
+        s = V.area_type(name)
+        g.add(s, V.RDF_TYPE, V.EP.AreaType)
+        g.add(s, V.RDF_TYPE, V.SKOS.Concept)
+        g.add(s, V.SKOS.inScheme, V.AREA_TYPE_SCHEME)
+        g.labels(s, zh, en)
+        g.add(s, V.SKOS.prefLabel, _lit(zh, "zh"))
+        g.add(s, V.SKOS.prefLabel, _lit(en, "en"))
+        g.add(s, V.SKOS.notation, _lit(name))
+        g.add(s, V.EP.adminLevel, V.EP[f"{level}Level"])
 
 
 def _indicators_graph(ds: Dataset, path: Path, g: _Graph) -> None:
@@ -141,16 +160,32 @@ def _indicators_graph(ds: Dataset, path: Path, g: _Graph) -> None:
             g.add(s, V.SKOS.topConceptOf, V.INDICATOR_SCHEME)
         if ind.wikidata:
             g.add(s, V.SKOS.closeMatch, ox.NamedNode(V.WD + ind.wikidata))
-        if ind.plan_2023:
-            g.add(s, V.EP.planStatus, V.EP.met if ind.plan_2023 == "met" else V.EP.unmet)
-        if ind.reason_zh:
-            g.add(s, V.EP.shortfallReason, _lit(ind.reason_zh, "zh"))
-        if ind.reason_en:
-            g.add(s, V.EP.shortfallReason, _lit(ind.reason_en, "en"))
-        if ind.reason_passage:
-            g.add(s, V.PROV.wasDerivedFrom, V.passage(ind.reason_passage.id))
         if ind.note:
             g.add(s, V.SKOS.scopeNote, _lit(ind.note, "en"))
+
+
+def _plan_status_graph(ds: Dataset, path: Path, g: _Graph) -> None:
+    """One ep:PlanAssessment per area, year and indicator: never a property of the indicator."""
+    for pa in ds.plan_assessments:
+        if pa.source_file != path:
+            continue
+        s = V.plan_assessment(pa.area, pa.year, pa.indicator)
+        ind, area = ds.indicators[pa.indicator], ds.districts[pa.area]
+        g.add(s, V.RDF_TYPE, V.EP.PlanAssessment)
+        status_zh, status_en = {"met": ("达到目标", "met"), "unmet": ("未达目标", "not met")}[pa.status]
+        g.add(s, V.RDFS_LABEL, _lit(f"{pa.year}年{area.name_zh}计划指标“{ind.label_zh}”:{status_zh}", "zh"))
+        g.add(s, V.RDFS_LABEL, _lit(f"{area.name_en} {pa.year} plan, {ind.label_en}: {status_en}", "en"))
+        g.add(s, V.EP.englishLabelStatus, V.EP.editorialTranslation)
+        g.add(s, V.EP.assessedIndicator, V.indicator(pa.indicator))
+        g.add(s, V.EP.refArea, V.district(pa.area))
+        g.add(s, V.EP.refPeriod, ox.Literal(pa.year, datatype=V.XSD_GYEAR))
+        g.add(s, V.EP.planStatus, V.EP.met if pa.status == "met" else V.EP.unmet)
+        if pa.reason_zh:
+            g.add(s, V.EP.shortfallReason, _lit(pa.reason_zh, "zh"))
+            g.add(s, V.EP.shortfallReason, _lit(pa.reason_en, "en"))
+        g.add(s, V.EP.mention, _lit(pa.mention))
+        g.add(s, V.PROV.wasDerivedFrom, V.passage(pa.passage.id))
+        g.add(s, V.EP.report, V.REPORT)
 
 
 def _entities_graph(ds: Dataset, path: Path, g: _Graph) -> None:
@@ -300,6 +335,10 @@ def build_quads(root: Path) -> list[ox.Quad]:
             _units_graph(ds, g)
         elif kind == "districts":
             _districts_graph(ds, path, g)
+        elif kind == "plan-status":
+            _plan_status_graph(ds, path, g)
+        elif kind == "area-types":
+            _area_types_graph(ds, g)
         elif kind == "indicators":
             _indicators_graph(ds, path, g)
         elif kind == "entities":

@@ -163,6 +163,7 @@ def test_six_unmet_indicators_with_reasons(kg, library):
     assert by["固定资产投资"]["growth2023"] == Decimal("2.8")
     assert "growth2023" not in by["交通投资"]
     assert all(x["sentenceId"] == "p004-s01" and x["reasonEn"] for x in r)
+    assert {x["area"] for x in r} == {DISTRICT + "330100"} and r[0]["areaZh"] == "杭州市"
 
 
 def test_target_counts_by_work_area(kg, library, dataset):
