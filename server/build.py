@@ -21,6 +21,7 @@ from .errors import DataError
 from .loading import parse_file
 from .source import passages
 
+SOURCE_DATA = V.BASE + "source/data/"
 RDF_SUFFIXES = (".ttl", ".trig", ".nt", ".nq", ".jsonld", ".rdf")
 
 
@@ -346,12 +347,24 @@ def build_quads(root: Path) -> list[ox.Quad]:
         elif kind == "facts":
             _facts_graph(ds, path, g)
     _schemes_graph(new(root / "data" / "vocab" / "schemes.csv"))
-    from .citycsv import Lookups, csv_to_quads, mapping_for, read_mapping
+    from .citycsv import Lookups, csv_to_quads, dataset_base, file_key, mapping_for, read_mapping
 
+    # Every other CSV under data/ is a published table read through its mapping; it belongs to
+    # the dataset of its folder, data/<area-slug>/<dataset-slug>/, which names its IRIs.
     lookups = Lookups.from_dataset(ds)
-    for path in sorted((root / "data" / "cities").glob("*.csv")):
+    handled = set(ds.files)
+    for path in sorted((root / "data").rglob("*.csv")):
+        if path in handled:
+            continue
+        rel = path.relative_to(root / "data")
+        mapping = mapping_for(path)
+        if len(rel.parts) != 3 or not mapping.exists():
+            raise DataError(f"{path}: a table under data/ lives in data/<area-slug>/<dataset-slug>/ "
+                            f"with its mapping ({path.stem}.mapping.yaml or mapping.yaml)", path=str(path))
         g = new(path)
-        g.quads.extend(csv_to_quads(path, read_mapping(mapping_for(path)), lookups, g.name))
+        g.quads.extend(csv_to_quads(path, read_mapping(mapping), lookups, g.name,
+                                    file_iri=SOURCE_DATA + rel.as_posix(),
+                                    base=dataset_base(rel.parts[0], rel.parts[1]), key=file_key(path)))
     quads = [q for g in graphs for q in g.quads]
     for path in rdf_files(root):
         name = graph_iri(root, path)
@@ -379,10 +392,24 @@ def write_dumps(quads, out: Path) -> None:
         ox.serialize(quads, format=ox.RdfFormat.TRIG, prefixes=V.PREFIXES) or b"")
 
 
-def build(root: Path, out: Path) -> dict[str, int]:
-    """Build the store and dumps under ``out``; replaces them atomically. Returns triple counts."""
+def build(root: Path, out: Path, *, force: bool = False) -> dict[str, int]:
+    """Build the store and dumps under ``out``; replaces them atomically. Returns triple counts.
+
+    The logged writes in ``out/writes/`` (loads, imports, updates) are replayed on top of
+    ``data/``.  When the store holds a graph that neither the last build nor this one
+    produces, the build stops with a DataError naming it, unless ``force``.
+    """
+    from . import writelog
+
     root, out = Path(root), Path(out)
-    quads = build_quads(root)
+    from_data = build_quads(root)
+    quads = sort_quads(writelog.replay(out, from_data, _rename_blank_nodes))
+    lost = [] if force else writelog.unreproduced(out, writelog.graph_hashes(quads))
+    if lost:
+        shown = ", ".join(lost[:5]) + (f" and {len(lost) - 5} more" if len(lost) > 5 else "")
+        raise DataError(f"{out}: the store holds data that this build would not reproduce "
+                        f"(graphs {shown}): writes not in the log {out / writelog.LOG_DIR}; "
+                        "keep them as files under data/, or rebuild with --force to discard them")
     out.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=".build-", dir=out))
     try:
@@ -406,6 +433,8 @@ def build(root: Path, out: Path) -> dict[str, int]:
         from .store import version_of
 
         (out / "store.version").write_text(version_of(out) + "\n")
+        # what data/ alone gave: a graph that differs from it and from the next build is a write
+        writelog.write_manifest(out, writelog.graph_hashes(from_data))
     except OSError as exc:
         raise DataError(f"{out}: could not write the build ({exc.strerror})") from None
     finally:

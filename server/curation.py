@@ -52,7 +52,7 @@ COLUMNS = {
     "entities": ("type", "slug", "label_zh", "label_en", "passage", "domain", "district",
                  "editorial", "note"),
     "units": ("slug", "label_zh", "label_en", "symbol", "multiplier", "base", "qudt"),
-    "areas": ("code", "name_zh", "short_zh", "name_en", "name_en_source", "type", "parent",
+    "areas": ("code", "slug", "name_zh", "short_zh", "name_en", "name_en_source", "type", "parent",
               "wikidata", "geonames", "iso", "aliases"),
     "area-types": ("type", "label_zh", "label_en", "level"),
     "exceptions": ("passage", "mention", "reason"),
@@ -76,7 +76,7 @@ def read_csv(path: Path, kind: str) -> list[Row]:
                         "indicators": ("slug", "label_zh", "label_en"),
                         "entities": ("type", "slug", "label_zh", "label_en"),
                         "units": ("slug", "label_zh", "label_en", "multiplier", "base"),
-                        "areas": ("code", "name_zh", "short_zh", "name_en", "type", "parent"),
+                        "areas": ("code", "slug", "name_zh", "short_zh", "name_en", "type", "parent"),
                         "area-types": ("type", "label_zh", "label_en", "level"),
                         "exceptions": ("passage", "mention", "reason"),
                         "plan-status": ("indicator", "year", "status", "mention", "passage")}[kind]
@@ -193,6 +193,7 @@ class District:
     source_file: Path | None = None
     short_zh: str = ""
     name_en_source: str = ""
+    slug: str = ""
 
     @property
     def key(self) -> str:
@@ -290,7 +291,7 @@ def load_dataset(data_dir: Path) -> Dataset:
             raise row.error(f"type {row['type']!r} is not in data/vocab/area-types.csv")
         d = District(code, row["name_zh"], row["name_en"], row["type"], row["wikidata"],
                      row["parent"], row["aliases"].split() if row["aliases"] else [],
-                     row["geonames"], iso, path, row["short_zh"], row["name_en_source"])
+                     row["geonames"], iso, path, row["short_zh"], row["name_en_source"], row["slug"])
         if d.key in ds.districts:
             raise row.error(f"area {d.key} is already defined")
         ds.districts[d.key] = d

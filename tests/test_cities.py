@@ -19,11 +19,12 @@ from server.citycsv import Lookups, csv_to_quads, read_mapping
 from server.errors import DataError
 
 BIN = Path(sys.executable).parent / "econplan"
-CITIES = Path(__file__).resolve().parent.parent / "data" / "cities"
+CITIES = Path(__file__).resolve().parent.parent / "data" / "china" / "cities-2023-headline"
 
 
 def test_iris_carry_city_and_report(kg):
-    assert kg.ask("ASK { <https://w3id.org/econplan/id/shanghai/cities-2023-headline/fact/gdp-level-2023> ep:valueText '4.72' }")
+    assert kg.ask("ASK { <https://w3id.org/econplan/id/china/cities-2023-headline/fact/2023-headline-310000-gdp-level-2023> "
+                  "ep:valueText '4.72' }")
     assert kg.ask("ASK { <https://w3id.org/econplan/id/hangzhou/2023-plan/fact/gdp-2023> ep:indicator indicator:gdp }")
 
 

@@ -49,7 +49,7 @@ def test_no_spam_in_any_literal(kg):
 
 
 def test_every_source_row_exact_equals_its_line(kg, root):
-    text = (root / "data/cities/2023-headline.csv").read_text(encoding="utf-8")
+    text = (root / "data/china/cities-2023-headline/2023-headline.csv").read_text(encoding="utf-8")
     rows = kg.select("SELECT ?exact ?start ?end WHERE { ?r a ep:SourceRow ; oa:exact ?exact ; "
                      "oa:start ?start ; oa:end ?end }")
     assert len(rows) == 13

@@ -63,15 +63,19 @@ def hangzhou(r: list[dict], key: str = "fact") -> list[dict]:
 
 @pytest.fixture(scope="module")
 def city_rows(root, dataset) -> list[dict]:
-    """The other cities' facts as their CSV files (data/cities) state them, via their mappings."""
+    """The other cities' facts as their tables (data/<area>/<dataset>/*.csv) state them, via their mappings."""
     import csv
 
     import yaml
 
     symbols = {u.symbol: u.slug for u in dataset.units.values()} | {u: u for u in dataset.units}
     out = []
-    for path in sorted((root / "data" / "cities").glob("*.csv")):
-        mapping = yaml.safe_load(path.with_name(path.stem + ".mapping.yaml").read_text(encoding="utf-8"))
+    from server.citycsv import mapping_for
+
+    for path in sorted((root / "data").glob("*/*/*.csv")):
+        if not mapping_for(path).exists():
+            continue
+        mapping = yaml.safe_load(mapping_for(path).read_text(encoding="utf-8"))
         columns, defaults = mapping.get("columns", {}), mapping.get("defaults", {})
         with path.open(encoding="utf-8", newline="") as fh:
             for row in csv.DictReader(fh):
@@ -295,7 +299,7 @@ def test_fact_source_sentence(kg, library):
     assert y["valueAsWritten"] == "5.0" and y["value"] == Decimal("5")  # the store canonicalises 5.0
     (lost,) = rows(kg, library, "fact-source-sentence", fact=FACT + "citizen-code-service-codes-2023")
     assert "value" not in lost and lost["sentence"] == "“杭州市民码1.0”上线个服务码。"
-    (city,) = rows(kg, library, "fact-source-sentence", fact=V.ID + "shanghai/cities-2023-headline/fact/gdp-level-2023")
+    (city,) = rows(kg, library, "fact-source-sentence", fact=V.ID + "china/cities-2023-headline/fact/2023-headline-310000-gdp-level-2023")
     assert city["source"].endswith("2023-headline.csv#row=1") and ",310000,gdp,level,2023,4.72," in city["sentence"]
     assert city["valueAsWritten"] == "4.72" and "sentenceId" not in city
     (project,) = rows(kg, library, "fact-source-sentence", fact=PROJECT + "metro-phase-4")
@@ -504,7 +508,7 @@ def test_dataset_summary(kg, library, dataset, city_rows, root):
     assert len(dataset.facts) == 335
     assert got["facts"] == stats.facts == len(dataset.facts) + len(city_rows)
     assert got["source rows"] == len(city_rows) and got["sentences"] == 366 and got["paragraphs"] == 84
-    assert got["reports and datasets"] == 1 + len(list((root / "data" / "cities").glob("*.csv")))
+    assert got["reports and datasets"] == 1 + len(list((root / "data").glob("*/*/*.mapping.yaml")))
     assert got["of which values lost"] == 4
     assert got["indicators"] == len(dataset.indicators) == 273
     assert got["projects"] == stats.entities["Project"] == 45
