@@ -206,6 +206,12 @@ def load_cmd(obj, files, graph, replace, engine, fmt):
     quads = []
     for f in files:
         quads.extend(parse_file(f))
+    from .citycsv import Lookups
+    from .datacube import convert
+
+    # Data Cube observations become facts (or the load is refused, saying why)
+    quads = convert(quads, lambda: Lookups.from_store(_kg(obj)), files[0].name,
+                    __import__("pyoxigraph").NamedNode(graph) if graph else None)
     with Progress(TextColumn("{task.description}"), BarColumn(), TextColumn("{task.completed}/{task.total}"),
                   TimeElapsedColumn(), transient=True, disable=not sys.stderr.isatty()) as bar:
         task = bar.add_task("staging", total=len(quads))
