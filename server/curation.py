@@ -300,9 +300,12 @@ def load_dataset(data_dir: Path) -> Dataset:
             raise DataError(f"{path}: area {d.key} has unknown parent {d.parent!r}", path=str(path))
     ds.files[path] = "districts"
 
-    report_dir = data_dir / "hangzhou-2023"
+    # A report's dataset is any folder under data/ with *.facts.csv files (data/<area>/<dataset>/);
+    # the shared indicator scheme is data/vocab/**/*.indicators.csv plus any a dataset still holds.
+    report_dirs = sorted({p.parent for p in data_dir.rglob("*.facts.csv")})
     kinds = ("indicators", "entities", "facts", "exceptions", "plan-status")
-    files = {k: sorted(report_dir.glob(f"*.{k}.csv")) for k in kinds}
+    files = {k: sorted(p for d in report_dirs for p in d.glob(f"*.{k}.csv")) for k in kinds}
+    files["indicators"] = sorted(set(files["indicators"]) | set((data_dir / "vocab").rglob("*.indicators.csv")))
     for path in files["indicators"]:
         ds.files[path] = "indicators"
         for row in read_csv(path, "indicators"):

@@ -107,7 +107,9 @@ TEXT: dict[str, tuple[str, str]] = {
     "c_indicators": ("指标", "indicators"),
     "c_projects": ("项目", "projects"),
     "c_policies": ("政策", "policies"),
-    "c_districts": ("行政区", "districts"),
+    "c_provinces": ("省级行政区", "province-level divisions"),
+    "c_cities": ("地级行政区", "prefecture-level divisions"),
+    "c_counties": ("县级行政区", "county-level divisions"),
     "c_lost": ("来源丢失的数值", "values lost by the source"),
     "c_triples": ("三元组", "triples"),
     "explore": ("浏览与查询", "Explore and query"),
@@ -566,6 +568,15 @@ def _stats(kg):
 
 # -- home -----------------------------------------------------------------------------------
 
+def _area_counts(kg) -> list[tuple[str, int]]:
+    """The areas by level (data/vocab/areas.csv): province-level, prefecture-level, county-level."""
+    rows = kg.select("SELECT ?level (COUNT(DISTINCT ?a) AS ?n) WHERE { ?a a ep:District ; "
+                     "ep:areaType/ep:adminLevel ?level } GROUP BY ?level")
+    n = {r["level"].value: int(r["n"].value) for r in rows}
+    return [(key, n.get(V.DEF + level, 0)) for key, level in
+            (("c_provinces", "provinceLevel"), ("c_cities", "prefectureLevel"), ("c_counties", "countyLevel"))]
+
+
 @bp.route("/")
 def home():
     kg = get_kg()
@@ -574,7 +585,7 @@ def home():
     counts = [
         ("c_facts", s.facts), ("c_indicators", s.indicators),
         ("c_projects", s.entities.get("Project", 0)), ("c_policies", s.entities.get("Policy", 0)),
-        ("c_districts", s.entities.get("District", 0)), ("c_lost", s.lost),
+        *_area_counts(kg), ("c_lost", s.lost),
         ("c_triples", s.triples),
     ]
     report = terms.value(V.REPORT)

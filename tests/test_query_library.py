@@ -774,3 +774,68 @@ def test_query_kind_ignores_prefixes_comments_and_strings():
     assert query_kind('PREFIX s: <http://ex/select/>\nCONSTRUCT { ?s ?p "select" } WHERE { ?s ?p ?o }') == "construct"
     assert query_kind("describe <http://ex/x>") == "describe"
     assert query_kind("# nothing here") is None
+
+
+# ---------------------------------------------------------------------------- across cities
+
+def test_gdp_by_city_ranks_only_cities_and_says_what_a_bound_is(kg, library):
+    r = rows(kg, library, "gdp-by-city")
+    assert {x["areaType"] for x in r} <= {"prefecture-level city", "province-level municipality"}
+    assert DISTRICT + "CN" not in {x["city"] for x in r}
+    chengdu = next(x for x in r if x["city"] == DISTRICT + "510100")
+    assert (chengdu["gdpAsStated"], chengdu["qualifier"], chengdu["valueIs"]) == ("2.2万亿元", "超", "lower bound")
+    assert next(x for x in r if x["city"] == DISTRICT + "110000")["valueIs"] == "approximate"
+    assert next(x for x in r if x["city"] == DISTRICT + "330100")["valueIs"] == "exact"
+    # a province's or the country's GDP is never ranked among the cities
+    g = ox.NamedNode("https://example.org/graph/zj")
+    f = ox.NamedNode("https://example.org/zj/gdp-2023")
+    extra = [(f, V.EP.indicator, V.indicator("gdp")), (f, V.EP.kind, V.EP_KIND["level"]),
+             (f, V.EP.status, V.EP_STATUS["actual"]), (f, V.EP.refPeriod, ox.Literal("2023", datatype=V.XSD_GYEAR)),
+             (f, V.EP.refArea, V.district("330000")), (f, V.EP.value, ox.Literal("82553", datatype=V.XSD_DECIMAL)),
+             (f, V.EP.unit, V.unit("yi-yuan")), (f, V.EP.qualifier, V.EP_QUALIFIER["exact"])]
+    more = KnowledgeGraph.from_quads(list(kg.store) + [ox.Quad(s, p, o, g) for s, p, o in extra])
+    assert len(rows(more, library, "gdp-by-city")) == len(r)
+
+
+def test_actual_2023_vs_target_2024_has_the_area(kg, library):
+    r = rows(kg, library, "actual-2023-vs-target-2024")
+    assert {(x["area"], x["areaZh"]) for x in r} == {(DISTRICT + "330100", "杭州市")}
+
+
+def test_targets_2024_by_city(kg, library, dataset):
+    r = rows(kg, library, "targets-2024-by-city")
+    cities = {"prefecture-level city", "province-level municipality"}
+    expected = [f for f in dataset.facts if f.status == "target" and f.period == "2024"
+                and dataset.districts[f.area].kind in cities]
+    assert len(r) == len(expected) > 100 and {x["areaZh"] for x in r} == {"杭州市"}
+    (trade,) = rows(kg, library, "targets-2024-by-city", indicator="cross-border-ecommerce-trade")
+    assert (trade["target"], trade["unit"], trade["targetInBaseUnit"], trade["baseUnit"]) == (
+        Decimal("1500"), "亿元", Decimal("150000000000"), "CNY")
+    bio = rows(kg, library, "targets-2024-by-city", indicator="biomedicine-industry-scale")
+    assert [(x["target"], x["qualifier"], x["qualifierEn"]) for x in bio] == [(Decimal("1000"), "超", "over")]
+
+
+def test_actual_vs_target_by_city(kg, library):
+    assert rows(kg, library, "actual-vs-target-by-city") == []  # Hangzhou's 2023 targets (表1) are lost
+    g = ox.NamedNode("https://example.org/graph/nb")
+    extra = []
+    for name, status, value, unit, qual in (("a", "actual", "16452.8", "yi-yuan", "exact"),
+                                            ("t", "target", "1.6", "wan-yi-yuan", "at-least")):
+        f = ox.NamedNode(f"https://example.org/nb/{name}")
+        extra += [(f, V.RDF_TYPE, V.EP.Target if status == "target" else V.EP.Observation),
+                  (f, V.EP.indicator, V.indicator("gdp")), (f, V.EP.kind, V.EP_KIND["level"]),
+                  (f, V.EP.status, V.EP_STATUS[status]), (f, V.EP.refPeriod, ox.Literal("2023", datatype=V.XSD_GYEAR)),
+                  (f, V.EP.refArea, V.district("330300")), (f, V.EP.value, ox.Literal(value, datatype=V.XSD_DECIMAL)),
+                  (f, V.EP.unit, V.unit(unit)), (f, V.EP.qualifier, V.EP_QUALIFIER[qual])]
+    more = KnowledgeGraph.from_quads(list(kg.store) + [ox.Quad(s, p, o, g) for s, p, o in extra])
+    (nb,) = rows(more, library, "actual-vs-target-by-city")
+    assert (nb["areaZh"], nb["targetInActualUnit"], nb["difference"], nb["reached"], nb["targetQualifier"]) == (
+        "温州市", Decimal("16000"), Decimal("452.8"), True, "以上")
+
+
+def test_missed_plan_indicators_by_city(kg, library):
+    (hz,) = rows(kg, library, "missed-plan-indicators-by-city", year="2023")
+    assert (hz["areaZh"], hz["missed"], hz["metRecorded"]) == ("杭州市", 6, 1)
+    assert set(hz["missedIndicatorsZh"].split("、")) == {
+        "规上工业增加值", "固定资产投资", "交通投资", "民间(项目)投资", "新增上市企业", "城镇居民人均可支配收入"}
+    assert rows(kg, library, "missed-plan-indicators-by-city", year="2022") == []
