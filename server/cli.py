@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import functools
 import sys
+import urllib.parse
 from pathlib import Path
 
 import click
@@ -61,13 +62,16 @@ def cli(ctx, root: Path, build_dir: Path | None, store_url: str | None):
 
 
 @cli.command()
+@click.option("--force", is_flag=True, help="Build even if the store holds data the build would "
+              "not reproduce (that data is discarded).")
 @click.pass_obj
 @handle_errors
-def build(obj):
-    """Build the store and the TriG/N-Quads dumps from ontology/, data/ and shapes/."""
+def build(obj, force: bool):
+    """Build the store and the TriG/N-Quads dumps from ontology/, data/ and shapes/, then replay
+    the logged writes (loads, imports, updates in BUILD_DIR/writes/)."""
     from .kg.build import build as do_build
 
-    counts = do_build(obj["root"], obj["build_dir"])
+    counts = do_build(obj["root"], obj["build_dir"], force=force)
     for graph, n in counts.items():
         click.echo(f"{n:>7}  {graph}")
     click.echo(f"{sum(counts.values()):>7}  triples in {len(counts)} graphs -> {obj['build_dir']}")
@@ -206,6 +210,12 @@ def load_cmd(obj, files, graph, replace, engine, fmt):
     quads = []
     for f in files:
         quads.extend(parse_file(f))
+    from .kg.citycsv import Lookups
+    from .kg.datacube import convert
+
+    # Data Cube observations become facts (or the load is refused, saying why)
+    quads = convert(quads, lambda: Lookups.from_store(_kg(obj)), files[0].name,
+                    __import__("pyoxigraph").NamedNode(graph) if graph else None)
     with Progress(TextColumn("{task.description}"), BarColumn(), TextColumn("{task.completed}/{task.total}"),
                   TimeElapsedColumn(), transient=True, disable=not sys.stderr.isatty()) as bar:
         task = bar.add_task("staging", total=len(quads))
@@ -233,14 +243,17 @@ def load_cmd(obj, files, graph, replace, engine, fmt):
 def import_csv(obj, file: Path, mapping_path: Path | None, graph: str | None, fmt: str):
     """Import another city's CSV through its mapping and the SHACL gate; all rows or none."""
     from .kg import vocab as V
-    from .kg.citycsv import SOURCE_BASE, Lookups, csv_to_quads, mapping_for, read_mapping
+    from .kg.citycsv import SOURCE_BASE, Lookups, csv_to_quads, file_key, mapping_for, read_mapping
     from .kg.errors import ValidationFailed
     from .kg.writes import load
 
     mapping = read_mapping(mapping_path or mapping_for(file))
-    graph = graph or V.GRAPH + "import/" + file.stem
+    # the dataset is the mapping's; the file's path tells two files of the same name apart
+    slug, key = mapping["dataset"]["slug"], file_key(file, salt=str(file.resolve()))
+    graph = graph or f"{V.GRAPH}import/{slug}/{key}"
     quads = csv_to_quads(file, mapping, Lookups.from_store(_kg(obj)), __import__("pyoxigraph").NamedNode(graph),
-                         file_iri=f"{SOURCE_BASE}import/{file.name}")
+                         file_iri=f"{SOURCE_BASE}import/{slug}/{key}/{urllib.parse.quote(file.name)}",
+                         base=f"{V.ID}import/{slug}", key=key)
     try:
         result = load(obj["target"], quads, graph=graph, replace=True)
     except ValidationFailed as exc:

@@ -16,11 +16,13 @@ def test_two_builds_give_identical_dumps(root, built, tmp_path):
 
 def test_one_named_graph_per_source_file(root, kg):
     graphs = set(kg.graphs())
-    data_files = sorted(p for p in (root / "data/hangzhou-2023").iterdir()
-                        if p.suffix in (".csv", ".ttl") and not p.name.endswith("exceptions.csv"))
+    data_files = sorted(p for p in (root / "data").rglob("*")
+                        if p.suffix in (".csv", ".ttl") and not p.name.endswith("exceptions.csv")
+                        and "source" not in p.parts)
+    assert len(data_files) > 20
     for p in data_files:
-        stem = p.name.rsplit(".", 1)[0]
-        assert f"https://w3id.org/econplan/graph/data/hangzhou-2023/{stem}" in graphs, p
+        rel = p.relative_to(root).as_posix().rsplit(".", 1)[0]
+        assert f"https://w3id.org/econplan/graph/{rel}" in graphs, p
     assert "https://w3id.org/econplan/graph/ontology/econplan" in graphs
     assert "https://w3id.org/econplan/graph/data/source/report-clean" in graphs
 
@@ -52,7 +54,7 @@ def _copy_project(root, tmp_path):
 
 def test_malformed_csv_names_file_and_line(root, tmp_path):
     proj = _copy_project(root, tmp_path / "p")
-    f = proj / "data/hangzhou-2023/01-review-headline.facts.csv"
+    (f,) = proj.glob("data/**/01-review-headline.facts.csv")
     lines = f.read_text(encoding="utf-8").splitlines()
     lines[6] = lines[6].replace(",20059,", ",20060,")
     f.write_text("\n".join(lines) + "\n", encoding="utf-8")
@@ -64,7 +66,7 @@ def test_malformed_csv_names_file_and_line(root, tmp_path):
 
 def test_malformed_turtle_names_file_line_and_column(root, tmp_path):
     proj = _copy_project(root, tmp_path / "p")
-    (proj / "data/hangzhou-2023/00-report.ttl").write_text("@prefix ep: <x#> .\nep:a ep:b \"c .\n")
+    next(proj.glob("data/**/00-report.ttl")).write_text("@prefix ep: <x#> .\nep:a ep:b \"c .\n")
     with pytest.raises(DataError) as e:
         build_quads(proj)
     assert "00-report.ttl:" in e.value.message

@@ -51,7 +51,7 @@ def test_no_spam_in_any_literal(kg):
 
 
 def test_every_source_row_exact_equals_its_line(kg, root):
-    text = (root / "data/cities/2023-headline.csv").read_text(encoding="utf-8")
+    text = (root / "data/china/cities-2023-headline/2023-headline.csv").read_text(encoding="utf-8")
     rows = kg.select("SELECT ?exact ?start ?end WHERE { ?r a ep:SourceRow ; oa:exact ?exact ; "
                      "oa:start ?start ; oa:end ?end }")
     assert len(rows) == 13
@@ -179,11 +179,20 @@ def test_cross_border_ecommerce_target_2024(kg):
 
 
 def test_six_unmet_2023_indicators(kg):
-    rows = kg.select("SELECT ?l ?why WHERE { ?i ep:planStatus ep:unmet ; skos:prefLabel ?l ; "
-                     "ep:shortfallReason ?why FILTER(lang(?l) = 'zh' && lang(?why) = 'zh') }")
+    rows = kg.select("SELECT ?l ?why WHERE { ?a a ep:PlanAssessment ; ep:planStatus ep:unmet ; "
+                     "ep:refArea district:330100 ; ep:refPeriod '2023'^^xsd:gYear ; "
+                     "ep:assessedIndicator/skos:prefLabel ?l ; ep:shortfallReason ?why "
+                     "FILTER(lang(?l) = 'zh' && lang(?why) = 'zh') }")
     names = {r["l"].value for r in rows}
     assert names == {"规上工业增加值", "固定资产投资", "交通投资", "民间(项目)投资", "新增上市企业",
                      "城镇居民人均可支配收入"}
+
+
+def test_plan_status_is_not_on_the_shared_indicator(kg):
+    assert not kg.select("SELECT ?i WHERE { ?i a ep:Indicator ; ep:planStatus ?s }")
+    rows = kg.select("SELECT ?s ?p WHERE { ?a ep:assessedIndicator indicator:gdp ; ep:refArea district:330100 ; "
+                     "ep:refPeriod '2023'^^xsd:gYear ; ep:planStatus ?s ; prov:wasDerivedFrom/ep:passageId ?p }")
+    assert [(r["s"].value.rsplit("#", 1)[1], r["p"].value) for r in rows] == [("met", "p004-s01")]
 
 
 def test_advanced_manufacturing_domain(kg):

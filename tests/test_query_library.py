@@ -63,15 +63,19 @@ def hangzhou(r: list[dict], key: str = "fact") -> list[dict]:
 
 @pytest.fixture(scope="module")
 def city_rows(root, dataset) -> list[dict]:
-    """The other cities' facts as their CSV files (data/cities) state them, via their mappings."""
+    """The other cities' facts as their tables (data/<area>/<dataset>/*.csv) state them, via their mappings."""
     import csv
 
     import yaml
 
     symbols = {u.symbol: u.slug for u in dataset.units.values()} | {u: u for u in dataset.units}
     out = []
-    for path in sorted((root / "data" / "cities").glob("*.csv")):
-        mapping = yaml.safe_load(path.with_name(path.stem + ".mapping.yaml").read_text(encoding="utf-8"))
+    from server.citycsv import mapping_for
+
+    for path in sorted((root / "data").glob("*/*/*.csv")):
+        if not mapping_for(path).exists():
+            continue
+        mapping = yaml.safe_load(mapping_for(path).read_text(encoding="utf-8"))
         columns, defaults = mapping.get("columns", {}), mapping.get("defaults", {})
         with path.open(encoding="utf-8", newline="") as fh:
             for row in csv.DictReader(fh):
@@ -163,6 +167,7 @@ def test_six_unmet_indicators_with_reasons(kg, library):
     assert by["固定资产投资"]["growth2023"] == Decimal("2.8")
     assert "growth2023" not in by["交通投资"]
     assert all(x["sentenceId"] == "p004-s01" and x["reasonEn"] for x in r)
+    assert {x["area"] for x in r} == {DISTRICT + "330100"} and r[0]["areaZh"] == "杭州市"
 
 
 def test_target_counts_by_work_area(kg, library, dataset):
@@ -305,7 +310,7 @@ def test_fact_source_sentence(kg, library):
     assert y["valueAsWritten"] == "5.0" and y["value"] == Decimal("5")  # the store canonicalises 5.0
     (lost,) = rows(kg, library, "fact-source-sentence", fact=FACT + "citizen-code-service-codes-2023")
     assert "value" not in lost and lost["sentence"] == "“杭州市民码1.0”上线个服务码。"
-    (city,) = rows(kg, library, "fact-source-sentence", fact=V.ID + "shanghai/cities-2023-headline/fact/gdp-level-2023")
+    (city,) = rows(kg, library, "fact-source-sentence", fact=V.ID + "china/cities-2023-headline/fact/2023-headline-310000-gdp-level-2023")
     assert city["source"].endswith("2023-headline.csv#row=1") and ",310000,gdp,level,2023,4.72," in city["sentence"]
     assert city["valueAsWritten"] == "4.72" and "sentenceId" not in city
     project = rows(kg, library, "fact-source-sentence", fact=PROJECT + "metro-phase-4")
@@ -516,7 +521,7 @@ def test_dataset_summary(kg, library, dataset, city_rows, root):
     assert len(dataset.facts) == 364
     assert got["facts"] == stats.facts == len(dataset.facts) + len(city_rows)
     assert got["source rows"] == len(city_rows) and got["sentences"] == 366 and got["paragraphs"] == 84
-    assert got["reports and datasets"] == 1 + len(list((root / "data" / "cities").glob("*.csv")))
+    assert got["reports and datasets"] == 1 + len(list((root / "data").glob("*/*/*.mapping.yaml")))
     assert got["of which values lost"] == 4
     assert got["indicators"] == len(dataset.indicators) == 289
     assert got["projects"] == stats.entities["Project"] == 57
@@ -805,3 +810,66 @@ def test_values_as_written_in_the_headline_query(kg, library):
     assert (income["growth"], income["growthText"]) == (Decimal("5"), "5.0")
     (x,) = rows(kg, library, "facts-in-passage", passage="p013-s03")[1:]
     assert (x["value"], x["valueText"]) == (Decimal("100"), "百")
+# ---------------------------------------------------------------------------- across cities
+
+def test_gdp_by_city_ranks_only_cities_and_says_what_a_bound_is(kg, library):
+    r = rows(kg, library, "gdp-by-city")
+    assert {x["areaType"] for x in r} <= {"prefecture-level city", "province-level municipality"}
+    assert DISTRICT + "CN" not in {x["city"] for x in r}
+    chengdu = next(x for x in r if x["city"] == DISTRICT + "510100")
+    assert (chengdu["gdpAsStated"], chengdu["qualifier"], chengdu["valueIs"]) == ("2.2万亿元", "超", "lower bound")
+    assert next(x for x in r if x["city"] == DISTRICT + "110000")["valueIs"] == "approximate"
+    assert next(x for x in r if x["city"] == DISTRICT + "330100")["valueIs"] == "exact"
+    # a province's or the country's GDP is never ranked among the cities
+    g = ox.NamedNode("https://example.org/graph/zj")
+    f = ox.NamedNode("https://example.org/zj/gdp-2023")
+    extra = [(f, V.EP.indicator, V.indicator("gdp")), (f, V.EP.kind, V.EP_KIND["level"]),
+             (f, V.EP.status, V.EP_STATUS["actual"]), (f, V.EP.refPeriod, ox.Literal("2023", datatype=V.XSD_GYEAR)),
+             (f, V.EP.refArea, V.district("330000")), (f, V.EP.value, ox.Literal("82553", datatype=V.XSD_DECIMAL)),
+             (f, V.EP.unit, V.unit("yi-yuan")), (f, V.EP.qualifier, V.EP_QUALIFIER["exact"])]
+    more = KnowledgeGraph.from_quads(list(kg.store) + [ox.Quad(s, p, o, g) for s, p, o in extra])
+    assert len(rows(more, library, "gdp-by-city")) == len(r)
+
+
+def test_actual_2023_vs_target_2024_has_the_area(kg, library):
+    r = rows(kg, library, "actual-2023-vs-target-2024")
+    assert {(x["area"], x["areaZh"]) for x in r} == {(DISTRICT + "330100", "杭州市")}
+
+
+def test_targets_2024_by_city(kg, library, dataset):
+    r = rows(kg, library, "targets-2024-by-city")
+    cities = {"prefecture-level city", "province-level municipality"}
+    expected = [f for f in dataset.facts if f.status == "target" and f.period == "2024"
+                and dataset.districts[f.area].kind in cities]
+    assert len(r) == len(expected) > 100 and {x["areaZh"] for x in r} == {"杭州市"}
+    (trade,) = rows(kg, library, "targets-2024-by-city", indicator="cross-border-ecommerce-trade")
+    assert (trade["target"], trade["unit"], trade["targetInBaseUnit"], trade["baseUnit"]) == (
+        Decimal("1500"), "亿元", Decimal("150000000000"), "CNY")
+    bio = rows(kg, library, "targets-2024-by-city", indicator="biomedicine-industry-scale")
+    assert [(x["target"], x["qualifier"], x["qualifierEn"]) for x in bio] == [(Decimal("1000"), "超", "over")]
+
+
+def test_actual_vs_target_by_city(kg, library):
+    assert rows(kg, library, "actual-vs-target-by-city") == []  # Hangzhou's 2023 targets (表1) are lost
+    g = ox.NamedNode("https://example.org/graph/nb")
+    extra = []
+    for name, status, value, unit, qual in (("a", "actual", "16452.8", "yi-yuan", "exact"),
+                                            ("t", "target", "1.6", "wan-yi-yuan", "at-least")):
+        f = ox.NamedNode(f"https://example.org/nb/{name}")
+        extra += [(f, V.RDF_TYPE, V.EP.Target if status == "target" else V.EP.Observation),
+                  (f, V.EP.indicator, V.indicator("gdp")), (f, V.EP.kind, V.EP_KIND["level"]),
+                  (f, V.EP.status, V.EP_STATUS[status]), (f, V.EP.refPeriod, ox.Literal("2023", datatype=V.XSD_GYEAR)),
+                  (f, V.EP.refArea, V.district("330300")), (f, V.EP.value, ox.Literal(value, datatype=V.XSD_DECIMAL)),
+                  (f, V.EP.unit, V.unit(unit)), (f, V.EP.qualifier, V.EP_QUALIFIER[qual])]
+    more = KnowledgeGraph.from_quads(list(kg.store) + [ox.Quad(s, p, o, g) for s, p, o in extra])
+    (nb,) = rows(more, library, "actual-vs-target-by-city")
+    assert (nb["areaZh"], nb["targetInActualUnit"], nb["difference"], nb["reached"], nb["targetQualifier"]) == (
+        "温州市", Decimal("16000"), Decimal("452.8"), True, "以上")
+
+
+def test_missed_plan_indicators_by_city(kg, library):
+    (hz,) = rows(kg, library, "missed-plan-indicators-by-city", year="2023")
+    assert (hz["areaZh"], hz["missed"], hz["metRecorded"]) == ("杭州市", 6, 1)
+    assert set(hz["missedIndicatorsZh"].split("、")) == {
+        "规上工业增加值", "固定资产投资", "交通投资", "民间(项目)投资", "新增上市企业", "城镇居民人均可支配收入"}
+    assert rows(kg, library, "missed-plan-indicators-by-city", year="2022") == []

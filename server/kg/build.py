@@ -21,6 +21,7 @@ from .errors import DataError
 from .loading import parse_file
 from .source import passages
 
+SOURCE_DATA = V.BASE + "source/data/"
 RDF_SUFFIXES = (".ttl", ".trig", ".nt", ".nq", ".jsonld", ".rdf")
 
 
@@ -129,12 +130,31 @@ def _districts_graph(ds: Dataset, path: Path, g: _Graph) -> None:
             g.add(s, V.OWL_SAMEAS, ox.NamedNode(f"https://sws.geonames.org/{d.geonames}/"))
         if d.kind:
             g.add(s, V.SCHEMA.additionalType, _lit(d.kind))
+            g.add(s, V.EP.areaType, V.area_type(d.kind))
+        if d.short_zh and d.short_zh != d.name_zh:
+            g.add(s, V.SKOS.altLabel, _lit(d.short_zh, "zh"))
         if d.parent:
             g.add(s, V.SCHEMA.containedInPlace, V.district(d.parent))
         if d.wikidata:
             g.add(s, V.OWL_SAMEAS, ox.NamedNode(V.WD + d.wikidata))
         for alias in d.aliases:
-            g.add(s, V.SKOS.altLabel, _lit(alias, "zh"))
+            if alias != d.short_zh:
+                g.add(s, V.SKOS.altLabel, _lit(alias, "zh"))
+
+
+def _area_types_graph(ds: Dataset, g: _Graph) -> None:
+    g.add(V.AREA_TYPE_SCHEME, V.RDF_TYPE, V.SKOS.ConceptScheme)
+    g.labels(V.AREA_TYPE_SCHEME, "行政区划类型", "Types of administrative division")
+    for name, (zh, en, level) in ds.area_types.items():
+        s = V.area_type(name)
+        g.add(s, V.RDF_TYPE, V.EP.AreaType)
+        g.add(s, V.RDF_TYPE, V.SKOS.Concept)
+        g.add(s, V.SKOS.inScheme, V.AREA_TYPE_SCHEME)
+        g.labels(s, zh, en)
+        g.add(s, V.SKOS.prefLabel, _lit(zh, "zh"))
+        g.add(s, V.SKOS.prefLabel, _lit(en, "en"))
+        g.add(s, V.SKOS.notation, _lit(name))
+        g.add(s, V.EP.adminLevel, V.EP[f"{level}Level"])
 
 
 def _indicators_graph(ds: Dataset, path: Path, g: _Graph) -> None:
@@ -155,16 +175,32 @@ def _indicators_graph(ds: Dataset, path: Path, g: _Graph) -> None:
             g.add(s, V.SKOS.topConceptOf, V.INDICATOR_SCHEME)
         if ind.wikidata:
             g.add(s, V.SKOS.closeMatch, ox.NamedNode(V.WD + ind.wikidata))
-        if ind.plan_2023:
-            g.add(s, V.EP.planStatus, V.EP.met if ind.plan_2023 == "met" else V.EP.unmet)
-        if ind.reason_zh:
-            g.add(s, V.EP.shortfallReason, _lit(ind.reason_zh, "zh"))
-        if ind.reason_en:
-            g.add(s, V.EP.shortfallReason, _lit(ind.reason_en, "en"))
-        if ind.reason_passage:
-            g.add(s, V.PROV.wasDerivedFrom, V.passage(ind.reason_passage.id))
         if ind.note:
             g.add(s, V.SKOS.scopeNote, _lit(ind.note, "en"))
+
+
+def _plan_status_graph(ds: Dataset, path: Path, g: _Graph) -> None:
+    """One ep:PlanAssessment per area, year and indicator: never a property of the indicator."""
+    for pa in ds.plan_assessments:
+        if pa.source_file != path:
+            continue
+        s = V.plan_assessment(pa.area, pa.year, pa.indicator)
+        ind, area = ds.indicators[pa.indicator], ds.districts[pa.area]
+        g.add(s, V.RDF_TYPE, V.EP.PlanAssessment)
+        status_zh, status_en = {"met": ("达到目标", "met"), "unmet": ("未达目标", "not met")}[pa.status]
+        g.add(s, V.RDFS_LABEL, _lit(f"{pa.year}年{area.name_zh}计划指标“{ind.label_zh}”:{status_zh}", "zh"))
+        g.add(s, V.RDFS_LABEL, _lit(f"{area.name_en} {pa.year} plan, {ind.label_en}: {status_en}", "en"))
+        g.add(s, V.EP.englishLabelStatus, V.EP.editorialTranslation)
+        g.add(s, V.EP.assessedIndicator, V.indicator(pa.indicator))
+        g.add(s, V.EP.refArea, V.district(pa.area))
+        g.add(s, V.EP.refPeriod, ox.Literal(pa.year, datatype=V.XSD_GYEAR))
+        g.add(s, V.EP.planStatus, V.EP.met if pa.status == "met" else V.EP.unmet)
+        if pa.reason_zh:
+            g.add(s, V.EP.shortfallReason, _lit(pa.reason_zh, "zh"))
+            g.add(s, V.EP.shortfallReason, _lit(pa.reason_en, "en"))
+        g.add(s, V.EP.mention, _lit(pa.mention))
+        g.add(s, V.PROV.wasDerivedFrom, V.passage(pa.passage.id))
+        g.add(s, V.EP.report, V.REPORT)
 
 
 def _entities_graph(ds: Dataset, path: Path, g: _Graph) -> None:
@@ -337,6 +373,10 @@ def build_quads(root: Path) -> list[ox.Quad]:
             _units_graph(ds, g)
         elif kind == "districts":
             _districts_graph(ds, path, g)
+        elif kind == "plan-status":
+            _plan_status_graph(ds, path, g)
+        elif kind == "area-types":
+            _area_types_graph(ds, g)
         elif kind == "indicators":
             _indicators_graph(ds, path, g)
         elif kind == "entities":
@@ -344,12 +384,24 @@ def build_quads(root: Path) -> list[ox.Quad]:
         elif kind == "facts":
             _facts_graph(ds, path, g)
     _schemes_graph(new(root / "data" / "vocab" / "schemes.csv"))
-    from .citycsv import Lookups, csv_to_quads, mapping_for, read_mapping
+    from .citycsv import Lookups, csv_to_quads, dataset_base, file_key, mapping_for, read_mapping
 
+    # Every other CSV under data/ is a published table read through its mapping; it belongs to
+    # the dataset of its folder, data/<area-slug>/<dataset-slug>/, which names its IRIs.
     lookups = Lookups.from_dataset(ds)
-    for path in sorted((root / "data" / "cities").glob("*.csv")):
+    handled = set(ds.files)
+    for path in sorted((root / "data").rglob("*.csv")):
+        if path in handled:
+            continue
+        rel = path.relative_to(root / "data")
+        mapping = mapping_for(path)
+        if len(rel.parts) != 3 or not mapping.exists():
+            raise DataError(f"{path}: a table under data/ lives in data/<area-slug>/<dataset-slug>/ "
+                            f"with its mapping ({path.stem}.mapping.yaml or mapping.yaml)", path=str(path))
         g = new(path)
-        g.quads.extend(csv_to_quads(path, read_mapping(mapping_for(path)), lookups, g.name))
+        g.quads.extend(csv_to_quads(path, read_mapping(mapping), lookups, g.name,
+                                    file_iri=SOURCE_DATA + rel.as_posix(),
+                                    base=dataset_base(rel.parts[0], rel.parts[1]), key=file_key(path)))
     quads = [q for g in graphs for q in g.quads]
     from .drafts import draft_quads  # data/drafts/NAME/: written by `econplan draft-accept`
 
@@ -380,10 +432,24 @@ def write_dumps(quads, out: Path) -> None:
         ox.serialize(quads, format=ox.RdfFormat.TRIG, prefixes=V.PREFIXES) or b"")
 
 
-def build(root: Path, out: Path) -> dict[str, int]:
-    """Build the store and dumps under ``out``; replaces them atomically. Returns triple counts."""
+def build(root: Path, out: Path, *, force: bool = False) -> dict[str, int]:
+    """Build the store and dumps under ``out``; replaces them atomically. Returns triple counts.
+
+    The logged writes in ``out/writes/`` (loads, imports, updates) are replayed on top of
+    ``data/``.  When the store holds a graph that neither the last build nor this one
+    produces, the build stops with a DataError naming it, unless ``force``.
+    """
+    from . import writelog
+
     root, out = Path(root), Path(out)
-    quads = build_quads(root)
+    from_data = build_quads(root)
+    quads = sort_quads(writelog.replay(out, from_data, _rename_blank_nodes))
+    lost = [] if force else writelog.unreproduced(out, writelog.graph_hashes(quads))
+    if lost:
+        shown = ", ".join(lost[:5]) + (f" and {len(lost) - 5} more" if len(lost) > 5 else "")
+        raise DataError(f"{out}: the store holds data that this build would not reproduce "
+                        f"(graphs {shown}): writes not in the log {out / writelog.LOG_DIR}; "
+                        "keep them as files under data/, or rebuild with --force to discard them")
     out.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=".build-", dir=out))
     try:
@@ -407,6 +473,8 @@ def build(root: Path, out: Path) -> dict[str, int]:
         from .store import version_of
 
         (out / "store.version").write_text(version_of(out) + "\n")
+        # what data/ alone gave: a graph that differs from it and from the next build is a write
+        writelog.write_manifest(out, writelog.graph_hashes(from_data))
     except OSError as exc:
         raise DataError(f"{out}: could not write the build ({exc.strerror})") from None
     finally:

@@ -26,7 +26,6 @@ from .errors import DataError
 
 SOURCE_BASE = V.BASE + "source/"
 SIGNED_RE = re.compile(r"^-\d+(\.\d+)?$")  # a negative growth rate, as a bureau writes it
-URL_RE = re.compile(r"^https?://[^\s<>\"{}|\\^`]+$")
 
 
 @dataclass
@@ -68,6 +67,24 @@ class Lookups:
         return cls(units, labels, areas, inds)
 
 
+VINTAGES = ("preliminary", "revised", "final")
+DATE_RE = re.compile(r"^(19|20)\d\d-\d\d-\d\d$")
+URL_RE = re.compile(r"^https?://[^\s<>\"{}|\\^`]+$")
+HAN_RE = re.compile(r"[\u3400-\u9fff]")
+
+
+def source_term(source: str):
+    """A source that is a URL is an IRI (dcterms:source <https://…>); anything else is text."""
+    if URL_RE.match(source):
+        return ox.NamedNode(source)
+    return _lit(source, text_language(source))
+
+
+def text_language(text: str) -> str:
+    """zh when the text has Chinese characters, otherwise en."""
+    return "zh" if HAN_RE.search(text) else "en"
+
+
 def read_mapping(path: Path) -> dict:
     path = Path(path)
     try:
@@ -92,12 +109,39 @@ def _lit(text: str, lang: str | None = None):
     return ox.Literal(text, language=lang) if lang else ox.Literal(text)
 
 
+def slugify(text: str) -> str:
+    return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")
+
+
+def dataset_base(area_slug: str, dataset_slug: str) -> str:
+    """The IRI of a dataset, and the base of its facts: …/id/<area-slug>/<dataset-slug>."""
+    return f"{V.ID}{area_slug}/{dataset_slug}"
+
+
+def file_key(csv_path: Path, *, salt: str = "") -> str:
+    """The part of a fact id that tells two files of one dataset apart: the file's stem as a
+    slug, plus a short hash of ``salt`` (the path of an imported file) when one is given or the
+    stem is not ASCII."""
+    key = slugify(Path(csv_path).stem)
+    if salt or not key:
+        import hashlib
+
+        key = (key + "-" if key else "t-") + hashlib.sha1((salt or Path(csv_path).stem).encode()).hexdigest()[:6]
+    return key
+
+
 def csv_to_quads(csv_path: Path, mapping: dict, lookups: Lookups, graph: ox.NamedNode,
-                 *, file_iri: str | None = None) -> list[ox.Quad]:
-    """Every row of ``csv_path`` as facts in ``graph``; DataError names the first bad row."""
+                 *, file_iri: str | None = None, base: str | None = None,
+                 key: str | None = None) -> list[ox.Quad]:  # noqa: C901
+    """Every row of ``csv_path`` as facts in ``graph``; DataError names the first bad row.
+
+    ``base`` is the dataset's IRI (:func:`dataset_base`), ``key`` the file's part of each fact
+    id (:func:`file_key`): a fact is ``<base>/fact/<key>-<area code>-<indicator>-<kind>-<period>``
+    (plus the status when not actual, and the vintage), so two files of one dataset, or two
+    datasets, never share a fact IRI."""
     csv_path = Path(csv_path)
     try:
-        raw = csv_path.read_text(encoding="utf-8")
+        raw = csv_path.read_text(encoding="utf-8-sig")  # Excel's "CSV UTF-8" starts with a BOM
     except UnicodeDecodeError:
         raise DataError(f"{csv_path}: not UTF-8", path=str(csv_path)) from None
     except OSError as exc:
@@ -106,7 +150,8 @@ def csv_to_quads(csv_path: Path, mapping: dict, lookups: Lookups, graph: ox.Name
     ds_info = mapping["dataset"]
     slug = ds_info["slug"]
     file_iri = file_iri or SOURCE_BASE + f"cities/{csv_path.name}"
-    dataset = ox.NamedNode(V.ID + slug)
+    dataset = ox.NamedNode(base or V.ID + slug)
+    part = key or file_key(csv_path)
     quads: list[ox.Quad] = []
     add = lambda s, p, o: quads.append(ox.Quad(s, p, o, graph))  # noqa: E731
     add(dataset, V.RDF_TYPE, V.QB.DataSet)
@@ -147,8 +192,9 @@ def csv_to_quads(csv_path: Path, mapping: dict, lookups: Lookups, graph: ox.Name
         area, ind, kind = get("area"), get("indicator"), get("kind") or "level"
         period, value, unit_text = get("period"), get("value"), get("unit")
         qualifier, status = get("qualifier") or "exact", get("status") or "actual"
+        vintage, date = get("vintage"), get("date")
         if area not in lookups.areas:
-            raise bad(f"unknown area {area!r}: use a GB/T 2260 code from data/vocab/districts.csv or cities.csv")
+            raise bad(f"unknown area {area!r}: use a GB/T 2260 code from data/vocab/areas.csv")
         if ind not in lookups.indicators:
             raise bad(f"unknown indicator {ind!r}")
         if kind not in KINDS:
@@ -163,12 +209,18 @@ def csv_to_quads(csv_path: Path, mapping: dict, lookups: Lookups, graph: ox.Name
             raise bad(f"qualifier {qualifier!r} is not one of {', '.join(QUALIFIERS)}")
         if status not in STATUSES:
             raise bad(f"status {status!r} is not one of {', '.join(STATUSES)}")
+        if vintage and vintage not in VINTAGES:
+            raise bad(f"vintage {vintage!r} is not one of {', '.join(VINTAGES)}")
+        if date and not DATE_RE.match(date):
+            raise bad(f"date {date!r} is not a date (YYYY-MM-DD)")
         unit = lookups.units[unit_text]
-        city = str((mapping.get("city_slugs") or {}).get(area, area)).lower()
-        fid = f"{ind}-{kind}-{period}" + ("" if status == "actual" else f"-{status}")
-        fact = ox.NamedNode(f"{V.ID}{city}/{slug}/fact/{fid}")
+        fid = f"{part}-{area.lower()}-{ind}-{kind}-{period}" + ("" if status == "actual" else f"-{status}") + \
+            (f"-{vintage}" if vintage else "")
+        fact = ox.NamedNode(f"{dataset.value}/fact/{fid}")
         if fact in seen:
-            raise bad(f"repeats the fact of row {seen[fact]} (same area, indicator, kind, period, status)")
+            raise bad(f"repeats the fact of row {seen[fact]} (same area, indicator, kind, period, "
+                      "status and vintage): give the two figures different vintages, or put them "
+                      "in two datasets")
         seen[fact] = row_no
         text = lines[n - 1].rstrip("\r\n")
         row = ox.NamedNode(f"{file_iri}#row={row_no}")
@@ -206,18 +258,22 @@ def csv_to_quads(csv_path: Path, mapping: dict, lookups: Lookups, graph: ox.Name
         add(fact, V.EP.report, dataset)
         source = get("source")
         if source:
-            add(fact, V.DCTERMS.source, ox.NamedNode(source) if URL_RE.match(source) else _lit(source, "zh"))
-        vintage = get("vintage")
+            add(fact, V.DCTERMS.source, source_term(source))
         if vintage:
-            add(fact, V.EP.vintage, _lit(vintage))
+            add(fact, V.EP.vintage, V.EP[vintage])
+        if date:
+            add(fact, V.DCTERMS.issued, ox.Literal(date, datatype=V.XSD.date))
         note = get("note")
-        if note:  # a note in Chinese is tagged zh, not en
-            add(fact, V.RDFS_COMMENT, _lit(note, "zh" if re.search(r"[\u3400-\u9fff]", note) else "en"))
+        if note:
+            add(fact, V.RDFS_COMMENT, _lit(note, text_language(note)))
     if not seen:
         raise DataError(f"{csv_path}: no rows", path=str(csv_path))
     return quads
 
 
 def mapping_for(csv_path: Path) -> Path:
-    """The mapping beside a CSV file: ``x.csv`` -> ``x.mapping.yaml``."""
-    return Path(csv_path).with_name(Path(csv_path).stem + ".mapping.yaml")
+    """The mapping of a CSV file: ``x.mapping.yaml`` beside ``x.csv``, else the folder's
+    ``mapping.yaml`` (shared by every CSV of a dataset folder)."""
+    own = Path(csv_path).with_name(Path(csv_path).stem + ".mapping.yaml")
+    shared = Path(csv_path).with_name("mapping.yaml")
+    return own if own.exists() or not shared.exists() else shared

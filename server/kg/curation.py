@@ -35,6 +35,7 @@ PARTS = ("review", "plan", "both")
 #: Paragraphs from p038 on are the 2024 plan; p003-p037 review 2023.
 PLAN_FROM_PARAGRAPH = 38
 PLAN_STATUSES = ("", "met", "unmet")
+AREA_LEVELS = ("country", "province", "prefecture", "county")
 
 SLUG_RE = re.compile(r"^[a-z0-9][a-z0-9-]*$")
 DECIMAL_RE = re.compile(r"^\d+(\.\d+)?$")
@@ -63,9 +64,12 @@ COLUMNS = {
     "entities": ("type", "kind", "slug", "label_zh", "alt_labels", "label_en", "passage",
                  "passages", "part", "domain", "district", "editorial", "note"),
     "units": ("slug", "label_zh", "label_en", "symbol", "multiplier", "base", "qudt"),
-    "districts": ("gb2260", "name_zh", "name_en", "kind", "wikidata", "geonames", "parent",
-                  "aliases", "iso"),
+    "areas": ("code", "slug", "name_zh", "short_zh", "name_en", "name_en_source", "type", "parent",
+              "wikidata", "geonames", "iso", "aliases"),
+    "area-types": ("type", "label_zh", "label_en", "level"),
     "exceptions": ("passage", "mention", "reason"),
+    "plan-status": ("indicator", "area", "year", "status", "mention", "reason_zh", "reason_en",
+                    "passage"),
 }
 
 
@@ -84,8 +88,10 @@ def read_csv(path: Path, kind: str) -> list[Row]:
                         "indicators": ("slug", "label_zh", "label_en"),
                         "entities": ("type", "slug", "label_zh", "label_en"),
                         "units": ("slug", "label_zh", "label_en", "multiplier", "base"),
-                        "districts": ("gb2260", "name_zh", "name_en"),
-                        "exceptions": ("passage", "mention", "reason")}[kind]
+                        "areas": ("code", "slug", "name_zh", "short_zh", "name_en", "type", "parent"),
+                        "area-types": ("type", "label_zh", "label_en", "level"),
+                        "exceptions": ("passage", "mention", "reason"),
+                        "plan-status": ("indicator", "year", "status", "mention", "passage")}[kind]
             missing = [c for c in required if c not in header]
             if missing:
                 raise DataError(f"{path}:1: missing column(s) {', '.join(missing)}",
@@ -171,6 +177,21 @@ class Indicator:
 
 
 @dataclass
+class PlanAssessment:
+    """Whether one indicator of one area's plan for one year was met, as a sentence states."""
+    indicator: str
+    area: str
+    year: str
+    status: str
+    mention: str
+    reason_zh: str
+    reason_en: str
+    passage: Passage
+    source_file: Path
+    line: int
+
+
+@dataclass
 class Entity:
     type: str
     slug: str
@@ -221,6 +242,9 @@ class District:
     geonames: str = ""
     iso: str = ""
     source_file: Path | None = None
+    short_zh: str = ""
+    name_en_source: str = ""
+    slug: str = ""
 
     @property
     def key(self) -> str:
@@ -247,10 +271,12 @@ class Dataset:
     passages: dict[str, Passage]
     units: dict[str, Unit] = field(default_factory=dict)
     districts: dict[str, District] = field(default_factory=dict)
+    area_types: dict[str, tuple[str, str, str]] = field(default_factory=dict)  # type -> zh, en, level
     indicators: dict[str, Indicator] = field(default_factory=dict)
     entities: dict[tuple[str, str], Entity] = field(default_factory=dict)
     facts: list[Fact] = field(default_factory=list)
     exceptions: list[Exception_] = field(default_factory=list)
+    plan_assessments: list[PlanAssessment] = field(default_factory=list)
     files: dict[Path, str] = field(default_factory=dict)  # file -> kind
 
 
@@ -299,26 +325,38 @@ def load_dataset(data_dir: Path) -> Dataset:
                               row["base"], row["qudt"])
     ds.files[data_dir / "vocab" / "units.csv"] = "units"
 
-    for path in (data_dir / "vocab" / "districts.csv", data_dir / "vocab" / "cities.csv"):
-        if not path.exists():
-            continue
-        for row in read_csv(path, "districts"):
-            code, iso = row["gb2260"], row["iso"]
-            if code and not GB2260_RE.match(code):
-                raise row.error(f"gb2260 {code!r} is not six digits")
-            if not code and not re.match(r"^[A-Z]{2}$", iso):
-                raise row.error("give a six-digit gb2260 code, or (for a country) a two-letter iso code")
-            d = District(code, row["name_zh"], row["name_en"], row["kind"], row["wikidata"],
-                         row["parent"], row["aliases"].split() if row["aliases"] else [],
-                         row["geonames"], iso, path)
-            if d.key in ds.districts:
-                raise row.error(f"area {d.key} is already defined")
-            ds.districts[d.key] = d
-        ds.files[path] = "districts"
+    types_path = data_dir / "vocab" / "area-types.csv"
+    for row in read_csv(types_path, "area-types"):
+        if row["level"] not in AREA_LEVELS:
+            raise row.error(f"level {row['level']!r} is not one of {', '.join(AREA_LEVELS)}")
+        ds.area_types[row["type"]] = (row["label_zh"], row["label_en"], row["level"])
+    ds.files[types_path] = "area-types"
+    path = data_dir / "vocab" / "areas.csv"
+    for row in read_csv(path, "areas"):
+        code, iso = row["code"], row["iso"]
+        if code and not GB2260_RE.match(code):
+            raise row.error(f"code {code!r} is not six digits")
+        if not code and not re.match(r"^[A-Z]{2}$", iso):
+            raise row.error("give a six-digit GB/T 2260 code, or (for a country) a two-letter iso code")
+        if row["type"] not in ds.area_types:
+            raise row.error(f"type {row['type']!r} is not in data/vocab/area-types.csv")
+        d = District(code, row["name_zh"], row["name_en"], row["type"], row["wikidata"],
+                     row["parent"], row["aliases"].split() if row["aliases"] else [],
+                     row["geonames"], iso, path, row["short_zh"], row["name_en_source"], row["slug"])
+        if d.key in ds.districts:
+            raise row.error(f"area {d.key} is already defined")
+        ds.districts[d.key] = d
+    for d in ds.districts.values():
+        if d.parent and d.parent not in ds.districts:
+            raise DataError(f"{path}: area {d.key} has unknown parent {d.parent!r}", path=str(path))
+    ds.files[path] = "districts"
 
-    report_dir = data_dir / "hangzhou-2023"
-    kinds = ("indicators", "entities", "facts", "exceptions")
-    files = {k: sorted(report_dir.glob(f"*.{k}.csv")) for k in kinds}
+    # A report's dataset is any folder under data/ with *.facts.csv files (data/<area>/<dataset>/);
+    # the shared indicator scheme is data/vocab/**/*.indicators.csv plus any a dataset still holds.
+    report_dirs = sorted({p.parent for p in data_dir.rglob("*.facts.csv")})
+    kinds = ("indicators", "entities", "facts", "exceptions", "plan-status")
+    files = {k: sorted(p for d in report_dirs for p in d.glob(f"*.{k}.csv")) for k in kinds}
+    files["indicators"] = sorted(set(files["indicators"]) | set((data_dir / "vocab").rglob("*.indicators.csv")))
     for path in files["indicators"]:
         ds.files[path] = "indicators"
         for row in read_csv(path, "indicators"):
@@ -326,8 +364,11 @@ def load_dataset(data_dir: Path) -> Dataset:
             if slug in ds.indicators:
                 raise row.error(f"indicator {slug!r} is already defined in "
                                 f"{ds.indicators[slug].source_file}")
-            if row["plan_2023"] not in PLAN_STATUSES:
-                raise row.error(f"plan_2023 must be one of met, unmet or empty, not {row['plan_2023']!r}")
+            if row["plan_2023"] or row["reason_zh"] or row["reason_en"] or row["reason_passage"]:
+                raise row.error("whether a plan indicator was met is a statement about one area's "
+                                "plan for one year: put it in a *.plan-status.csv file "
+                                "(indicator,area,year,status,mention,reason_zh,reason_en,passage), "
+                                "and leave plan_2023 and reason_* empty")
             ds.indicators[slug] = Indicator(
                 slug, row["label_zh"], row["label_en"], row["broader"], row["wikidata"],
                 row["plan_2023"], row["reason_zh"], row["reason_en"],
@@ -373,6 +414,10 @@ def load_dataset(data_dir: Path) -> Dataset:
                 etype, slug, row["label_zh"], row["label_en"], first,
                 row["domain"], row["district"], row["editorial"].lower() in ("yes", "true", "1"),
                 row["note"], path, kind, alts, cited, part, row.line)
+    for path in files["plan-status"]:
+        ds.files[path] = "plan-status"
+        for row in read_csv(path, "plan-status"):
+            ds.plan_assessments.append(_plan_assessment(row, ds))
     for path in files["facts"]:
         ds.files[path] = "facts"
         for row in read_csv(path, "facts"):
@@ -466,6 +511,23 @@ def _fact(row: Row, ds: Dataset) -> Fact:
                 bool(words), cumulative == "yes", scope)
 
 
+def _plan_assessment(row: Row, ds: Dataset) -> PlanAssessment:
+    p = _passage(row, "passage", ds)
+    mention = row["mention"]
+    if not mention or mention not in p.text:
+        raise row.error(f"mention {mention!r} is not in passage {p.id}")
+    if row["status"] not in ("met", "unmet"):
+        raise row.error(f"status must be met or unmet, not {row['status']!r}")
+    if not YEAR_RE.match(row["year"]):
+        raise row.error(f"year {row['year']!r} is not a year")
+    if row["reason_zh"] and row["reason_zh"] not in mention:
+        raise row.error(f"reason_zh {row['reason_zh']!r} is not in the mention")
+    if bool(row["reason_zh"]) != bool(row["reason_en"]):
+        raise row.error("give reason_zh and reason_en together")
+    return PlanAssessment(row["indicator"], row["area"] or "330100", row["year"], row["status"],
+                          mention, row["reason_zh"], row["reason_en"], p, row.path, row.line)
+
+
 def _cross_check(ds: Dataset) -> None:
     seen: dict[str, Fact] = {}
     for f in ds.facts:
@@ -480,7 +542,7 @@ def _cross_check(ds: Dataset) -> None:
                             "*.indicators.csv file", path=str(f.source_file), line=f.line)
         if f.area not in ds.districts:
             raise DataError(f"{where}: unknown area {f.area!r}; areas are GB/T 2260 codes in "
-                            "data/vocab/districts.csv", path=str(f.source_file), line=f.line)
+                            "data/vocab/areas.csv", path=str(f.source_file), line=f.line)
         for etype, slug in f.about:
             if etype == "district":
                 if slug not in ds.districts:
@@ -489,6 +551,18 @@ def _cross_check(ds: Dataset) -> None:
             elif (etype, slug) not in ds.entities:
                 raise DataError(f"{where}: unknown {etype} {slug!r}; define it in an "
                                 "*.entities.csv file", path=str(f.source_file), line=f.line)
+    seen_pa: dict[tuple[str, str, str], PlanAssessment] = {}
+    for pa in ds.plan_assessments:
+        where = f"{pa.source_file}:{pa.line}"
+        if pa.indicator not in ds.indicators:
+            raise DataError(f"{where}: unknown indicator {pa.indicator!r}", path=str(pa.source_file), line=pa.line)
+        if pa.area not in ds.districts:
+            raise DataError(f"{where}: unknown area {pa.area!r}", path=str(pa.source_file), line=pa.line)
+        key = (pa.area, pa.year, pa.indicator)
+        if key in seen_pa:
+            raise DataError(f"{where}: {pa.indicator} {pa.area} {pa.year} already has a plan status "
+                            f"at line {seen_pa[key].line}", path=str(pa.source_file), line=pa.line)
+        seen_pa[key] = pa
     for ind in ds.indicators.values():
         if ind.broader and ind.broader not in ds.indicators:
             raise DataError(f"{ind.source_file}: indicator {ind.slug!r} has unknown broader "

@@ -52,7 +52,7 @@ PREFIXES = {
     "skos": str(SKOS), "qb": str(QB), "prov": str(PROV), "oa": str(OA), "schema": str(SCHEMA),
     "dcterms": str(DCTERMS), "sh": str(SH), "wd": WD,
     "fact": REPORT_BASE + "/fact/", "passage": REPORT_BASE + "/passage/",
-    "indicator": ID + "indicator/", "unit": ID + "unit/", "district": ID + "district/",
+    "indicator": ID + "indicator/", "unit": ID + "unit/", "district": ID + "district/", "areatype": ID + "area-type/",
     "project": ID + "hangzhou/project/", "policy": ID + "hangzhou/policy/",
     "programme": ID + "hangzhou/programme/", "pilot": ID + "hangzhou/pilot/",
     "platform": ID + "hangzhou/platform/", "organization": ID + "hangzhou/organization/",
@@ -64,6 +64,7 @@ REPORT = ox.NamedNode(REPORT_BASE)
 DATASET = ox.NamedNode(REPORT_BASE + "/dataset")
 INDICATOR_SCHEME = ox.NamedNode(ID + "indicator")
 UNIT_SCHEME = ox.NamedNode(ID + "unit")
+AREA_TYPE_SCHEME = ox.NamedNode(ID + "area-type")
 DOMAIN_SCHEME = ox.NamedNode(REPORT_BASE + "/domain")
 WORKAREA_SCHEME = ox.NamedNode(REPORT_BASE + "/workarea")
 
@@ -86,6 +87,15 @@ def unit(slug: str) -> ox.NamedNode:
 
 def district(code: str) -> ox.NamedNode:
     return ox.NamedNode(f"{ID}district/{code}")
+
+
+def plan_assessment(area: str, year: str, indicator_slug: str) -> ox.NamedNode:
+    return ox.NamedNode(f"{REPORT_BASE}/plan-assessment/{area}-{year}-{indicator_slug}")
+
+
+def area_type(name: str) -> ox.NamedNode:
+    """An area type ("prefecture-level city") -> …/id/area-type/prefecture-level-city."""
+    return ox.NamedNode(f"{ID}area-type/{name.replace(' ', '-')}")
 
 
 def project(slug: str) -> ox.NamedNode:

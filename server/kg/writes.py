@@ -47,6 +47,7 @@ from pathlib import Path
 import pyoxigraph as ox
 
 from . import vocab as V
+from . import writelog
 from .errors import DataError, KGError, QueryError, ValidationFailed
 from .store import current_version, query_error, version_of
 
@@ -290,7 +291,10 @@ def load(build_dir: Path, quads: list[ox.Quad], *, graph: str | None = None,
         moved.append(q)
     with write_lock(build_dir):
         if not replace and _appendable(build_dir, moved):
-            return _append(build_dir, moved, engine=engine, progress=progress, t0=t0)
+            result = _append(build_dir, moved, engine=engine, progress=progress, t0=t0)
+            if result.added:
+                writelog.record_load(build_dir, moved, replace=False)  # replayed by `econplan build`
+            return result
         store = _staging(build_dir)
         original = _copy(store) if _is_remote(build_dir) else None
         removed = 0
@@ -319,6 +323,7 @@ def load(build_dir: Path, quads: list[ox.Quad], *, graph: str | None = None,
             return WriteResult(0, 0, len(store), current_version(build_dir), report,
                                time.perf_counter() - t0)
         version = _commit(build_dir, store, original)
+        writelog.record_load(build_dir, moved, replace=replace)  # replayed by `econplan build`
         return WriteResult(added, removed, len(store), version, report, time.perf_counter() - t0)
 
 
@@ -496,6 +501,7 @@ def update(build_dir: Path, sparql_update: str, *, engine: str = "turbo",
                                  "change them in the repository and run `econplan build`")
         report = validate_staging(store, engine=engine)
         version = _commit(build_dir, store, original)
+        writelog.record_update(build_dir, text, base_iri)  # replayed by `econplan build`
         diff = len(store) - count_before
         return WriteResult(max(0, diff), max(0, -diff), len(store), version, report,
                            time.perf_counter() - t0)
