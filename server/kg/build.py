@@ -25,6 +25,10 @@ SOURCE_DATA = V.BASE + "source/data/"
 RDF_SUFFIXES = (".ttl", ".trig", ".nt", ".nq", ".jsonld", ".rdf")
 
 
+#: Folders under data/ whose CSV files are not published tables read through a mapping:
+#: material kept as it was gathered (data/sources/) and drafts (data/drafts/, read by drafts.py).
+NOT_TABLES = ("sources", "drafts")
+
 def graph_iri(root: Path, path: Path) -> ox.NamedNode:
     """The named graph of a source file: its path relative to the project, without suffix."""
     rel = path.relative_to(root).as_posix()
@@ -386,7 +390,8 @@ def build_quads(root: Path) -> list[ox.Quad]:
     _schemes_graph(new(root / "data" / "vocab" / "schemes.csv"))
     from .citycsv import Lookups, csv_to_quads, dataset_base, file_key, mapping_for, read_mapping
 
-    # Every other CSV under data/ is a published table read through its mapping; it belongs to
+    # Every other CSV under data/ (but source material, data/sources/, and drafts, data/drafts/,
+    # which draft_quads reads) is a published table read through its mapping; it belongs to
     # the dataset of its folder, data/<area-slug>/<dataset-slug>/, which names its IRIs.
     lookups = Lookups.from_dataset(ds)
     handled = set(ds.files)
@@ -394,6 +399,8 @@ def build_quads(root: Path) -> list[ox.Quad]:
         if path in handled:
             continue
         rel = path.relative_to(root / "data")
+        if rel.parts[0] in NOT_TABLES:
+            continue
         mapping = mapping_for(path)
         if len(rel.parts) != 3 or not mapping.exists():
             raise DataError(f"{path}: a table under data/ lives in data/<area-slug>/<dataset-slug>/ "
