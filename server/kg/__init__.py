@@ -1,0 +1,1 @@
+"""The data core: source, curation, build, store, remote store, writes, export, validation."""
