@@ -149,3 +149,11 @@ def test_digits_grouped_in_english_only_by_inserting_commas():
     assert N.group_digits("999") == "999" and N.group_digits("5.0") == "5.0"
     with pytest.raises(TypeError):
         N.parse(5.0)
+
+
+def test_small_amounts_stay_as_written_in_chinese(facts, units):
+    zh = read(facts, units, "urban-disposable-income-2023", "zh")
+    assert zh.text == "80587元" and zh.note == ""
+    assert str(read(facts, units, "urban-disposable-income-2023", "en")) == "80,587 yuan"
+    assert read(facts, units, "fdi-2023", "zh").text == "88.3亿美元"
+    assert str(read(facts, units, "fdi-2023", "en")) == "8.83 billion US dollars (88.3 亿美元)"
