@@ -162,6 +162,7 @@ def test_index_is_built_once_per_version(kg, root):
     g = ox.NamedNode("https://w3id.org/econplan/graph/t")
     ev = ox.NamedNode("https://w3id.org/econplan/id/hangzhou/2023-plan/event/asian-games")
     org = ox.NamedNode("https://w3id.org/econplan/id/hangzhou/2023-plan/org/ndrc")
+    fair = ox.NamedNode("https://w3id.org/econplan/id/hangzhou/2023-plan/event/animation-festival")
     rdf_type = ox.NamedNode("http://www.w3.org/1999/02/22-rdf-syntax-ns#type")
     label = ox.NamedNode("http://www.w3.org/2000/01/rdf-schema#label")
     other.extend([
@@ -169,6 +170,8 @@ def test_index_is_built_once_per_version(kg, root):
         ox.Quad(ev, label, ox.Literal("第19届亚运会", language="zh"), g),
         ox.Quad(ev, label, ox.Literal("the 19th Asian Games", language="en"), g),
         ox.Quad(org, rdf_type, ox.NamedNode(ep + "Organization"), g),
+        ox.Quad(fair, rdf_type, ox.NamedNode("https://schema.org/Event"), g),
+        ox.Quad(fair, label, ox.Literal("中国国际动漫节", language="zh"), g),
         ox.Quad(org, label, ox.Literal("杭州市发展和改革委员会", language="zh"), g),
     ])
 
@@ -185,6 +188,7 @@ def test_index_is_built_once_per_version(kg, root):
     r = S.search(b, "亚运", lang="en")
     assert iris(r, "event") == [str(ev.value)] and group(r, "event")["results"][0]["label"] == "the 19th Asian Games"
     assert iris(S.search(b, "发展和改革"), "entity") == [str(org.value)]
+    assert iris(S.search(b, "动漫节"), "event") == [str(fair.value)]
     assert S.index_for(kg, root / "queries") is not a  # rebuilt for the other version...
     assert S.index_for(kg, root / "queries") is S.index_for(kg, root / "queries")  # ...and kept
 

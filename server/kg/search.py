@@ -34,7 +34,7 @@ DEFAULT_LIMIT = 10
 MAX_LIMIT = 100
 
 EP = "https://w3id.org/econplan/def#"
-SCHEMA = "http://schema.org/"
+SCHEMA = "https://schema.org/"
 
 # Groups in display order, with their zh/en headings.
 GROUPS = {
@@ -56,11 +56,14 @@ _CLASS_GROUPS = [
     (EP + "District", "area"),
     (SCHEMA + "AdministrativeArea", "area"),
     (SCHEMA + "Place", "area"),
+    ("http://schema.org/AdministrativeArea", "area"),
+    ("http://schema.org/Place", "area"),
     (EP + "Project", "project"),
     (SCHEMA + "Project", "project"),
     (EP + "Policy", "policy"),
     (EP + "Event", "event"),
     (SCHEMA + "Event", "event"),
+    ("http://schema.org/Event", "event"),
     (EP + "WorkArea", "workarea"),
     (EP + "Domain", "domain"),
 ]
@@ -205,7 +208,7 @@ def _group_of(types: set[str], supers: dict[str, set[str]]) -> str | None:
     if closure & _NOT_ENTITIES:
         return None
     # other named things: instances of a class of the econplan or schema.org vocabularies
-    if any(t.startswith(EP) or t.startswith(SCHEMA) or t.startswith("http://xmlns.com/foaf/0.1/")
+    if any(t.startswith((EP, SCHEMA, "http://schema.org/", "http://xmlns.com/foaf/0.1/"))
            for t in types):
         return "entity"
     return None
