@@ -629,6 +629,15 @@ def _turtle_response(body: bytes, name: str) -> Response:
     return resp
 
 
+@bp.route("/favicon.ico")
+def favicon():
+    """The icon browsers ask for at the root (a copy of favicon.svg as a 16/32-pixel ICO)."""
+    folder = Path(current_app.static_folder or "")
+    resp = Response((folder / "favicon.ico").read_bytes(), mimetype="image/vnd.microsoft.icon")
+    resp.headers["Cache-Control"] = "public, max-age=86400"
+    return resp
+
+
 @bp.route("/ontology.ttl")
 def ontology_ttl():
     return _turtle_response(_graph_turtle(get_kg(), V.GRAPH + "ontology/"), "econplan.ttl")
