@@ -51,7 +51,7 @@ def _validate(obj: dict, files: tuple, fmt: str, engine: str) -> int:
 
     from .loading import parse_file
     from .store import KnowledgeGraph
-    from .validation import validate
+    from .validation import for_files, validate
 
     kg = KnowledgeGraph.open(obj["build_dir"], mode="memory")
     shapes = _shapes_for(obj.get("root", Path(".")), kg.store)
@@ -66,6 +66,8 @@ def _validate(obj: dict, files: tuple, fmt: str, engine: str) -> int:
             focus = {s.value for s in subjects if isinstance(s, ox.NamedNode)}
         data = list(kg.store) + loaded
     report = validate(data, shapes, engine=engine, focus=focus)
+    if files:
+        report = for_files(report, [Path(f).name for f in files])
     out = {"text": report.as_text, "table": report.as_table, "json": report.as_json,
            "turtle": report.as_turtle}[fmt]()
     click.echo(out, nl=False)
@@ -100,6 +102,10 @@ def register(cli) -> None:
             _fail(exc.message)
         except click.ClickException as exc:
             _fail(exc.format_message())
+        except BrokenPipeError:
+            from .cli import closed_pipe
+
+            closed_pipe()
         except OSError as exc:
             _fail(f"{exc.filename or ''}: {exc.strerror or exc}".lstrip(": "))
         except Exception as exc:  # an engine failure: one line, no traceback
