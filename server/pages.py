@@ -646,7 +646,7 @@ def search_page():
     ``Accept: application/json`` (or ``?format=json``)."""
     from html import escape as html_escape
 
-    from .kg import search as S
+    from server.kg import search as S
 
     lg = lang()
     q = request.args.get("q", "")
@@ -672,7 +672,7 @@ def search_page():
 @bp.route("/cannot-answer")
 def cannot_answer():
     """What the data cannot answer (docs/cannot-answer.yaml), as a page or JSON."""
-    from .kg import unanswerable
+    from server.kg import unanswerable
 
     doc = unanswerable.load(get_state().root)
     if request.args.get("format") == "json" or request.accept_mimetypes.best_match(
@@ -1052,7 +1052,12 @@ def _used_prefixes(triples) -> dict:
 def _rdf_response(triples: list, fmt: str, location: str | None) -> Response:
     media = next(f.media_type for f in ENTITY_FORMATS if f.name == fmt)
     kwargs = {"prefixes": _used_prefixes(triples)} if fmt == "turtle" else {}
-    body = ox.serialize(triples, format=OX_GRAPH_FORMAT[fmt], **kwargs) or b""
+    if fmt == "jsonld":  # compact, with an @context (server/kg/jsonld.py)
+        from server.kg import jsonld
+
+        body = jsonld.dumps(jsonld.to_jsonld(triples)).encode("utf-8")
+    else:
+        body = ox.serialize(triples, format=OX_GRAPH_FORMAT[fmt], **kwargs) or b""
     resp = Response(body, mimetype=media)
     resp.headers["Content-Type"] = f"{media}; charset=utf-8"
     if location:
