@@ -38,6 +38,7 @@ def block(start: str) -> str:
 BLOCKS = {
     "make run": "test_quick_start",
     "curl -s http://127.0.0.1:8000/sparql": "test_curl_csv",
+    "curl -s 'http://127.0.0.1:8000/search": "test_curl_search",
     "from SPARQLWrapper import SPARQLWrapper": "test_python_sparqlwrapper",
     ".venv/bin/econplan query": "test_cli_query",
     ".venv/bin/econplan passages | head": "test_closed_pipe",
@@ -80,11 +81,20 @@ def on_port(code: str, port: int) -> str:
 
 
 def test_curl_csv(server, checkout):
-    r = sh(on_port(block("curl -s"), server.port), checkout)
+    r = sh(on_port(block("curl -s http://127.0.0.1:8000/sparql"), server.port), checkout)
     assert r.returncode == 0, r.stderr
     lines = r.stdout.splitlines()
     assert lines[0].strip() == "kind,value,unit,sentence"
     assert any(",20059,亿元," in line and "全市地区生产总值实现20059亿元" in line for line in lines), r.stdout[:500]
+
+
+def test_curl_search(server, checkout):
+    r = sh(on_port(block("curl -s 'http://127.0.0.1:8000/search"), server.port), checkout)
+    assert r.returncode == 0, r.stderr
+    doc = json.loads(r.stdout)
+    ind = next(g for g in doc["groups"] if g["type"] == "indicator")
+    assert ind["results"][0]["text"] == "地区生产总值" and ind["results"][0]["spans"] == [[2, 6]]
+    assert all(len(g["results"]) <= 2 for g in doc["groups"])
 
 
 def test_python_sparqlwrapper(server, checkout):
