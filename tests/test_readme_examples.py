@@ -57,8 +57,14 @@ def test_every_block_is_checked():
 def checkout(tmp_path_factory, built) -> Path:
     """A folder like the repository's root, with its own copy of the build."""
     d = tmp_path_factory.mktemp("checkout")
-    for name in ("ontology", "data", "shapes", "queries", ".venv", "Makefile", "pyproject.toml", "server"):
+    for name in ("ontology", "data", "shapes", "queries", "Makefile", "pyproject.toml", "server"):
         (d / name).symlink_to(ROOT / name)
+    # the installed environment, with its own install stamp, so that `make` finds it current
+    (d / ".venv").mkdir()
+    for entry in (ROOT / ".venv").iterdir():
+        if entry.name != ".installed-stamp":
+            (d / ".venv" / entry.name).symlink_to(entry)
+    (d / ".venv" / ".installed-stamp").touch()
     shutil.copytree(built, d / "build", ignore=shutil.ignore_patterns("server-*.log", "oxigraph-*.log"))
     return d
 
@@ -78,6 +84,17 @@ def sh(code: str, cwd: Path, timeout: int = 120, pipefail: bool = True) -> subpr
 
 def on_port(code: str, port: int) -> str:
     return code.replace("127.0.0.1:8000", f"127.0.0.1:{port}")
+
+
+def stop_group(proc: subprocess.Popen) -> None:
+    """Stop the process group this test started (the shell or make and what they started)."""
+    try:
+        os.killpg(proc.pid, signal.SIGTERM)
+        proc.wait(20)
+    except ProcessLookupError:
+        pass
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)
 
 
 def test_curl_csv(server, checkout):
@@ -161,11 +178,7 @@ def test_quick_start(checkout):
                 time.sleep(0.5)
         assert stats.get("facts", 0) > 300 or "triples" in json.dumps(stats)
     finally:
-        os.killpg(proc.pid, signal.SIGTERM)
-        try:
-            proc.wait(20)
-        except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, signal.SIGKILL)
+        stop_group(proc)
 
 
 @pytest.mark.slow
@@ -202,8 +215,4 @@ def test_external_oxigraph(checkout, tmp_path):
         with urllib.request.urlopen(req, timeout=10) as resp:
             assert int(json.load(resp)["results"]["bindings"][0]["n"]["value"]) > 10000
     finally:
-        os.killpg(proc.pid, signal.SIGTERM)
-        try:
-            proc.wait(20)
-        except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, signal.SIGKILL)
+        stop_group(proc)
