@@ -157,3 +157,12 @@ def test_small_amounts_stay_as_written_in_chinese(facts, units):
     assert str(read(facts, units, "urban-disposable-income-2023", "en")) == "80,587 yuan"
     assert read(facts, units, "fdi-2023", "zh").text == "88.3亿美元"
     assert str(read(facts, units, "fdi-2023", "en")) == "8.83 billion US dollars (88.3 亿美元)"
+
+
+def test_english_unit_words(units):
+    u = lambda slug: units["https://w3id.org/econplan/id/unit/" + slug]  # noqa: E731
+    # a multiplier that is not a power of ten is never multiplied out, nor its words dropped
+    assert N.readable("3", u("wan-mu"), lang="en").text == "3 ten thousand mu"
+    assert N.readable("3", u("wan-person"), lang="en").text == "30,000 persons"
+    assert N.readable("3", u("count"), lang="en").text == "3 items"
+    assert (N.readable("3", u("rank"), lang="zh").text, N.readable("3", u("rank"), lang="en").text) == ("第3位", "No. 3")

@@ -222,18 +222,21 @@ class Readable:
         return f"{self.text} ({self.note})" if self.note else self.text
 
 
-def _en_unit_words(unit: Unit, value_text: str) -> str:
+def _en_unit_words(unit: Unit, value_text: str, multiplied: bool = False) -> str:
     if unit.base in _PERCENT_BASES and unit.symbol == "%":
         return "%"
     if unit.symbol == "个百分点":
         return " percentage point" if value_text == "1" else " percentage points"
     label = unit.label_en or unit.symbol
-    for prefix in ("ten thousand ", "hundred million "):
-        if label.startswith(prefix):
-            label = label[len(prefix):]
+    if multiplied:  # the number is already multiplied out: "ten thousand persons" -> "persons"
+        for prefix in ("ten thousand ", "hundred million "):
+            if label.startswith(prefix):
+                label = label[len(prefix):]
     if label.startswith("count of "):
         label = label[len("count of "):]
-    label = label.replace("(", "").replace(")", "")
+    m = re.fullmatch(r"count \((.+)\)", label)
+    if m:
+        label = m.group(1)
     return " " + label
 
 
@@ -280,12 +283,17 @@ def readable(value, unit: Unit, *, qualifier=None, kind=None, lang: str = "zh",
             unit_text = f" {word} {_MONEY_EN[unit.base]}" if word else f" {_MONEY_EN[unit.base]}"
             if p10 != 0:
                 note = f"{group_digits(written_value)} {unit.symbol}"
+    elif unit.base == "rank" and unit.symbol == "位":  # an ordinal: 第3位, No. 3
+        number, unit_text = written_value, ""
+        if lang == "zh":
+            return Readable(f"第{written_value}位", written, note, qword, kword, written_value, None, unit.base, lang)
+        return Readable(f"No. {written_value}", written, note, qword, kword, written_value, None, unit.base, lang)
     elif lang == "en":
         if unit.symbol in ("%", "个百分点") or unit.base in _PERCENT_BASES:
             unit_text = _en_unit_words(unit, written_value)
         elif p10 in (4, 8) and base_value is not None:  # 万人, 万家, 亿条: multiplied out
             number = group_digits(plain(base_value))
-            unit_text = _en_unit_words(unit, number)
+            unit_text = _en_unit_words(unit, number, multiplied=True)
             note = f"{group_digits(written_value)} {unit.symbol}"
         else:
             number = group_digits(written_value)
