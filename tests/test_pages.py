@@ -269,8 +269,9 @@ def test_entity_format_variants(client, suffix, media, fmt):
 
 def test_jsonld_is_json(client):
     data = json.loads(client.get("/id/district/330109", headers={"Accept": "application/ld+json"}).get_data())
-    ids = [n.get("@id") for n in (data if isinstance(data, list) else data.get("@graph", [data]))]
-    assert V.district("330109").value in ids
+    assert data["@context"]["district"] == V.ID + "district/"  # compact, with its context
+    ids = [n.get("@id") for n in data.get("@graph", [data])]
+    assert "district:330109" in ids
 
 
 def test_unacceptable_media_type_is_406(client):

@@ -79,7 +79,12 @@ def _entity_triples(kg, node) -> list:
 def _rdf_response(triples: list, fmt: str, location: str | None) -> Response:
     media = next(f.media_type for f in ENTITY_FORMATS if f.name == fmt)
     kwargs = {"prefixes": _used_prefixes(triples)} if fmt == "turtle" else {}
-    body = ox.serialize(triples, format=OX_GRAPH_FORMAT[fmt], **kwargs) or b""
+    if fmt == "jsonld":  # compact, with an @context (server/kg/jsonld.py)
+        from ..kg import jsonld
+
+        body = jsonld.dumps(jsonld.to_jsonld(triples)).encode("utf-8")
+    else:
+        body = ox.serialize(triples, format=OX_GRAPH_FORMAT[fmt], **kwargs) or b""
     resp = Response(body, mimetype=media)
     resp.headers["Content-Type"] = f"{media}; charset=utf-8"
     if location:
