@@ -13,6 +13,7 @@ from ..sparql.protocol import OX_GRAPH_FORMAT, Format, negotiate
 from .app import get_kg
 from .pages import bp, error_page
 from .docs import _ontology_html
+from . import views
 from .terms import BASE, Terms, _graphs_with_prefix, _int_of, _obj_key, _pick_literal, _pred_order, _used_prefixes, compact
 
 
@@ -240,7 +241,16 @@ def _entity_html(kg, node, page_path: str) -> str:
         ctx["passage"] = _passage_text(terms, node)
     if V.EP.District.value in type_values:
         ctx["district"] = _district_about(terms, node)
+        ctx["area_view"] = views.area_view(kg, terms, node)
+    if V.EP.Indicator.value in type_values:
+        ctx["indicator_view"] = views.indicator_view(kg, terms, node)
+    if type_values & ABOUT_TYPES:
+        ctx["about_view"] = views.about_view(kg, terms, node)
     return render_template("entity.html", **ctx)
+
+
+#: things the report talks about: a page shows its sentences, facts, district and work area
+ABOUT_TYPES = {V.EP.Project.value, V.EP.Policy.value, V.DEF + "Event", V.SCHEMA.Event.value}
 
 
 def _segments(text: str, spans: list[tuple[int, int, str, str | None]]) -> list[dict]:
