@@ -164,7 +164,9 @@ def indicator_view(kg, terms: Terms, node) -> dict:
 
 
 def _report_year(kg) -> str:
-    rows = kg.select("SELECT (MIN(?y) AS ?year) WHERE { ?f ep:status ep:actual ; ep:refPeriod ?y }")
+    """The plan year a report's ep:planStatus speaks of: the first year the report covers."""
+    rows = kg.select("SELECT ?node (MIN(STR(?y)) AS ?year) WHERE { ?node dcterms:temporal ?y } GROUP BY ?node",
+                     substitutions={ox.Variable("node"): V.REPORT})
     return rows[0]["year"].value[:4] if rows and "year" in rows[0] else ""
 
 

@@ -1,0 +1,74 @@
+"""Data views in headless Chromium: an indicator page (facts table, chart in readable units),
+an area page (filter and sort) and a policy page, in zh and en, with screenshots under
+tests/output/screenshots/ (see tests/test_browser.py)."""
+from __future__ import annotations
+
+import pytest
+
+from test_browser import EC, By, console_errors, driver, server, shot, wait  # noqa: F401 - fixtures
+
+pytestmark = pytest.mark.browser
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_indicator_page_is_a_data_view(driver, server, lang):
+    console_errors(driver)
+    driver.get(server + f"/id/indicator/gdp?lang={lang}")
+    wait(driver).until(EC.presence_of_element_located((By.CSS_SELECTOR, "#ind-chart-1[data-rendered]")))
+    charts = driver.find_elements(By.CSS_SELECTOR, ".ind-chart[data-rendered] svg")
+    assert charts and all(c.size["height"] > 150 for c in charts)  # not squashed
+    axis_text = " ".join(c.text for c in charts)
+    assert ("万亿元" if lang == "zh" else "trillion yuan") in axis_text
+    assert "4,720,000,000,000" not in axis_text and "4720000000000" not in axis_text
+    rows = driver.find_elements(By.CSS_SELECTOR, "#ind-facts tbody tr")
+    assert len(rows) >= 8
+    table = driver.find_element(By.ID, "ind-facts").text
+    assert ("2.0059万亿元" if lang == "zh" else "2.0059 trillion yuan") in table
+    assert ("20059亿元" if lang == "zh" else "20,059 亿元") in table
+    assert ("约" if lang == "zh" else "about") in table  # qualifiers in the page's language
+    if lang == "en":
+        assert "确数" not in table and "实际" not in table
+    # the value links to the fact, the last column to the sentence it was read from
+    hz = [r for r in rows if ("杭州" if lang == "zh" else "Hangzhou") in r.text]
+    links = [a.get_attribute("href") for a in hz[0].find_elements(By.TAG_NAME, "a")]
+    assert any("/fact/" in h for h in links) and any("passage" in h or "source" in h for h in links)
+    shot(driver, f"views-indicator-gdp-{lang}")
+    assert console_errors(driver) == []
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_area_page_filters_and_sorts(driver, server, lang):
+    console_errors(driver)
+    driver.get(server + f"/id/district/330100?lang={lang}")
+    table = wait(driver).until(EC.presence_of_element_located((By.ID, "facts")))
+    rows = table.find_elements(By.CSS_SELECTOR, "tbody tr")
+    total = len(rows)
+    assert total > 50
+    box = driver.find_element(By.CSS_SELECTOR, '[data-filter-for="facts"]')
+    box.send_keys("2024")
+    shown = [r for r in rows if r.is_displayed()]
+    assert 0 < len(shown) < total and all("2024" in r.text for r in shown)
+    count = driver.find_element(By.CSS_SELECTOR, '[data-count-for="facts"]').text
+    assert str(len(shown)) in count and str(total) in count
+    # sort by value: descending on the second click, the largest base value first
+    button = driver.find_element(By.CSS_SELECTOR, '#facts th[data-key="value"] button')
+    button.click()
+    button.click()
+    values = [r.get_attribute("data-value") for r in table.find_elements(By.CSS_SELECTOR, "tbody tr")
+              if r.is_displayed()]
+    nums = [float(v) for v in values if v]
+    assert nums == sorted(nums, reverse=True)
+    assert driver.find_element(By.CSS_SELECTOR, '#facts th[data-key="value"]').get_attribute("aria-sort") == "descending"
+    shot(driver, f"views-area-hangzhou-{lang}")
+    assert console_errors(driver) == []
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_policy_page_says_what_the_report_says(driver, server, lang):
+    console_errors(driver)
+    driver.get(server + f"/id/hangzhou/policy/double-hundred-double-thousand-market-campaign?lang={lang}")
+    section = wait(driver).until(EC.presence_of_element_located((By.CSS_SELECTOR, "section.about-view")))
+    assert section.find_elements(By.CSS_SELECTOR, "blockquote.sentence")
+    assert len(section.find_elements(By.CSS_SELECTOR, "#about-facts tbody tr")) == 5
+    shot(driver, f"views-policy-{lang}")
+    assert console_errors(driver) == []
