@@ -72,3 +72,57 @@ def test_policy_page_says_what_the_report_says(driver, server, lang):
     assert len(section.find_elements(By.CSS_SELECTOR, "#about-facts tbody tr")) == 5
     shot(driver, f"views-policy-{lang}")
     assert console_errors(driver) == []
+
+
+def _editor_ready(d):
+    return d.execute_script(
+        "var cm = document.querySelector('#yasgui .CodeMirror');"
+        "return !!(cm && cm.CodeMirror && window.econplanYasgui);")
+
+
+def _result_cells(d):
+    return [td for td in d.find_elements(By.CSS_SELECTOR, "#yasgui .yasr table tbody tr td") if td.is_displayed()]
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_editor_deep_link_runs_the_saved_query_in_one_tab(driver, server, lang):
+    import json
+    import urllib.request
+
+    console_errors(driver)
+    slug = "gdp-by-city"
+    lib = json.loads(urllib.request.urlopen(f"{server}/queries.json").read())["queries"]
+    q = next((x for x in lib if x["slug"] == slug), lib[0])
+    slug = q["slug"]
+    for _ in range(2):  # two visits: still one tab
+        driver.get(server + f"/editor?query={slug}&lang={lang}")
+        wait(driver, 30).until(_editor_ready)
+        wait(driver, 30).until(_result_cells)
+    tabs = driver.execute_script("return Object.keys(window.econplanYasgui._tabs).length;")
+    assert tabs == 1
+    names = [e.text.split("\n")[0] for e in driver.find_elements(By.CSS_SELECTOR, "#yasgui .tabsList .tab") if e.text.strip()]
+    assert names == [q["title"][lang]]
+    assert driver.execute_script("return window.econplanYasgui.getTab().getQuery();").strip() == q["sparql"].strip()
+    cells = " ".join(td.text for td in _result_cells(driver))
+    assert "^^" not in cells and "xsd:" not in cells and '"' not in cells  # literals plainly
+    shot(driver, f"editor-deep-link-{lang}")
+    errors = [e for e in console_errors(driver) if "favicon" not in e]
+    assert errors == []
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_sparql_endpoint_link_in_a_browser(driver, server, lang):
+    console_errors(driver)
+    driver.get(server + f"/?lang={lang}")
+    driver.find_element(By.CSS_SELECTOR, 'nav a[href="/sparql"]').click()
+    wait(driver).until(EC.url_to_be(server + "/sparql"))
+    h1 = wait(driver).until(EC.visibility_of_element_located((By.TAG_NAME, "h1")))
+    assert h1.text == ("SPARQL 端点" if lang == "zh" else "SPARQL endpoint")
+    assert driver.find_element(By.ID, "endpoint").text == server + "/sparql"
+    assert len(driver.find_elements(By.CSS_SELECTOR, "#graphs a")) > 10
+    shot(driver, f"sparql-page-{lang}")
+    driver.find_element(By.CSS_SELECTOR, '#graphs a[href="/graph/data/vocab/units"]').click()
+    wait(driver).until(EC.visibility_of_element_located((By.ID, "graph-triples")))
+    assert int(driver.find_element(By.CSS_SELECTOR, "#graph-triples dd").text.replace(",", "")) > 0
+    shot(driver, f"graph-page-{lang}")
+    assert console_errors(driver) == []

@@ -64,8 +64,23 @@ def sparql():
 def browser_wants_html() -> bool:
     """A browser's request: text/html (or XHTML) is the first type of its Accept header, as
     Chrome and Firefox send it; machines (*/*, RDF types, no Accept) are not browsers."""
-    first = next(iter(request.accept_mimetypes.values()), None)
-    return first in ("text/html", "application/xhtml+xml")
+    entries = []
+    for part in (request.headers.get("Accept") or "").split(","):
+        bits = [b.strip() for b in part.split(";")]
+        q = 1.0
+        for b in bits[1:]:
+            if b.startswith("q="):
+                try:
+                    q = float(b[2:])
+                except ValueError:
+                    q = 0.0
+        if bits[0]:
+            entries.append((bits[0].lower(), q))
+    if not entries:
+        return False
+    top = max(q for _, q in entries)
+    first = next(m for m, q in entries if q == top)  # the first type listed with the top quality
+    return top > 0 and first in ("text/html", "application/xhtml+xml")
 
 
 def service_description(fmt: str | None) -> Response:

@@ -74,7 +74,7 @@ def sparql_page(triples: list):
         "sd": SD, "rdfs": "http://www.w3.org/2000/01/rdf-schema#", **{k: v for k, v in _used_prefixes(triples).items()}}) or b"").decode()
     endpoint = request.url_root.rstrip("/") + url_for("api.sparql")
     resp = render_template("sparql.html", endpoint=endpoint, graphs=graphs, formats=formats,
-                           turtle=turtle, example="SELECT * WHERE { ?s ?p ?o } LIMIT 10")
+                           turtle=turtle, graph_base=V.GRAPH, example="SELECT * WHERE { ?s ?p ?o } LIMIT 10")
     from flask import make_response
 
     out = make_response(resp)
