@@ -33,7 +33,7 @@ def test_fact_page_is_one_compact_node(kg):
     assert doc["ep:indicator"] == {"@id": "indicator:gdp"}
     assert doc["ep:value"] == {"@value": "20059", "@type": "xsd:decimal"}
     assert doc["ep:refPeriod"] == {"@value": "2023", "@type": "xsd:gYear"}
-    assert {"@value": "2023年地区生产总值(总量):20059亿元", "@language": "zh"} in doc["rdfs:label"]
+    assert {"@value": "2023年地区生产总值(总量):2.0059万亿元(20059亿元)", "@language": "zh"} in doc["rdfs:label"]
     assert list(doc)[:3] == ["@context", "@id", "@type"]
     text = J.dumps(doc)
     assert text.endswith("\n") and "20059亿元" in text  # UTF-8, not \\u escapes

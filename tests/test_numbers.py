@@ -166,3 +166,20 @@ def test_english_unit_words(units):
     assert N.readable("3", u("wan-person"), lang="en").text == "30,000 persons"
     assert N.readable("3", u("count"), lang="en").text == "3 items"
     assert (N.readable("3", u("rank"), lang="zh").text, N.readable("3", u("rank"), lang="en").text) == ("第3位", "No. 3")
+
+
+def test_fact_labels_read_the_number(kg):
+    """The labels of facts (built by server/kg/build.py) show readable numbers with the written
+    form, and the qualifier in words, in each language."""
+    from server.kg import vocab as V
+
+    def labels(fid):
+        return {r["l"].language: r["l"].value for r in kg.select(
+            "SELECT ?f ?l WHERE { ?f rdfs:label ?l }", substitutions={__import__("pyoxigraph").Variable("f"): V.fact(fid)})}
+
+    gdp = labels("gdp-2023")
+    assert gdp["en"] == "gross regional product (GDP), level, 2023: 2.0059 trillion yuan (20,059 亿元)"
+    assert gdp["zh"] == "2023年地区生产总值(总量):2.0059万亿元(20059亿元)"
+    rows = kg.select("SELECT ?l WHERE { ?f ep:qualifier <https://w3id.org/econplan/def#about-value> ; ep:indicator ?i ; rdfs:label ?l FILTER(lang(?l) = 'en') } LIMIT 5")
+    assert rows and all(": about " in r["l"].value for r in rows)
+    assert not kg.select("SELECT ?l WHERE { ?f a ep:Observation ; rdfs:label ?l FILTER(CONTAINS(?l, 'hundred million')) }")

@@ -193,16 +193,24 @@ def _work_item_by_paragraph(ds: Dataset) -> dict[str, Entity]:
 
 
 def fact_labels(ds: Dataset, f: Fact) -> tuple[str, str]:
+    """The fact's zh and en labels, its number readable (server.kg.numbers): 20059 亿元 reads
+    2.0059万亿元(20059亿元) and "2.0059 trillion yuan (20,059 亿元)"; qualifiers in words."""
+    from . import numbers as N
+
     ind = ds.indicators[f.indicator]
     unit = ds.units[f.unit]
     kind_zh = V.KIND_LABELS[f.kind][0]
     kind_en = V.KIND_LABELS[f.kind][1]
     status_zh = {"actual": "", "target": "目标", "expected": "预计"}[f.status]
     status_en = {"actual": "", "target": " target", "expected": " (expected)"}[f.status]
-    value = f.value_text or "(数值缺失)"
-    value_en = f.value_text or "(value lost)"
-    zh = f"{f.period}年{ind.label_zh}({kind_zh}{status_zh}):{value}{unit.symbol}"
-    en = f"{ind.label_en}, {kind_en}{status_en}, {f.period}: {value_en} {unit.label_en}"
+    nu = N.Unit(symbol=unit.symbol, multiplier=str(unit.multiplier), base=unit.base, label_en=unit.label_en)
+    value = f.value_text or None
+    zh_r = N.readable(value, nu, qualifier=f.qualifier, kind=f.kind, lang="zh")
+    en_r = N.readable(value, nu, qualifier=f.qualifier, kind=f.kind, lang="en")
+    zh_value = f"{zh_r.text}({zh_r.note})" if zh_r.note else zh_r.text
+    en_value = str(en_r) if f.value_text else "(value lost)"
+    zh = f"{f.period}年{ind.label_zh}({kind_zh}{status_zh}):{zh_value if f.value_text else '(数值缺失)'}"
+    en = f"{ind.label_en}, {kind_en}{status_en}, {f.period}: {en_value}"
     return zh, en
 
 
