@@ -756,3 +756,13 @@ def test_indicator_page_is_a_data_view(client, kg):
     assert 'id="sub-indicators"' in html and 'id="plan-status"' in html
     zh = text(get(client, "/id/indicator/gdp", lang="zh"))
     assert "2.0059万亿元" in zh and "(20059亿元)" in zh and '"axis": "万亿元"' in zh
+
+
+def test_fact_page_shows_its_value_readably(client):
+    en = text(get(client, "/id/hangzhou/2023-plan/fact/gdp-2023", lang="en"))
+    box = en.split('id="fact-summary"')[1].split("</dl>")[0]
+    assert "<strong>2.0059 trillion yuan</strong>" in box and "(20,059 亿元)" in box
+    assert "level · actual · exact" in box and "Hangzhou" in box
+    zh = text(get(client, "/id/hangzhou/2023-plan/fact/gdp-2023", lang="zh"))
+    box = zh.split('id="fact-summary"')[1].split("</dl>")[0]
+    assert "<strong>2.0059万亿元</strong>" in box and "(20059亿元)" in box and "总量 · 实际 · 确数" in box

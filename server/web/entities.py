@@ -236,6 +236,8 @@ def _entity_html(kg, node, page_path: str) -> str:
     if any(t_ in type_values for t_ in (V.EP.Fact.value, V.EP.Observation.value, V.EP.Target.value)) \
             or V.EP.indicator in props:
         ctx["source"] = _fact_source(terms, node)
+        rows = views.fact_rows(kg, terms, node, "fact")
+        ctx["fact_view"] = rows[0] if rows else None
     if V.EP.Sentence.value in type_values or V.EP.Paragraph.value in type_values \
             or V.OA.exact in props:
         ctx["passage"] = _passage_text(terms, node)

@@ -38,6 +38,7 @@ WHERE {
 SELECTORS = {
     "indicator": "?f ep:indicator ?node .",
     "area": "{ ?f ep:refArea ?node } UNION { ?f ep:about ?node }",
+    "fact": "VALUES ?f { %s }",  # the node in N-Triples form (str of a pyoxigraph NamedNode)
 }
 
 
@@ -72,7 +73,8 @@ def fact_rows(kg, terms: Terms, node, selector: str) -> list[dict]:
     lg = terms.lang
     units = _units(kg)
     rows, seen = [], set()
-    for r in kg.select(FACTS_QUERY % SELECTORS[selector], substitutions={ox.Variable("node"): node}):
+    where = SELECTORS[selector] % node if selector == "fact" else SELECTORS[selector]
+    for r in kg.select(FACTS_QUERY % where, substitutions={ox.Variable("node"): node}):
         f = r["f"]
         if f in seen:
             continue
