@@ -126,3 +126,17 @@ def test_sparql_endpoint_link_in_a_browser(driver, server, lang):
     assert int(driver.find_element(By.CSS_SELECTOR, "#graph-triples dd").text.replace(",", "")) > 0
     shot(driver, f"graph-page-{lang}")
     assert console_errors(driver) == []
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_fact_home_and_graph_pages_screenshots(driver, server, lang):
+    console_errors(driver)
+    driver.get(server + f"/id/hangzhou/2023-plan/fact/gdp-2023?lang={lang}")
+    box = wait(driver).until(EC.visibility_of_element_located((By.ID, "fact-summary")))
+    assert ("2.0059万亿元" if lang == "zh" else "2.0059 trillion yuan") in box.text
+    shot(driver, f"views-fact-{lang}")
+    driver.get(server + f"/?lang={lang}")
+    counts = wait(driver).until(EC.visibility_of_element_located((By.CSS_SELECTOR, "#count-area_district")))
+    assert counts.find_element(By.TAG_NAME, "dt").text == ("市辖区" if lang == "zh" else "districts")
+    shot(driver, f"home-{lang}")
+    assert console_errors(driver) == []
