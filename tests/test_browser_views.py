@@ -54,10 +54,14 @@ def test_area_page_filters_and_sorts(driver, server, lang):
     button = driver.find_element(By.CSS_SELECTOR, '#facts th[data-key="value"] button')
     button.click()
     button.click()
-    values = [r.get_attribute("data-value") for r in table.find_elements(By.CSS_SELECTOR, "tbody tr")
-              if r.is_displayed()]
-    nums = [float(v) for v in values if v]
-    assert nums == sorted(nums, reverse=True)
+    shown = [(r.get_attribute("data-base"), r.get_attribute("data-value"))
+             for r in table.find_elements(By.CSS_SELECTOR, "tbody tr") if r.is_displayed()]
+    bases = [b for b, v in shown if v]
+    runs = [b for i, b in enumerate(bases) if i == 0 or bases[i - 1] != b]
+    assert len(runs) == len(set(runs)) > 1  # one unit base after another, each in one run
+    for base in set(bases):  # within a unit base, largest first
+        nums = [float(v) for b, v in shown if v and b == base]
+        assert nums == sorted(nums, reverse=True), base
     assert driver.find_element(By.CSS_SELECTOR, '#facts th[data-key="value"]').get_attribute("aria-sort") == "descending"
     shot(driver, f"views-area-hangzhou-{lang}")
     assert console_errors(driver) == []

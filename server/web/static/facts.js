@@ -16,8 +16,10 @@
     var rows = rowsOf(table);
     rows.sort(function (a, b) {
       var x = a.getAttribute("data-" + key) || "", y = b.getAttribute("data-" + key) || "";
-      if (numeric) {
+      if (numeric) {  // amounts of one unit base together (yuan, %, items …), then by size
         if (x === "" || y === "") return (x === "") - (y === "");
+        var bx = a.getAttribute("data-base") || "", by = b.getAttribute("data-base") || "";
+        if (bx !== by) return collator.compare(bx, by);
         return dir * (Number(x) - Number(y));
       }
       return dir * collator.compare(x, y);
