@@ -144,3 +144,15 @@ def test_fact_home_and_graph_pages_screenshots(driver, server, lang):
     assert counts.find_element(By.TAG_NAME, "dt").text == ("市辖区" if lang == "zh" else "districts")
     shot(driver, f"home-{lang}")
     assert console_errors(driver) == []
+
+
+@pytest.mark.parametrize("lang,unit", [("zh", "万亿"), ("en", "trillion")])
+def test_saved_query_chart_axis_is_readable(driver, server, lang, unit):
+    console_errors(driver)
+    driver.get(server + f"/queries/gdp-by-city?lang={lang}")
+    wait(driver, 30).until(lambda d: d.find_element(By.ID, "chart").get_attribute("data-rendered") == "true")
+    chart = driver.find_element(By.ID, "chart")
+    assert f"gdpYuan{'(' if lang == 'zh' else ' ('}{unit})" in chart.text
+    assert "4,720,000,000,000" not in chart.text and "4.7" in chart.text
+    shot(driver, f"query-gdp-by-city-{lang}")
+    assert console_errors(driver) == []
