@@ -22,11 +22,27 @@ def _fail(exc: KGError, code: int = 1):
     sys.exit(code)
 
 
+def closed_pipe():
+    """The reader of our output went away (``econplan passages | head``): end quietly, as `cat`
+    does, with the status of a process ended by SIGPIPE. Standard output is pointed at /dev/null
+    so that Python's final flush does not complain either."""
+    import os
+
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError):
+        pass
+    os._exit(141)
+
+
 def handle_errors(fn):
     @functools.wraps(fn)
     def wrapper(*args, **kwargs):
         try:
             return fn(*args, **kwargs)
+        except BrokenPipeError:
+            closed_pipe()
         except KGError as exc:
             _fail(exc, 2 if getattr(fn, "_exit_could_not_run", False) else 1)
         except OSError as exc:
@@ -115,12 +131,17 @@ def query(obj, sparql: str, fmt: str):
 
     if sparql.startswith("@"):
         sparql = Path(sparql[1:]).read_text(encoding="utf-8")
+    if "\u2026" in sparql:  # 'SELECT …' copied from a description, not a query
+        raise KGError("the query contains '…' (an ellipsis): write the whole query, e.g. "
+                      "'SELECT ?label WHERE { indicator:gdp skos:prefLabel ?label }'", status=400)
     result = _kg(obj).query(sparql)
     out = render_result(result, fmt)
-    if isinstance(out, bytes):
-        sys.stdout.buffer.write(out)
-    else:
-        click.echo(out, nl=False)
+    if isinstance(out, str):
+        out = out.encode("utf-8")
+    if out and not out.endswith(b"\n"):  # every format ends its last line
+        out += b"\n"
+    sys.stdout.buffer.write(out)
+    sys.stdout.buffer.flush()
 
 
 @cli.command()
@@ -225,7 +246,9 @@ def load_cmd(obj, files, graph, replace, engine, fmt):
         except ValidationFailed as exc:
             bar.stop()
             click.echo(f"rejected: {exc.message}", err=True)
-            click.echo(_render_report(exc.report, fmt))
+            from .kg.validation import for_files
+
+            click.echo(_render_report(for_files(exc.report, [Path(f).name for f in files]), fmt))
             sys.exit(1)
     click.echo(f"loaded: +{result.added} -{result.removed} triples, {result.triples} in the store "
                f"(version {result.version}, {result.seconds:.2f} s)")
@@ -379,7 +402,7 @@ def _validate(obj: dict, files: tuple, fmt: str, engine: str) -> int:
 
     from .kg.loading import parse_file
     from .kg.store import KnowledgeGraph
-    from .kg.validation import validate
+    from .kg.validation import for_files, validate
 
     kg = KnowledgeGraph.open(obj["build_dir"], mode="memory")
     shapes = _shapes_for(obj.get("root", Path(".")), kg.store)
@@ -394,6 +417,8 @@ def _validate(obj: dict, files: tuple, fmt: str, engine: str) -> int:
             focus = {s.value for s in subjects if isinstance(s, ox.NamedNode)}
         data = list(kg.store) + loaded
     report = validate(data, shapes, engine=engine, focus=focus)
+    if files:
+        report = for_files(report, [Path(f).name for f in files])
     out = {"text": report.as_text, "table": report.as_table, "json": report.as_json,
            "turtle": report.as_turtle}[fmt]()
     click.echo(out, nl=False)
@@ -423,6 +448,8 @@ def validate_command(obj, files, fmt, engine):
         _fail_validation(exc.message)
     except click.ClickException as exc:
         _fail_validation(exc.format_message())
+    except BrokenPipeError:
+        closed_pipe()
     except OSError as exc:
         _fail_validation(f"{exc.filename or ''}: {exc.strerror or exc}".lstrip(": "))
     except Exception as exc:  # an engine failure: one line, no traceback

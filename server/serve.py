@@ -275,11 +275,36 @@ def _log_level(config: dict) -> str:
     return level if level in ("debug", "info", "warning", "error", "critical") else "info"
 
 
+def check_port(host: str, port: int) -> None:
+    """Fail with one line when HOST:PORT is taken. The probe binds without SO_REUSEPORT, so a
+    server already listening there (granian's workers bind with SO_REUSEPORT) makes it fail
+    instead of silently sharing the port and part of its traffic."""
+    import errno
+    import socket
+
+    from .kg.errors import KGError
+
+    try:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)
+    except socket.gaierror as exc:
+        raise KGError(f"cannot serve on {host}:{port}: {exc.strerror or exc}") from None
+    family, socktype, proto, _, addr = infos[0]
+    with socket.socket(family, socktype, proto) as probe:
+        try:
+            probe.bind(addr)
+        except OSError as exc:
+            why = ("the port is already in use (is another server running there?)"
+                   if exc.errno == errno.EADDRINUSE else exc.strerror or str(exc))
+            raise KGError(f"cannot serve on {host}:{port}: {why}") from None
+
+
 def run(config: dict, *, host: str, port: int, workers: int | None = None) -> None:
-    """Serve until SIGINT/SIGTERM: ``workers`` HTTP worker processes (None: default_workers())."""
+    """Serve until SIGINT/SIGTERM: ``workers`` HTTP worker processes (None: default_workers()).
+    A port already in use is an error before anything starts (check_port)."""
     import shutil
     import tempfile
 
+    check_port(host, port)
     workers = workers or default_workers()
     memo_dir = tempfile.mkdtemp(prefix="econplan-memo-")  # the workers' shared TIMEOUT_MEMO
     config = dict(config, MEMO_DIR=memo_dir)

@@ -163,6 +163,17 @@ def test_home_page_counts_and_links(client, kg):
         m = re.search(rf'id="count-{key}"><dt>[^<]*</dt><dd>([\d,]+)</dd>', html)
         assert m, key
         assert int(m.group(1).replace(",", "")) == n, key
+    # areas by their kind: Beijing, Shanghai and China are not "districts"
+    kinds = {r["t"].value: int(r["n"].value) for r in kg.select(
+        "SELECT ?t (COUNT(DISTINCT ?d) AS ?n) WHERE { ?d a ep:District ; schema:additionalType ?t } GROUP BY ?t")}
+    assert kinds["country"] == 1 and kinds["province-level municipality"] >= 2
+    shown = {}
+    for key, label, n in re.findall(r'id="count-(area_[a-z_]+)"><dt>([^<]*)</dt><dd>([\d,]+)</dd>', html):
+        shown[key] = (label, int(n.replace(",", "")))
+    for kind, n in kinds.items():
+        assert shown["area_" + kind.replace(" ", "_").replace("-", "_")][1] == n, kind
+    assert shown["area_district"] == ("districts", kinds["district"])
+    assert sum(n for _, n in shown.values()) == s.entities["District"]
     for href in ("/editor", "/queries", "/ontology", "/shapes", "/sparql", "/dumps/econplan.trig",
                  "/dumps/econplan.nq", "/ontology.ttl", "/shapes.ttl"):
         assert f'href="{href}"' in html, href
@@ -269,8 +280,9 @@ def test_entity_format_variants(client, suffix, media, fmt):
 
 def test_jsonld_is_json(client):
     data = json.loads(client.get("/id/district/330109", headers={"Accept": "application/ld+json"}).get_data())
-    ids = [n.get("@id") for n in (data if isinstance(data, list) else data.get("@graph", [data]))]
-    assert V.district("330109").value in ids
+    assert data["@context"]["district"] == V.ID + "district/"  # compact, with its context
+    ids = [n.get("@id") for n in data.get("@graph", [data])]
+    assert "district:330109" in ids
 
 
 def test_unacceptable_media_type_is_406(client):
@@ -391,7 +403,7 @@ def test_district_page_lists_its_projects_and_facts(client, kg):
     city = text(get(client, "/id/district/330100"))
     n = len(kg.select("SELECT DISTINCT ?f WHERE { { ?f ep:refArea district:330100 } UNION "
                       "{ ?f ep:about district:330100 } }"))
-    assert city.split('id="facts"')[1].split("</table>")[0].count("<tr>") == n + 1
+    assert city.split('id="facts"')[1].split("</table>")[0].split("<tbody>")[1].count("<tr ") == n
 
 
 # -- ontology and shapes ------------------------------------------------------------------
@@ -679,3 +691,79 @@ def test_editor_style_hashes_match_the_vendored_yasgui(client, root):
     assert all(h in style for h in EDITOR_STYLE_HASHES) and "unsafe-inline" not in style
     other = get(client, "/").headers["Content-Security-Policy"]
     assert "sha256" not in other
+
+
+# -- /sparql for browsers, named graphs, the editor's deep link -------------------------------
+
+CHROME_ACCEPT = ("text/html,application/xhtml+xml,application/xml;q=0.9,image/avif,image/webp,image/apng,*/*;q=0.8,"
+                 "application/signed-exchange;v=b3;q=0.7")
+
+
+def test_sparql_in_a_browser_is_a_page_machines_get_the_description(client):
+    page = client.get("/sparql", headers={"Accept": CHROME_ACCEPT})
+    assert page.status_code == 200 and page.mimetype == "text/html"
+    html = text(page)
+    assert 'id="service-description"' in html and "sd:endpoint" in html
+    assert 'href="/editor"' in html and 'href="/graph/data/vocab/units"' in html
+    assert "Accept" in page.headers.get("Vary", "")
+    for accept in (None, "*/*", "text/turtle", "application/rdf+xml"):
+        resp = client.get("/sparql", headers={"Accept": accept} if accept else {})
+        assert resp.status_code == 200 and resp.mimetype != "text/html", accept
+    assert client.get("/sparql?format=turtle", headers={"Accept": CHROME_ACCEPT}).mimetype == "text/turtle"
+
+
+def test_named_graph_iris_dereference(client, kg):
+    g = V.GRAPH + "data/vocab/units"
+    n = sum(1 for _ in kg.store.quads_for_pattern(None, None, None, ox.NamedNode(g)))
+    assert n > 0
+    page = client.get("/graph/data/vocab/units", headers={"Accept": CHROME_ACCEPT})
+    assert page.status_code == 200 and page.mimetype == "text/html"
+    html = text(page)
+    assert g in html and f"{n:,}" in html and "?format=turtle" in html
+    ttl = client.get("/graph/data/vocab/units", headers={"Accept": "text/turtle"})
+    assert ttl.mimetype == "text/turtle"
+    parsed = list(ox.parse(ttl.get_data(), format=ox.RdfFormat.TURTLE))
+    assert len(parsed) == n
+    nq = client.get("/graph/data/vocab/units?format=nquads")
+    quads = list(ox.parse(nq.get_data(), format=ox.RdfFormat.N_QUADS))
+    assert len(quads) == n and {q.graph_name.value for q in quads} == {g}
+    jl = json.loads(client.get("/graph/data/vocab/units", headers={"Accept": "application/ld+json"}).get_data())
+    assert "@context" in jl
+    missing = client.get("/graph/data/nothing", headers={"Accept": "text/turtle"})
+    assert missing.status_code == 404 and "no named graph" in missing.get_json()["error"]["message"]
+
+
+def test_editor_deep_link_opens_the_saved_query(client, library):
+    slug = next(iter(library))
+    html = text(get(client, f"/editor?query={slug}", lang="en"))
+    cfg = json.loads(html.split('id="editor-config">')[1].split("</script>")[0])
+    assert cfg["initial"] == {"slug": slug, "title": library[slug].title["en"], "sparql": library[slug].sparql,
+                              "run": True}
+    cfg = json.loads(text(get(client, "/editor?query=ASK%20%7B%7D")).split('id="editor-config">')[1]
+                     .split("</script>")[0])
+    assert cfg["initial"]["sparql"] == "ASK {}" and cfg["initial"]["run"] is False
+    cfg = json.loads(text(get(client, "/editor")).split('id="editor-config">')[1].split("</script>")[0])
+    assert "initial" not in cfg
+
+
+def test_indicator_page_is_a_data_view(client, kg):
+    html = text(get(client, "/id/indicator/gdp", lang="en"))
+    table = html.split('id="ind-facts"')[1].split("</table>")[0]
+    n = len(kg.select("SELECT DISTINCT ?f WHERE { ?f ep:indicator indicator:gdp }"))
+    assert table.split("<tbody>")[1].count("<tr ") == n
+    assert "2.0059 trillion yuan" in table and "(20,059 亿元)" in table
+    assert "/id/hangzhou/2023-plan/passage/p005-s01" in table  # the sentence
+    assert 'id="ind-chart-data"' in html and '"axis": "trillion yuan"' in html
+    assert 'id="sub-indicators"' in html and 'id="plan-status"' in html
+    zh = text(get(client, "/id/indicator/gdp", lang="zh"))
+    assert "2.0059万亿元" in zh and "(20059亿元)" in zh and '"axis": "万亿元"' in zh
+
+
+def test_fact_page_shows_its_value_readably(client):
+    en = text(get(client, "/id/hangzhou/2023-plan/fact/gdp-2023", lang="en"))
+    box = en.split('id="fact-summary"')[1].split("</dl>")[0]
+    assert "<strong>2.0059 trillion yuan</strong>" in box and "(20,059 亿元)" in box
+    assert "level · actual · exact" in box and "Hangzhou" in box
+    zh = text(get(client, "/id/hangzhou/2023-plan/fact/gdp-2023", lang="zh"))
+    box = zh.split('id="fact-summary"')[1].split("</dl>")[0]
+    assert "<strong>2.0059万亿元</strong>" in box and "(20059亿元)" in box and "总量 · 实际 · 确数" in box

@@ -255,6 +255,10 @@ def _work_item_by_paragraph(ds: Dataset) -> dict[str, Entity]:
 
 
 def fact_labels(ds: Dataset, f: Fact) -> tuple[str, str]:
+    """The fact's zh and en labels, its number readable (server.kg.numbers): 20059 亿元 reads
+    2.0059万亿元(20059亿元) and "2.0059 trillion yuan (20,059 亿元)"; qualifiers in words."""
+    from . import numbers as N
+
     ind = ds.indicators[f.indicator]
     unit = ds.units[f.unit]
     kind_zh = V.KIND_LABELS[f.kind][0]
@@ -262,14 +266,18 @@ def fact_labels(ds: Dataset, f: Fact) -> tuple[str, str]:
     status_zh = {"actual": "", "target": "目标", "expected": "预计", "design": "设计"}[f.status]
     status_en = {"actual": "", "target": " target", "expected": " (expected)",
                  "design": " (design)"}[f.status]
-    value = f.value_text or "(数值缺失)"
-    value_en = f.value_text or "(value lost)"
-    if f.in_words:  # 百 (100), 三分之一 (1 third): the words and the number
-        value_en = f"{f.value_text} ({f.value})"
-    symbol = "" if f.value_text.endswith("分之" + f.value_text.split("分之")[-1]) and "分之" in f.value_text \
-        else unit.symbol
-    zh = f"{f.period}年{ind.label_zh}({kind_zh}{status_zh}):{value}{symbol}"
-    en = f"{ind.label_en}, {kind_en}{status_en}, {f.period}: {value_en} {unit.label_en}"
+    if f.in_words or not f.value_text:  # 百 (100), 三分之一 (1 third): the words and the number
+        value = f.value_text or "(数值缺失)"
+        value_en = f"{f.value_text} ({f.value})" if f.value_text else "(value lost)"
+        symbol = "" if "分之" in f.value_text else unit.symbol
+        return (f"{f.period}年{ind.label_zh}({kind_zh}{status_zh}):{value}{symbol}",
+                f"{ind.label_en}, {kind_en}{status_en}, {f.period}: {value_en} {unit.label_en}")
+    nu = N.Unit(symbol=unit.symbol, multiplier=str(unit.multiplier), base=unit.base, label_en=unit.label_en)
+    zh_r = N.readable(f.value_text, nu, qualifier=f.qualifier, kind=f.kind, lang="zh")
+    en_r = N.readable(f.value_text, nu, qualifier=f.qualifier, kind=f.kind, lang="en")
+    zh_value = f"{zh_r.text}({zh_r.note})" if zh_r.note else zh_r.text
+    zh = f"{f.period}年{ind.label_zh}({kind_zh}{status_zh}):{zh_value}"
+    en = f"{ind.label_en}, {kind_en}{status_en}, {f.period}: {en_r}"
     return zh, en
 
 

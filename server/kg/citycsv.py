@@ -14,12 +14,13 @@ from __future__ import annotations
 import csv
 import io
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import pyoxigraph as ox
 import yaml
 
+from . import numbers as N
 from . import vocab as V
 from .curation import DECIMAL_RE, KINDS, QUALIFIERS, STATUSES, YEAR_RE
 from .errors import DataError
@@ -36,6 +37,8 @@ class Lookups:
     unit_labels: dict[str, tuple[str, str]]
     areas: dict[str, tuple[str, str]]  # key -> (zh, en)
     indicators: dict[str, tuple[str, str]]
+    #: slug -> (multiplier, base unit), for readable numbers in labels (server.kg.numbers)
+    unit_scale: dict[str, tuple[str, str]] = field(default_factory=dict)
 
     @classmethod
     def from_dataset(cls, ds) -> "Lookups":
@@ -43,17 +46,20 @@ class Lookups:
         units.update({u.symbol: u.slug for u in ds.units.values() if u.symbol})
         return cls(units, {u.slug: (u.symbol, u.label_en) for u in ds.units.values()},
                    {k: (d.name_zh, d.name_en) for k, d in ds.districts.items()},
-                   {k: (i.label_zh, i.label_en) for k, i in ds.indicators.items()})
+                   {k: (i.label_zh, i.label_en) for k, i in ds.indicators.items()},
+                   {u.slug: (str(u.multiplier), u.base) for u in ds.units.values()})
 
     @classmethod
     def from_store(cls, kg) -> "Lookups":
-        units, labels = {}, {}
-        for r in kg.select("SELECT ?u ?sym ?en WHERE { ?u a ep:Unit ; ep:symbol ?sym . "
-                           "OPTIONAL { ?u rdfs:label ?en FILTER(lang(?en)='en') } }"):
+        units, labels, scale = {}, {}, {}
+        for r in kg.select("SELECT ?u ?sym ?en ?m ?b WHERE { ?u a ep:Unit ; ep:symbol ?sym . "
+                           "OPTIONAL { ?u rdfs:label ?en FILTER(lang(?en)='en') } "
+                           "OPTIONAL { ?u ep:multiplier ?m } OPTIONAL { ?u ep:baseUnit ?b } }"):
             slug = r["u"].value.rsplit("/", 1)[1]
             units[slug] = slug
             units[r["sym"].value] = slug
             labels[slug] = (r["sym"].value, r["en"].value if "en" in r else slug)
+            scale[slug] = (r["m"].value if "m" in r else "1", r["b"].value if "b" in r else "")
         areas = {}
         for r in kg.select("SELECT ?d ?zh ?en WHERE { ?d a ep:District . "
                            "OPTIONAL { ?d rdfs:label ?zh FILTER(lang(?zh)='zh') } "
@@ -64,7 +70,7 @@ class Lookups:
                            "OPTIONAL { ?i rdfs:label ?zh FILTER(lang(?zh)='zh') } "
                            "OPTIONAL { ?i rdfs:label ?en FILTER(lang(?en)='en') } }"):
             inds[r["i"].value.rsplit("/", 1)[1]] = (r.get("zh", r["i"]).value, r.get("en", r["i"]).value)
-        return cls(units, labels, areas, inds)
+        return cls(units, labels, areas, inds, scale)
 
 
 VINTAGES = ("preliminary", "revised", "final")
@@ -241,8 +247,13 @@ def csv_to_quads(csv_path: Path, mapping: dict, lookups: Lookups, graph: ox.Name
         add(fact, V.RDF_TYPE, V.EP.Fact)  # the superclasses, asserted (queries need no reasoner)
         add(fact, V.RDF_TYPE, V.QB.Observation)
         add(fact, V.QB.dataSet, dataset)
-        add(fact, V.RDFS_LABEL, _lit(f"{period}年{area_zh}{ind_zh}({kind_zh}):{value}{sym}", "zh"))
-        add(fact, V.RDFS_LABEL, _lit(f"{area_en} {ind_en}, {kind_en}, {period}: {value} {unit_en}", "en"))
+        mult, base = lookups.unit_scale.get(unit, ("1", ""))
+        nu = N.Unit(symbol=sym, multiplier=mult, base=base, label_en=unit_en)
+        zh_r = N.readable(value, nu, qualifier=qualifier, kind=kind, lang="zh")
+        en_r = N.readable(value, nu, qualifier=qualifier, kind=kind, lang="en")
+        zh_value = f"{zh_r.text}({zh_r.note})" if zh_r.note else zh_r.text
+        add(fact, V.RDFS_LABEL, _lit(f"{period}年{area_zh}{ind_zh}({kind_zh}):{zh_value}", "zh"))
+        add(fact, V.RDFS_LABEL, _lit(f"{area_en} {ind_en}, {kind_en}, {period}: {en_r}", "en"))
         add(fact, V.EP.englishLabelStatus, V.EP.editorialTranslation)
         add(fact, V.EP.indicator, V.indicator(ind))
         add(fact, V.EP.refArea, V.district(area))

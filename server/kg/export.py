@@ -12,7 +12,8 @@ EXPORT_FORMATS = {"trig": ox.RdfFormat.TRIG, "nquads": ox.RdfFormat.N_QUADS,
 
 
 def export_graph(kg, fmt: str, graph: str | None = None) -> bytes:
-    """Serialize the store (or one named graph). Turtle and JSON-LD merge graphs into one."""
+    """Serialize the store (or one named graph). Turtle merges the graphs into one; JSON-LD is
+    compact, with an ``@context``, and keeps the named graphs when the whole store is exported."""
     if fmt not in EXPORT_FORMATS:
         raise KGError(f"unknown export format {fmt!r}; use {', '.join(EXPORT_FORMATS)}", status=400)
     g = ox.NamedNode(graph) if graph else None
@@ -21,7 +22,11 @@ def export_graph(kg, fmt: str, graph: str | None = None) -> bytes:
                             "WHERE { GRAPH ?g {} }'` lists them")
     quads = list(kg.store.quads_for_pattern(None, None, None, g))
     quads.sort(key=lambda q: (str(q.graph_name), str(q.subject), str(q.predicate), str(q.object)))
-    if fmt in ("turtle", "jsonld"):
+    if fmt == "jsonld":  # compact, with an @context; named graphs kept when exporting them all
+        from server.kg import jsonld
+
+        return jsonld.dumps(jsonld.to_jsonld(quads, keep_graphs=graph is None)).encode("utf-8")
+    if fmt == "turtle":
         items = sorted({ox.Triple(q.subject, q.predicate, q.object) for q in quads}, key=str)
     else:
         items = quads

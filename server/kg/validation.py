@@ -79,7 +79,7 @@ from __future__ import annotations
 import json
 import re
 import unicodedata
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from functools import lru_cache
 from pathlib import Path
 from typing import Iterable
@@ -202,15 +202,23 @@ class ValidationReport:
         return "\n".join(lines) + "\n"
 
     def as_table(self) -> str:
-        """One line per result with aligned columns (display width aware)."""
+        """One line per result with aligned columns (display width aware). Results that would
+        print the same line (one shape failing two of its constraints on the same node and path)
+        are one line, its SHAPE naming the constraints."""
         header = ("SEVERITY", "FOCUS", "PATH", "VALUE", "SHAPE", "MESSAGE")
-        rows = [header]
+        lines: dict[tuple, list[str]] = {}
         for r in self.results:
             value = compact(r.value) if r.value is not None else ""
             if _width(value) > 40:
                 value = _truncate(value, 40)
-            rows.append((r.severity, compact(r.focus), compact_path(r.path) if r.path else "",
-                         value, compact(r.source_shape), r.message.get("en") or r.message.get("zh", "")))
+            row = (r.severity, compact(r.focus), compact_path(r.path) if r.path else "",
+                   value, compact(r.source_shape), r.message.get("en") or r.message.get("zh", ""))
+            lines.setdefault(row, []).append(_component_name(r.component))
+        rows = [header]
+        for row, components in lines.items():
+            if len(components) > 1:
+                row = row[:4] + (f"{row[4]} ({', '.join(components)})",) + row[5:]
+            rows.append(row)
         widths = [max(_width(row[i]) for row in rows) for i in range(len(header) - 1)]
         out = []
         for row in rows:
@@ -260,6 +268,40 @@ class ValidationReport:
 
 
 # ---------------------------------------------------------------------------- term helpers
+
+def _component_name(component: str) -> str:
+    """``<http://www.w3.org/ns/shacl#MinCountConstraintComponent>`` -> ``minCount``."""
+    name = component.strip("<>").rsplit("#", 1)[-1].removesuffix("ConstraintComponent")
+    return name[:1].lower() + name[1:] if name else component
+
+
+_CSV_REMEDY = re.compile(r"csv|CSV")
+
+
+def for_files(report: "ValidationReport", names) -> "ValidationReport":
+    """``report`` with its messages speaking of the RDF file(s) the user gave instead of the
+    curated CSV files: the shapes' messages end with how to fix a curated CSV ("…: put … in the
+    kind column of facts.csv"), which means nothing to someone validating a Turtle file. That
+    remedy becomes "correct it in new.ttl". Files that are CSV keep the messages as they are."""
+    names = [str(n) for n in names]
+    if not names or any(n.lower().endswith(".csv") for n in names):
+        return report
+    where = ", ".join(names)
+    out = []
+    for r in report.results:
+        msg = dict(r.message)
+        en = msg.get("en")
+        if en and _CSV_REMEDY.search(en):
+            head, sep, tail = en.rpartition(": ")
+            if sep and _CSV_REMEDY.search(tail):
+                msg["en"] = f"{head}: correct it in {where}."
+        zh = msg.get("zh")
+        if zh and _CSV_REMEDY.search(zh):
+            head, sep, tail = zh.rpartition(":")
+            msg["zh"] = f"{head}:请在 {where} 中改正。" if sep and _CSV_REMEDY.search(tail) else zh
+        out.append(replace(r, message=msg))
+    return ValidationReport(out, engine=report.engine, focus=report.focus)
+
 
 def _nt(term) -> str:
     """An rdflib or pyoxigraph term as an N-Triples string."""

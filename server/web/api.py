@@ -51,6 +51,10 @@ def sparql():
         if request.method == "POST":
             raise ProtocolError("no query given: send it as the form field 'query' or as an "
                                 "application/sparql-query body")
+        if request.method == "GET" and fmt is None and browser_wants_html():
+            from .editor import sparql_page
+
+            return sparql_page(service_description_triples())
         return service_description(fmt)
     if not req.query.strip():
         raise ProtocolError("the query is empty")
@@ -58,9 +62,42 @@ def sparql():
                      default_graphs=req.default_graphs, named_graphs=req.named_graphs)
 
 
+def browser_wants_html() -> bool:
+    """A browser's request: text/html (or XHTML) is the first type of its Accept header, as
+    Chrome and Firefox send it; machines (*/*, RDF types, no Accept) are not browsers."""
+    entries = []
+    for part in (request.headers.get("Accept") or "").split(","):
+        bits = [b.strip() for b in part.split(";")]
+        q = 1.0
+        for b in bits[1:]:
+            if b.startswith("q="):
+                try:
+                    q = float(b[2:])
+                except ValueError:
+                    q = 0.0
+        if bits[0]:
+            entries.append((bits[0].lower(), q))
+    if not entries:
+        return False
+    top = max(q for _, q in entries)
+    first = next(m for m, q in entries if q == top)  # the first type listed with the top quality
+    return top > 0 and first in ("text/html", "application/xhtml+xml")
+
+
 def service_description(fmt: str | None) -> Response:
     """The SPARQL 1.1 Service Description of this endpoint (Turtle by default)."""
     f = negotiate(request.headers.get("Accept"), GRAPH_FORMATS, fmt)
+    t = service_description_triples()
+    from ..sparql.protocol import OX_GRAPH_FORMAT
+
+    items = t if f.name not in ("trig", "nquads") else [ox.Quad(x.subject, x.predicate, x.object) for x in t]
+    body = ox.serialize(items, format=OX_GRAPH_FORMAT[f.name]) or b""
+    resp = Response(body, mimetype=f.media_type)
+    resp.vary.add("Accept")
+    return resp
+
+
+def service_description_triples() -> list:
     SD = "http://www.w3.org/ns/sparql-service-description#"
     sd = lambda n: ox.NamedNode(SD + n)  # noqa: E731
     endpoint = ox.NamedNode(request.url_root.rstrip("/") + "/sparql")
@@ -89,11 +126,7 @@ def service_description(fmt: str | None) -> Response:
         ng = ox.NamedNode(gname.value + "#description")
         t.append(ox.Triple(ds, sd("namedGraph"), ng))
         t.append(ox.Triple(ng, sd("name"), gname))
-    from ..sparql.protocol import OX_GRAPH_FORMAT
-
-    items = t if f.name not in ("trig", "nquads") else [ox.Quad(x.subject, x.predicate, x.object) for x in t]
-    body = ox.serialize(items, format=OX_GRAPH_FORMAT[f.name]) or b""
-    return Response(body, mimetype=f.media_type)
+    return t
 
 
 @bp.route("/api/stats")

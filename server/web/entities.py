@@ -13,6 +13,7 @@ from ..sparql.protocol import OX_GRAPH_FORMAT, Format, negotiate
 from .app import get_kg
 from .pages import bp, error_page
 from .docs import _ontology_html
+from . import views
 from .terms import BASE, Terms, _graphs_with_prefix, _int_of, _obj_key, _pick_literal, _pred_order, _used_prefixes, compact
 
 
@@ -79,7 +80,12 @@ def _entity_triples(kg, node) -> list:
 def _rdf_response(triples: list, fmt: str, location: str | None) -> Response:
     media = next(f.media_type for f in ENTITY_FORMATS if f.name == fmt)
     kwargs = {"prefixes": _used_prefixes(triples)} if fmt == "turtle" else {}
-    body = ox.serialize(triples, format=OX_GRAPH_FORMAT[fmt], **kwargs) or b""
+    if fmt == "jsonld":  # compact, with an @context (server/kg/jsonld.py)
+        from ..kg import jsonld
+
+        body = jsonld.dumps(jsonld.to_jsonld(triples)).encode("utf-8")
+    else:
+        body = ox.serialize(triples, format=OX_GRAPH_FORMAT[fmt], **kwargs) or b""
     resp = Response(body, mimetype=media)
     resp.headers["Content-Type"] = f"{media}; charset=utf-8"
     if location:
@@ -230,12 +236,23 @@ def _entity_html(kg, node, page_path: str) -> str:
     if any(t_ in type_values for t_ in (V.EP.Fact.value, V.EP.Observation.value, V.EP.Target.value)) \
             or V.EP.indicator in props:
         ctx["source"] = _fact_source(terms, node)
+        rows = views.fact_rows(kg, terms, node, "fact")
+        ctx["fact_view"] = rows[0] if rows else None
     if V.EP.Sentence.value in type_values or V.EP.Paragraph.value in type_values \
             or V.OA.exact in props:
         ctx["passage"] = _passage_text(terms, node)
     if V.EP.District.value in type_values:
         ctx["district"] = _district_about(terms, node)
+        ctx["area_view"] = views.area_view(kg, terms, node)
+    if V.EP.Indicator.value in type_values:
+        ctx["indicator_view"] = views.indicator_view(kg, terms, node)
+    if type_values & ABOUT_TYPES:
+        ctx["about_view"] = views.about_view(kg, terms, node)
     return render_template("entity.html", **ctx)
+
+
+#: things the report talks about: a page shows its sentences, facts, district and work area
+ABOUT_TYPES = {V.EP.Project.value, V.EP.Policy.value, V.DEF + "Event", V.SCHEMA.Event.value}
 
 
 def _segments(text: str, spans: list[tuple[int, int, str, str | None]]) -> list[dict]:

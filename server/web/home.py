@@ -24,7 +24,7 @@ def home():
     counts = [
         ("c_facts", s.facts), ("c_indicators", s.indicators),
         ("c_projects", s.entities.get("Project", 0)), ("c_policies", s.entities.get("Policy", 0)),
-        ("c_districts", s.entities.get("District", 0)), ("c_lost", s.lost),
+        *area_counts(kg), ("c_lost", s.lost),
         ("c_triples", s.triples),
     ]
     report = terms.value(V.REPORT)
@@ -34,6 +34,23 @@ def home():
     examples = [e for e in examples if e.href]
     return render_template("home.html", counts=counts, report=report,
                            queries=list(library.values())[:8], examples=examples)
+
+
+#: the kinds of area (schema:additionalType of an ep:District), in the order shown
+AREA_TYPES = ("country", "province-level municipality", "prefecture-level city", "county-level city",
+              "district", "county")
+
+
+def area_counts(kg) -> list[tuple[str, int]]:
+    """Areas counted by their kind (a country, cities, districts and counties), not all as
+    "districts"; areas of a kind not listed in AREA_TYPES are counted as "other areas"."""
+    rows = kg.select("SELECT ?t (COUNT(DISTINCT ?d) AS ?n) WHERE { ?d a ep:District . "
+                     "OPTIONAL { ?d schema:additionalType ?t0 } BIND(COALESCE(STR(?t0), \"\") AS ?t) } GROUP BY ?t")
+    by = {r["t"].value: int(r["n"].value) for r in rows}
+    out = [("c_area_" + t.replace(" ", "_").replace("-", "_"), by.pop(t)) for t in AREA_TYPES if by.get(t)]
+    if sum(by.values()):
+        out.append(("c_area_other", sum(by.values())))
+    return out
 
 
 # -- downloads ------------------------------------------------------------------------------

@@ -123,4 +123,4 @@ def _is_external(href: str | None) -> bool:
     return bool(href) and href.startswith(("http://", "https://"))
 
 
-from . import docs, editor, entities, home, queries  # noqa: E402,F401 - their routes join bp
+from . import docs, editor, entities, graphs, home, queries, search  # noqa: E402,F401 - their routes join bp

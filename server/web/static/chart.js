@@ -90,7 +90,20 @@
   var data;
   try { data = JSON.parse(dataEl.textContent); } catch (e) { holder.textContent = String(e); return; }
   var values = rowsOf(data.results || {}).filter(function (r) { return r[data.chart.y] !== null; });
-  var s = spec(data.chart, values, data.lang);
+  // Large amounts on a readable axis: 4.72 (万亿 / trillion), not 4,720,000,000,000.  The values
+  // are divided by a power of ten and the axis title says by which; the table keeps them as given.
+  var chart = Object.assign({}, data.chart);
+  var top = values.reduce(function (m, r) { return Math.max(m, Math.abs(Number(r[chart.y]) || 0)); }, 0);
+  var zh = data.lang !== "en";
+  var scales = zh ? [[1e12, "万亿"], [1e8, "亿"]] : [[1e12, "trillion"], [1e9, "billion"], [1e6, "million"]];
+  var scale = null;
+  for (var i = 0; i < scales.length; i++) { if (top >= scales[i][0]) { scale = scales[i]; break; } }
+  if (scale && typeof values[0][chart.y] === "number") {
+    var field = chart.y + (zh ? "(" + scale[1] + ")" : " (" + scale[1] + ")");
+    values.forEach(function (r) { r[field] = Number(r[chart.y]) / scale[0]; });
+    chart.y = field;
+  }
+  var s = spec(chart, values, data.lang);
   if (!s || typeof vegaEmbed !== "function") { holder.textContent = ""; return; }
   var opts = {
     renderer: "svg",

@@ -1,6 +1,12 @@
 /* The query editor: YASGUI (vendored), pointed at this site's SPARQL endpoint, with the
  * dataset's prefixes and the saved queries ready to load.  Its configuration comes from the
- * <script type="application/json" id="editor-config"> block of the page. */
+ * <script type="application/json" id="editor-config"> block of the page.
+ *
+ * One tab per visit: YASGUI's tab persistence is off (persistenceId null), so a visit never
+ * adds to the tabs of earlier visits; YASGUI does not read ?query= itself (populateFromUrl
+ * false): the server resolves ?query=<slug> to the saved query (cfg.initial), which fills the
+ * one tab, names it and runs once.  Result tables show literals plainly (the table plugin's
+ * "compact" mode by default: 2024, not "2024"^^xsd:gYear). */
 (function () {
   "use strict";
   var cfgEl = document.getElementById("editor-config");
@@ -49,18 +55,31 @@
     };
   }
 
+  var Yasr = Yasgui.Yasr || window.Yasgui.Yasr;
+  var Table = Yasr && Yasr.plugins && Yasr.plugins.table;
+  if (Table && Table.prototype && !Table.prototype.econplanPlain) {
+    var draw = Table.prototype.draw;
+    Table.prototype.draw = function (settings) {
+      var s = Object.assign({}, settings || {});
+      if (s.compact === undefined && this.persistentConfig.compact === undefined) s.compact = true;
+      return draw.call(this, s);
+    };
+    Table.prototype.econplanPlain = true;
+  }
+
+  var initial = cfg.initial || null;
   var yasgui = new Yasgui(root, {
     requestConfig: { endpoint: cfg.endpoint, method: "POST" },
     copyEndpointOnNewTab: true,
-    tabName: cfg.tabName,
-    persistenceId: "econplan-editor",
-    populateFromUrl: true,
+    tabName: initial ? initial.title : cfg.tabName,
+    persistenceId: null,
+    populateFromUrl: false,
     endpointCatalogueOptions: {
       getData: function () { return [{ endpoint: cfg.endpoint }]; },
       keys: []
     },
     yasqe: {
-      value: cfg.defaultQuery,
+      value: initial ? initial.sparql : cfg.defaultQuery,
       prefixCcApi: cfg.prefixesUrl,
       autocompleters: ["prefixes", "variables"],
       editorHeight: "340px",
@@ -73,16 +92,14 @@
   });
   window.econplanYasgui = yasgui;
 
-  // A tab restored from an earlier visit may point at another endpoint (another port): fix it.
-  Object.keys(yasgui._tabs || {}).forEach(function (id) {
-    var tab = yasgui.getTab(id);
-    if (tab && tab.getEndpoint && tab.getEndpoint() !== cfg.endpoint) tab.setEndpoint(cfg.endpoint);
-  });
-  var current = yasgui.getTab();
-  if (current && current.getEndpoint() !== cfg.endpoint) current.setEndpoint(cfg.endpoint);
-
   var byslug = {};
   (cfg.queries || []).forEach(function (q) { byslug[q.slug] = q; });
+
+  function fill(tab, title, sparql) {
+    tab.setEndpoint(cfg.endpoint);
+    if (tab.setName) tab.setName(title);
+    tab.setQuery(sparql);
+  }
 
   function load(slug) {
     var q = byslug[slug];
@@ -93,15 +110,20 @@
       var tab = yasgui.getTab(id);
       if (tab && tab.getName && tab.getName() === q.title) found = tab;
     });
-    var tab = found;
-    if (!tab) {
-      tab = yasgui.addTab(true, { name: q.title, yasqe: { value: q.sparql },
-                                  requestConfig: { endpoint: cfg.endpoint } });
+    if (found) {
+      yasgui.selectTabId(found.getId());
+      fill(found, q.title, q.sparql);
     } else {
-      yasgui.selectTabId(tab.getId());
-      tab.setQuery(q.sparql);
+      yasgui.addTab(true, { name: q.title, yasqe: { value: q.sparql },
+                            requestConfig: { endpoint: cfg.endpoint } });
     }
-    tab.setEndpoint(cfg.endpoint);
+  }
+
+  var current = yasgui.getTab();
+  if (current) {
+    if (initial) fill(current, initial.title, initial.sparql);
+    else current.setEndpoint(cfg.endpoint);
+    if (initial && initial.run) current.query();
   }
 
   var select = document.getElementById("example");
@@ -109,6 +131,5 @@
     select.addEventListener("change", function () {
       if (select.value) load(select.value);
     });
-    if (select.getAttribute("data-selected")) load(select.getAttribute("data-selected"));
   }
 })();

@@ -1,0 +1,212 @@
+"""Data views on entity pages: an indicator's facts (table, chart, sub-indicators, plan status),
+an area's facts grouped by indicator with its projects, and what the report says about a
+project, policy or event (sentences, facts, district, work area).
+
+Values are shown as written (ep:valueText, else the digits of the mention) through
+server.kg.numbers; chart values are in the unit's base, divided for a readable axis."""
+from __future__ import annotations
+
+from collections import OrderedDict
+from decimal import Decimal
+
+import pyoxigraph as ox
+
+from ..kg import numbers as N
+from ..kg import vocab as V
+from .terms import Terms, _int_of
+
+FACTS_QUERY = """
+SELECT ?node ?f ?ind ?area ?period ?kind ?status ?qual ?value ?valueText ?mention ?unit ?sentence ?lost ?start
+WHERE {
+  %s
+  OPTIONAL { ?f ep:indicator ?ind }
+  OPTIONAL { ?f ep:refArea ?area }
+  OPTIONAL { ?f ep:refPeriod ?period }
+  OPTIONAL { ?f ep:kind ?kind }
+  OPTIONAL { ?f ep:status ?status }
+  OPTIONAL { ?f ep:qualifier ?qual }
+  OPTIONAL { ?f ep:value ?value }
+  OPTIONAL { ?f ep:valueText ?valueText }
+  OPTIONAL { ?f ep:mention ?mention }
+  OPTIONAL { ?f ep:unit ?unit }
+  OPTIONAL { ?f prov:wasDerivedFrom ?sentence }
+  OPTIONAL { ?f ep:valueLost ?lost }
+  OPTIONAL { ?f ep:valueStart ?start }
+}"""
+
+#: how the facts are selected: ?node is substituted with the page's node
+SELECTORS = {
+    "indicator": "?f ep:indicator ?node .",
+    "area": "{ ?f ep:refArea ?node } UNION { ?f ep:about ?node }",
+    "fact": "VALUES ?f { %s }",  # the node in N-Triples form (str of a pyoxigraph NamedNode)
+}
+
+
+def _v(row, key):
+    t = row.get(key)
+    return t.value if t is not None else None
+
+
+def _short(node) -> str:
+    """passage:p005-s01, or the last segment of another source's IRI (2023-headline.csv#row=5)."""
+    if node is None:
+        return ""
+    from .terms import compact
+
+    c = compact(node.value)
+    return c if c != node.value else node.value.rstrip("/").rsplit("/", 1)[-1]
+
+
+def _units(kg) -> dict:
+    cache = getattr(kg, "_econplan_units", None)
+    if cache is None:
+        cache = N.units(kg)
+        try:
+            kg._econplan_units = cache
+        except AttributeError:
+            pass
+    return cache
+
+
+def fact_rows(kg, terms: Terms, node, selector: str) -> list[dict]:
+    """One row per fact selected by ``selector`` (a key of SELECTORS), unique by fact."""
+    lg = terms.lang
+    units = _units(kg)
+    rows, seen = [], set()
+    where = SELECTORS[selector] % node if selector == "fact" else SELECTORS[selector]
+    for r in kg.select(FACTS_QUERY % where, substitutions={ox.Variable("node"): node}):
+        f = r["f"]
+        if f in seen:
+            continue
+        seen.add(f)
+        unit = units.get(_v(r, "unit") or "", N.Unit(symbol=""))
+        if r.get("valueText") is not None:
+            value, mention = _v(r, "valueText"), None
+        else:
+            value, mention = _v(r, "value"), _v(r, "mention")
+        rd = N.readable(value, unit, qualifier=_v(r, "qual"), kind=_v(r, "kind"), lang=lg, mention=mention)
+        area, ind, sentence = r.get("area"), r.get("ind"), r.get("sentence")
+        status = _v(r, "status")
+        rows.append({
+            "fact": terms.value(f), "node": f, "sentence_node": sentence,
+            "indicator": terms.value(ind) if ind is not None else None,
+            "indicator_iri": ind.value if ind is not None else "",
+            "area": terms.value(area) if area is not None else None,
+            "area_iri": area.value if area is not None else "",
+            "period": _v(r, "period") or "",
+            "kind": N.kind_label(_v(r, "kind"), lg) if r.get("kind") is not None else "",
+            "kind_slug": N.slug(_v(r, "kind")) if r.get("kind") is not None else "",
+            "status": N.status_label(status, lg) if status else "",
+            "status_slug": N.slug(status) if status else "",
+            "qualifier": rd.qualifier if r.get("qual") is not None else "",
+            "text": rd.text, "note": rd.note, "written": rd.written,
+            "base_value": rd.base_value, "base": unit.base, "symbol": unit.symbol,
+            "sort": str(rd.base_value) if rd.base_value is not None else "",
+            "sentence": terms.value(sentence) if sentence is not None else None,
+            "sentence_short": _short(sentence),
+            "order": _int_of(r.get("start")) if r.get("start") is not None else 10 ** 9,
+        })
+    rows.sort(key=lambda x: (x["indicator"].text if x["indicator"] else "", x["period"],
+                             x["area"].text if x["area"] else "", x["order"]))
+    return rows
+
+
+def _chart_panels(rows: list[dict], lang: str) -> list[dict]:
+    """One chart per (kind, unit base) with at least two values: x the period, colour the area,
+    dashed targets; values divided for a readable axis (numbers.axis_scale)."""
+    groups: "OrderedDict[tuple, list]" = OrderedDict()
+    for r in rows:
+        if r["base_value"] is None or not r["period"]:
+            continue
+        groups.setdefault((r["kind_slug"], r["base"], r["symbol"] if r["base"] == "" else ""), []).append(r)
+    panels = []
+    for (kind, base, symbol), rs in sorted(groups.items(), key=lambda kv: -len(kv[1])):
+        if len(rs) < 2:
+            continue
+        scale = N.axis_scale([r["base_value"] for r in rs], base, lang, symbol or rs[0]["symbol"])
+        points = [{
+            "period": r["period"][:4], "area": r["area"].text if r["area"] else "",
+            "status": r["status"], "value": float(Decimal(r["base_value"]) / scale.divisor),
+            "label": r["text"],
+        } for r in rs]
+        title = rs[0]["kind"] or ""
+        panels.append({"title": title, "axis": scale.title, "points": points})
+    return panels[:3]
+
+
+def indicator_view(kg, terms: Terms, node) -> dict:
+    rows = fact_rows(kg, terms, node, "indicator")
+    subs = []
+    for s in terms.subjects(V.SKOS.broader, node):
+        n = len(kg.select("SELECT ?node ?f WHERE { ?f ep:indicator ?node }", substitutions={ox.Variable("node"): s}))
+        subs.append({"ind": terms.value(s), "facts": n})
+    subs.sort(key=lambda x: x["ind"].text)
+    broader = [terms.value(b) for b in terms.objects(node, V.SKOS.broader)]
+    # plan status: per area and year, what the report gives (actual, target) and the status
+    plan = terms.one(node, V.EP.planStatus)
+    reason = terms.one(node, V.EP.shortfallReason) if plan is not None else None
+    cells: "OrderedDict[tuple, dict]" = OrderedDict()
+    for r in sorted(rows, key=lambda x: (x["area"].text if x["area"] else "", x["period"])):
+        key = (r["area_iri"], r["period"][:4])
+        c = cells.setdefault(key, {"area": r["area"], "year": r["period"][:4], "actual": [], "target": []})
+        (c["actual"] if r["status_slug"] == "actual" else c["target"]).append(r["text"])
+    report_year = _report_year(kg)
+    report_area = terms.one(V.REPORT, V.DCTERMS.spatial)
+    status_rows = []
+    for (area_iri, year), c in cells.items():
+        st = None
+        if plan is not None and report_area is not None and area_iri == report_area.value and year == report_year:
+            st = N.plan_status_label(plan.value, terms.lang)
+        status_rows.append({**c, "plan_status": st})
+    return {"rows": rows, "subs": subs, "broader": broader, "status_rows": status_rows,
+            "plan_status": N.plan_status_label(plan.value, terms.lang) if plan is not None else None,
+            "reason": reason.value if isinstance(reason, ox.Literal) else None,
+            "report_year": report_year,
+            "chart": _chart_panels(rows, terms.lang)}
+
+
+def _report_year(kg) -> str:
+    """The plan year a report's ep:planStatus speaks of: the first year the report covers."""
+    rows = kg.select("SELECT ?node (MIN(STR(?y)) AS ?year) WHERE { ?node dcterms:temporal ?y } GROUP BY ?node",
+                     substitutions={ox.Variable("node"): V.REPORT})
+    return rows[0]["year"].value[:4] if rows and "year" in rows[0] else ""
+
+
+def area_view(kg, terms: Terms, node) -> dict:
+    rows = fact_rows(kg, terms, node, "area")
+    groups: "OrderedDict[str, dict]" = OrderedDict()
+    for r in rows:
+        key = r["indicator_iri"]
+        g = groups.setdefault(key, {"indicator": r["indicator"], "rows": []})
+        g["rows"].append(r)
+    projects = sorted((terms.value(p) for p in terms.subjects(V.EP.district, node)), key=lambda v: v.text)
+    ordered = [r for g in sorted(groups.values(), key=lambda g: g["indicator"].text if g["indicator"] else "")
+               for r in g["rows"]]
+    return {"groups": list(groups.values()), "rows": ordered, "total": len(rows), "projects": projects}
+
+
+def about_view(kg, terms: Terms, node) -> dict:
+    """A project, policy or event: its sentences (its own, then its facts'), its facts, district,
+    domain and work area (its own, else its facts')."""
+    rows = fact_rows(kg, terms, node, "area")
+    sources = list(terms.objects(node, V.PROV.wasDerivedFrom))
+    for r in sorted(rows, key=lambda x: x["order"]):
+        sources.append(r["sentence_node"])
+    sentences, seen = [], set()
+    for s in sources:
+        if s is None or s in seen:
+            continue
+        seen.add(s)
+        exact = terms.one(s, V.OA.exact)
+        if isinstance(exact, ox.Literal):
+            sentences.append({"passage": terms.value(s), "text": exact.value})
+    district = [terms.value(d) for d in terms.objects(node, V.EP.district)]
+    domain = [terms.value(d) for d in terms.objects(node, V.EP.domain)]
+    work_nodes = list(terms.objects(node, V.EP.workArea))
+    if not work_nodes:
+        for r in rows:
+            for w in terms.objects(r["node"], V.EP.workArea):
+                if w not in work_nodes:
+                    work_nodes.append(w)
+    work = [terms.value(w) for w in work_nodes]
+    return {"rows": rows, "sentences": sentences, "district": district, "domain": domain, "work": work}

@@ -1,0 +1,158 @@
+"""Data views in headless Chromium: an indicator page (facts table, chart in readable units),
+an area page (filter and sort) and a policy page, in zh and en, with screenshots under
+tests/output/screenshots/ (see tests/test_browser.py)."""
+from __future__ import annotations
+
+import pytest
+
+from test_browser import EC, By, console_errors, driver, server, shot, wait  # noqa: F401 - fixtures
+
+pytestmark = pytest.mark.browser
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_indicator_page_is_a_data_view(driver, server, lang):
+    console_errors(driver)
+    driver.get(server + f"/id/indicator/gdp?lang={lang}")
+    wait(driver).until(EC.presence_of_element_located((By.CSS_SELECTOR, "#ind-chart-1[data-rendered]")))
+    charts = driver.find_elements(By.CSS_SELECTOR, ".ind-chart[data-rendered] svg")
+    assert charts and all(c.size["height"] > 150 for c in charts)  # not squashed
+    axis_text = " ".join(c.text for c in charts)
+    assert ("万亿元" if lang == "zh" else "trillion yuan") in axis_text
+    assert "4,720,000,000,000" not in axis_text and "4720000000000" not in axis_text
+    rows = driver.find_elements(By.CSS_SELECTOR, "#ind-facts tbody tr")
+    assert len(rows) >= 8
+    table = driver.find_element(By.ID, "ind-facts").text
+    assert ("2.0059万亿元" if lang == "zh" else "2.0059 trillion yuan") in table
+    assert ("20059亿元" if lang == "zh" else "20,059 亿元") in table
+    assert ("约" if lang == "zh" else "about") in table  # qualifiers in the page's language
+    if lang == "en":
+        assert "确数" not in table and "实际" not in table
+    # the value links to the fact, the last column to the sentence it was read from
+    hz = [r for r in rows if ("杭州" if lang == "zh" else "Hangzhou") in r.text]
+    links = [a.get_attribute("href") for a in hz[0].find_elements(By.TAG_NAME, "a")]
+    assert any("/fact/" in h for h in links) and any("passage" in h or "source" in h for h in links)
+    shot(driver, f"views-indicator-gdp-{lang}")
+    assert console_errors(driver) == []
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_area_page_filters_and_sorts(driver, server, lang):
+    console_errors(driver)
+    driver.get(server + f"/id/district/330100?lang={lang}")
+    table = wait(driver).until(EC.presence_of_element_located((By.ID, "facts")))
+    rows = table.find_elements(By.CSS_SELECTOR, "tbody tr")
+    total = len(rows)
+    assert total > 50
+    box = driver.find_element(By.CSS_SELECTOR, '[data-filter-for="facts"]')
+    box.send_keys("2024")
+    shown = [r for r in rows if r.is_displayed()]
+    assert 0 < len(shown) < total and all("2024" in r.text for r in shown)
+    count = driver.find_element(By.CSS_SELECTOR, '[data-count-for="facts"]').text
+    assert str(len(shown)) in count and str(total) in count
+    # sort by value: descending on the second click, the largest base value first
+    button = driver.find_element(By.CSS_SELECTOR, '#facts th[data-key="value"] button')
+    button.click()
+    button.click()
+    shown = [(r.get_attribute("data-base"), r.get_attribute("data-value"))
+             for r in table.find_elements(By.CSS_SELECTOR, "tbody tr") if r.is_displayed()]
+    bases = [b for b, v in shown if v]
+    runs = [b for i, b in enumerate(bases) if i == 0 or bases[i - 1] != b]
+    assert len(runs) == len(set(runs)) > 1  # one unit base after another, each in one run
+    for base in set(bases):  # within a unit base, largest first
+        nums = [float(v) for b, v in shown if v and b == base]
+        assert nums == sorted(nums, reverse=True), base
+    assert driver.find_element(By.CSS_SELECTOR, '#facts th[data-key="value"]').get_attribute("aria-sort") == "descending"
+    shot(driver, f"views-area-hangzhou-{lang}")
+    assert console_errors(driver) == []
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_policy_page_says_what_the_report_says(driver, server, lang):
+    console_errors(driver)
+    driver.get(server + f"/id/hangzhou/policy/double-hundred-double-thousand-market-campaign?lang={lang}")
+    section = wait(driver).until(EC.presence_of_element_located((By.CSS_SELECTOR, "section.about-view")))
+    assert section.find_elements(By.CSS_SELECTOR, "blockquote.sentence")
+    assert len(section.find_elements(By.CSS_SELECTOR, "#about-facts tbody tr")) == 5
+    shot(driver, f"views-policy-{lang}")
+    assert console_errors(driver) == []
+
+
+def _editor_ready(d):
+    return d.execute_script(
+        "var cm = document.querySelector('#yasgui .CodeMirror');"
+        "return !!(cm && cm.CodeMirror && window.econplanYasgui);")
+
+
+def _result_cells(d):
+    return [td for td in d.find_elements(By.CSS_SELECTOR, "#yasgui .yasr table tbody tr td") if td.is_displayed()]
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_editor_deep_link_runs_the_saved_query_in_one_tab(driver, server, lang):
+    import json
+    import urllib.request
+
+    console_errors(driver)
+    slug = "gdp-by-city"
+    lib = json.loads(urllib.request.urlopen(f"{server}/queries.json").read())["queries"]
+    q = next((x for x in lib if x["slug"] == slug), lib[0])
+    slug = q["slug"]
+    for _ in range(2):  # two visits: still one tab
+        driver.get(server + f"/editor?query={slug}&lang={lang}")
+        wait(driver, 30).until(_editor_ready)
+        wait(driver, 30).until(_result_cells)
+    tabs = driver.execute_script("return Object.keys(window.econplanYasgui._tabs).length;")
+    assert tabs == 1
+    names = [e.text.split("\n")[0] for e in driver.find_elements(By.CSS_SELECTOR, "#yasgui .tabsList .tab") if e.text.strip()]
+    assert names == [q["title"][lang]]
+    assert driver.execute_script("return window.econplanYasgui.getTab().getQuery();").strip() == q["sparql"].strip()
+    cells = " ".join(td.text for td in _result_cells(driver))
+    assert "^^" not in cells and "xsd:" not in cells and '"' not in cells  # literals plainly
+    shot(driver, f"editor-deep-link-{lang}")
+    errors = [e for e in console_errors(driver) if "favicon" not in e]
+    assert errors == []
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_sparql_endpoint_link_in_a_browser(driver, server, lang):
+    console_errors(driver)
+    driver.get(server + f"/?lang={lang}")
+    driver.find_element(By.CSS_SELECTOR, 'nav a[href="/sparql"]').click()
+    wait(driver).until(EC.url_to_be(server + "/sparql"))
+    h1 = wait(driver).until(EC.visibility_of_element_located((By.TAG_NAME, "h1")))
+    assert h1.text == ("SPARQL 端点" if lang == "zh" else "SPARQL endpoint")
+    assert driver.find_element(By.ID, "endpoint").text == server + "/sparql"
+    assert len(driver.find_elements(By.CSS_SELECTOR, "#graphs a")) > 10
+    shot(driver, f"sparql-page-{lang}")
+    driver.find_element(By.CSS_SELECTOR, '#graphs a[href="/graph/data/vocab/units"]').click()
+    wait(driver).until(EC.visibility_of_element_located((By.ID, "graph-triples")))
+    assert int(driver.find_element(By.CSS_SELECTOR, "#graph-triples dd").text.replace(",", "")) > 0
+    shot(driver, f"graph-page-{lang}")
+    assert console_errors(driver) == []
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_fact_home_and_graph_pages_screenshots(driver, server, lang):
+    console_errors(driver)
+    driver.get(server + f"/id/hangzhou/2023-plan/fact/gdp-2023?lang={lang}")
+    box = wait(driver).until(EC.visibility_of_element_located((By.ID, "fact-summary")))
+    assert ("2.0059万亿元" if lang == "zh" else "2.0059 trillion yuan") in box.text
+    shot(driver, f"views-fact-{lang}")
+    driver.get(server + f"/?lang={lang}")
+    counts = wait(driver).until(EC.visibility_of_element_located((By.CSS_SELECTOR, "#count-area_district")))
+    assert counts.find_element(By.TAG_NAME, "dt").text == ("市辖区" if lang == "zh" else "districts")
+    shot(driver, f"home-{lang}")
+    assert console_errors(driver) == []
+
+
+@pytest.mark.parametrize("lang,unit", [("zh", "万亿"), ("en", "trillion")])
+def test_saved_query_chart_axis_is_readable(driver, server, lang, unit):
+    console_errors(driver)
+    driver.get(server + f"/queries/gdp-by-city?lang={lang}")
+    wait(driver, 30).until(lambda d: d.find_element(By.ID, "chart").get_attribute("data-rendered") == "true")
+    chart = driver.find_element(By.ID, "chart")
+    assert f"gdpYuan{'(' if lang == 'zh' else ' ('}{unit})" in chart.text
+    assert "4,720,000,000,000" not in chart.text and "4.7" in chart.text
+    shot(driver, f"query-gdp-by-city-{lang}")
+    assert console_errors(driver) == []

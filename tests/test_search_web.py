@@ -1,0 +1,69 @@
+"""/search and /cannot-answer on a real server: JSON for scripts, a page for browsers."""
+from __future__ import annotations
+
+import json
+import urllib.error
+import urllib.parse
+import urllib.request
+
+import pytest
+
+from conftest import LiveServer
+
+
+@pytest.fixture(scope="module")
+def server(built):
+    s = LiveServer(built)
+    yield s
+    s.stop()
+
+
+def get(server, path, accept="application/json", lang=None):
+    headers = {"Accept": accept}
+    if lang:
+        headers["Accept-Language"] = lang
+    req = urllib.request.Request(server.url + path, headers=headers)
+    try:
+        with urllib.request.urlopen(req, timeout=20) as r:
+            return r.status, r.headers.get_content_type(), r.read().decode("utf-8")
+    except urllib.error.HTTPError as e:
+        return e.code, e.headers.get_content_type(), e.read().decode("utf-8")
+
+
+def test_search_json(server):
+    status, ctype, body = get(server, "/search?q=" + urllib.parse.quote("生产总值"))
+    assert status == 200 and ctype == "application/json"
+    doc = json.loads(body)
+    ind = next(g for g in doc["groups"] if g["type"] == "indicator")
+    gdp = next(r for r in ind["results"] if r["iri"].endswith("/indicator/gdp"))
+    assert gdp["url"] == "/id/indicator/gdp" and gdp["spans"] == [[2, 6]]
+    assert gdp["html"] == "地区<mark>生产总值</mark>"
+    sent = next(g for g in doc["groups"] if g["type"] == "sentence")
+    assert sent["results"][0]["url"].startswith("/id/hangzhou/2023-plan/passage/")
+
+
+def test_search_page_zh_and_en(server):
+    status, ctype, body = get(server, "/search?q=" + urllib.parse.quote("萧山"), accept="text/html", lang="zh")
+    assert status == 200 and ctype == "text/html"
+    assert "<mark>萧山</mark>" in body and "地区" in body and 'href="/id/district/330109"' in body
+    status, _, body = get(server, "/search?q=unmet&lang=en", accept="text/html")
+    assert status == 200 and "Saved queries" in body and 'href="/queries/unmet-plan-indicators-2023"' in body
+    assert "<mark>unmet</mark>" in body
+
+
+def test_search_escapes_and_limits(server):
+    status, _, body = get(server, "/search?q=" + urllib.parse.quote("<script>"), accept="text/html")
+    assert status == 200 and "<script>alert" not in body and "&lt;script&gt;" in body
+    status, ctype, body = get(server, "/search?q=" + "x" * 101)
+    assert status == 400 and json.loads(body)["error"]["code"] == "bad-search"
+    status, _, body = get(server, "/search?q=gdp&limit=abc")
+    assert status == 400
+
+
+def test_cannot_answer_page(server):
+    status, ctype, body = get(server, "/cannot-answer?lang=en", accept="text/html")
+    assert status == 200 and "Which district invests most?" in body
+    status, _, body = get(server, "/cannot-answer?lang=zh", accept="text/html")
+    assert "哪个区、县(市)的投资最多?" in body
+    status, ctype, body = get(server, "/cannot-answer")
+    assert ctype == "application/json" and len(json.loads(body)["questions"]) >= 4
