@@ -29,7 +29,7 @@ def test_fact_page_is_one_compact_node(kg):
     assert doc["@context"]["ep"] == "https://w3id.org/econplan/def#"
     for p in ("skos", "prov", "dcterms", "schema", "qb", "xsd"):
         assert p in doc["@context"]
-    assert doc["@id"] == "fact:gdp-2023" and doc["@type"] == "ep:Observation"
+    assert doc["@id"] == "fact:gdp-2023" and set(doc["@type"]) == {"ep:Fact", "ep:Observation", "qb:Observation"}
     assert doc["ep:indicator"] == {"@id": "indicator:gdp"}
     assert doc["ep:value"] == {"@value": "20059", "@type": "xsd:decimal"}
     assert doc["ep:refPeriod"] == {"@value": "2023", "@type": "xsd:gYear"}

@@ -268,10 +268,12 @@ def fact_labels(ds: Dataset, f: Fact) -> tuple[str, str]:
                  "design": " (design)"}[f.status]
     if f.in_words or not f.value_text:  # 百 (100), 三分之一 (1 third): the words and the number
         value = f.value_text or "(数值缺失)"
-        value_en = f"{f.value_text} ({f.value})" if f.value_text else "(value lost)"
         symbol = "" if "分之" in f.value_text else unit.symbol
+        nu = N.Unit(symbol=unit.symbol, multiplier=str(unit.multiplier), base=unit.base, label_en=unit.label_en)
+        value_en = (f"{f.value_text} = {N.readable(str(f.value), nu, qualifier=f.qualifier, kind=f.kind, lang='en')}"
+                    if f.value_text else "(value lost)")
         return (f"{f.period}年{ind.label_zh}({kind_zh}{status_zh}):{value}{symbol}",
-                f"{ind.label_en}, {kind_en}{status_en}, {f.period}: {value_en} {unit.label_en}")
+                f"{ind.label_en}, {kind_en}{status_en}, {f.period}: {value_en}")
     nu = N.Unit(symbol=unit.symbol, multiplier=str(unit.multiplier), base=unit.base, label_en=unit.label_en)
     zh_r = N.readable(f.value_text, nu, qualifier=f.qualifier, kind=f.kind, lang="zh")
     en_r = N.readable(f.value_text, nu, qualifier=f.qualifier, kind=f.kind, lang="en")

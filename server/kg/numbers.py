@@ -45,6 +45,7 @@ STATUSES = {
     "actual": {"zh": "实际", "en": "actual"},
     "target": {"zh": "目标", "en": "target"},
     "expected": {"zh": "预计", "en": "expected"},
+    "design": {"zh": "设计值", "en": "design"},
 }
 
 PLAN_STATUSES = {

@@ -37,20 +37,14 @@ def home():
 
 
 #: the kinds of area (schema:additionalType of an ep:District), in the order shown
-AREA_TYPES = ("country", "province-level municipality", "prefecture-level city", "county-level city",
-              "district", "county")
-
-
 def area_counts(kg) -> list[tuple[str, int]]:
-    """Areas counted by their kind (a country, cities, districts and counties), not all as
-    "districts"; areas of a kind not listed in AREA_TYPES are counted as "other areas"."""
-    rows = kg.select("SELECT ?t (COUNT(DISTINCT ?d) AS ?n) WHERE { ?d a ep:District . "
-                     "OPTIONAL { ?d schema:additionalType ?t0 } BIND(COALESCE(STR(?t0), \"\") AS ?t) } GROUP BY ?t")
-    by = {r["t"].value: int(r["n"].value) for r in rows}
-    out = [("c_area_" + t.replace(" ", "_").replace("-", "_"), by.pop(t)) for t in AREA_TYPES if by.get(t)]
-    if sum(by.values()):
-        out.append(("c_area_other", sum(by.values())))
-    return out
+    """The areas by administrative level (data/vocab/areas.csv): province-level, prefecture-level
+    and county-level divisions, not all counted as "districts" (the country is not counted)."""
+    rows = kg.select("SELECT ?level (COUNT(DISTINCT ?a) AS ?n) WHERE { ?a a ep:District ; "
+                     "ep:areaType/ep:adminLevel ?level } GROUP BY ?level")
+    n = {r["level"].value: int(r["n"].value) for r in rows}
+    return [(key, n.get(V.DEF + level, 0)) for key, level in
+            (("c_provinces", "provinceLevel"), ("c_cities", "prefectureLevel"), ("c_counties", "countyLevel"))]
 
 
 # -- downloads ------------------------------------------------------------------------------
