@@ -131,10 +131,13 @@ def query(obj, sparql: str, fmt: str):
 
     if sparql.startswith("@"):
         sparql = Path(sparql[1:]).read_text(encoding="utf-8")
-    if "\u2026" in sparql:  # 'SELECT …' copied from a description, not a query
-        raise KGError("the query contains '…' (an ellipsis): write the whole query, e.g. "
-                      "'SELECT ?label WHERE { indicator:gdp skos:prefLabel ?label }'", status=400)
-    result = _kg(obj).query(sparql)
+    try:
+        result = _kg(obj).query(sparql)
+    except KGError:
+        if "\u2026" in sparql:  # 'SELECT …' copied from a description, not a query
+            raise KGError("the query contains '…' (an ellipsis): write the whole query, e.g. "
+                          "'SELECT ?label WHERE { indicator:gdp skos:prefLabel ?label }'", status=400) from None
+        raise
     out = render_result(result, fmt)
     if isinstance(out, str):
         out = out.encode("utf-8")

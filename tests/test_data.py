@@ -273,7 +273,7 @@ def test_a_wrong_number_for_the_words_is_refused(tmp_path, root):
 
     data = tmp_path / "data"
     shutil.copytree(root / "data", data)
-    path = data / "hangzhou-2023" / "02-review-development.facts.csv"
+    path = data / "hangzhou" / "2023-plan" / "02-review-development.facts.csv"
     text = path.read_text(encoding="utf-8")
     path.write_text(text.replace("实现投资额超百亿,100,百,", "实现投资额超百亿,1000,百,"), encoding="utf-8")
     with pytest.raises(DataError, match="writes 100, not 1000"):

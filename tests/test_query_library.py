@@ -70,7 +70,7 @@ def city_rows(root, dataset) -> list[dict]:
 
     symbols = {u.symbol: u.slug for u in dataset.units.values()} | {u: u for u in dataset.units}
     out = []
-    from server.citycsv import mapping_for
+    from server.kg.citycsv import mapping_for
 
     for path in sorted((root / "data").glob("*/*/*.csv")):
         if not mapping_for(path).exists():

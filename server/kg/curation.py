@@ -353,7 +353,10 @@ def load_dataset(data_dir: Path) -> Dataset:
 
     # A report's dataset is any folder under data/ with *.facts.csv files (data/<area>/<dataset>/);
     # the shared indicator scheme is data/vocab/**/*.indicators.csv plus any a dataset still holds.
-    report_dirs = sorted({p.parent for p in data_dir.rglob("*.facts.csv")})
+    # a report's folder holds *.facts.csv; drafts (data/drafts/, read by drafts.py) and material as
+    # gathered (data/sources/) are not curated reports
+    report_dirs = sorted({p.parent for p in data_dir.rglob("*.facts.csv")
+                          if p.relative_to(data_dir).parts[0] not in ("drafts", "sources")})
     kinds = ("indicators", "entities", "facts", "exceptions", "plan-status")
     files = {k: sorted(p for d in report_dirs for p in d.glob(f"*.{k}.csv")) for k in kinds}
     files["indicators"] = sorted(set(files["indicators"]) | set((data_dir / "vocab").rglob("*.indicators.csv")))
