@@ -140,8 +140,8 @@ def test_fact_home_and_graph_pages_screenshots(driver, server, lang):
     assert ("2.0059万亿元" if lang == "zh" else "2.0059 trillion yuan") in box.text
     shot(driver, f"views-fact-{lang}")
     driver.get(server + f"/?lang={lang}")
-    counts = wait(driver).until(EC.visibility_of_element_located((By.CSS_SELECTOR, "#count-area_district")))
-    assert counts.find_element(By.TAG_NAME, "dt").text == ("市辖区" if lang == "zh" else "districts")
+    counts = wait(driver).until(EC.visibility_of_element_located((By.CSS_SELECTOR, "#count-counties")))
+    assert counts.find_element(By.TAG_NAME, "dt").text == ("县级行政区" if lang == "zh" else "county-level divisions")
     shot(driver, f"home-{lang}")
     assert console_errors(driver) == []
 
