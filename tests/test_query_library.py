@@ -523,7 +523,7 @@ def test_dataset_summary(kg, library, dataset, city_rows, root):
     assert got["source rows"] == len(city_rows) and got["sentences"] == 366 and got["paragraphs"] == 84
     assert got["reports and datasets"] == 1 + len(list((root / "data").glob("*/*/*.mapping.yaml")))
     assert got["of which values lost"] == 4
-    assert got["indicators"] == len(dataset.indicators) == 289
+    assert got["indicators"] == len(dataset.indicators) == 290
     assert got["projects"] == stats.entities["Project"] == 57
     for cls, what in (("Programme", "of which programmes (pilots included)"), ("Pilot", "of which pilots"),
                       ("Platform", "platforms"), ("Organization", "organizations"), ("Event", "events"),
