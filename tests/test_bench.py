@@ -32,7 +32,7 @@ def test_compare_oxigraph_reports_the_processes_that_ran(built, tmp_path):
     from server.serve import default_workers
 
     out = run("bench/compare_oxigraph.py", "--data", str(built / "econplan.nq"), "--only", "lookup",
-              "--duration", "1", "--rounds", "2", "--quiet-wait", "1", "--skip-build",
+              "--duration", "0.5", "--rounds", "2", "--quiet-wait", "0", "--skip-build",
               "--json", str(tmp_path / "r.json"))
     result = json.loads((tmp_path / "r.json").read_text())
     # counted on the live server (the children of `econplan serve`), not taken from this tree

@@ -41,21 +41,23 @@ def test_area_page_filters_and_sorts(driver, server, lang):
     console_errors(driver)
     driver.get(server + f"/id/district/330100?lang={lang}")
     table = wait(driver).until(EC.presence_of_element_located((By.ID, "facts")))
-    rows = table.find_elements(By.CSS_SELECTOR, "tbody tr")
-    total = len(rows)
-    assert total > 50
+    # the rows as the reader sees them, read in one script (one WebDriver call per row is slow)
+    visible = ("return Array.from(document.querySelectorAll('#facts tbody tr'))"
+               ".filter(function (r) { return r.offsetParent !== null; })"
+               ".map(function (r) { return [r.innerText, r.getAttribute('data-base'), r.getAttribute('data-value')]; });")
+    total = len(table.find_elements(By.CSS_SELECTOR, "tbody tr"))
+    assert total > 50 and len(driver.execute_script(visible)) == total
     box = driver.find_element(By.CSS_SELECTOR, '[data-filter-for="facts"]')
     box.send_keys("2024")
-    shown = [r for r in rows if r.is_displayed()]
-    assert 0 < len(shown) < total and all("2024" in r.text for r in shown)
+    shown = driver.execute_script(visible)
+    assert 0 < len(shown) < total and all("2024" in text for text, _, _ in shown)
     count = driver.find_element(By.CSS_SELECTOR, '[data-count-for="facts"]').text
     assert str(len(shown)) in count and str(total) in count
     # sort by value: descending on the second click, the largest base value first
     button = driver.find_element(By.CSS_SELECTOR, '#facts th[data-key="value"] button')
     button.click()
     button.click()
-    shown = [(r.get_attribute("data-base"), r.get_attribute("data-value"))
-             for r in table.find_elements(By.CSS_SELECTOR, "tbody tr") if r.is_displayed()]
+    shown = [(b, v) for _, b, v in driver.execute_script(visible)]
     bases = [b for b, v in shown if v]
     runs = [b for i, b in enumerate(bases) if i == 0 or bases[i - 1] != b]
     assert len(runs) == len(set(runs)) > 1  # one unit base after another, each in one run

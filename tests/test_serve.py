@@ -306,8 +306,8 @@ def test_after_a_load_every_worker_answers_from_the_new_data_and_none_is_replace
         assert r.returncode == 0, r.stdout + r.stderr
         assert all(b"Gross regional product" in get(server, alt % (100 + i))[1] for i in range(10))
         assert processes(server) == before
+        after_load = server.log_text()[mark:]  # (read before the stop: shutting down may log a kill)
     finally:
         server.stop()
-    after_load = server.log_text()[mark:]
     assert not [ln for ln in after_load.splitlines()
                 if any(level in ln for level in ("WARNING", "ERROR", "CRITICAL"))], after_load[-2000:]

@@ -310,13 +310,18 @@ def test_the_focus_subgraph_gives_the_report_of_the_whole_shipped_graph(kg):
     for q in kg.store.quads_for_pattern(None, V.RDF_TYPE, None, None):
         if isinstance(q.subject, ox.NamedNode) and q.object.value.startswith(V.DEF):
             by_class.setdefault(q.object.value, []).append(q.subject.value)
-    focus_sets = [set(sorted(nodes)[::max(1, len(nodes) // 12)]) for _, nodes in sorted(by_class.items())]
-    assert len(focus_sets) >= 10
+    samples = [set(sorted(nodes)[::max(1, len(nodes) // 12)]) for _, nodes in sorted(by_class.items())]
+    assert len(samples) >= 10
+    # two focus sets, each the samples of every other class (one validation per class costs
+    # half a minute and checks nothing more: the report is restricted node by node)
+    focus_sets = [set().union(*samples[0::2]), set().union(*samples[1::2])]
     whole = shipped_report(kg)
+    found = 0
     for focus in focus_sets:
         got = validate(kg.store, focus=focus)
         assert got.as_text() == _restricted(whole, got.focus), sorted(focus)[:3]
-    assert sum(len(validate(kg.store, focus=f).results) for f in focus_sets) > 10
+        found += len(got.results)
+    assert found > 10
 
 
 def test_a_data_view_validates_the_store_plus_a_load_without_copying_it(kg):
