@@ -265,8 +265,8 @@ def test_streams_nobody_reads_give_their_worker_back(capped):
 
 
 @pytest.mark.parametrize("path", [
-    "/sparql?" + urllib.parse.urlencode({"query": ALL}),    # the fast path
-    "/queries/headline-indicators-level-and-growth.json",  # the Flask view (a saved query)
+    "/sparql?" + urllib.parse.urlencode({"query": ALL}),    # the SPARQL endpoint
+    "/queries/headline-indicators-level-and-growth.json",  # a saved query as an API
 ])
 def test_http10_clients_get_answers_whole_with_a_length(capped, path):
     """HTTP/1.0 has no chunked encoding: a streamed answer cut short at the time limit would end

@@ -62,6 +62,19 @@ class _Graph:
             self.add(s, V.RDFS_LABEL, _lit(en, "en"))
             self.add(s, V.EP.englishLabelStatus, V.EP.editorialTranslation)
 
+    def concept(self, s, cls, scheme, zh: str, en: str, notation: str | None = None) -> None:
+        """``s`` as an instance of ``cls`` and a SKOS concept of ``scheme``, with its zh/en
+        labels (rdfs:label and skos:prefLabel) and its notation."""
+        if cls is not None:
+            self.add(s, V.RDF_TYPE, cls)
+        self.add(s, V.RDF_TYPE, V.SKOS.Concept)
+        self.add(s, V.SKOS.inScheme, scheme)
+        self.labels(s, zh, en)
+        self.add(s, V.SKOS.prefLabel, _lit(zh, "zh"))
+        self.add(s, V.SKOS.prefLabel, _lit(en, "en"))
+        if notation is not None:
+            self.add(s, V.SKOS.notation, _lit(notation))
+
 
 def _entity_iri(etype: str, slug: str) -> ox.NamedNode:
     make = {"project": V.project, "policy": V.policy, "domain": V.domain,
@@ -101,13 +114,7 @@ def _units_graph(ds: Dataset, g: _Graph) -> None:
     g.labels(V.UNIT_SCHEME, "计量单位", "Units")
     for u in ds.units.values():
         s = V.unit(u.slug)
-        g.add(s, V.RDF_TYPE, V.EP.Unit)
-        g.add(s, V.RDF_TYPE, V.SKOS.Concept)
-        g.add(s, V.SKOS.inScheme, V.UNIT_SCHEME)
-        g.labels(s, u.label_zh, u.label_en)
-        g.add(s, V.SKOS.prefLabel, _lit(u.label_zh, "zh"))
-        g.add(s, V.SKOS.prefLabel, _lit(u.label_en, "en"))
-        g.add(s, V.SKOS.notation, _lit(u.slug))
+        g.concept(s, V.EP.Unit, V.UNIT_SCHEME, u.label_zh, u.label_en, u.slug)
         g.add(s, V.EP.symbol, _lit(u.symbol))
         for alias in u.aliases:  # another spelling of the symbol (億元 for 亿元)
             g.add(s, V.SKOS.altLabel, _lit(alias, "zh"))
@@ -153,13 +160,7 @@ def _area_types_graph(ds: Dataset, g: _Graph) -> None:
     g.labels(V.AREA_TYPE_SCHEME, "行政区划类型", "Types of administrative division")
     for name, (zh, en, level) in ds.area_types.items():
         s = V.area_type(name)
-        g.add(s, V.RDF_TYPE, V.EP.AreaType)
-        g.add(s, V.RDF_TYPE, V.SKOS.Concept)
-        g.add(s, V.SKOS.inScheme, V.AREA_TYPE_SCHEME)
-        g.labels(s, zh, en)
-        g.add(s, V.SKOS.prefLabel, _lit(zh, "zh"))
-        g.add(s, V.SKOS.prefLabel, _lit(en, "en"))
-        g.add(s, V.SKOS.notation, _lit(name))
+        g.concept(s, V.EP.AreaType, V.AREA_TYPE_SCHEME, zh, en, name)
         g.add(s, V.EP.adminLevel, V.EP[f"{level}Level"])
 
 
@@ -168,13 +169,7 @@ def _indicators_graph(ds: Dataset, path: Path, g: _Graph) -> None:
         if ind.source_file != path:
             continue
         s = V.indicator(ind.slug)
-        g.add(s, V.RDF_TYPE, V.EP.Indicator)
-        g.add(s, V.RDF_TYPE, V.SKOS.Concept)
-        g.add(s, V.SKOS.inScheme, V.INDICATOR_SCHEME)
-        g.labels(s, ind.label_zh, ind.label_en)
-        g.add(s, V.SKOS.prefLabel, _lit(ind.label_zh, "zh"))
-        g.add(s, V.SKOS.prefLabel, _lit(ind.label_en, "en"))
-        g.add(s, V.SKOS.notation, _lit(ind.slug))
+        g.concept(s, V.EP.Indicator, V.INDICATOR_SCHEME, ind.label_zh, ind.label_en, ind.slug)
         if ind.broader:
             g.add(s, V.SKOS.broader, V.indicator(ind.broader))
         else:
