@@ -315,8 +315,10 @@ def load(build_dir: Path, quads: list[ox.Quad], *, graph: str | None = None,
         added = len(store) - present
         focus = {q.subject for q in moved if isinstance(q.subject, ox.NamedNode)}
         # Validate only what the load touches while that is cheaper than validating all:
-        # expanding the focus costs a few ms a node, a full validation a few seconds.
-        if replace or len(focus) > FOCUS_LIMIT or any(isinstance(q.subject, ox.BlankNode) for q in moved):
+        # expanding the focus costs a few ms a node, a full validation a few seconds.  A
+        # replacement that removed something is validated whole (what the removed quads
+        # named, indicators and areas among them, would expand to most of the data anyway).
+        if removed or len(focus) > FOCUS_LIMIT or any(isinstance(q.subject, ox.BlankNode) for q in moved):
             focus = None
         report = validate_staging(store, engine=engine, focus=focus)
         if added == 0 and removed == 0:
