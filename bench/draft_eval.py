@@ -63,13 +63,16 @@ def read_gold_facts(paths: list[Path]) -> list[Gold]:
     for path in paths:
         with path.open(encoding="utf-8", newline="") as fh:
             for n, rec in enumerate(csv.DictReader(fh), start=2):
-                draft_format = "value_text" in rec
-                value = (rec.get("value_text") if draft_format else rec.get("value")) or ""
+                draft_format = "passage" not in rec      # the draft's own columns (sentence, …)
+                if draft_format:
+                    value = rec.get("value_text") or ""
+                else:   # curated: value, and value_text only for Chinese numerals
+                    value = (rec.get("value") or "").strip() and \
+                        ((rec.get("value_text") or "").strip() or rec.get("value") or "")
                 value = value.strip()
                 if not value:
                     continue
                 period = (rec.get("period") or "").strip()
-                note = rec.get("note") or ""
                 mention = rec.get("mention") or value
                 indicator = rec.get("indicator") or ""
                 if draft_format:
@@ -78,8 +81,8 @@ def read_gold_facts(paths: list[Path]) -> list[Gold]:
                                 rec.get("unit") or "", rec.get("kind") or "level",
                                 rec.get("qualifier") or "exact", period.removeprefix("../"),
                                 rec.get("status") or "actual", indicator, f"{path.name}:{n}",
-                                period.startswith("../") or "累计" in mention
-                                or ("cumulative" in note.lower() and "whether" not in note)))
+                                period.startswith("../")
+                                or (rec.get("cumulative") or "").strip() == "yes"))
     return out
 
 
@@ -191,7 +194,10 @@ def run_hangzhou(data_dir: Path) -> tuple[Score, float]:
     t0 = time.perf_counter()
     rows = Drafter(IndicatorScheme.load(data_dir), 2023, "").draft(text)
     seconds = time.perf_counter() - t0
-    gold = read_gold_facts(sorted((data_dir / "hangzhou-2023").glob("*.facts.csv")))
+    facts = sorted((data_dir / "hangzhou" / "2023-plan").glob("*.facts.csv"))
+    if not facts:
+        raise SystemExit(f"error: no curated facts in {data_dir / 'hangzhou' / '2023-plan'}")
+    gold = read_gold_facts(facts)
     return score(gold, [q.row() for q in rows]), seconds
 
 
