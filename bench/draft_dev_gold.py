@@ -1,6 +1,6 @@
 """Build the development set's gold files from the hand annotations.
 
-    .venv/bin/python bench/draft_dev_gold.py
+    .venv/bin/python bench/draft_dev_gold.py                 # bench/draft-dev/ and bench/draft-heldout/
 
 Each ``bench/draft-dev/NAME.annot.csv`` is written by hand (sentence, a mention copied from the
 sentence, the value as written and the fields); this script checks every row against
@@ -64,4 +64,5 @@ def build(dev_dir: Path, data_dir: Path) -> int:
 
 
 if __name__ == "__main__":
-    print(f"{build(ROOT / 'bench' / 'draft-dev', ROOT / 'data')} gold quantities written")
+    for folder in ("draft-dev", "draft-heldout"):
+        print(f"bench/{folder}: {build(ROOT / 'bench' / folder, ROOT / 'data')} gold quantities written")
