@@ -203,7 +203,8 @@ def run_hangzhou(data_dir: Path) -> tuple[Score, float]:
 
 
 def run_dev(dev_dir: Path, data_dir: Path) -> tuple[Score, float]:
-    """Each ``NAME.txt`` in the dev folder with its ``NAME.gold.csv`` and ``NAME.meta`` (year, area)."""
+    """Each ``NAME.txt`` in the dev folder with its ``NAME.gold.csv`` and ``NAME.meta`` (year, area,
+    and ``part`` for an excerpt of only the plan or the review: ``econplan draft --part``)."""
     from server.kg.draft import Drafter, IndicatorScheme, clean_text, read_text
 
     scheme = IndicatorScheme.load(data_dir)
@@ -217,7 +218,8 @@ def run_dev(dev_dir: Path, data_dir: Path) -> tuple[Score, float]:
                     if "=" in line)
         text = clean_text(read_text(txt))
         t0 = time.perf_counter()
-        rows = Drafter(scheme, int(meta["year"]), meta.get("area", "").strip()).draft(text)
+        rows = Drafter(scheme, int(meta["year"]), meta.get("area", "").strip(),
+                       meta.get("part", "auto").strip()).draft(text)
         seconds += time.perf_counter() - t0
         prefix = txt.stem + ":"
         for q in rows:

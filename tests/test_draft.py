@@ -221,16 +221,16 @@ def test_round_trip_reviewed_draft_builds_and_conforms(project):
     assert r.returncode == 0, r.stderr
     folder = project / "data" / "drafts" / "chengdu-2023"
     facts = list(csv.DictReader((folder / "chengdu-2023.facts.csv").open(encoding="utf-8")))
-    assert len(facts) == 14
+    assert len(facts) == 15
     text = (folder / "source.txt").read_text(encoding="utf-8")
     sentences = {p.id: p.text for p in passages(text)}
     for f in facts:  # every value is written in its mention, every mention in its sentence
-        assert f["mention"] in sentences[f["passage"]] and f["value"] in f["mention"]
+        assert f["mention"] in sentences[f["passage"]] and (f["value_text"] or f["value"]) in f["mention"]
     quads, report = _build_and_validate(project)
     assert report.conforms, "\n".join(f"{x.focus} {x.message.get('en')}"
                                       for x in report.by_severity("Violation"))
     review = [q for q in quads if q.predicate.value.endswith("#reviewStatus")]
-    assert len(review) == 14 and {q.object.value.rsplit("#", 1)[1] for q in review} == {"reviewed"}
+    assert len(review) == 15 and {q.object.value.rsplit("#", 1)[1] for q in review} == {"reviewed"}
     # curated facts have no review status: a query can tell them apart
     curated = {q.subject for q in quads if q.subject.value.startswith(
         "https://w3id.org/econplan/id/hangzhou/2023-plan/fact/")}
@@ -334,3 +334,47 @@ def test_alternative_labels_and_abbreviations_find_the_indicator(drafter):
     assert {q.indicator for q in qs} == {IND + "value-added-agriculture"}
     q = draft(drafter, dev_sentence("sichuan-2024-gwr", "p001-s01"))[-1]  # 715亿斤以上
     assert (q.value_text, q.unit, q.qualifier) == ("715", "亿斤", "at-least")
+
+
+def test_a_numeral_or_the_modifier_of_a_label_must_be_in_the_text(drafter):
+    qs = draft(drafter, dev_sentence("ningbo-2023-h1", "p005-s02"))    # 二产增加值3499.1亿元,增长3.9%
+    # not 第一产业增加值 (the numeral differs) nor 金融产业增加值 (the modifier is missing)
+    assert {q.indicator for q in qs} == {""}
+    assert drafter.scheme.similar("第二产业增加值") is None
+
+
+def test_a_two_character_label_must_be_the_head_of_the_noun_phrase(drafter):
+    qs = draft(drafter, dev_sentence("chengdu-2023-gwr", "p001-s01"))  # 国家企业技术中心增至62家
+    assert by_value(qs, "62").indicator == ""
+    q = by_value(draft(drafter, hz_sentence("p016-s07")), "230")       # 完成230家企业接入
+    assert q.indicator == IND + "enterprises"
+
+
+def test_components_of_a_named_programme(drafter):
+    q = by_value(draft(drafter, hz_sentence("p003-s01")), "三")         # 实施三个“一号工程”
+    assert q.indicator == IND + "programme-components"
+    qs = draft(drafter, hz_sentence("p048-s04"))                       # 三个“1平方公里”产业园
+    assert all(q.indicator != IND + "programme-components" for q in qs)
+
+
+def test_a_rank_takes_the_subject_of_the_clause_just_before(drafter):
+    qs = draft(drafter, hz_sentence("p008-s02"))                       # 收入2616.8亿元,居全国城市第4位
+    assert by_value(qs, "4").indicator == IND + "general-budget-revenue"
+    qs = draft(drafter, dev_sentence("ningbo-2023-gwr", "p003-s12"))   # …33条,建设…,设立全省首家…
+    assert by_value(qs, "首").indicator != IND + "policy-articles"
+
+
+def test_a_growth_rate_of_a_month_takes_the_subject(drafter):
+    qs = draft(drafter, dev_sentence("ningbo-2023-h1", "p005-s03"))    # 当月增速由4月的1%持续回升至8.8%
+    assert {by_value(qs, v).indicator for v in ("1", "8.8")} == {IND + "value-added-industry-above-scale"}
+
+
+def test_an_excerpt_of_the_plan_part(drafter):
+    text = clean_text(read_text(DEV / "chengdu-2024-plan.txt"))       # 2024年任务, without its heading
+    assert {q.status for q in drafter.draft(text)} == {"actual"}
+    plan = Drafter(drafter.scheme, 2023, "510100", part="plan")
+    assert {(q.status, q.period) for q in plan.draft(text)} == {("target", "2024")}
+    review = Drafter(drafter.scheme, 2023, "", part="review")
+    text = (ROOT / "data" / "source" / "report-clean.txt").read_text(encoding="utf-8")
+    rows = {q.sentence.id: q for q in review.draft(text)}
+    assert (rows["p070-s01"].status, rows["p070-s01"].period) == ("actual", "2023")

@@ -172,7 +172,11 @@ PLAN_RATIO_RE = re.compile(r"(?:为|是|完成|达到)(?:了)?(?:年度|全年|�
 SHARE_WORDS = ("占比", "比重", "占", "率", "比例", "覆盖", "全覆盖", "份额", "贡献")
 #: 出台…33条, 推出…30条、…64条等一揽子政策: a policy package named by its number of articles.
 POLICY_ARTICLES_LABEL = "政策条数"
-POLICY_PACKAGE_RE = re.compile(r"政策|措施|举措|出台|推出|印发|制定")
+POLICY_PACKAGE_RE = re.compile(r"政策|措施|举措|出台|推出|印发|制定|实施|发布|落实")
+#: 实施三个“一号工程”: a count before a quoted name counts the components of a programme.
+PROGRAMME_COMPONENTS_LABEL = "点名工程、行动所含项数"
+PROGRAMME_NAME_RE = re.compile(r"[“\"](?:[^”\"]{0,12}(?:工程|行动|战略|计划)[”\"]"
+                               r"|[^”\"]{1,12}[”\"](?:工程|行动|战略|计划))")
 #: 预计 (expected): 预期 too, unless it names the plan's targets (预期目标, 预期性指标).
 EXPECTED_RE = re.compile(r"预计|预期(?!目标|性|的目标)")
 #: A change of rank: 排名提升5位 (a difference of 5 places).
@@ -292,18 +296,33 @@ class IndicatorScheme:
             return None
         return best[1], best[2], best[3]
 
-    def similar(self, near: str, far: str = "", threshold: float = 0.6
-                ) -> tuple[str, str, float] | None:
+    def similar(self, near: str, far: str = "", threshold: float = 0.6,
+                edges: tuple[str, str] | None = None) -> tuple[str, str, float] | None:
         """The label that shares most of its character bigrams with the text before a quantity.
 
         Bigrams found in ``near`` (the quantity's own clause and the noun after it) count fully,
         those only in ``far`` (the sentence before it) count half.  A label qualifies when its
-        weighted share reaches ``threshold``; the largest weighted overlap wins."""
+        weighted share reaches ``threshold``; the largest weighted overlap wins.  Two guards:
+        a numeral in a label (第一产业) must be in the text (第二产业 is another measure), and a
+        label of two characters (企业) must be the head of the quantity's noun phrase: the end
+        of ``edges[0]`` (the subject before the value) or the start of ``edges[1]`` (the noun
+        after it), not a word inside another measure (民营企业贷款)."""
         ng, fg = _bigrams(near), _bigrams(far)
+        seen = set(near) | set(far)
         best = None
         for label, slug in self.labels.items():
             lg = _bigrams(label)
             if not lg:
+                continue
+            if any(ch in "一二三四五六七八九" and ch not in seen for ch in label):
+                continue
+            core = re.sub(r"^(?:新增|新认定|认定|新引进|引进|新建|建成|培育|累计|全市|全省|年度)+", "",
+                          re.sub(r"[^\u4e00-\u9fff]", "", label))
+            first = _bigrams(core[:3])
+            if len(lg) >= 4 and first and not first & (ng | fg):
+                continue  # 金融产业增加值 is not 第二产业增加值: the modifier names the measure
+            if len(lg) == 1 and edges is not None and not (
+                    edges[0].endswith(label) or edges[1].startswith(label)):
                 continue
             hit = len(lg & ng) + 0.5 * len((lg & fg) - ng)
             score = hit / len(lg)
@@ -394,9 +413,16 @@ class Drafter:
     scheme: IndicatorScheme
     year: int
     area: str = ""
+    #: ``auto``: the review, then the plan from the paragraph that opens it; ``review`` or
+    #: ``plan``: the text is an excerpt of only that part of a report.
+    part: str = "auto"
 
     # -- status by section: the review (actuals) comes first, then the plan for year+1
     def section_modes(self, paras: list[Passage]) -> dict[str, str]:
+        if self.part not in ("auto", "review", "plan"):
+            raise DataError(f"part {self.part!r} is not auto, review or plan")
+        if self.part != "auto":
+            return {p.id: "target" if self.part == "plan" else "actual" for p in paras}
         mode, out = "actual", {}
         nxt = str(self.year + 1)
         switch = re.compile(rf"^(?:{nxt}年|做好{nxt}年)|{nxt}年(?:经济社会发展|国民经济和社会发展)?"
@@ -689,6 +715,8 @@ class Drafter:
         for q in found:
             clause, c0 = _clause_before(text, q.span[0])
             clause = text[max(c0, prev_end):q.span[0]]
+            # the previous quantity is in the clause just before: 2616.8亿元,居全国城市第4位
+            adjacent = len(re.findall(r"[，,；;]", text[prev_end:q.span[0]])) <= 1
             prev_end = q.span[1]
             if id(q) in respective:
                 clause = respective[id(q)]
@@ -697,20 +725,30 @@ class Drafter:
             label_clause = _label_from(clause)
             after = re.match(rf"(?:以上|以下|左右|以内)?([^{CLAUSE_BREAK}、]{{0,12}})",
                              text[q.span[1]:]).group(1)
-            sim = self.scheme.similar(_expand(clause + after), text[max(0, q.span[0] - 40):q.span[0]])
+            sim = self.scheme.similar(_expand(clause + after), text[max(0, q.span[0] - 40):q.span[0]],
+                                      edges=(_expand(label_clause), after))
             bare = re.sub(r"增速|增幅|同比|比上年|比去年|较[^高低快慢提回下上]{0,4}|[高低快慢]于全[国省市]"
-                          r"|[高低快慢]于|提高|回落|下降|增长|上涨|回升|为|的", "", label_clause)
+                          r"|[高低快慢]于|提高|回落|下降|增长|上涨|回升|为|的"
+                          r"|^(?:但|而|并|且)|当月|当季|持续|(?:由|从)(?:\d+月|[一二三四]季度|上月)?|至$",
+                          "", label_clause)
             if q.kind == "rank":
                 bare = re.sub(r"(?:位居|位列|稳居|保持|排名|居|列)?(?:全国|全省|全市|副省级城市|省会城市|"
                               r"同类城市|城市|中)*", "", bare)
             policy = self.scheme.labels.get(POLICY_ARTICLES_LABEL)
-            if q.unit == "strip" and policy and POLICY_PACKAGE_RE.search(text) and \
+            programme = self.scheme.labels.get(PROGRAMME_COMPONENTS_LABEL)
+            if q.kind == "count" and programme and not q.value_text.isascii() and \
+                    PROGRAMME_NAME_RE.match(text[q.span[1]:]):
+                # 实施三个“一号工程”: the number of components of a named programme
+                q.indicator, q.indicator_label = (INDICATOR_BASE + programme,
+                                                  PROGRAMME_COMPONENTS_LABEL)
+                q.reasons.append("a count before a quoted name: components of a programme")
+            elif q.unit == "strip" and policy and POLICY_PACKAGE_RE.search(text) and \
                     re.match(r"(?:[，,；;。、]|等|$)", text[q.span[1]:]):
                 # 实施…扩需求增动能72条、…64条等政策: the number of articles of a policy package
                 q.indicator, q.indicator_label = INDICATOR_BASE + policy, POLICY_ARTICLES_LABEL
                 q.reasons.append("N条 closing a name: articles of a policy package")
             elif q.kind in ("growth", "decline", "ratio-to-plan", "difference", "rank") and \
-                    len(bare) <= 2 and prev_ind:
+                    len(bare) <= 2 and prev_ind and (adjacent or q.kind != "rank"):
                 q.indicator, q.indicator_label = prev_ind
                 q.confidence -= 0.05
                 q.reasons.append("indicator of the quantity before it")
@@ -756,12 +794,12 @@ class Drafter:
 
 
 def draft_file(path: Path, data_dir: Path, year: int | None = None, area: str = "",
-               spam: SpamPatterns | None = None) -> tuple[str, list[Quantity]]:
+               spam: SpamPatterns | None = None, part: str = "auto") -> tuple[str, list[Quantity]]:
     """Clean ``path`` and draft every quantity in it; returns the cleaned text and the rows."""
     text = clean_text(read_text(path), spam)
     if year is None:
         year = guess_year(text)
-    drafter = Drafter(IndicatorScheme.load(data_dir), year, area)
+    drafter = Drafter(IndicatorScheme.load(data_dir), year, area, part)
     return text, drafter.draft(text)
 
 
