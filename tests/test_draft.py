@@ -378,3 +378,19 @@ def test_an_excerpt_of_the_plan_part(drafter):
     text = (ROOT / "data" / "source" / "report-clean.txt").read_text(encoding="utf-8")
     rows = {q.sentence.id: q for q in review.draft(text)}
     assert (rows["p070-s01"].status, rows["p070-s01"].period) == ("actual", "2023")
+
+
+def test_cli_part_plan_drafts_targets_and_a_bad_part_is_one_line(tmp_path):
+    from click.testing import CliRunner
+
+    from server.cli import cli
+
+    out = tmp_path / "tasks.csv"
+    r = CliRunner().invoke(cli, ["--root", str(ROOT), "draft", str(DEV / "chengdu-2024-plan.txt"),
+                                 "--area", "510100", "--year", "2023", "--part", "plan", "-o", str(out)])
+    assert r.exit_code == 0, r.output
+    rows = list(csv.DictReader(io.StringIO(out.read_text(encoding="utf-8"))))
+    assert rows and {(x["status"], x["period"]) for x in rows} == {("target", "2024")}
+    r = CliRunner().invoke(cli, ["--root", str(ROOT), "draft", str(DEV / "chengdu-2024-plan.txt"),
+                                 "--part", "tasks"])
+    assert r.exit_code == 2 and "tasks" in r.output and "Traceback" not in r.output
