@@ -1,6 +1,6 @@
 """Build the development set's gold files from the hand annotations.
 
-    .venv/bin/python bench/draft_dev_gold.py
+    .venv/bin/python bench/draft_dev_gold.py                 # bench/draft-dev/ and bench/draft-heldout/
 
 Each ``bench/draft-dev/NAME.annot.csv`` is written by hand (sentence, a mention copied from the
 sentence, the value as written and the fields); this script checks every row against
@@ -11,6 +11,7 @@ drafter's output.
 from __future__ import annotations
 
 import csv
+import re
 import sys
 from pathlib import Path
 
@@ -18,6 +19,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from server.kg.draft import COLUMNS, INDICATOR_BASE, IndicatorScheme, clean_text, read_text  # noqa: E402
+from server.kg.curation import words_to_number  # noqa: E402
 from server.kg.source import passages  # noqa: E402
 
 
@@ -49,8 +51,11 @@ def build(dev_dir: Path, data_dir: Path) -> int:
                     ind = INDICATOR_BASE + ind
                 else:
                     ind = ""
+                value = r["value_text"]
+                if not re.fullmatch(r"\d+(?:\.\d+)?(?:[%％]?[-－—~～至到]\d+(?:\.\d+)?)?", value):
+                    value = format(words_to_number(value).normalize(), "f")  # 首 → 1, 两 → 2
                 rows.append({"sentence": s.id, "start": start, "end": start + len(r["value_text"]),
-                             "value_text": r["value_text"], "value": r["value_text"],
+                             "value_text": r["value_text"], "value": value,
                              "unit": r["unit"], "kind": r["kind"], "qualifier": r["qualifier"],
                              "period": r["period"], "status": r["status"], "indicator": ind,
                              "indicator_label": r["indicator_label"], "area": meta.get("area", ""),
@@ -64,4 +69,5 @@ def build(dev_dir: Path, data_dir: Path) -> int:
 
 
 if __name__ == "__main__":
-    print(f"{build(ROOT / 'bench' / 'draft-dev', ROOT / 'data')} gold quantities written")
+    for folder in ("draft-dev", "draft-heldout"):
+        print(f"bench/{folder}: {build(ROOT / 'bench' / folder, ROOT / 'data')} gold quantities written")

@@ -473,16 +473,20 @@ def validate_command(obj, files, fmt, engine):
               help="Also write a review page next to the CSV (same name, .html).")
 @click.option("--spam", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="Extra spam to clean first: lines `line: REGEX` and `token: TEXT`.")
+@click.option("--part", type=click.Choice(["auto", "review", "plan"]), default="auto",
+              show_default=True,
+              help="What the text is: a whole report (auto: the review, then the plan from its "
+                   "heading on), or an excerpt of only its review or only its plan part.")
 @click.pass_obj
 @handle_errors
-def draft_cmd(obj, file, area, year, output, html, spam):
+def draft_cmd(obj, file, area, year, output, html, spam, part):
     """Draft every quantity of a report's text (UTF-8 or GB18030) as a CSV to review."""
     from .kg.draft import SpamPatterns, draft_file, to_csv, to_html
 
     if html and not output:
         raise KGError("--html needs -o (the page is written next to the CSV)", status=400)
     patterns = SpamPatterns.read(spam) if spam else None
-    text, rows = draft_file(file, obj["root"] / "data", year, area, patterns)
+    text, rows = draft_file(file, obj["root"] / "data", year, area, patterns, part=part)
     csv_text = to_csv(rows)
     if not output:
         click.echo(csv_text, nl=False)

@@ -1,9 +1,12 @@
 """bench/draft_eval.py on a tiny gold file: matching, precision/recall and per-field accuracy."""
 from __future__ import annotations
 
+import csv
 import subprocess
 import sys
 from pathlib import Path
+
+import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "bench"))
@@ -85,3 +88,29 @@ def test_a_different_value_in_the_same_sentence_does_not_match(tmp_path):
                      "p002-s01,1,3,10,10,count,count,exact,2024,target,,a,,1\n", encoding="utf-8")
     s = E.score(E.read_gold_facts([gold]), E.read_draft(draft))
     assert (s.matched, s.recall, s.precision) == (0, 0.0, 0.0)
+
+
+@pytest.mark.parametrize("folder", ["draft-dev", "draft-heldout"])
+def test_every_gold_value_is_written_in_its_sentence(folder):
+    """Each gold quantity of the development and held-out sets is at start-end of the cleaned
+    text, inside the sentence it names, and every excerpt has its URL."""
+    from server.kg.draft import clean_text, read_text
+    from server.kg.source import passages
+
+    texts = sorted((ROOT / "bench" / folder).glob("*.txt"))
+    assert texts, f"no texts in bench/{folder}"
+    n = 0
+    for txt in texts:
+        meta = txt.with_suffix(".meta").read_text(encoding="utf-8")
+        assert "url=http" in meta, txt
+        text = clean_text(read_text(txt))
+        sentences = {p.id: p for p in passages(text) if p.is_sentence}
+        gold = txt.with_name(txt.stem + ".gold.csv")
+        with gold.open(encoding="utf-8", newline="") as fh:
+            for row in csv.DictReader(fh):
+                s = sentences[row["sentence"]]
+                a, b = int(row["start"]), int(row["end"])
+                assert text[a:b] == row["value_text"], (gold.name, row)
+                assert s.start <= a < b <= s.end, (gold.name, row)
+                n += 1
+    assert n >= 50

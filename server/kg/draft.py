@@ -119,7 +119,8 @@ UNIT_SLUGS = {
     "万吨": "万吨", "吨": "吨", "万千瓦": "万千瓦", "亿千瓦时": "亿千瓦时", "万标箱": "万标箱",
     "倍": "倍", "亿人次": "亿人次", "万台": "万台", "万条": "万条", "万座": "万座", "千米": "千米",
     "米": "米", "万平方公里": "万平方公里", "公顷": "公顷", "万立方米": "万立方米", "立方米": "立方米",
-    "万千瓦时": "万千瓦时", "亿立方米": "亿立方米", "万张": "万张", "万所": "万所",
+    "万千瓦时": "万千瓦时", "亿斤": "亿斤", "万斤": "万斤", "万吨标准煤": "万吨标准煤",
+    "万吨标煤": "万吨标煤", "吨标准煤": "吨标准煤", "吨标煤": "吨标煤", "亿立方米": "亿立方米", "万张": "万张", "万所": "万所",
 }
 _UNIT_WORDS = sorted(UNIT_SLUGS, key=len, reverse=True)
 
@@ -156,16 +157,34 @@ CN_FRACTION_RE = re.compile(rf"([{_CN_DIGITS}]+)分之([{_CN_DIGITS}]+)")
 CN_MAGNITUDE_RE = re.compile(r"(?P<q>超过|超|近|逾|约|突破)(?P<n>[一二两三四五六七八九]?[十百千]+)"
                              r"(?P<unit>万亿元|亿元|万元|万亿|亿|万)")
 CN_RANK_RE = re.compile(r"第(?P<n>[一二三四五六七八九十]+)(?P<suffix>位|名)?")
+#: 全国首家, 全省首单, 西部地区首个: the first of its kind in a scope is a rank of 1 (首批 is a batch).
+FIRST_RE = re.compile(r"(?P<scope>全国|全省|全市|国内|省内|全球|全世界|地区|城市)(?:唯一|率先)?"
+                      r"(?P<n>首)(?P<unit>家|单|个|例|座|部|台|条)")
 CN_COUNT_RE = re.compile(rf"(?P<n>[两二三四五六七八九十]+|[一二三四五六七八九]?十[一二三四五六七八九]?)"
                          rf"(?P<unit>{'|'.join(CN_MEASURES)})")
 
 # --- rules for kind, qualifier, status ------------------------------------------
 
-GROWTH_WORDS = ("同比增长", "增长", "增速", "上涨", "增幅", "增加", "提高", "提升", "回升")
+GROWTH_WORDS = ("同比增长", "增长", "增速", "上涨", "增幅", "涨幅", "增加", "提高", "提升", "回升")
 DECLINE_WORDS = ("同比下降", "下降", "降低", "减少", "回落", "下跌", "降幅")
 DIFF_WORDS = ("高于", "低于", "快于", "慢于", "高出", "低出", "领先")
 PLAN_RATIO_RE = re.compile(r"(?:为|是|完成|达到)(?:了)?(?:年度|全年|年初)?(?:计划|目标|任务)的$")
 SHARE_WORDS = ("占比", "比重", "占", "率", "比例", "覆盖", "全覆盖", "份额", "贡献")
+#: 出台…33条, 推出…30条、…64条等一揽子政策: a policy package named by its number of articles.
+POLICY_ARTICLES_LABEL = "政策条数"
+POLICY_PACKAGE_RE = re.compile(r"政策|措施|举措|出台|推出|印发|制定|实施|发布|落实")
+#: 实施三个“一号工程”: a count before a quoted name counts the components of a programme.
+PROGRAMME_COMPONENTS_LABEL = "点名工程、行动所含项数"
+PROGRAMME_NAME_RE = re.compile(r"[“\"](?:[^”\"]{0,12}(?:工程|行动|战略|计划)[”\"]"
+                               r"|[^”\"]{1,12}[”\"](?:工程|行动|战略|计划))")
+#: 预计 (expected): 预期 too, unless it names the plan's targets (预期目标, 预期性指标).
+EXPECTED_RE = re.compile(r"预计|预期(?!目标|性|的目标)")
+#: A change of rank: 排名提升5位 (a difference of 5 places).
+RANK_MOVE_RE = re.compile(r"(?:提升|上升|前移|前进|跃升|提高|下降|下滑|后退|后移)$")
+#: A rank written without 位: 居全省第3, 排名全国第12 (followed by a clause break).
+DIGIT_RANK_RE = re.compile(r"(?:居|位居|位列|列|排名|排|保持)[^，,；;。、第]{0,8}第(?P<n>\d+)(?=[，,；;。、)）]|$)")
+#: The subject is itself a growth rate: 增速由1%回升至8.8% is a growth rate of 8.8%.
+RATE_SUBJECT_RE = re.compile(r"(?:增速|增幅|涨幅)(?:由|从)[^，,；;]{0,16}(?:至|到)$")
 PREFIX_QUALIFIERS = (("不低于", "at-least"), ("不少于", "at-least"), ("不超过", "at-most"),
                      ("不高于", "at-most"), ("超过", "over"), ("突破", "over"), ("超", "over"),
                      ("逾", "over"), ("近", "nearly"), ("约", "about"), ("接近", "nearly"))
@@ -247,6 +266,11 @@ class IndicatorScheme:
                         short = re.sub(r"[((][^))]*[))]", "", label).strip("“”")
                         if len(short) >= 2 and short != label:
                             labels.setdefault(short, rec["slug"].strip())
+                    # alternative labels (skos:altLabel): the zh ones name the measure too
+                    for alt in (rec.get("alt_labels") or "").split("|"):
+                        alt = alt.strip()
+                        if len(alt) >= 2 and rec.get("slug") and re.search(r"[\u4e00-\u9fff]", alt):
+                            labels.setdefault(alt, rec["slug"].strip())
         links = data_dir / "indicator-links.ttl"
         if links.exists():
             import pyoxigraph as ox
@@ -272,18 +296,33 @@ class IndicatorScheme:
             return None
         return best[1], best[2], best[3]
 
-    def similar(self, near: str, far: str = "", threshold: float = 0.6
-                ) -> tuple[str, str, float] | None:
+    def similar(self, near: str, far: str = "", threshold: float = 0.6,
+                edges: tuple[str, str] | None = None) -> tuple[str, str, float] | None:
         """The label that shares most of its character bigrams with the text before a quantity.
 
         Bigrams found in ``near`` (the quantity's own clause and the noun after it) count fully,
         those only in ``far`` (the sentence before it) count half.  A label qualifies when its
-        weighted share reaches ``threshold``; the largest weighted overlap wins."""
+        weighted share reaches ``threshold``; the largest weighted overlap wins.  Two guards:
+        a numeral in a label (第一产业) must be in the text (第二产业 is another measure), and a
+        label of two characters (企业) must be the head of the quantity's noun phrase: the end
+        of ``edges[0]`` (the subject before the value) or the start of ``edges[1]`` (the noun
+        after it), not a word inside another measure (民营企业贷款)."""
         ng, fg = _bigrams(near), _bigrams(far)
+        seen = set(near) | set(far)
         best = None
         for label, slug in self.labels.items():
             lg = _bigrams(label)
             if not lg:
+                continue
+            if any(ch in "一二三四五六七八九" and ch not in seen for ch in label):
+                continue
+            core = re.sub(r"^(?:新增|新认定|认定|新引进|引进|新建|建成|培育|累计|全市|全省|年度)+", "",
+                          re.sub(r"[^\u4e00-\u9fff]", "", label))
+            first = _bigrams(core[:3])
+            if len(lg) >= 4 and first and not first & (ng | fg):
+                continue  # 金融产业增加值 is not 第二产业增加值: the modifier names the measure
+            if len(lg) == 1 and edges is not None and not (
+                    edges[0].endswith(label) or edges[1].startswith(label)):
                 continue
             hit = len(lg & ng) + 0.5 * len((lg & fg) - ng)
             score = hit / len(lg)
@@ -304,7 +343,7 @@ def _respectively(found: list[Quantity], text: str) -> dict[int, str]:
     i = 0
     while i < len(found):
         j = i
-        while j + 1 < len(found) and text[found[j].span[1]:found[j + 1].span[0]] == "、":
+        while j + 1 < len(found) and text[found[j].span[1]:found[j + 1].span[0]] in LIST_JOINS:
             j += 1
         run = found[i:j + 1]
         head = text[:run[0].span[0]]
@@ -312,6 +351,9 @@ def _respectively(found: list[Quantity], text: str) -> dict[int, str]:
         if len(run) > 1 and k >= 0 and all(ch not in CLAUSE_BREAK for ch in head[k:]):
             subject, _ = _clause_before(text, k)
             items = subject.split("、")
+            if len(items) == 1 and len(run) == 2 and "城乡" in subject:
+                # 城乡居民人均可支配收入分别…x和y: the urban figure, then the rural one
+                items = [subject.replace("城乡", "城镇", 1), subject.replace("城乡", "农村", 1)]
             if len(items) == len(run):
                 widths = sorted(len(x) for x in items[:-1])
                 tail = items[-1][widths[len(widths) // 2]:]
@@ -319,6 +361,21 @@ def _respectively(found: list[Quantity], text: str) -> dict[int, str]:
                     out[id(q)] = item if item is items[-1] else item + tail
         i = j + 1
     return out
+
+
+def _expand(text: str) -> str:
+    """The reports' abbreviations written out: 一产/二产/三产 are 第一/二/三产业, 规上 is 规模以上."""
+    text = re.sub(r"(?<![\u4e00-\u9fff])([一二三])产(?!业)", r"第\1产业", text)
+    return text
+
+
+def _last_share_word(text: str) -> int:
+    """Where the last word of a share (占比, 比重, …率) starts in ``text``; 增长率 is a growth rate."""
+    return max((m.start() for w in SHARE_WORDS for m in re.finditer(w, text)
+                if not (w == "率" and text[m.start() - 1:m.start()] in "长速")), default=-1)
+
+
+LIST_JOINS = ("、", "和", "及", "与")
 
 
 def _clause_before(text: str, pos: int) -> tuple[str, int]:
@@ -356,9 +413,16 @@ class Drafter:
     scheme: IndicatorScheme
     year: int
     area: str = ""
+    #: ``auto``: the review, then the plan from the paragraph that opens it; ``review`` or
+    #: ``plan``: the text is an excerpt of only that part of a report.
+    part: str = "auto"
 
     # -- status by section: the review (actuals) comes first, then the plan for year+1
     def section_modes(self, paras: list[Passage]) -> dict[str, str]:
+        if self.part not in ("auto", "review", "plan"):
+            raise DataError(f"part {self.part!r} is not auto, review or plan")
+        if self.part != "auto":
+            return {p.id: "target" if self.part == "plan" else "actual" for p in paras}
         mode, out = "actual", {}
         nxt = str(self.year + 1)
         switch = re.compile(rf"^(?:{nxt}年|做好{nxt}年)|{nxt}年(?:经济社会发展|国民经济和社会发展)?"
@@ -437,8 +501,9 @@ class Drafter:
             return None
         if unit_w in ("次", "届", "批") and re.match(r"[会议]", after or " "):
             return None
-        if unit_w == "位" and not re.search(r"第$", text[:a]):
-            return None  # 第4位 is a rank; '4位' without 第 is rarely a rank
+        rank_move = unit_w == "位" and bool(RANK_MOVE_RE.search(text[:a]))
+        if unit_w == "位" and not re.search(r"第$", text[:a]) and not rank_move:
+            return None  # 第4位 is a rank, 提升5位 a change of rank; else '4位' is rarely a rank
         if re.match(r"强|周年|岁|米|分钟|小时", text[a + len(num):a + len(num) + 2] or " "):
             return None
         # an attributive threshold: 总投资1亿元以上制造业项目, 集体经营性收入50万元以上行政村
@@ -471,10 +536,11 @@ class Drafter:
             reasons.append(f"unit {unit_w} is not in data/vocab/units.csv")
         if text[a - 1:a] == "第" and unit_w in ("位", "家", "个", "名"):
             unit, unit_w = "rank", "位"
-        if unit_w == "位":
-            a -= 1  # the mention starts at 第
-        kind = self._kind(text, a, b, unit)
-        q = Quantity(s, a if unit_w != "位" else a + 1, value_end, value_text, value, unit, kind,
+        moved = 0
+        if unit_w == "位" and not rank_move:
+            a, moved = a - 1, 1  # the mention starts at 第
+        kind = "difference" if rank_move else self._kind(text, a, b, unit)
+        q = Quantity(s, a + moved, value_end, value_text, value, unit, kind,
                      qualifier, "", "", "", "", "", conf, reasons, (a, b))
         self._qualify(q, text, a, b)
         return q
@@ -485,8 +551,11 @@ class Drafter:
             den, numr = _cn_number(m.group(1)), _cn_number(m.group(2))
             if not den or numr is None:
                 continue
-            val = (numr / den).quantize(Decimal("0.0001"))
-            q = Quantity(s, m.start(), m.end(), m.group(0), _fmt(val), "fraction", "share",
+            if den == 3:   # data/README: 三分之一 is 1 `third`
+                val, unit = numr, "third"
+            else:
+                val, unit = (numr / den).quantize(Decimal("0.0001")), "fraction"
+            q = Quantity(s, m.start(), m.end(), m.group(0), _fmt(val), unit, "share",
                          "exact", "", "", "", "", "", 0.6, ["Chinese fraction (cn2an)"], m.span())
             self._qualify(q, text, m.start(), m.end())
             out.append(q)
@@ -510,6 +579,11 @@ class Drafter:
                          (m.start(), b))
             self._qualify(q, text, a, b)
             out.append(q)
+        for m in DIGIT_RANK_RE.finditer(text):
+            a = m.start("n")
+            out.append(Quantity(s, a, m.end("n"), m.group("n"), m.group("n"), "rank", "rank",
+                                "exact", "", "", "", "", "", 0.8, ["rank written without 位"],
+                                (a - 1, m.end())))
         for m in CN_RANK_RE.finditer(text):
             after = text[m.end():m.end() + 1]
             if not m.group("suffix") and after and after not in CLAUSE_BREAK + "、":
@@ -524,6 +598,14 @@ class Drafter:
             out.append(Quantity(s, a, m.end("n"), m.group("n"), _fmt(value), "rank", "rank",
                                 "exact", "", "", "", "", "", 0.7, ["Chinese rank (cn2an)"],
                                 (m.start(), m.end())))
+        for m in FIRST_RE.finditer(text):
+            if _inside_quotes(text, m.start("n")):
+                continue
+            a = m.start("n")
+            out.append(Quantity(s, a, a + 1, "首", "1", CN_MEASURES.get(m.group("unit"), "count"),
+                                "rank", "exact", "", "", "", "", "", 0.7,
+                                [f"{m.group('scope')}首{m.group('unit')}: the first, a rank of 1"],
+                                (a, m.end())))
         for m in CN_COUNT_RE.finditer(text):
             a, b = m.span()
             prev = text[a - 1:a]
@@ -533,9 +615,9 @@ class Drafter:
                 continue
             if unit_w == "年" and not text[:a].endswith(("连续", "持续")):
                 continue
-            if unit_w == "位" or (unit_w == "个" and after in "“\""):
+            if unit_w == "位":
                 continue
-            if after in ("是",) or text[b:b + 2] in ("方面",):
+            if after in ("是",):
                 continue
             value = _cn_number(m.group("n"))
             if value is None:
@@ -560,13 +642,18 @@ class Drafter:
         if unit == "percent":
             if PLAN_RATIO_RE.search(clause[-12:]):
                 return "ratio-to-plan"
-            if re.search(r"(?:至|到)$", tail) and any(w in clause for w in SHARE_WORDS):
+            if RATE_SUBJECT_RE.search(clause) or \
+                    re.search(r"(?:增长率|增速|增幅|涨幅)(?:达到|达|为|是|保持在)?$", clause):
+                return "growth"
+            if re.search(r"(?:至|到)$", tail) and _last_share_word(clause) >= 0:
                 return "share"
+            # the word nearest the value decides: 增速贡献率66.3% is a share (增长率 is a growth)
+            last_share = _last_share_word(tail)
             for w in DECLINE_WORDS:
-                if w in tail:
+                if w in tail and tail.rfind(w) > last_share:
                     return "decline"
             for w in GROWTH_WORDS:
-                if w in tail and not re.search(r"(?:至|到)$", tail):
+                if w in tail and not re.search(r"(?:至|到)$", tail) and tail.rfind(w) > last_share:
                     return "growth"
             return "share"
         if unit in COUNT_UNITS:
@@ -628,6 +715,8 @@ class Drafter:
         for q in found:
             clause, c0 = _clause_before(text, q.span[0])
             clause = text[max(c0, prev_end):q.span[0]]
+            # the previous quantity is in the clause just before: 2616.8亿元,居全国城市第4位
+            adjacent = len(re.findall(r"[，,；;]", text[prev_end:q.span[0]])) <= 1
             prev_end = q.span[1]
             if id(q) in respective:
                 clause = respective[id(q)]
@@ -636,11 +725,30 @@ class Drafter:
             label_clause = _label_from(clause)
             after = re.match(rf"(?:以上|以下|左右|以内)?([^{CLAUSE_BREAK}、]{{0,12}})",
                              text[q.span[1]:]).group(1)
-            sim = self.scheme.similar(clause + after, text[max(0, q.span[0] - 40):q.span[0]])
+            sim = self.scheme.similar(_expand(clause + after), text[max(0, q.span[0] - 40):q.span[0]],
+                                      edges=(_expand(label_clause), after))
             bare = re.sub(r"增速|增幅|同比|比上年|比去年|较[^高低快慢提回下上]{0,4}|[高低快慢]于全[国省市]"
-                          r"|[高低快慢]于|提高|回落|下降|增长|上涨|回升|为|的", "", label_clause)
-            if q.kind in ("growth", "decline", "ratio-to-plan", "difference") and \
-                    len(bare) <= 2 and prev_ind:
+                          r"|[高低快慢]于|提高|回落|下降|增长|上涨|回升|为|的"
+                          r"|^(?:但|而|并|且)|当月|当季|持续|(?:由|从)(?:\d+月|[一二三四]季度|上月)?|至$",
+                          "", label_clause)
+            if q.kind == "rank":
+                bare = re.sub(r"(?:位居|位列|稳居|保持|排名|居|列)?(?:全国|全省|全市|副省级城市|省会城市|"
+                              r"同类城市|城市|中)*", "", bare)
+            policy = self.scheme.labels.get(POLICY_ARTICLES_LABEL)
+            programme = self.scheme.labels.get(PROGRAMME_COMPONENTS_LABEL)
+            if q.kind == "count" and programme and not q.value_text.isascii() and \
+                    PROGRAMME_NAME_RE.match(text[q.span[1]:]):
+                # 实施三个“一号工程”: the number of components of a named programme
+                q.indicator, q.indicator_label = (INDICATOR_BASE + programme,
+                                                  PROGRAMME_COMPONENTS_LABEL)
+                q.reasons.append("a count before a quoted name: components of a programme")
+            elif q.unit == "strip" and policy and POLICY_PACKAGE_RE.search(text) and \
+                    re.match(r"(?:[，,；;。、]|等|$)", text[q.span[1]:]):
+                # 实施…扩需求增动能72条、…64条等政策: the number of articles of a policy package
+                q.indicator, q.indicator_label = INDICATOR_BASE + policy, POLICY_ARTICLES_LABEL
+                q.reasons.append("N条 closing a name: articles of a policy package")
+            elif q.kind in ("growth", "decline", "ratio-to-plan", "difference", "rank") and \
+                    len(bare) <= 2 and prev_ind and (adjacent or q.kind != "rank"):
                 q.indicator, q.indicator_label = prev_ind
                 q.confidence -= 0.05
                 q.reasons.append("indicator of the quantity before it")
@@ -660,8 +768,8 @@ class Drafter:
         head = text[:a]
         clause, c0 = _clause_before(text, a)
         status = mode
-        if "预计" in clause:
-            status = "expected"
+        if EXPECTED_RE.search(clause) or EXPECTED_RE.search(re.split(r"[；;]", head)[-1]):
+            status = "expected"  # 预计A增长47%,B增长32%: one 预计 for the whole list
         elif mode == "actual" and re.search(r"力争|确保|目标(?:是|为)|预期目标|将(?:力争|达到)", clause) \
                 and not re.search(r"完成|实现|达到了", clause):
             status = "target"
@@ -686,12 +794,12 @@ class Drafter:
 
 
 def draft_file(path: Path, data_dir: Path, year: int | None = None, area: str = "",
-               spam: SpamPatterns | None = None) -> tuple[str, list[Quantity]]:
+               spam: SpamPatterns | None = None, part: str = "auto") -> tuple[str, list[Quantity]]:
     """Clean ``path`` and draft every quantity in it; returns the cleaned text and the rows."""
     text = clean_text(read_text(path), spam)
     if year is None:
         year = guess_year(text)
-    drafter = Drafter(IndicatorScheme.load(data_dir), year, area)
+    drafter = Drafter(IndicatorScheme.load(data_dir), year, area, part)
     return text, drafter.draft(text)
 
 

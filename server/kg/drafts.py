@@ -31,8 +31,8 @@ from .errors import DataError
 from .source import passages
 from .draft import COLUMNS, INDICATOR_BASE, _cn_number
 
-FACT_COLUMNS = ("id", "passage", "mention", "value", "unit", "kind", "qualifier", "status",
-                "period", "indicator", "about", "area", "note")
+FACT_COLUMNS = ("id", "passage", "mention", "value", "value_text", "unit", "kind", "qualifier",
+                "status", "period", "indicator", "about", "area", "cumulative", "note")
 INDICATOR_COLUMNS = ("slug", "label_zh", "label_en", "broader", "wikidata", "plan_2023",
                      "reason_zh", "reason_en", "reason_passage", "note")
 REVIEW = ("drafted", "reviewed")
@@ -146,6 +146,7 @@ def accept(draft_csv: Path, text: str, name: str, data_dir: Path, *, year: int,
             values = [(parts[0], "at-least"), (parts[1], "at-most")]
             notes.append(f"the range {r['value_text']} as written")
         for k, (vt, qual) in enumerate(values):
+            words = ""
             if not re.fullmatch(r"\d+(?:\.\d+)?", vt):
                 number = _cn_number(vt) if "分之" not in vt else None
                 if number is None:
@@ -153,7 +154,7 @@ def accept(draft_csv: Path, text: str, name: str, data_dir: Path, *, year: int,
                         number = Decimal(r["value"])
                     except InvalidOperation:
                         raise bad(f"value {r['value']!r} is not a number") from None
-                notes.append(f"written {vt} in Chinese")
+                words = vt   # data/README: value_text keeps the Chinese numerals as written
                 vt = format(number.normalize(), "f")
             fid = "-".join([ind] + ([r["kind"]] if r["kind"] not in ("level", "count") else [])
                            + (["target"] if r["status"] == "target" else []) + [period])
@@ -162,6 +163,7 @@ def accept(draft_csv: Path, text: str, name: str, data_dir: Path, *, year: int,
                 fid, n = f"{ind}-{period}-{n}", n + 1
             seen_ids.add(fid)
             facts.append({"id": fid, "passage": s.id, "mention": mention, "value": vt,
+                          "value_text": words, "cumulative": "yes" if cumulative else "",
                           "unit": unit, "kind": r["kind"], "qualifier": qual,
                           "status": r["status"], "period": period, "indicator": ind, "about": "",
                           "area": r["area"] or area, "note": "; ".join(notes)})
