@@ -271,7 +271,7 @@ def import_csv(obj, file: Path, mapping_path: Path | None, graph: str | None, fm
               help="The status of every figure (default actual).")
 @click.option("--source", default=None, help="The URL the table was published at (stored as an IRI).")
 @click.option("--area", default=None, help="The GB/T 2260 code of a table about one area.")
-@click.option("--vintage", default=None, help="Which release the figures are (preliminary, revised, a date).")
+@click.option("--vintage", default=None, help="Which release the figures are (preliminary, revised, final, estimate, or a release date).")
 @click.option("--dataset", default=None, help="The dataset name (default: from the file name).")
 @click.option("--replace", is_flag=True, help="Replace an earlier import with the same dataset name.")
 @click.option("--format", "fmt", type=click.Choice(["text", "table", "json", "turtle"]), default="text",
@@ -279,7 +279,7 @@ def import_csv(obj, file: Path, mapping_path: Path | None, graph: str | None, fm
 @click.pass_obj
 @handle_errors
 def import_table(obj, file: Path, year, status, source, area, vintage, dataset, replace, fmt):
-    """Import a table as published (CSV, .xlsx, CSVW) into data/cities/ and the store; all or nothing."""
+    """Import a table as published (CSV, .xlsx, CSVW) into data/<area>/<dataset>/ and the store; all or nothing."""
     from .kg.errors import ValidationFailed
     from .kg.tables import Fixed, import_table as run
 

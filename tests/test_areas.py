@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from server import vocab as V
+from server.kg import vocab as V
 
 ROOT = Path(__file__).resolve().parent.parent
 AREAS = ROOT / "data" / "vocab" / "areas.csv"
@@ -52,8 +52,10 @@ def test_counts_by_level():
         level_of = {t["type"]: t["level"] for t in csv.DictReader(f)}
     for r in rows().values():
         levels[level_of[r["type"]]] = levels.get(level_of[r["type"]], 0) + 1
-    # 34 province-level divisions and 333 prefecture-level ones (2025), Hangzhou's 13 county-level
-    assert levels == {"country": 1, "province": 34, "prefecture": 333, "county": 13}
+    # China and Thailand (a report's figures are about 泰中罗勇工业园), 34 province-level divisions
+    # and 333 prefecture-level ones (2025), Hangzhou's 13 county-level
+    assert levels == {"country": 2, "province": 34, "prefecture": 333, "county": 13}
+    assert sorted(c for c, r in rows().items() if r["type"] == "country") == ["CN", "TH"]
 
 
 def test_file_is_what_the_generator_writes():
@@ -66,5 +68,5 @@ def test_built_areas_have_types(kg):
     res = kg.select("""SELECT ?type (COUNT(?a) AS ?n) WHERE {
         ?a a ep:District ; ep:areaType/ep:adminLevel ?type } GROUP BY ?type""")
     got = {r["type"].value: int(r["n"].value) for r in res}
-    assert got == {V.DEF + "countryLevel": 1, V.DEF + "provinceLevel": 34,
+    assert got == {V.DEF + "countryLevel": 2, V.DEF + "provinceLevel": 34,  # China and Thailand
                    V.DEF + "prefectureLevel": 333, V.DEF + "countyLevel": 13}

@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pyoxigraph as ox
 
-from server import vocab as V
-from server.build import build_quads
+from server.kg import vocab as V
+from server.kg.build import build_quads
 
 BIN = Path(sys.executable).parent / "econplan"
 ROOT = Path(__file__).resolve().parent.parent

@@ -41,11 +41,20 @@ def run(root: Path, *args: str):
                           capture_output=True, text=True, timeout=300)
 
 
+def ds_dir(root: Path, dataset: str) -> Path:
+    """The one dataset folder data/<area-slug>/<dataset> an import wrote."""
+    found = [p for p in (root / "data").glob(f"*/{dataset}") if p.is_dir()]
+    assert len(found) == 1, found
+    return found[0]
+
+
 def facts(root: Path, dataset: str) -> dict[tuple[str, str, str], dict]:
     """The facts of one imported dataset in the store: (area, indicator, kind) -> properties."""
     kg = KnowledgeGraph.open(root / "build", mode="memory")
+    found = [p for p in (root / "data").glob(f"*/{dataset}") if p.is_dir()]
+    area_slug = found[0].parent.name if found else "china"  # none: nothing was written
     rows = kg.select(f"""SELECT ?f ?a ?i ?k ?p ?t ?u ?q ?s ?src ?v WHERE {{
-        ?f qb:dataSet <https://w3id.org/econplan/id/{dataset}> ; ep:refArea ?a ; ep:indicator ?i ; ep:kind ?k ;
+        ?f qb:dataSet <https://w3id.org/econplan/id/{area_slug}/{dataset}> ; ep:refArea ?a ; ep:indicator ?i ; ep:kind ?k ;
            ep:refPeriod ?p ; ep:valueText ?t ; ep:unit ?u ; ep:qualifier/skos:notation ?q ; ep:status ?s .
         OPTIONAL {{ ?f dcterms:source ?src }} OPTIONAL {{ ?f ep:vintage ?v }} }}""")
     out = {}
@@ -54,7 +63,7 @@ def facts(root: Path, dataset: str) -> dict[tuple[str, str, str], dict]:
         assert key not in out
         out[key] = {"period": r["p"].value, "value": r["t"].value, "unit": r["u"].value.rsplit("/", 1)[1],
                     "qualifier": r["q"].value, "status": r["s"].value.rsplit("#", 1)[1],
-                    "source": r["src"] if "src" in r else None, "vintage": r["v"].value if "v" in r else None}
+                    "source": r["src"] if "src" in r else None, "vintage": r["v"].value.rsplit("#", 1)[1] if "v" in r else None}  # ep:preliminary …
     return out
 
 
@@ -93,7 +102,7 @@ def check_wide(root: Path, dataset: str, *, growth_text="5.5"):
     assert ("320100", "general-budget-revenue", "level") not in got
     src = got[("330200", "gdp", "level")]["source"]
     assert type(src).__name__ == "NamedNode" and src.value == SOURCE
-    rows = list(csv.DictReader((root / "data" / "cities" / f"{dataset}.csv").open(encoding="utf-8")))
+    rows = list(csv.DictReader((ds_dir(root, dataset) / f"{dataset}.csv").open(encoding="utf-8")))
     ningbo = next(r for r in rows if r["gb2260"] == "330200" and r["kind"] == "level" and r["indicator"] == "gdp")
     assert ningbo["as_written"] == "16,452.8" and ningbo["value"] == "16452.8" and ningbo["vintage"] == "preliminary"
 
@@ -108,7 +117,7 @@ def test_wide_gb18030_csv_with_short_names_units_in_headers_and_qualifiers(proje
             "--vintage", "preliminary", "--dataset", "wide-gb")
     assert r.returncode == 0, r.stdout + r.stderr
     check_wide(project, "wide-gb")
-    assert (project / "data" / "cities" / "published" / "wide-gb.csv").read_bytes() == table.read_bytes()
+    assert (project / "data" / "china" / "wide-gb" / "published" / "wide-gb.csv").read_bytes() == table.read_bytes()
     # an import is data: a build from data/ keeps it
     assert run(project, "build").returncode == 0
     check_wide(project, "wide-gb")
@@ -158,7 +167,7 @@ def test_long_utf8_bom_csv(project, tmp_path):
         ("5.0", "about", "percent", "2024")
     assert nanjing["source"].value == SOURCE
     kg = KnowledgeGraph.open(project / "build", mode="memory")  # a Chinese note is tagged zh
-    assert kg.ask("ASK { <https://w3id.org/econplan/id/330200/long/fact/gdp-level-2023> rdfs:comment '初步核算数'@zh }")
+    assert kg.ask("ASK { <https://w3id.org/econplan/id/china/long/fact/long-330200-gdp-level-2023> rdfs:comment '初步核算数'@zh }")
 
 
 def test_three_errors_reported_at_once_and_nothing_written(project, tmp_path):
@@ -183,9 +192,11 @@ def test_three_errors_reported_at_once_and_nothing_written(project, tmp_path):
 
 
 def test_a_violation_of_the_shapes_leaves_data_and_store_unchanged(project, tmp_path):
-    # the shipped data says Ningbo's 2023 GDP is 16452.8 亿元 (exact, actual): 16000 conflicts
+    # the shipped data says Ningbo's 2023 GDP is 16452.8 亿元 (exact, actual) from this source (no
+    # vintage): 16000 from the same source and vintage conflicts
     table = tmp_path / "conflict.csv"
-    table.write_text("地区,地区生产总值（亿元）\n宁波市,16000\n", encoding="utf-8")
+    table.write_text("地区,指标,数值,单位,来源\n宁波市,地区生产总值,16000,亿元,宁波市2023年统计公报及新闻报道\n",
+                     encoding="utf-8")
     data_before = tree_digest(project / "data")
     dump_before = (project / "build" / "econplan.nq").read_bytes()
     r = run(project, "import-table", str(table), "--year", "2023")
@@ -222,11 +233,11 @@ def test_csvw_round_trip(project, tmp_path):
         assert row["qualifier"] == e["q"].value
         assert row["unit"] == e["u"].value.rsplit("/", 1)[1]
         assert str(row["period"]) == e["p"].value
-    ningbo = got["https://w3id.org/econplan/id/330200/t/fact/gdp-level-2023"]
+    ningbo = got["https://w3id.org/econplan/id/china/t/fact/t-330200-gdp-level-2023-preliminary"]
     assert (ningbo["area"], ningbo["indicator"], ningbo["kind"], ningbo["status"]) == \
         ("330200", "gdp", "level", "actual")
     assert ningbo["source"] == SOURCE and ningbo["vintage"] == "preliminary"
-    assert got["https://w3id.org/econplan/id/320100/t/fact/gdp-level-2023"]["qualifier"] == "about"
+    assert got["https://w3id.org/econplan/id/china/t/fact/t-320100-gdp-level-2023-preliminary"]["qualifier"] == "about"
 
 
 def test_csvw_described_table_is_imported_by_its_metadata(project, tmp_path):
@@ -260,9 +271,9 @@ def test_csvw_described_table_is_imported_by_its_metadata(project, tmp_path):
     assert set(got) == {("330200", "gdp", "level"), ("320100", "gdp", "growth")}
     assert got[("330200", "gdp", "level")]["value"] == "16452.8"
     assert got[("320100", "gdp", "growth")]["qualifier"] == "about"
-    rows = list(csv.DictReader((project / "data" / "cities" / "ningbo.csv").open(encoding="utf-8")))
+    rows = list(csv.DictReader((project / "data" / "china" / "ningbo" / "ningbo.csv").open(encoding="utf-8")))
     assert rows[0]["as_written"] == "16,452.8" and rows[0]["cell"] == "D2"
-    kept = project / "data" / "cities" / "published" / "ningbo-csvw"
+    kept = project / "data" / "china" / "ningbo" / "published" / "ningbo-csvw"
     assert sorted(p.name for p in kept.iterdir()) == ["ningbo.csv", "ningbo.csv-metadata.json"]
 
 
@@ -328,7 +339,7 @@ def test_a_negative_level_and_a_taken_dataset_name_are_problems(project, tmp_pat
     assert [p.where for p in e.value.problems] == ["B2"]  # a negative growth rate is fine
     r = run(project, "import-table", str(table), "--year", "2023", "--dataset", "cities-2023-headline")
     assert r.returncode == 1
-    assert "2023-headline.mapping.yaml already names its dataset 'cities-2023-headline'" in r.stderr
+    assert "data/china/cities-2023-headline/ already holds a dataset named 'cities-2023-headline'" in r.stderr
     assert "B2: a negative level" in r.stderr
 
 

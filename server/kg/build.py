@@ -109,6 +109,8 @@ def _units_graph(ds: Dataset, g: _Graph) -> None:
         g.add(s, V.SKOS.prefLabel, _lit(u.label_en, "en"))
         g.add(s, V.SKOS.notation, _lit(u.slug))
         g.add(s, V.EP.symbol, _lit(u.symbol))
+        for alias in u.aliases:  # another spelling of the symbol (億元 for 亿元)
+            g.add(s, V.SKOS.altLabel, _lit(alias, "zh"))
         g.add(s, V.EP.multiplier, ox.Literal(str(u.multiplier), datatype=V.XSD_DECIMAL))
         g.add(s, V.EP.baseUnit, _lit(u.base))
         if u.qudt:
@@ -401,6 +403,8 @@ def build_quads(root: Path) -> list[ox.Quad]:
         rel = path.relative_to(root / "data")
         if rel.parts[0] in NOT_TABLES:
             continue
+        if len(rel.parts) >= 4 and rel.parts[2] == "published":  # a table as published, kept beside
+            continue                                              # the rows import-table read from it
         mapping = mapping_for(path)
         if len(rel.parts) != 3 or not mapping.exists():
             raise DataError(f"{path}: a table under data/ lives in data/<area-slug>/<dataset-slug>/ "

@@ -41,6 +41,7 @@ class Lookups:
     def from_dataset(cls, ds) -> "Lookups":
         units = {u.slug: u.slug for u in ds.units.values()}
         units.update({u.symbol: u.slug for u in ds.units.values() if u.symbol})
+        units.update({a: u.slug for u in ds.units.values() for a in u.aliases})
         return cls(units, {u.slug: (u.symbol, u.label_en) for u in ds.units.values()},
                    {k: (d.name_zh, d.name_en) for k, d in ds.districts.items()},
                    {k: (i.label_zh, i.label_en) for k, i in ds.indicators.items()})
@@ -67,7 +68,7 @@ class Lookups:
         return cls(units, labels, areas, inds)
 
 
-VINTAGES = ("preliminary", "revised", "final")
+VINTAGES = ("preliminary", "revised", "final", "estimate")
 DATE_RE = re.compile(r"^(19|20)\d\d-\d\d-\d\d$")
 URL_RE = re.compile(r"^https?://[^\s<>\"{}|\\^`]+$")
 HAN_RE = re.compile(r"[\u3400-\u9fff]")

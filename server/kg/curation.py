@@ -63,7 +63,7 @@ COLUMNS = {
                    "reason_zh", "reason_en", "reason_passage", "note", "alt_labels"),
     "entities": ("type", "kind", "slug", "label_zh", "alt_labels", "label_en", "passage",
                  "passages", "part", "domain", "district", "editorial", "note"),
-    "units": ("slug", "label_zh", "label_en", "symbol", "multiplier", "base", "qudt"),
+    "units": ("slug", "label_zh", "label_en", "symbol", "multiplier", "base", "qudt", "aliases"),
     "areas": ("code", "slug", "name_zh", "short_zh", "name_en", "name_en_source", "type", "parent",
               "wikidata", "geonames", "iso", "aliases"),
     "area-types": ("type", "label_zh", "label_en", "level"),
@@ -228,6 +228,7 @@ class Unit:
     multiplier: Decimal
     base: str
     qudt: str
+    aliases: tuple[str, ...] = ()  # other spellings of the symbol (億元 for 亿元), `|`-separated
 
 
 @dataclass
@@ -322,7 +323,8 @@ def load_dataset(data_dir: Path) -> Dataset:
         if slug in ds.units:
             raise row.error(f"duplicate unit {slug!r}")
         ds.units[slug] = Unit(slug, row["label_zh"], row["label_en"], row["symbol"], mult,
-                              row["base"], row["qudt"])
+                              row["base"], row["qudt"],
+                              tuple(a.strip() for a in row["aliases"].split("|") if a.strip()))
     ds.files[data_dir / "vocab" / "units.csv"] = "units"
 
     types_path = data_dir / "vocab" / "area-types.csv"

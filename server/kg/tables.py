@@ -43,7 +43,7 @@ STATUSES = ("actual", "target", "expected")
 
 #: The columns of the rows file import-table writes (data/cities/<dataset>.csv).
 ROW_COLUMNS = ("city", "gb2260", "indicator", "kind", "period", "value", "unit", "qualifier",
-               "status", "source", "vintage", "cell", "as_written", "note")
+               "status", "source", "vintage", "date", "cell", "as_written", "note")
 
 
 # ------------------------------------------------------------------ the vocabulary passed in
@@ -57,6 +57,10 @@ _AREA_SUFFIXES = ("特别行政区", "维吾尔自治区", "壮族自治区", "�
                   "地区", "省", "市", "区", "县", "盟")
 
 
+#: GB/T 2260 has no code for the whole country; map data (and many tables) write 100000.
+NATIONAL_CODES = {"100000": "CN"}
+
+
 @dataclass(frozen=True)
 class Area:
     code: str                 # GB/T 2260 code, or an ISO code for a country
@@ -65,6 +69,7 @@ class Area:
     short_names: tuple[str, ...] = ()
     type: str = ""
     parent: str = ""
+    slug: str = ""            # the area's folder name under data/ (vocab/areas.csv)
 
 
 class AreaIndex:
@@ -86,6 +91,7 @@ class AreaIndex:
 
     def find(self, text: str) -> list[Area]:
         key = _norm(text)
+        key = NATIONAL_CODES.get(key, key)
         if key in self.areas:
             return [self.areas[key]]
         return [self.areas[c] for c in sorted(self._by_name.get(key.casefold(), ()))]
@@ -125,10 +131,13 @@ class Units:
         self.by_text: dict[str, str] = {}
         self.symbols: dict[str, str] = {}
         self.labels_en: dict[str, str] = {}
-        for slug, symbol, label_zh, label_en in rows:
+        self.aliases: dict[str, str] = {}
+        for slug, symbol, label_zh, label_en, *rest in rows:
+            aliases = tuple(rest[0]) if rest else ()
             self.symbols[slug] = symbol or slug
             self.labels_en[slug] = label_en
-            for t in (slug, symbol, label_zh, label_en):
+            self.aliases.update({a: slug for a in aliases})
+            for t in (slug, symbol, label_zh, label_en, *aliases):
                 if t:
                     self.by_text.setdefault(_norm(t).casefold(), slug)
 
@@ -137,7 +146,7 @@ class Units:
 
     def cell_symbols(self) -> list[str]:
         """Symbols that may follow a number in a cell, longest first."""
-        return sorted({_norm(s) for s in self.symbols.values() if s}, key=len, reverse=True)
+        return sorted({_norm(s) for s in [*self.symbols.values(), *self.aliases] if s}, key=len, reverse=True)
 
 
 @dataclass
@@ -155,31 +164,28 @@ def _csv_rows(path: Path) -> list[dict[str, str]]:
 def load_vocab(data_dir: Path) -> Vocab:
     """The areas, indicators and units the importer knows, from the CSV files under ``data_dir``.
 
-    Reads ``vocab/districts.csv`` and ``vocab/cities.csv`` (or ``vocab/areas.csv``),
-    ``*.indicators.csv`` under ``hangzhou-2023/`` (or ``vocab/``) and ``vocab/units.csv``.
+    Reads ``vocab/areas.csv`` (short names from ``short_zh`` and ``aliases``; the country keyed
+    by its ``iso`` code, ``CN``), ``vocab/indicators/*.indicators.csv`` and ``vocab/units.csv``
+    (symbols and their ``aliases``, e.g. 億元 for 亿元).
     """
     data_dir = Path(data_dir)
     areas = []
-    for name in ("areas.csv", "districts.csv", "cities.csv"):
-        path = data_dir / "vocab" / name
-        if not path.exists():
+    for r in _csv_rows(data_dir / "vocab" / "areas.csv"):
+        iso = r.get("iso") or ""
+        code = r.get("code") or iso
+        if not code:
             continue
-        for r in _csv_rows(path):
-            code = r.get("gb2260") or r.get("code") or r.get("iso") or ""
-            short = (r.get("short_names") or r.get("short_name") or "").replace("|", " ").split()
-            aliases = (r.get("aliases") or "").replace("|", " ").split()
-            iso = r.get("iso") or ""
-            areas.append(Area(code, r.get("name_zh", ""), r.get("name_en", ""),
-                              tuple(short + aliases + ([iso] if iso and iso != code else [])),
-                              r.get("type") or r.get("kind") or "", r.get("parent", "")))
+        short = [r.get("short_zh", "")] + (r.get("aliases") or "").replace("|", " ").split()
+        areas.append(Area(code, r.get("name_zh", ""), r.get("name_en", ""),
+                          tuple(n for n in short + ([iso] if iso and iso != code else []) if n),
+                          r.get("type", ""), r.get("parent", ""), r.get("slug", "")))
     terms = []
-    paths = sorted((data_dir / "vocab").glob("*indicators.csv")) + \
-        sorted((data_dir / "hangzhou-2023").glob("*.indicators.csv"))
-    for path in paths:
+    for path in sorted((data_dir / "vocab" / "indicators").glob("*.indicators.csv")):
         for r in _csv_rows(path):
             alts = tuple(a.strip() for a in (r.get("alt_labels") or "").split("|") if a.strip())
             terms.append(IndicatorTerm(r["slug"], r.get("label_zh", ""), r.get("label_en", ""), alts))
-    units = [(r["slug"], r.get("symbol", ""), r.get("label_zh", ""), r.get("label_en", ""))
+    units = [(r["slug"], r.get("symbol", ""), r.get("label_zh", ""), r.get("label_en", ""),
+              tuple(a.strip() for a in (r.get("aliases") or "").split("|") if a.strip()))
              for r in _csv_rows(data_dir / "vocab" / "units.csv")]
     return Vocab(AreaIndex(areas), IndicatorScheme(terms), Units(units))
 
@@ -232,11 +238,12 @@ class TableRow:
     cell: str           # where it is in the published table (C4, or Sheet1!C4)
     as_written: str     # the cell's text exactly as published
     note: str = ""
+    date: str = ""      # the publication date (YYYY-MM-DD) when the vintage text gives one
 
     def as_csv_row(self) -> list[str]:
         return [self.area_name, self.area, self.indicator, self.kind, self.period, self.value,
-                self.unit, self.qualifier, self.status, self.source, self.vintage, self.cell,
-                self.as_written, self.note]
+                self.unit, self.qualifier, self.status, self.source, self.vintage, self.date,
+                self.cell, self.as_written, self.note]
 
 
 @dataclass
@@ -320,17 +327,17 @@ def read_grid(path: Path) -> tuple[list[list[Cell]], str]:
 # ------------------------------------------------------------------ headers and cells
 
 AREA_HEADERS = {"地区", "城市", "地市", "区域", "地区名称", "城市名称", "行政区", "行政区划", "area", "city",
-                "region", "地区(城市)", "省份", "省市", "单位名称"}
-CODE_HEADERS = {"代码", "区划代码", "行政区划代码", "地区代码", "gb2260", "code", "areacode"}
+                "region", "地区(城市)", "省份", "省市", "单位名称", "area_name", "city_name"}
+CODE_HEADERS = {"代码", "区划代码", "行政区划代码", "地区代码", "gb2260", "code", "areacode", "area_code"}
 YEAR_HEADERS = {"年份", "年度", "年", "year", "period", "时期"}
 LONG_HEADERS = {
-    "indicator": {"指标", "指标名称", "项目", "indicator"},
-    "value": {"数值", "值", "数据", "指标值", "value"},
+    "indicator": {"指标", "指标名称", "项目", "indicator", "indicator_zh", "indicator_en"},
+    "value": {"数值", "值", "数据", "指标值", "value", "value_text"},
     "unit": {"单位", "计量单位", "unit"},
     "kind": {"类型", "kind"},
-    "qualifier": {"限定", "限定词", "qualifier"},
+    "qualifier": {"限定", "限定词", "qualifier", "qualifier_text"},
     "status": {"状态", "性质", "status"},
-    "source": {"来源", "数据来源", "资料来源", "source"},
+    "source": {"来源", "数据来源", "资料来源", "source", "source_url"},
     "vintage": {"版本", "口径", "vintage"},
     "note": {"备注", "说明", "note"},
 }
@@ -547,10 +554,12 @@ def recognise(grid: list[list[Cell]], vocab: Vocab, fixed: Fixed, *, name: str =
         out = _wide(header, body, roles, vocab, fixed, problems, table_unit)
     seen: dict[tuple, str] = {}
     for r in out:
-        key = (r.area, r.indicator, r.kind, r.period, r.status)
+        key = (r.area, r.indicator, r.kind, r.period, r.status, r.vintage)
         if key in seen:
             problems.append(Problem(r.cell, f"the same figure as {seen[key]} (area {r.area}, {r.indicator}, "
-                                    f"{r.kind}, {r.period}, {r.status})", "keep one of the two"))
+                                    f"{r.kind}, {r.period}, {r.status}{', ' + r.vintage if r.vintage else ''})",
+                                    "keep one of the two, or give each its vintage (preliminary, revised, "
+                                    "final, estimate)"))
         seen.setdefault(key, r.cell)
     if not out and not problems:
         problems.append(Problem(name, "no figures found", "give a table with values under a header row"))
@@ -644,10 +653,44 @@ def _make(vocab, fixed, problems, *, area, ind, kind, period, status, cell: Cell
         return None
     if ind is None or area is None:
         return None
+    vintage_text = vintage or fixed.vintage or ""
+    vin, date = read_vintage(vintage_text)
+    if vintage_text and not vin and not date and vintage_text == fixed.vintage:
+        _once(problems, Problem("--vintage", f"{vintage_text!r} is neither a vintage nor a date",
+                                "give preliminary, revised, final, estimate or a date (2024-03-21)"))
+        return None
+    if vintage_text and vintage_text not in (vin, date):  # the release as written, kept
+        note = f"{note}; release: {vintage_text}" if note else f"release: {vintage_text}"
     return TableRow(area.code, area.name_zh, ind, kind, period, v.number, unit,
                     v.qualifier if v.qualifier != "exact" else (qualifier or "exact"),
-                    status or "actual", source or fixed.source or "", vintage or fixed.vintage or "",
-                    cell.ref, cell.text if cell.written is None else cell.written, note)
+                    status or "actual", source or fixed.source or "", vin,
+                    cell.ref, cell.text if cell.written is None else cell.written, note, date)
+
+
+#: Words that say which release a figure is (the dataset format's vintage: preliminary, revised,
+#: final, estimate); a figure a government work report gives before the bureau's release (预计)
+#: is an estimate, never final.
+VINTAGE_WORDS = (("preliminary", "preliminary"), ("初步核算", "preliminary"), ("初步", "preliminary"),
+                 ("revised", "revised"), ("修订", "revised"), ("最终核实", "final"),
+                 ("final", "final"), ("决算", "final"), ("estimate", "estimate"), ("预计", "estimate"),
+                 ("预估", "estimate"))
+DATE_IN_TEXT = re.compile(r"(?<!\d)((?:19|20)\d\d-[01]\d-[0-3]\d)(?!\d)")
+
+
+def read_vintage(text: str) -> tuple[str, str]:
+    """A vintage as a table writes it -> (preliminary|revised|final|estimate or '', a date or '').
+
+    The word must open the text (``preliminary (初步核算); 北京市2023年统计公报``) or be the
+    Chinese word in its first bracket; the date is the first YYYY-MM-DD in it."""
+    t = unicodedata.normalize("NFKC", text or "").strip()
+    low = t.casefold()
+    vintage = ""
+    for word, v in VINTAGE_WORDS:
+        if low.startswith(word):
+            vintage = v
+            break
+    m = DATE_IN_TEXT.search(t)
+    return vintage, (m.group(1) if m else "")
 
 
 def _wide(header, body, roles, vocab, fixed, problems, table_unit) -> list[TableRow]:
@@ -943,7 +986,7 @@ def export_csvw(kg, out_dir: Path) -> list[Path]:
         digits = get("text") if _DECIMAL.fullmatch(get("text")) else get("value")
         lines.append([key, get("area"), get("areaZh"), get("ind"), get("indZh"), get("kind"), get("period"),
                       digits, get("text"), get("unit"), get("sym"), get("q"), get("status"), get("source"),
-                      get("vintage"), get("ds")])
+                      get("vintage").rsplit("#", 1)[-1], get("ds")])  # ep:preliminary -> preliminary
     out_dir.mkdir(parents=True, exist_ok=True)
     csv_path = out_dir / "facts.csv"
     with csv_path.open("w", encoding="utf-8", newline="") as fh:
@@ -1043,7 +1086,7 @@ def render_mapping(slug: str, published: str, original: str) -> str:
             "published": f"published/{published}",
         },
         "columns": {k: k for k in ("indicator", "kind", "period", "value", "unit", "qualifier", "status",
-                                   "source", "vintage", "note")} | {"area": "gb2260"},
+                                   "source", "vintage", "date", "note")} | {"area": "gb2260"},
         "defaults": {"status": "actual", "qualifier": "exact", "kind": "level"},
     }
     head = ("# Written by `econplan import-table`: how the build reads the rows file beside it\n"
@@ -1073,13 +1116,23 @@ class ImportResult:
     triples: int = 0
 
 
+def dataset_folder(root: Path, rows: list[TableRow], fixed: Fixed, vocab: Vocab, slug: str) -> Path:
+    """Where a table's dataset goes: ``data/<area-slug>/<dataset-slug>/``, the area being the
+    table's one area (or ``--area``); a table of several areas goes under ``data/china/``."""
+    codes = {fixed.area} if fixed.area else {r.area for r in rows}
+    area = vocab.areas.areas.get(next(iter(codes))) if len(codes) == 1 else None
+    return Path(root) / "data" / ((area.slug if area and area.slug else "china")) / slug
+
+
 def import_table(root: Path, target, path: Path, fixed: Fixed, *, dataset: str | None = None,
                  replace: bool = False, vocab: Vocab | None = None) -> ImportResult:
-    """Recognise ``path``, write it as a dataset under ``root/data/cities/`` and load it through
-    the SHACL gate. Raises TableError (nothing written) or ValidationFailed (nothing written)."""
+    """Recognise ``path``, write it as a dataset ``data/<area-slug>/<dataset-slug>/`` (the folder
+    the build reads, :func:`dataset_folder`) and load it through the SHACL gate. Raises
+    TableError (nothing written) or ValidationFailed (nothing written)."""
     import pyoxigraph as ox
 
-    from .citycsv import SOURCE_BASE, Lookups, csv_to_quads
+    from .build import SOURCE_DATA, graph_iri
+    from .citycsv import Lookups, csv_to_quads, dataset_base, file_key
     from .writes import load
 
     root, path = Path(root), Path(path)
@@ -1089,27 +1142,31 @@ def import_table(root: Path, target, path: Path, fixed: Fixed, *, dataset: str |
     if not SLUG_RE.match(slug or ""):
         problems.append(Problem("--dataset", f"{(dataset or path.stem)!r} cannot name a dataset",
                                 "give --dataset NAME (lower-case a-z, 0-9 and '-')"))
-    folder = root / "data" / "cities"
-    rows_path = folder / f"{slug}.csv"
-    if slug and rows_path.exists() and not replace:
-        problems.append(Problem("--dataset", f"data/cities/{slug}.csv already exists",
+    taken = [p for p in sorted((root / "data").glob(f"*/{slug}")) if slug and p.is_dir()
+             and p.parent.name not in ("vocab", "sources", "drafts", "source")]
+    for other in taken if not replace else []:
+        problems.append(Problem("--dataset", f"data/{other.relative_to(root / 'data').as_posix()}/ "
+                                f"already holds a dataset named {slug!r}",
                                 "choose another --dataset name, or give --replace to replace it"))
-    for other in sorted(folder.glob("*.mapping.yaml")):
-        if other.name != f"{slug}.mapping.yaml" and _mapping_slug(other) == slug:
-            problems.append(Problem("--dataset", f"{other.name} already names its dataset {slug!r}",
-                                    "choose another --dataset name"))
     try:
         rows = read_any(path, vocab, fixed)
     except TableError as exc:
         raise TableError(path, problems + exc.problems) from None
+    folder = dataset_folder(root, rows, fixed, vocab, slug)
+    for other in taken if replace else []:
+        if other != folder:
+            problems.append(Problem("--dataset", f"--replace: the dataset {slug!r} is in "
+                                    f"data/{other.relative_to(root / 'data').as_posix()}/, this table "
+                                    f"goes to data/{folder.relative_to(root / 'data').as_posix()}/",
+                                    "remove the old folder by hand, or choose another --dataset name"))
     if problems:
         raise TableError(path, problems)
 
+    rows_path = folder / f"{slug}.csv"
     published_name = f"{slug}{''.join(path.suffixes[-1:]).lower()}"
     if path.suffix.lower() == ".json" or csvw_metadata_for(path):
         published_name = f"{slug}-csvw"
-    folder.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=".import-", dir=folder))
+    tmp = Path(tempfile.mkdtemp(prefix=".import-", dir=root / "data"))  # moved in place once loaded
     try:
         (tmp / rows_path.name).write_text(render_rows(rows), encoding="utf-8")
         mapping_text = render_mapping(slug, published_name, path.name)
@@ -1131,20 +1188,24 @@ def import_table(root: Path, target, path: Path, fixed: Fixed, *, dataset: str |
 
         mapping = yaml.safe_load(mapping_text)
         lookups = Lookups(
-            {**{s: s for s in vocab.units.symbols}, **{sym: s for s, sym in vocab.units.symbols.items()}},
+            {**{s: s for s in vocab.units.symbols}, **{sym: s for s, sym in vocab.units.symbols.items()},
+             **vocab.units.aliases},
             {s: (sym, vocab.units.labels_en[s]) for s, sym in vocab.units.symbols.items()},
             {c: (a.name_zh, a.name_en) for c, a in vocab.areas.areas.items()},
             {s: (t.label_zh, t.label_en) for s, t in vocab.indicators.terms.items()})
-        graph = "https://w3id.org/econplan/graph/data/cities/" + slug
+        graph = graph_iri(root, rows_path).value
+        area_slug, ds_slug = folder.parent.name, folder.name
         quads = csv_to_quads(tmp / rows_path.name, mapping, lookups, ox.NamedNode(graph),
-                             file_iri=f"{SOURCE_BASE}cities/{rows_path.name}")
+                             file_iri=SOURCE_DATA + rows_path.relative_to(root / "data").as_posix(),
+                             base=dataset_base(area_slug, ds_slug), key=file_key(rows_path))
         result = load(target, quads, graph=graph, replace=True)
+        if folder.exists():  # --replace: the earlier import goes
+            shutil.rmtree(folder)
+        folder.parent.mkdir(parents=True, exist_ok=True)
+        tmp.replace(folder)
+        tmp = folder.parent / "-"  # nothing left to clean up
         files = [rows_path, folder / f"{slug}.mapping.yaml", folder / "published" / published_name]
-        (folder / "published").mkdir(exist_ok=True)
-        if files[2].is_dir():
-            shutil.rmtree(files[2])
-        for f in files:
-            (tmp / f.relative_to(folder)).replace(f)
         return ImportResult(rows, files, graph, result.added, result.removed, result.triples)
     finally:
-        shutil.rmtree(tmp, ignore_errors=True)
+        if tmp.name.startswith(".import-"):
+            shutil.rmtree(tmp, ignore_errors=True)
