@@ -70,7 +70,7 @@ def city_rows(root, dataset) -> list[dict]:
 
     symbols = {u.symbol: u.slug for u in dataset.units.values()} | {u: u for u in dataset.units}
     out = []
-    from server.citycsv import mapping_for
+    from server.kg.citycsv import mapping_for
 
     for path in sorted((root / "data").glob("*/*/*.csv")):
         if not mapping_for(path).exists():
@@ -366,14 +366,26 @@ def test_gdp_by_city(kg, library, dataset, city_rows):
     assert (hz["cityZh"], hz["status"], hz["qualifier"]) == ("杭州市", "actual", "确数")
     assert hz["gdpYuan"] == Decimal("2005900000000") and hz["gdpTrillionYuan"] == Decimal("2.0059")
     assert hz["growth"] == Decimal("5.6") and hz["gdpAsStated"] == "20059亿元"
-    # every other city's level, converted to yuan through its unit's multiplier, one row per city
-    levels = {c["area"]: c for c in city_rows if c["indicator"] == "gdp" and c["kind"] == "level"}
-    assert len(r) == 1 + len(levels)
-    for code, c in levels.items():
-        row = next(x for x in r if x["city"] == DISTRICT + code)
-        assert row["gdpYuan"] == c["value"] * dataset.units[c["unit"]].multiplier
-        assert row["status"] == c["status"]
+    # every other city's level, converted to yuan through its unit's multiplier: one row per city
+    # and status, the value one of that city's figures
+    levels = {}
+    for c in city_rows:
+        if c["indicator"] == "gdp" and c["kind"] == "level" and c["area"] != "CN":
+            levels.setdefault((c["area"], c["status"]), set()).add(c["value"] * dataset.units[c["unit"]].multiplier)
+    assert len(r) == 1 + len(levels) and len(levels) >= 16
+    for (code, status), values in levels.items():
+        (row,) = [x for x in r if x["city"] == DISTRICT + code and x["status"] == status]
+        assert row["gdpYuan"] in values
     assert all(r[i]["gdpYuan"] >= r[i + 1]["gdpYuan"] for i in range(len(r) - 1))
+    # from data/sources/cities-2023/figures.csv: the most reliable figure of each city is ranked
+    by_city = {(x["cityZh"], x["status"]): x for x in r}
+    bj = by_city[("北京市", "actual")]
+    assert (bj["gdpAsStated"], bj["vintage"], bj["valueIs"]) == ("43760.7亿元", "preliminary", "exact")
+    assert [x["cityZh"] for x in r][:3] == ["上海市", "北京市", "深圳市"]
+    assert by_city[("宁波市", "actual")]["gdpAsStated"] == "17146.6亿元"  # revised after the census
+    assert by_city[("广州市", "actual")]["gdpAsStated"] == "30355.73亿元"  # not the estimate 突破3万亿元
+    assert by_city[("重庆市", "actual")]["gdpAsStated"] == "30145.79亿元"  # published 30145.79億元
+    assert by_city[("南京市", "actual")]["vintage"] == "estimate"
     assert rows(kg, library, "gdp-by-city", year="2022") == []
 
 
@@ -816,9 +828,10 @@ def test_gdp_by_city_ranks_only_cities_and_says_what_a_bound_is(kg, library):
     r = rows(kg, library, "gdp-by-city")
     assert {x["areaType"] for x in r} <= {"prefecture-level city", "province-level municipality"}
     assert DISTRICT + "CN" not in {x["city"] for x in r}
-    chengdu = next(x for x in r if x["city"] == DISTRICT + "510100")
-    assert (chengdu["gdpAsStated"], chengdu["qualifier"], chengdu["valueIs"]) == ("2.2万亿元", "超", "lower bound")
-    assert next(x for x in r if x["city"] == DISTRICT + "110000")["valueIs"] == "approximate"
+    chengdu = next(x for x in r if x["city"] == DISTRICT + "510100")  # 22074.72亿元 before 超2.2万亿元
+    assert (chengdu["gdpAsStated"], chengdu["qualifier"], chengdu["valueIs"]) == ("22074.72亿元", "确数", "exact")
+    nanjing = next(x for x in r if x["city"] == DISTRICT + "320100" and x["status"] == "actual")
+    assert (nanjing["gdpAsStated"], nanjing["qualifier"], nanjing["valueIs"]) == ("1.75万亿元", "约", "approximate")
     assert next(x for x in r if x["city"] == DISTRICT + "330100")["valueIs"] == "exact"
     # a province's or the country's GDP is never ranked among the cities
     g = ox.NamedNode("https://example.org/graph/zj")
