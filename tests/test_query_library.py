@@ -420,12 +420,21 @@ def test_growth_vs_national_rate(kg, library, city_rows):
     national = {c["indicator"]: c["value"] for c in city_rows if c["area"] == "CN" and c["kind"] == "growth"}
     assert hz["nationalGrowth"] == national["gdp"] == hz["impliedNationalGrowth"]  # the report agrees with the NBS
     assert hz["differenceFromNational"] == Decimal("0.4")
+    assert len(r) == len({tuple(sorted(x.items())) for x in r})  # two sources of one rate: one row
+    seen = set()
     for c in city_rows:
-        if c["kind"] == "growth" and c["area"] != "CN" and c["indicator"] in national:
-            row = next(x for x in r if x["area"] == DISTRICT + c["area"] and local(x["indicator"]) == c["indicator"])
+        if c["kind"] == "growth" and c["area"] != "CN" and c["indicator"] in national and c["period"] == "2023":
+            row = next(x for x in r if x["area"] == DISTRICT + c["area"] and local(x["indicator"]) == c["indicator"]
+                       and x["status"] == c["status"] and x["growth"] == c["value"])
             assert row["differenceFromNational"] == c["value"] - national[c["indicator"]]
             assert "statedDifference" not in row
+            seen.add(c["area"])
     assert DISTRICT + "CN" not in {x["area"] for x in r}
+    assert len(seen) >= 15  # figures.csv: every city with a 2023 GDP growth rate
+    bj = [x for x in r if x["areaZh"] == "北京市" and x["status"] == "actual"]
+    assert [(x["growth"], x["differenceFromNational"]) for x in bj] == [(Decimal("5.2"), Decimal("0"))]
+    xm = next(x for x in r if x["areaZh"] == "厦门市" and x["status"] == "actual")
+    assert (xm["growth"], xm["differenceFromNational"]) == (Decimal("3.1"), Decimal("-2.1"))
 
 
 def test_actual_2023_vs_target_2024(kg, library):
@@ -854,7 +863,16 @@ def test_targets_2024_by_city(kg, library, dataset):
     cities = {"prefecture-level city", "province-level municipality"}
     expected = [f for f in dataset.facts if f.status == "target" and f.period == "2024"
                 and dataset.districts[f.area].kind in cities]
-    assert len(r) == len(expected) > 100 and {x["areaZh"] for x in r} == {"杭州市"}
+    hz = [x for x in r if x["areaZh"] == "杭州市"]
+    assert len(hz) == len(expected) > 100
+    # the other cities' 2024 GDP growth targets (data/sources/cities-2023/figures.csv): one each
+    gdp = {x["areaZh"]: x for x in r if x["areaZh"] != "杭州市" and local(x["indicator"]) == "gdp"}
+    assert len(gdp) >= 12 and len(r) == len(hz) + len(gdp)
+    # 5%左右, 不低于5%, 5.5%, 5%以上 as the reports write them
+    assert (gdp["北京市"]["target"], gdp["北京市"]["qualifierEn"], gdp["北京市"]["unit"]) == (Decimal("5"), "about", "%")
+    assert (gdp["广州市"]["target"], gdp["广州市"]["qualifierEn"]) == (Decimal("5"), "at least")
+    assert (gdp["深圳市"]["target"], gdp["深圳市"]["qualifierEn"]) == (Decimal("5.5"), "exact")
+    assert (gdp["苏州市"]["target"], gdp["苏州市"]["qualifierEn"]) == (Decimal("5"), "at least")
     (trade,) = rows(kg, library, "targets-2024-by-city", indicator="cross-border-ecommerce-trade")
     assert (trade["target"], trade["unit"], trade["targetInBaseUnit"], trade["baseUnit"]) == (
         Decimal("1500"), "亿元", Decimal("150000000000"), "CNY")
