@@ -437,8 +437,9 @@ def test_growth_vs_national_rate(kg, library, city_rows):
     assert (xm["growth"], xm["differenceFromNational"]) == (Decimal("3.1"), Decimal("-2.1"))
 
 
-def test_actual_2023_vs_target_2024(kg, library):
-    r = rows(kg, library, "actual-2023-vs-target-2024")
+def test_actual_2023_vs_target_2024(kg, library, city_rows):
+    everything = rows(kg, library, "actual-2023-vs-target-2024")
+    r = hangzhou(everything, "actualFact")  # Hangzhou's report
     assert {local(x["indicator"]) for x in r} == {
         "digital-village-model-towns", "domestic-substitution-technologies", "headquarters-enterprises-recognised",
         "inefficient-industrial-land-revitalised", "new-graduates-under-35", "new-little-giant-enterprises",
@@ -454,6 +455,19 @@ def test_actual_2023_vs_target_2024(kg, library):
         Decimal("8.4"), Decimal("6"), Decimal("-2.4"), Decimal("-28.6"))
     (plan,) = rows(kg, library, "actual-2023-vs-target-2024", indicator="plan-indicators")
     assert (plan["actual2023"], plan["target2024"]) == (Decimal("37"), Decimal("38"))
+    # the other cities' tables: one row per 2023 actual and 2024 target of one area, indicator and kind
+    pairs = Counter()
+    for a in city_rows:
+        if a["status"] == "actual" and a["period"] == "2023":
+            pairs[a["area"], a["indicator"], a["kind"]] += sum(
+                1 for t in city_rows if t["status"] == "target" and t["period"] == "2024"
+                and (t["area"], t["indicator"], t["kind"]) == (a["area"], a["indicator"], a["kind"]))
+    others = [x for x in everything if not x["actualFact"].startswith(FACT)]
+    assert Counter((local(x["area"]), local(x["indicator"]), x["kind"]) for x in others) == +pairs
+    assert len(others) >= 12  # figures.csv: 2024 GDP growth targets of at least 12 cities
+    bj = next(x for x in others if x["areaZh"] == "北京市" and local(x["indicator"]) == "gdp")
+    assert (bj["kind"], bj["actual2023"], bj["target2024"], bj["targetQualifier"]) == (
+        "growth", Decimal("5.2"), Decimal("5"), "约")  # 5%左右
 
 
 def test_fact_counts_by_kind_and_status(kg, library, dataset, city_rows):
@@ -550,7 +564,8 @@ def test_dataset_summary(kg, library, dataset, city_rows, root):
                       ("Platform", "platforms"), ("Organization", "organizations"), ("Event", "events"),
                       ("Zone", "zones")):
         assert got[what] == stats.entities.get(cls, got[what]) > 20, cls
-    assert got["of which targets"] == sum(1 for f in dataset.facts if f.status == "target")
+    assert got["of which targets"] == sum(1 for f in dataset.facts if f.status == "target") + sum(
+        1 for c in city_rows if c["status"] == "target")
     assert got["areas"] == len(dataset.districts) and got["source gaps"] == 5 and got["investment domains"] == 9
 
 
@@ -855,7 +870,10 @@ def test_gdp_by_city_ranks_only_cities_and_says_what_a_bound_is(kg, library):
 
 def test_actual_2023_vs_target_2024_has_the_area(kg, library):
     r = rows(kg, library, "actual-2023-vs-target-2024")
-    assert {(x["area"], x["areaZh"]) for x in r} == {(DISTRICT + "330100", "杭州市")}
+    assert {(x["area"], x["areaZh"]) for x in hangzhou(r, "actualFact")} == {(DISTRICT + "330100", "杭州市")}
+    # every row names its area, and the actual and the target are about that one area
+    assert all(x["area"] and x["areaZh"] for x in r)
+    assert {"北京市", "深圳市", "杭州市"} <= {x["areaZh"] for x in r}
 
 
 def test_targets_2024_by_city(kg, library, dataset):
