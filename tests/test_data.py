@@ -55,7 +55,9 @@ def test_every_source_row_exact_equals_its_line(kg, root):
     rows whose quoted text is the line between their offsets in that file."""
     import csv
 
-    tables = [p for p in sorted((root / "data").glob("*/*/*.csv")) if p.with_suffix(".mapping.yaml").exists()]
+    from server.kg.citycsv import mapping_for
+
+    tables = [p for p in sorted((root / "data").glob("*/*/*.csv")) if mapping_for(p).exists()]
     assert len(tables) >= 2
     expected = sum(len(list(csv.DictReader(p.open(encoding="utf-8", newline="")))) for p in tables)
     rows = kg.select("SELECT ?exact ?start ?end ?file WHERE { ?r a ep:SourceRow ; oa:exact ?exact ; "
