@@ -170,6 +170,17 @@ def test_long_utf8_bom_csv(project, tmp_path):
     assert kg.ask("ASK { <https://w3id.org/econplan/id/china/long/fact/long-330200-gdp-level-2023> rdfs:comment '初步核算数'@zh }")
 
 
+def test_import_without_a_build_says_to_build_first(tmp_path):
+    table = tmp_path / "t.csv"
+    table.write_text("地区,地区生产总值（亿元）\n宁波市,17146.6\n", encoding="utf-8")
+    r = subprocess.run([str(BIN), "--root", str(ROOT), "--build-dir", str(tmp_path / "none"), "import-table",
+                        str(table), "--year", "2023"], capture_output=True, text=True, timeout=60)
+    assert r.returncode == 1 and r.stdout == ""
+    assert r.stderr.strip().splitlines() == [
+        f"error: {tmp_path / 'none'}: no build here to import into; run `econplan build` first (or give --build-dir)"]
+    assert not (tmp_path / "none").exists()
+
+
 def test_three_errors_reported_at_once_and_nothing_written(project, tmp_path):
     table = tmp_path / "bad.csv"
     table.write_text("地区,地区生产总值（亿元）,增长(%),绿化覆盖率(%)\n"
