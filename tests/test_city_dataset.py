@@ -100,3 +100,20 @@ def test_traditional_units_are_the_same_units(kg):
     assert kg.ask(f"""ASK {{ ?f qb:dataSet <{DS_IRI}> ; ep:refArea <https://w3id.org/econplan/id/district/500000> ;
         ep:indicator <https://w3id.org/econplan/id/indicator/gdp> ; ep:valueText "30145.79" ;
         ep:unit <https://w3id.org/econplan/id/unit/yi-yuan> }}""")
+
+
+def test_every_indicator_of_the_figures_lists_its_allowed_units_and_each_level_is_in_one():
+    """data/vocab/indicators/allowed-units.ttl (checked in the graph by eps:Fact-allowedUnit)."""
+    import pyoxigraph as ox
+
+    allowed: dict[str, set[str]] = {}
+    for t in ox.parse(path=str(ROOT / "data" / "vocab" / "indicators" / "allowed-units.ttl"), format=ox.RdfFormat.TURTLE):
+        assert t.predicate.value == "https://w3id.org/econplan/def#allowedUnit"
+        allowed.setdefault(t.subject.value.rsplit("/", 1)[1], set()).add(t.object.value.rsplit("/", 1)[1])
+    rows = shipped()
+    assert {r["indicator"] for r in rows} <= set(allowed)
+    levels = [r for r in rows if r["kind"] == "level"]
+    assert len(levels) > 40
+    for r in levels:
+        assert r["unit"] in allowed[r["indicator"]], r
+    assert {r["unit"] for r in rows if r["kind"] in ("growth", "decline")} == {"percent"}

@@ -9,6 +9,7 @@ from __future__ import annotations
 import csv
 import hashlib
 import json
+import re
 import shutil
 import subprocess
 import sys
@@ -206,13 +207,16 @@ def test_a_violation_of_the_shapes_leaves_data_and_store_unchanged(project, tmp_
     # the shipped data says Ningbo's 2023 GDP is 16452.8 亿元 (exact, actual) from this source (no
     # vintage): 16000 from the same source and vintage conflicts
     table = tmp_path / "conflict.csv"
-    table.write_text("地区,指标,数值,单位,来源\n宁波市,地区生产总值,16000,亿元,宁波市2023年统计公报及新闻报道\n",
-                     encoding="utf-8")
+    # and a resident population in 亿元, a unit the indicator does not allow (data/vocab/indicators/allowed-units.ttl)
+    table.write_text("地区,指标,数值,单位,来源\n宁波市,地区生产总值,16000,亿元,宁波市2023年统计公报及新闻报道\n"
+                     "宁波市,常住人口,900,亿元,宁波市2023年统计公报及新闻报道\n", encoding="utf-8")
     data_before = tree_digest(project / "data")
     dump_before = (project / "build" / "econplan.nq").read_bytes()
     r = run(project, "import-table", str(table), "--year", "2023")
     assert r.returncode == 1, r.stdout + r.stderr
     assert "SHACL violation" in r.stderr and "16452.8" in r.stdout
+    assert re.search(r"A level of 'resident population' may only be in the units (person wan-person|wan-person person); "
+                     r"this one is in yi-yuan", r.stdout), r.stdout
     assert tree_digest(project / "data") == data_before
     assert (project / "build" / "econplan.nq").read_bytes() == dump_before
 
