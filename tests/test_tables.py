@@ -154,7 +154,7 @@ def test_long_utf8_bom_csv(project, tmp_path):
     table.write_text("地区,指标,年份,数值,单位,限定词,来源,备注\n"
                      f"宁波市,地区生产总值,2023年,\"16,452.8\",亿元,,{SOURCE},初步核算数\n"
                      f"330200,地区生产总值增长,2023,5.5,%,,{SOURCE},\n"
-                     f"南京,GDP,2024,5.0左右,%,,{SOURCE},\n"
+                     f"南京,GDP,2024,1.9左右,万亿元,,{SOURCE},\n"
                      "萧山区,一般公共预算收入,2023,,亿元,,,\n", encoding="utf-8-sig")
     assert table.read_bytes().startswith(b"\xef\xbb\xbf")
     r = run(project, "import-table", str(table), "--status", "actual")
@@ -163,9 +163,9 @@ def test_long_utf8_bom_csv(project, tmp_path):
     assert len(got) == 3  # the row with a blank value is no fact
     assert got[("330200", "gdp", "level")]["value"] == "16452.8"
     assert got[("330200", "gdp", "growth")]["value"] == "5.5"
-    nanjing = got[("320100", "gdp", "level")]  # 5.0左右 with the unit % in its column: a level in %
+    nanjing = got[("320100", "gdp", "level")]  # 1.9左右 with the unit 万亿元 in its column
     assert (nanjing["value"], nanjing["qualifier"], nanjing["unit"], nanjing["period"]) == \
-        ("5.0", "about", "percent", "2024")
+        ("1.9", "about", "wan-yi-yuan", "2024")
     assert nanjing["source"].value == SOURCE
     kg = KnowledgeGraph.open(project / "build", mode="memory")  # a Chinese note is tagged zh
     assert kg.ask("ASK { <https://w3id.org/econplan/id/china/long/fact/long-330200-gdp-level-2023> rdfs:comment '初步核算数'@zh }")
