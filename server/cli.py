@@ -309,6 +309,9 @@ def import_table(obj, file: Path, year, status, source, area, vintage, dataset, 
     from .kg.errors import ValidationFailed
     from .kg.tables import Fixed, import_table as run
 
+    if not obj["store"] and not (Path(obj["build_dir"]) / "econplan.nq").exists():
+        raise KGError(f"{obj['build_dir']}: no build here to import into; run `econplan build` first "
+                      "(or give --build-dir)", status=400)
     try:
         r = run(obj["root"], obj["target"], file, Fixed(year, status, source, area, vintage),
                 dataset=dataset, replace=replace)

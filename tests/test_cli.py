@@ -26,7 +26,7 @@ def test_build_prints_triple_count_per_graph(root, tmp_path):
 
 def test_query_json_output(root, built):
     r = run("--root", str(root), "--build-dir", str(built), "query", "--format", "json",
-            "SELECT ?v WHERE { ?f ep:indicator indicator:gdp ; ep:kind ep:level ; ep:value ?v }")
+            "SELECT ?v WHERE { ?f ep:indicator indicator:gdp ; ep:kind ep:level ; ep:refArea district:330100 ; ep:value ?v }")
     assert r.returncode == 0, r.stderr
     data = json.loads(r.stdout)
     assert data["results"]["bindings"][0]["v"]["value"] == "20059"
@@ -35,7 +35,7 @@ def test_query_json_output(root, built):
 @pytest.mark.parametrize("fmt,needle", [("csv", "v\n20059"), ("tsv", "?v\n"), ("table", "20059")])
 def test_query_other_formats(root, built, fmt, needle):
     r = run("--build-dir", str(built), "query", "--format", fmt,
-            "SELECT ?v WHERE { ?f ep:indicator indicator:gdp ; ep:kind ep:level ; ep:value ?v }")
+            "SELECT ?v WHERE { ?f ep:indicator indicator:gdp ; ep:kind ep:level ; ep:refArea district:330100 ; ep:value ?v }")
     assert r.returncode == 0 and needle in r.stdout
 
 
@@ -101,7 +101,15 @@ def test_clean_check(root):
     assert r.returncode == 0 and "ok" in r.stdout
 
 
-def test_serve_get_smoke(root, built):
+def test_serve_get_smoke(root, built, dataset):
+    import csv
+
+    from server.kg.citycsv import mapping_for
+
     r = run("--root", str(root), "--build-dir", str(built), "serve", "--get", "/api/stats")
     assert r.returncode == 0, r.stderr
-    assert json.loads(r.stdout)["facts"] == 364 + 13  # the report and the other cities
+    # the report's facts and one fact per row of every imported table (data/<area>/<dataset>/)
+    tables = [p for p in (root / "data").glob("*/*/*.csv") if mapping_for(p).exists()]
+    rows = sum(len(list(csv.DictReader(p.open(encoding="utf-8", newline="")))) for p in tables)
+    assert len(dataset.facts) == 364 and rows >= 13 + 117
+    assert json.loads(r.stdout)["facts"] == len(dataset.facts) + rows

@@ -366,14 +366,26 @@ def test_gdp_by_city(kg, library, dataset, city_rows):
     assert (hz["cityZh"], hz["status"], hz["qualifier"]) == ("杭州市", "actual", "确数")
     assert hz["gdpYuan"] == Decimal("2005900000000") and hz["gdpTrillionYuan"] == Decimal("2.0059")
     assert hz["growth"] == Decimal("5.6") and hz["gdpAsStated"] == "20059亿元"
-    # every other city's level, converted to yuan through its unit's multiplier, one row per city
-    levels = {c["area"]: c for c in city_rows if c["indicator"] == "gdp" and c["kind"] == "level"}
-    assert len(r) == 1 + len(levels)
-    for code, c in levels.items():
-        row = next(x for x in r if x["city"] == DISTRICT + code)
-        assert row["gdpYuan"] == c["value"] * dataset.units[c["unit"]].multiplier
-        assert row["status"] == c["status"]
+    # every other city's level, converted to yuan through its unit's multiplier: one row per city
+    # and status, the value one of that city's figures
+    levels = {}
+    for c in city_rows:
+        if c["indicator"] == "gdp" and c["kind"] == "level" and c["area"] != "CN":
+            levels.setdefault((c["area"], c["status"]), set()).add(c["value"] * dataset.units[c["unit"]].multiplier)
+    assert len(r) == 1 + len(levels) and len(levels) >= 16
+    for (code, status), values in levels.items():
+        (row,) = [x for x in r if x["city"] == DISTRICT + code and x["status"] == status]
+        assert row["gdpYuan"] in values
     assert all(r[i]["gdpYuan"] >= r[i + 1]["gdpYuan"] for i in range(len(r) - 1))
+    # from data/sources/cities-2023/figures.csv: the most reliable figure of each city is ranked
+    by_city = {(x["cityZh"], x["status"]): x for x in r}
+    bj = by_city[("北京市", "actual")]
+    assert (bj["gdpAsStated"], bj["vintage"], bj["valueIs"]) == ("43760.7亿元", "preliminary", "exact")
+    assert [x["cityZh"] for x in r][:3] == ["上海市", "北京市", "深圳市"]
+    assert by_city[("宁波市", "actual")]["gdpAsStated"] == "17146.6亿元"  # revised after the census
+    assert by_city[("广州市", "actual")]["gdpAsStated"] == "30355.73亿元"  # not the estimate 突破3万亿元
+    assert by_city[("重庆市", "actual")]["gdpAsStated"] == "30145.79亿元"  # published 30145.79億元
+    assert by_city[("南京市", "actual")]["vintage"] == "estimate"
     assert rows(kg, library, "gdp-by-city", year="2022") == []
 
 
@@ -408,16 +420,26 @@ def test_growth_vs_national_rate(kg, library, city_rows):
     national = {c["indicator"]: c["value"] for c in city_rows if c["area"] == "CN" and c["kind"] == "growth"}
     assert hz["nationalGrowth"] == national["gdp"] == hz["impliedNationalGrowth"]  # the report agrees with the NBS
     assert hz["differenceFromNational"] == Decimal("0.4")
+    assert len(r) == len({tuple(sorted(x.items())) for x in r})  # two sources of one rate: one row
+    seen = set()
     for c in city_rows:
-        if c["kind"] == "growth" and c["area"] != "CN" and c["indicator"] in national:
-            row = next(x for x in r if x["area"] == DISTRICT + c["area"] and local(x["indicator"]) == c["indicator"])
+        if c["kind"] == "growth" and c["area"] != "CN" and c["indicator"] in national and c["period"] == "2023":
+            row = next(x for x in r if x["area"] == DISTRICT + c["area"] and local(x["indicator"]) == c["indicator"]
+                       and x["status"] == c["status"] and x["growth"] == c["value"])
             assert row["differenceFromNational"] == c["value"] - national[c["indicator"]]
             assert "statedDifference" not in row
+            seen.add(c["area"])
     assert DISTRICT + "CN" not in {x["area"] for x in r}
+    assert len(seen) >= 15  # figures.csv: every city with a 2023 GDP growth rate
+    bj = [x for x in r if x["areaZh"] == "北京市" and x["status"] == "actual"]
+    assert [(x["growth"], x["differenceFromNational"]) for x in bj] == [(Decimal("5.2"), Decimal("0"))]
+    xm = next(x for x in r if x["areaZh"] == "厦门市" and x["status"] == "actual")
+    assert (xm["growth"], xm["differenceFromNational"]) == (Decimal("3.1"), Decimal("-2.1"))
 
 
-def test_actual_2023_vs_target_2024(kg, library):
-    r = rows(kg, library, "actual-2023-vs-target-2024")
+def test_actual_2023_vs_target_2024(kg, library, city_rows):
+    everything = rows(kg, library, "actual-2023-vs-target-2024")
+    r = hangzhou(everything, "actualFact")  # Hangzhou's report
     assert {local(x["indicator"]) for x in r} == {
         "digital-village-model-towns", "domestic-substitution-technologies", "headquarters-enterprises-recognised",
         "inefficient-industrial-land-revitalised", "new-graduates-under-35", "new-little-giant-enterprises",
@@ -433,6 +455,19 @@ def test_actual_2023_vs_target_2024(kg, library):
         Decimal("8.4"), Decimal("6"), Decimal("-2.4"), Decimal("-28.6"))
     (plan,) = rows(kg, library, "actual-2023-vs-target-2024", indicator="plan-indicators")
     assert (plan["actual2023"], plan["target2024"]) == (Decimal("37"), Decimal("38"))
+    # the other cities' tables: one row per 2023 actual and 2024 target of one area, indicator and kind
+    pairs = Counter()
+    for a in city_rows:
+        if a["status"] == "actual" and a["period"] == "2023":
+            pairs[a["area"], a["indicator"], a["kind"]] += sum(
+                1 for t in city_rows if t["status"] == "target" and t["period"] == "2024"
+                and (t["area"], t["indicator"], t["kind"]) == (a["area"], a["indicator"], a["kind"]))
+    others = [x for x in everything if not x["actualFact"].startswith(FACT)]
+    assert Counter((local(x["area"]), local(x["indicator"]), x["kind"]) for x in others) == +pairs
+    assert len(others) >= 12  # figures.csv: 2024 GDP growth targets of at least 12 cities
+    bj = next(x for x in others if x["areaZh"] == "北京市" and local(x["indicator"]) == "gdp")
+    assert (bj["kind"], bj["actual2023"], bj["target2024"], bj["targetQualifier"]) == (
+        "growth", Decimal("5.2"), Decimal("5"), "约")  # 5%左右
 
 
 def test_fact_counts_by_kind_and_status(kg, library, dataset, city_rows):
@@ -529,7 +564,8 @@ def test_dataset_summary(kg, library, dataset, city_rows, root):
                       ("Platform", "platforms"), ("Organization", "organizations"), ("Event", "events"),
                       ("Zone", "zones")):
         assert got[what] == stats.entities.get(cls, got[what]) > 20, cls
-    assert got["of which targets"] == sum(1 for f in dataset.facts if f.status == "target")
+    assert got["of which targets"] == sum(1 for f in dataset.facts if f.status == "target") + sum(
+        1 for c in city_rows if c["status"] == "target")
     assert got["areas"] == len(dataset.districts) and got["source gaps"] == 5 and got["investment domains"] == 9
 
 
@@ -816,9 +852,10 @@ def test_gdp_by_city_ranks_only_cities_and_says_what_a_bound_is(kg, library):
     r = rows(kg, library, "gdp-by-city")
     assert {x["areaType"] for x in r} <= {"prefecture-level city", "province-level municipality"}
     assert DISTRICT + "CN" not in {x["city"] for x in r}
-    chengdu = next(x for x in r if x["city"] == DISTRICT + "510100")
-    assert (chengdu["gdpAsStated"], chengdu["qualifier"], chengdu["valueIs"]) == ("2.2万亿元", "超", "lower bound")
-    assert next(x for x in r if x["city"] == DISTRICT + "110000")["valueIs"] == "approximate"
+    chengdu = next(x for x in r if x["city"] == DISTRICT + "510100")  # 22074.72亿元 before 超2.2万亿元
+    assert (chengdu["gdpAsStated"], chengdu["qualifier"], chengdu["valueIs"]) == ("22074.72亿元", "确数", "exact")
+    nanjing = next(x for x in r if x["city"] == DISTRICT + "320100" and x["status"] == "actual")
+    assert (nanjing["gdpAsStated"], nanjing["qualifier"], nanjing["valueIs"]) == ("1.75万亿元", "约", "approximate")
     assert next(x for x in r if x["city"] == DISTRICT + "330100")["valueIs"] == "exact"
     # a province's or the country's GDP is never ranked among the cities
     g = ox.NamedNode("https://example.org/graph/zj")
@@ -833,7 +870,10 @@ def test_gdp_by_city_ranks_only_cities_and_says_what_a_bound_is(kg, library):
 
 def test_actual_2023_vs_target_2024_has_the_area(kg, library):
     r = rows(kg, library, "actual-2023-vs-target-2024")
-    assert {(x["area"], x["areaZh"]) for x in r} == {(DISTRICT + "330100", "杭州市")}
+    assert {(x["area"], x["areaZh"]) for x in hangzhou(r, "actualFact")} == {(DISTRICT + "330100", "杭州市")}
+    # every row names its area, and the actual and the target are about that one area
+    assert all(x["area"] and x["areaZh"] for x in r)
+    assert {"北京市", "深圳市", "杭州市"} <= {x["areaZh"] for x in r}
 
 
 def test_targets_2024_by_city(kg, library, dataset):
@@ -841,7 +881,16 @@ def test_targets_2024_by_city(kg, library, dataset):
     cities = {"prefecture-level city", "province-level municipality"}
     expected = [f for f in dataset.facts if f.status == "target" and f.period == "2024"
                 and dataset.districts[f.area].kind in cities]
-    assert len(r) == len(expected) > 100 and {x["areaZh"] for x in r} == {"杭州市"}
+    hz = [x for x in r if x["areaZh"] == "杭州市"]
+    assert len(hz) == len(expected) > 100
+    # the other cities' 2024 GDP growth targets (data/sources/cities-2023/figures.csv): one each
+    gdp = {x["areaZh"]: x for x in r if x["areaZh"] != "杭州市" and local(x["indicator"]) == "gdp"}
+    assert len(gdp) >= 12 and len(r) == len(hz) + len(gdp)
+    # 5%左右, 不低于5%, 5.5%, 5%以上 as the reports write them
+    assert (gdp["北京市"]["target"], gdp["北京市"]["qualifierEn"], gdp["北京市"]["unit"]) == (Decimal("5"), "about", "%")
+    assert (gdp["广州市"]["target"], gdp["广州市"]["qualifierEn"]) == (Decimal("5"), "at least")
+    assert (gdp["深圳市"]["target"], gdp["深圳市"]["qualifierEn"]) == (Decimal("5.5"), "exact")
+    assert (gdp["苏州市"]["target"], gdp["苏州市"]["qualifierEn"]) == (Decimal("5"), "at least")
     (trade,) = rows(kg, library, "targets-2024-by-city", indicator="cross-border-ecommerce-trade")
     assert (trade["target"], trade["unit"], trade["targetInBaseUnit"], trade["baseUnit"]) == (
         Decimal("1500"), "亿元", Decimal("150000000000"), "CNY")
@@ -850,7 +899,14 @@ def test_targets_2024_by_city(kg, library, dataset):
 
 
 def test_actual_vs_target_by_city(kg, library):
-    assert rows(kg, library, "actual-vs-target-by-city") == []  # Hangzhou's 2023 targets (表1) are lost
+    # Hangzhou's 2023 targets (表1) are lost; 苏州, 西安 and 重庆 state theirs (figures.csv)
+    r = rows(kg, library, "actual-vs-target-by-city")
+    got = {(x["areaZh"], local(x["indicator"])): (x["actual"], x["target"], x["targetQualifier"], x["reached"])
+           for x in r}
+    assert len(r) == len(got) == 6 and "杭州市" not in {k[0] for k in got}
+    assert got[("西安市", "gdp")] == (Decimal("5.2"), Decimal("7"), "约", False)
+    assert got[("重庆市", "gdp")] == (Decimal("6.1"), Decimal("6"), "以上", True)
+    assert got[("苏州市", "gdp")] == (Decimal("4.6"), Decimal("5"), "约", False)
     g = ox.NamedNode("https://example.org/graph/nb")
     extra = []
     for name, status, value, unit, qual in (("a", "actual", "16452.8", "yi-yuan", "exact"),
@@ -862,7 +918,7 @@ def test_actual_vs_target_by_city(kg, library):
                   (f, V.EP.refArea, V.district("330300")), (f, V.EP.value, ox.Literal(value, datatype=V.XSD_DECIMAL)),
                   (f, V.EP.unit, V.unit(unit)), (f, V.EP.qualifier, V.EP_QUALIFIER[qual])]
     more = KnowledgeGraph.from_quads(list(kg.store) + [ox.Quad(s, p, o, g) for s, p, o in extra])
-    (nb,) = rows(more, library, "actual-vs-target-by-city")
+    (nb,) = [x for x in rows(more, library, "actual-vs-target-by-city") if x["areaZh"] == "温州市"]
     assert (nb["areaZh"], nb["targetInActualUnit"], nb["difference"], nb["reached"], nb["targetQualifier"]) == (
         "温州市", Decimal("16000"), Decimal("452.8"), True, "以上")
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import csv
 import hashlib
 import json
+import re
 import shutil
 import subprocess
 import sys
@@ -153,7 +154,7 @@ def test_long_utf8_bom_csv(project, tmp_path):
     table.write_text("地区,指标,年份,数值,单位,限定词,来源,备注\n"
                      f"宁波市,地区生产总值,2023年,\"16,452.8\",亿元,,{SOURCE},初步核算数\n"
                      f"330200,地区生产总值增长,2023,5.5,%,,{SOURCE},\n"
-                     f"南京,GDP,2024,5.0左右,%,,{SOURCE},\n"
+                     f"南京,GDP,2024,1.9左右,万亿元,,{SOURCE},\n"
                      "萧山区,一般公共预算收入,2023,,亿元,,,\n", encoding="utf-8-sig")
     assert table.read_bytes().startswith(b"\xef\xbb\xbf")
     r = run(project, "import-table", str(table), "--status", "actual")
@@ -162,12 +163,23 @@ def test_long_utf8_bom_csv(project, tmp_path):
     assert len(got) == 3  # the row with a blank value is no fact
     assert got[("330200", "gdp", "level")]["value"] == "16452.8"
     assert got[("330200", "gdp", "growth")]["value"] == "5.5"
-    nanjing = got[("320100", "gdp", "level")]  # 5.0左右 with the unit % in its column: a level in %
+    nanjing = got[("320100", "gdp", "level")]  # 1.9左右 with the unit 万亿元 in its column
     assert (nanjing["value"], nanjing["qualifier"], nanjing["unit"], nanjing["period"]) == \
-        ("5.0", "about", "percent", "2024")
+        ("1.9", "about", "wan-yi-yuan", "2024")
     assert nanjing["source"].value == SOURCE
     kg = KnowledgeGraph.open(project / "build", mode="memory")  # a Chinese note is tagged zh
     assert kg.ask("ASK { <https://w3id.org/econplan/id/china/long/fact/long-330200-gdp-level-2023> rdfs:comment '初步核算数'@zh }")
+
+
+def test_import_without_a_build_says_to_build_first(tmp_path):
+    table = tmp_path / "t.csv"
+    table.write_text("地区,地区生产总值（亿元）\n宁波市,17146.6\n", encoding="utf-8")
+    r = subprocess.run([str(BIN), "--root", str(ROOT), "--build-dir", str(tmp_path / "none"), "import-table",
+                        str(table), "--year", "2023"], capture_output=True, text=True, timeout=60)
+    assert r.returncode == 1 and r.stdout == ""
+    assert r.stderr.strip().splitlines() == [
+        f"error: {tmp_path / 'none'}: no build here to import into; run `econplan build` first (or give --build-dir)"]
+    assert not (tmp_path / "none").exists()
 
 
 def test_three_errors_reported_at_once_and_nothing_written(project, tmp_path):
@@ -195,13 +207,16 @@ def test_a_violation_of_the_shapes_leaves_data_and_store_unchanged(project, tmp_
     # the shipped data says Ningbo's 2023 GDP is 16452.8 亿元 (exact, actual) from this source (no
     # vintage): 16000 from the same source and vintage conflicts
     table = tmp_path / "conflict.csv"
-    table.write_text("地区,指标,数值,单位,来源\n宁波市,地区生产总值,16000,亿元,宁波市2023年统计公报及新闻报道\n",
-                     encoding="utf-8")
+    # and a resident population in 亿元, a unit the indicator does not allow (data/vocab/indicators/allowed-units.ttl)
+    table.write_text("地区,指标,数值,单位,来源\n宁波市,地区生产总值,16000,亿元,宁波市2023年统计公报及新闻报道\n"
+                     "宁波市,常住人口,900,亿元,宁波市2023年统计公报及新闻报道\n", encoding="utf-8")
     data_before = tree_digest(project / "data")
     dump_before = (project / "build" / "econplan.nq").read_bytes()
     r = run(project, "import-table", str(table), "--year", "2023")
     assert r.returncode == 1, r.stdout + r.stderr
     assert "SHACL violation" in r.stderr and "16452.8" in r.stdout
+    assert re.search(r"A level of 'resident population' may only be in the units (person wan-person|wan-person person); "
+                     r"this one is in yi-yuan", r.stdout), r.stdout
     assert tree_digest(project / "data") == data_before
     assert (project / "build" / "econplan.nq").read_bytes() == dump_before
 

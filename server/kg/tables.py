@@ -1073,7 +1073,7 @@ def render_rows(rows: list[TableRow]) -> str:
 
 
 def render_mapping(slug: str, published: str, original: str) -> str:
-    """The mapping that tells the build how to read the rows file (see server/citycsv.py)."""
+    """The mapping that tells the build how to read the rows file (see server/kg/citycsv.py)."""
     import yaml
 
     m = {
@@ -1090,7 +1090,7 @@ def render_mapping(slug: str, published: str, original: str) -> str:
         "defaults": {"status": "actual", "qualifier": "exact", "kind": "level"},
     }
     head = ("# Written by `econplan import-table`: how the build reads the rows file beside it\n"
-            "# (server/citycsv.py). The published table is kept in published/.\n")
+            "# (server/kg/citycsv.py). The published table is kept in published/.\n")
     return head + yaml.safe_dump(m, allow_unicode=True, sort_keys=False)
 
 
