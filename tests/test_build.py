@@ -88,3 +88,23 @@ def test_failed_build_leaves_the_previous_store(root, tmp_path):
     with pytest.raises(DataError):
         build(proj, out)
     assert (out / "econplan.nq").read_bytes() == before
+
+
+def test_indicators_carry_the_alternative_labels_of_the_scheme(root, kg):
+    """Every alt_labels entry of data/vocab/indicators/*.indicators.csv is a skos:altLabel of its
+    indicator (Latin-script names in English, the others in Chinese), e.g. GDP for gdp."""
+    import csv
+
+    from server.kg import vocab as V
+
+    expected = set()
+    for path in sorted((root / "data" / "vocab" / "indicators").glob("*.indicators.csv")):
+        with path.open(encoding="utf-8") as f:
+            for row in csv.DictReader(f):
+                for alt in filter(None, (a.strip() for a in (row.get("alt_labels") or "").split("|"))):
+                    expected.add((row["slug"], alt, "en" if alt.isascii() else "zh"))
+    assert ("gdp", "GDP", "en") in expected and ("gdp", "国内生产总值", "zh") in expected
+    got = {(q.subject.value.rsplit("/", 1)[1], q.object.value, q.object.language)
+           for q in kg.store.quads_for_pattern(None, V.SKOS.altLabel, None, None)
+           if q.subject.value.startswith(V.ID + "indicator/")}
+    assert expected <= got

@@ -170,6 +170,8 @@ def _indicators_graph(ds: Dataset, path: Path, g: _Graph) -> None:
             continue
         s = V.indicator(ind.slug)
         g.concept(s, V.EP.Indicator, V.INDICATOR_SCHEME, ind.label_zh, ind.label_en, ind.slug)
+        for alt in ind.alt_labels:  # Latin-script names (GDP, CPI) are tagged en, the others zh
+            g.add(s, V.SKOS.altLabel, _lit(alt, "en" if alt.isascii() else "zh"))
         if ind.broader:
             g.add(s, V.SKOS.broader, V.indicator(ind.broader))
         else:

@@ -174,6 +174,7 @@ class Indicator:
     reason_passage: Passage | None
     note: str
     source_file: Path
+    alt_labels: tuple[str, ...] = ()  # other names in official use (地区生产总值 / GDP / 国内生产总值)
 
 
 @dataclass
@@ -377,7 +378,8 @@ def load_dataset(data_dir: Path) -> Dataset:
             ds.indicators[slug] = Indicator(
                 slug, row["label_zh"], row["label_en"], row["broader"], row["wikidata"],
                 row["plan_2023"], row["reason_zh"], row["reason_en"],
-                _passage(row, "reason_passage", ds, required=False), row["note"], path)
+                _passage(row, "reason_passage", ds, required=False), row["note"], path,
+                tuple(a.strip() for a in row["alt_labels"].split("|") if a.strip()))
     for path in files["entities"]:
         ds.files[path] = "entities"
         for row in read_csv(path, "entities"):
