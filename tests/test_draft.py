@@ -409,6 +409,8 @@ def test_a_count_inside_a_quoted_name_is_a_count(drafter):
     assert (q.status, q.period) == ("actual", "2024")
     q = by_value(draft(drafter, "锚定“两个确保”、落实“十大战略”,经济平稳运行。"), "十")
     assert (q.status, q.period) == ("actual", "2023")
+    q = draft(drafter, "深入实施“5大提升行动”。")[0]                     # digits with a measure word
+    assert (q.value, q.unit, q.kind, q.indicator) == ("5", "count", "count", IND + "programme-components")
     # no measure word (“八八战略”, “两地四中心”), 一 (“一号工程”) or after 双: part of a name
     assert [q.value_text for q in draft(drafter, hz_sentence("p003-s01"))] == ["三", "十", "两"]
     assert draft(drafter, "深入实施“八八战略”,推进“一带一路”和“两地四中心”建设。") == []

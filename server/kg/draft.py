@@ -522,6 +522,7 @@ class Drafter:
             # a quote holding only the quantity (三个“1平方公里”产业园) or a count with its measure
             # word is
             return None
+        name = text[inner[0]:inner[1]] if inner is not None and inner != (a, b) else ""
         # years and dates: 2023年 is not matched (年 is not a unit) but 2023年度 neither; list numbers
         if re.fullmatch(r"(?:19|20)\d\d", num) and not m.group("b") and unit_w in ("届",):
             return None
@@ -577,7 +578,7 @@ class Drafter:
             a, moved = a - 1, 1  # the mention starts at 第
         kind = "difference" if rank_move else self._kind(text, a, b, unit)
         q = Quantity(s, a + moved, value_end, value_text, value, unit, kind,
-                     qualifier, "", "", "", "", "", conf, reasons, (a, b))
+                     qualifier, "", "", "", "", "", conf, reasons, (a, b), name=name)
         self._qualify(q, text, a, b)
         return q
 
