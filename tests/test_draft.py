@@ -51,7 +51,8 @@ def test_years_dates_and_list_numbers_are_ignored(drafter):
     assert draft(drafter, hz_sentence("p003-s01")) == [] or all(   # 2023年,是…三年新冠…20周年
         q.value_text not in ("2023", "20") for q in draft(drafter, hz_sentence("p003-s01")))
     assert draft(drafter, hz_sentence("p041-s01")) == []           # 1.释放各类政策综合效应。
-    assert draft(drafter, hz_sentence("p071-s01")) == []           # …九大领域,…分类梳理如下:
+    # …“千项万亿”工程九大领域,…分类梳理如下: only the count of the nine domains
+    assert [q.value_text for q in draft(drafter, hz_sentence("p071-s01"))] == ["九"]
     # (1)先进制造业… : the list number, not a quantity
     p072 = hz_sentence("p072-s01")
     assert p072.startswith("(1)") and all(q.span[0] > 3 for q in draft(drafter, p072))
@@ -394,3 +395,63 @@ def test_cli_part_plan_drafts_targets_and_a_bad_part_is_one_line(tmp_path):
     r = CliRunner().invoke(cli, ["--root", str(ROOT), "draft", str(DEV / "chengdu-2024-plan.txt"),
                                  "--part", "tasks"])
     assert r.exit_code == 2 and "tasks" in r.output and "Traceback" not in r.output
+
+
+def test_a_count_inside_a_quoted_name_is_a_count(drafter):
+    # a numeral with a measure word counts the parts of the name, even inside quotes
+    q = by_value(draft(drafter, hz_sentence("p003-s01")), "十")         # “十项重大工程”
+    assert (q.value, q.unit, q.kind, q.status, q.period) == ("10", "item", "count", "actual", "2023")
+    assert q.indicator == IND + "programme-components"
+    q = by_value(draft(drafter, hz_sentence("p033-s06")), "二十")       # “治气攻坚二十条”
+    assert (q.value, q.unit, q.indicator) == ("20", "strip", IND + "policy-articles")
+    # in the plan part too it is what the name says now, not a target; 确保 in a name is a name
+    q = by_value(draft(drafter, hz_sentence("p040-s01"), "target"), "十")  # “十大攀登行动”
+    assert (q.status, q.period) == ("actual", "2024")
+    q = by_value(draft(drafter, "锚定“两个确保”、落实“十大战略”,经济平稳运行。"), "十")
+    assert (q.status, q.period) == ("actual", "2023")
+    q = draft(drafter, "深入实施“5大提升行动”。")[0]                     # digits with a measure word
+    assert (q.value, q.unit, q.kind, q.indicator) == ("5", "count", "count", IND + "programme-components")
+    # no measure word (“八八战略”, “两地四中心”), 一 (“一号工程”) or after 双: part of a name
+    assert [q.value_text for q in draft(drafter, hz_sentence("p003-s01"))] == ["三", "十", "两"]
+    assert draft(drafter, "深入实施“八八战略”,推进“一带一路”和“两地四中心”建设。") == []
+    assert draft(drafter, "“双十条”做法在全国推广。") == []
+    qs = draft(drafter, dev_sentence("chengdu-2024-plan", "p001-s01"))  # “一张网”: one, not a count
+    assert qs and all(q.value_text != "一" for q in qs)
+
+
+def test_a_numeral_before_da_counts_a_named_group(drafter):
+    qs = draft(drafter, hz_sentence("p017-s01"))                       # 五大产业生态圈全面升级。
+    assert [(q.value_text, q.value, q.unit, q.kind) for q in qs] == [("五", "5", "count", "count")]
+    assert qs[0].indicator == IND + "programme-components"
+    assert draft(drafter, "全面贯彻党的二十大精神。") == []               # a congress
+    assert draft(drafter, "学习贯彻党的二十大和二十届三中全会精神。") == []
+    qs = draft(drafter, dev_sentence("ningbo-2023-h1", "p005-s04"))     # 前十大行业: a top ten
+    assert [q.value_text for q in qs] == ["14.4", "12.9", "10.4"]
+
+
+def test_a_named_group_is_counted_once_where_it_is_first_named(drafter):
+    text = "深入实施三个“一号工程”。\n\n五大产业生态圈全面升级。补齐五大产业生态圈的政策体系。\n\n" \
+           "统筹推进三个“一号工程”。"
+    rows = drafter.draft(text)
+    assert [(q.sentence.id, q.value_text) for q in rows] == [("p001-s01", "三"), ("p002-s01", "五")]
+
+
+def test_a_quote_holding_only_a_quantity_is_the_quantity(drafter):
+    qs = draft(drafter, hz_sentence("p048-s04"), "target")            # 三个“1平方公里”产业园
+    q = by_value(qs, "1")
+    assert (q.unit, q.kind, q.status, q.period) == ("square-kilometre", "level", "target", "2024")
+    assert all(q.value_text != "50" for q in draft(drafter, hz_sentence("p035-s04")))  # “地铁口50米…”
+    assert draft(drafter, "实现“全国文化企业30强”突破。") == []
+
+
+def test_quan_qu_is_a_rank_scope_and_jian_a_measure_word(drafter):
+    # phrases of the genre (an autonomous region's city calls the region 全区)
+    q = draft(drafter, "地区生产总值增速居全区第一。")[0]
+    assert (q.value_text, q.unit, q.kind) == ("一", "rank", "rank")
+    q = draft(drafter, "成为全区第二个获批的城市。")[0]
+    assert (q.value, q.unit, q.kind, q.span) == ("2", "rank", "rank", (4, 7))
+    assert draft(drafter, "入选第二个批次名单。") == []                   # an ordinal, no scope
+    q = draft(drafter, "集中力量办好三件大事。")[0]
+    assert (q.value, q.unit, q.kind) == ("3", "件", "count")
+    q = draft(drafter, "办结群众诉求1200件。")[0]
+    assert (q.value, q.unit, q.kind) == ("1200", "件", "count")

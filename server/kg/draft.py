@@ -121,6 +121,7 @@ UNIT_SLUGS = {
     "米": "米", "万平方公里": "万平方公里", "公顷": "公顷", "万立方米": "万立方米", "立方米": "立方米",
     "万千瓦时": "万千瓦时", "亿斤": "亿斤", "万斤": "万斤", "万吨标准煤": "万吨标准煤",
     "万吨标煤": "万吨标煤", "吨标准煤": "吨标准煤", "吨标煤": "吨标煤", "亿立方米": "亿立方米", "万张": "万张", "万所": "万所",
+    "万件": "万件", "件": "件",
 }
 _UNIT_WORDS = sorted(UNIT_SLUGS, key=len, reverse=True)
 
@@ -131,16 +132,20 @@ COUNT_UNITS = {"count", "wan-count", "yi-count", "enterprise", "wan-enterprise",
                "wan-building", "set", "wan-set", "school", "sheet", "machine", "vehicle",
                "wan-vehicle", "case", "place", "wan-place", "session", "wan-session", "copy",
                "wan-copy", "kind", "time", "wan-time", "station", "edition", "year", "亿人次",
-               "万台", "万条", "万座", "万张", "万所"}
+               "万台", "万条", "万座", "万张", "万所", "万件", "件"}
 
 #: Per-person units: a rate written as 每万人 … x个 (the 个 is per ten thousand persons).
 PER_UNITS = (("每万老年人", "张", "bed-per-wan-elderly"), ("每万人", "个", "per-wan-person"),
              ("每千人", "个", "per-thousand-person"))
 
-# Chinese measure words that make a Chinese numeral a count (两项, 三个).
+# Chinese measure words that make a Chinese numeral a count (两项, 三个, 五大, 两件); 件 is not
+# in data/vocab/units.csv yet and is proposed as written.
 CN_MEASURES = {"项": "item", "个": "count", "家": "enterprise", "条": "strip", "名": "person-ming",
                "座": "station", "所": "school", "张": "sheet", "台": "machine", "处": "place",
-               "场": "session", "种": "kind", "套": "set", "位": "rank", "年": "year"}
+               "场": "session", "种": "kind", "套": "set", "位": "rank", "年": "year",
+               "大": "count", "件": "件"}
+#: Where a rank is counted: 全国, 全省, 全区 (an autonomous region's own word for itself) …
+RANK_SCOPES = ("全国", "全省", "全区", "全市", "全州", "全盟")
 
 _NUM = r"\d+(?:\.\d+)?"
 _CN_DIGITS = "零〇一二两三四五六七八九十百千万亿"
@@ -158,7 +163,7 @@ CN_MAGNITUDE_RE = re.compile(r"(?P<q>超过|超|近|逾|约|突破)(?P<n>[一二
                              r"(?P<unit>万亿元|亿元|万元|万亿|亿|万)")
 CN_RANK_RE = re.compile(r"第(?P<n>[一二三四五六七八九十]+)(?P<suffix>位|名)?")
 #: 全国首家, 全省首单, 西部地区首个: the first of its kind in a scope is a rank of 1 (首批 is a batch).
-FIRST_RE = re.compile(r"(?P<scope>全国|全省|全市|国内|省内|全球|全世界|地区|城市)(?:唯一|率先)?"
+FIRST_RE = re.compile(r"(?P<scope>全国|全省|全区|全市|国内|省内|全球|全世界|地区|城市)(?:唯一|率先)?"
                       r"(?P<n>首)(?P<unit>家|单|个|例|座|部|台|条)")
 CN_COUNT_RE = re.compile(rf"(?P<n>[两二三四五六七八九十]+|[一二三四五六七八九]?十[一二三四五六七八九]?)"
                          rf"(?P<unit>{'|'.join(CN_MEASURES)})")
@@ -234,6 +239,7 @@ class Quantity:
     reasons: list[str] = field(default_factory=list)
     span: tuple[int, int] = (0, 0)   # whole mention (value and unit) in the text, for the review page
     context: str = ""                 # the subject, when a list gives it (各, 分别)
+    name: str = ""                    # the named group it counts (十项重大工程, 五大产业生态圈)
 
     def row(self) -> dict[str, str]:
         return {"sentence": self.sentence.id, "start": str(self.start), "end": str(self.end),
@@ -388,9 +394,27 @@ def _clause_before(text: str, pos: int) -> tuple[str, int]:
 
 def _inside_quotes(text: str, pos: int) -> bool:
     """Is ``pos`` inside “…” (a name) in this sentence?"""
+    return _quoted(text, pos) is not None
+
+
+def _quoted(text: str, pos: int) -> tuple[int, int] | None:
+    """The span of the text inside the quotes “…” around ``pos``, or None."""
     opened = text.rfind("“", 0, pos)
     closed = text.rfind("”", 0, pos)
-    return opened > closed and text.find("”", pos) >= 0
+    end = text.find("”", pos)
+    if opened > closed and end >= 0:
+        return opened + 1, end
+    return None
+
+
+def _counted_name(text: str, a: int) -> str | None:
+    """The name inside quotes that a numeral with a measure word at ``a`` counts, or None.
+
+    “十项重大工程”, “十大战略”, “两个确保”, “治气攻坚二十条”: a numeral with a measure word counts
+    the parts of the name even inside quotes; a numeral without one (“十四五”, “八八战略”) is a
+    part of the name."""
+    inner = _quoted(text, a)
+    return None if inner is None else text[inner[0]:inner[1]]
 
 
 _VERB_TAIL = re.compile(r"(?:实现|完成|达到|达|为|是|增至|增长到|提高到|提升至|提高至|提升到|"
@@ -439,9 +463,16 @@ class Drafter:
         paras = [p for p in ps if not p.is_sentence]
         modes = self.section_modes(paras)
         out: list[Quantity] = []
+        named: set[str] = set()
         for p in ps:
             if p.is_sentence:
-                out.extend(self.sentence(p, modes.get(p.paragraph, "actual")))
+                for q in self.sentence(p, modes.get(p.paragraph, "actual")):
+                    # the number of parts of a named group is said once, where the name is first
+                    # used (三个“一号工程” again later in the report is the same three)
+                    if q.name and q.name in named:
+                        continue
+                    named.add(q.name)
+                    out.append(q)
         return out
 
     # -- one sentence
@@ -484,8 +515,14 @@ class Drafter:
             return None
         if unit_w[0].isascii() and unit_w.isalpha() and after.isascii() and after.isalpha():
             return None
-        if _inside_quotes(text, a):
+        inner = _quoted(text, a)
+        if inner is not None and not (inner == (a, b) or (
+                UNIT_SLUGS.get(unit_w) in CN_MEASURES.values())):
+            # a number inside a name (“地铁口50米共停共享”, “全国文化企业30强”) is not a quantity;
+            # a quote holding only the quantity (三个“1平方公里”产业园) or a count with its measure
+            # word is
             return None
+        name = text[inner[0]:inner[1]] if inner is not None and inner != (a, b) else ""
         # years and dates: 2023年 is not matched (年 is not a unit) but 2023年度 neither; list numbers
         if re.fullmatch(r"(?:19|20)\d\d", num) and not m.group("b") and unit_w in ("届",):
             return None
@@ -541,7 +578,7 @@ class Drafter:
             a, moved = a - 1, 1  # the mention starts at 第
         kind = "difference" if rank_move else self._kind(text, a, b, unit)
         q = Quantity(s, a + moved, value_end, value_text, value, unit, kind,
-                     qualifier, "", "", "", "", "", conf, reasons, (a, b))
+                     qualifier, "", "", "", "", "", conf, reasons, (a, b), name=name)
         self._qualify(q, text, a, b)
         return q
 
@@ -586,18 +623,23 @@ class Drafter:
                                 (a - 1, m.end())))
         for m in CN_RANK_RE.finditer(text):
             after = text[m.end():m.end() + 1]
+            end = m.end()
             if not m.group("suffix") and after and after not in CLAUSE_BREAK + "、":
-                continue  # 第四批, 第五轮, 第三届: an ordinal inside a name, not a rank
+                if not (after in "个家" and text[:m.start()].endswith(RANK_SCOPES)):
+                    continue  # 第四批, 第五轮, 第三届: an ordinal inside a name, not a rank
+                end += 1      # 全区第四个, 全国第八家: the Nth in a scope is a rank
             ctx = _clause_before(text, m.start())[0]
-            if not re.search(r"全国|全省|城市|省会|副省级|排名|位居|位列|居|保持", ctx):
+            if not re.search("|".join(RANK_SCOPES) + r"|城市|省会|副省级|排名|位居|位列|居|保持", ctx):
                 continue
+            if _inside_quotes(text, m.start()):
+                continue  # “数字经济第一城”: a name
             value = _cn_number(m.group("n"))
             if value is None:
                 continue
             a = m.start("n")
             out.append(Quantity(s, a, m.end("n"), m.group("n"), _fmt(value), "rank", "rank",
                                 "exact", "", "", "", "", "", 0.7, ["Chinese rank (cn2an)"],
-                                (m.start(), m.end())))
+                                (m.start(), end)))
         for m in FIRST_RE.finditer(text):
             if _inside_quotes(text, m.start("n")):
                 continue
@@ -611,20 +653,36 @@ class Drafter:
             prev = text[a - 1:a]
             unit_w = m.group("unit")
             after = text[b:b + 1]
-            if prev in "第" + _CN_DIGITS or prev.isdigit() or _inside_quotes(text, a):
-                continue
+            if prev and prev in "第前双" + _CN_DIGITS or prev.isdigit():
+                continue  # 第四批, 前十大行业 (a top ten), “双十条”
+            name = ""
+            if _inside_quotes(text, a):
+                name = _counted_name(text, a) or ""
             if unit_w == "年" and not text[:a].endswith(("连续", "持续")):
                 continue
             if unit_w == "位":
                 continue
             if after in ("是",):
                 continue
+            if unit_w == "大":
+                # 五大产业生态圈, “十大战略”: a group of N named things; 党的二十大 is a congress
+                if text[:a].endswith("党的") or re.match(r"精神|报告|代表|以来|召开", text[b:]) or \
+                        not re.match(r"[\u4e00-\u9fff]", after or " "):
+                    continue
+                name = name or text[a:b] + re.match(r"[^，,；;：:。、“”]{0,4}", text[b:]).group(0)
             value = _cn_number(m.group("n"))
             if value is None:
                 continue
             unit = CN_MEASURES[unit_w]
+            reasons = ["Chinese numeral (cn2an)"]
+            conf = 0.6
+            if unit == unit_w:
+                conf -= 0.1
+                reasons.append(f"unit {unit_w} is not in data/vocab/units.csv")
+            if name:
+                reasons.append(f"counts the parts of the name {name}")
             q = Quantity(s, a, m.end("n"), m.group("n"), _fmt(value), unit, "count", "exact",
-                         "", "", "", "", "", 0.6, ["Chinese numeral (cn2an)"], (a, b))
+                         "", "", "", "", "", conf, reasons, (a, b), name=name)
             self._qualify(q, text, a, b)
             out.append(q)
         return out
@@ -732,21 +790,29 @@ class Drafter:
                           r"|^(?:但|而|并|且)|当月|当季|持续|(?:由|从)(?:\d+月|[一二三四]季度|上月)?|至$",
                           "", label_clause)
             if q.kind == "rank":
-                bare = re.sub(r"(?:位居|位列|稳居|保持|排名|居|列)?(?:全国|全省|全市|副省级城市|省会城市|"
+                bare = re.sub(r"(?:位居|位列|稳居|保持|排名|居|列)?(?:全国|全省|全区|全市|副省级城市|省会城市|"
                               r"同类城市|城市|中)*", "", bare)
             policy = self.scheme.labels.get(POLICY_ARTICLES_LABEL)
             programme = self.scheme.labels.get(PROGRAMME_COMPONENTS_LABEL)
-            if q.kind == "count" and programme and not q.value_text.isascii() and \
-                    PROGRAMME_NAME_RE.match(text[q.span[1]:]):
+            before_name = PROGRAMME_NAME_RE.match(text[q.span[1]:])
+            quoted = _inside_quotes(text, q.span[0])
+            if q.kind == "count" and programme and not q.value_text.isascii() and before_name:
                 # 实施三个“一号工程”: the number of components of a named programme
                 q.indicator, q.indicator_label = (INDICATOR_BASE + programme,
                                                   PROGRAMME_COMPONENTS_LABEL)
+                q.name = before_name.group(0).strip("“”\"")
                 q.reasons.append("a count before a quoted name: components of a programme")
-            elif q.unit == "strip" and policy and POLICY_PACKAGE_RE.search(text) and \
-                    re.match(r"(?:[，,；;。、]|等|$)", text[q.span[1]:]):
-                # 实施…扩需求增动能72条、…64条等政策: the number of articles of a policy package
+            elif q.unit == "strip" and policy and (
+                    (q.name and quoted) or POLICY_PACKAGE_RE.search(text) and
+                    re.match(r"(?:[，,；;。、]|等|$)", text[q.span[1]:])):
+                # 实施…扩需求增动能72条、…64条等政策, “治气攻坚二十条”: the articles of a policy
                 q.indicator, q.indicator_label = INDICATOR_BASE + policy, POLICY_ARTICLES_LABEL
                 q.reasons.append("N条 closing a name: articles of a policy package")
+            elif q.kind == "count" and programme and q.name and (quoted or sim is None):
+                # “十大战略”, “两个确保”, 五大产业生态圈: the number of parts of a named group
+                q.indicator, q.indicator_label = (INDICATOR_BASE + programme,
+                                                  PROGRAMME_COMPONENTS_LABEL)
+                q.reasons.append("a count in a name: components of a programme")
             elif q.kind in ("growth", "decline", "ratio-to-plan", "difference", "rank") and \
                     len(bare) <= 2 and prev_ind and (adjacent or q.kind != "rank"):
                 q.indicator, q.indicator_label = prev_ind
@@ -778,8 +844,12 @@ class Drafter:
         elif mode == "actual" and text[q.span[1]:q.span[1] + 2] == "左右" and \
                 re.search(r"目标|预期", text):
             status = "target"
+        if q.name:
+            # the number of parts of a named group (“十大战略”) is what the name says now, in the
+            # plan's year too: a fact, not a target (确保 in “两个确保” is part of a name)
+            status = "actual"
         q.status = status
-        year = self.year + 1 if status == "target" else self.year
+        year = self.year + 1 if status == "target" or (q.name and mode == "target") else self.year
         ym = list(re.finditer(r"((?:19|20)\d\d)年(?!代)", clause))
         if ym and not re.search(r"以来|起|比|较|同比", clause[ym[-1].end():ym[-1].end() + 2]):
             year = int(ym[-1].group(1))
