@@ -90,9 +90,10 @@ def test_a_different_value_in_the_same_sentence_does_not_match(tmp_path):
     assert (s.matched, s.recall, s.precision) == (0, 0.0, 0.0)
 
 
-@pytest.mark.parametrize("folder", ["draft-dev", "draft-heldout"])
-def test_every_gold_value_is_written_in_its_sentence(folder):
-    """Each gold quantity of the development and held-out sets is at start-end of the cleaned
+@pytest.mark.parametrize("folder,at_least", [("draft-dev", 50), ("draft-heldout", 50),
+                                             ("draft-blind", 40)])
+def test_every_gold_value_is_written_in_its_sentence(folder, at_least):
+    """Each gold quantity of the development, held-out and blind sets is at start-end of the cleaned
     text, inside the sentence it names, and every excerpt has its URL."""
     from server.kg.draft import clean_text, read_text
     from server.kg.source import passages
@@ -113,4 +114,4 @@ def test_every_gold_value_is_written_in_its_sentence(folder):
                 assert text[a:b] == row["value_text"], (gold.name, row)
                 assert s.start <= a < b <= s.end, (gold.name, row)
                 n += 1
-    assert n >= 50
+    assert n >= at_least
