@@ -63,6 +63,17 @@ def test_area_page_filters_and_sorts(driver, server, lang):
         nums = [float(v) for b, v in shown if v and b == base]
         assert nums == sorted(nums, reverse=True), base
     assert driver.find_element(By.CSS_SELECTOR, '#facts th[data-key="value"]').get_attribute("aria-sort") == "descending"
+    # the report's named things, by kind with counts; a kind opens to its list
+    kinds = driver.find_elements(By.CSS_SELECTOR, "details.named")
+    assert len(kinds) == 8 and driver.find_element(By.CSS_SELECTOR, "#named-things .badge").text == "333"
+    event = driver.find_element(By.ID, "named-event")
+    assert not event.find_element(By.CSS_SELECTOR, "ul").is_displayed()
+    event.find_element(By.TAG_NAME, "summary").click()
+    names = [a.text for a in event.find_elements(By.CSS_SELECTOR, "li a") if a.is_displayed()]
+    assert len(names) == 39 and ("亚运会" if lang == "zh" else "Asian Games") in " ".join(names)
+    driver.get(server + f"/id/district/330100?lang={lang}#named-pilot")  # a link to a kind opens it
+    wait(driver).until(lambda d: d.find_element(By.ID, "named-pilot").get_attribute("open") is not None)
+    driver.execute_script("window.scrollTo(0, 0)")
     shot(driver, f"views-area-hangzhou-{lang}")
     assert console_errors(driver) == []
 

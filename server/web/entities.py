@@ -339,8 +339,6 @@ def _passage_text(terms: Terms, passage) -> dict | None:
 
 
 def _district_about(terms: Terms, district) -> dict:
-    projects = sorted((terms.value(p) for p in terms.subjects(V.EP.district, district)),
-                      key=lambda v: v.text)
     facts = []
     seen = set()
     for pred in (V.EP.refArea, V.EP.about):
@@ -367,7 +365,7 @@ def _district_about(terms: Terms, district) -> dict:
     facts.sort(key=lambda r: (r["order"], r["fact"].text))
     parts = sorted((terms.value(d) for d in terms.subjects(V.SCHEMA.containedInPlace, district)),
                    key=lambda v: v.text)
-    return {"projects": projects, "facts": facts, "parts": parts}
+    return {"facts": facts, "parts": parts}
 
 
 # -- ontology -------------------------------------------------------------------------------

@@ -123,7 +123,12 @@ TEXT: dict[str, tuple[str, str]] = {
                      "Highlighted: the numbers of the facts taken from this text; follow one to its fact."),
     "in_passage": ("所在段落", "In the passage"),
     "district_about": ("关于这个行政区", "About this district"),
-    "district_projects": ("位于此区的项目(ep:district)", "Projects in this district (ep:district)"),
+    "named_things": ("位于此地的项目、政策、活动等", "Projects, policies, events and other named things here"),
+    "named_note_report": ("本地报告提到的全部有名称的事物,按类别分组;文字把它定位到某个区县的,括号中注明。",
+                          "Everything the report on this area names, grouped by kind; where the text "
+                          "places a thing in a district or county, it is given in brackets."),
+    "named_note_district": ("报告文字定位在此地的有名称的事物(ep:district),按类别分组。",
+                            "The named things the report's text places here (ep:district), grouped by kind."),
     "district_facts": ("这个行政区的事实(ep:refArea 或 ep:about)", "Facts of this district (ep:refArea or ep:about)"),
     "district_parts": ("下辖行政区", "Divisions"),
     "none": ("无", "None"),
