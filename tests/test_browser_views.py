@@ -3,11 +3,100 @@ an area page (filter and sort) and a policy page, in zh and en, with screenshots
 tests/output/screenshots/ (see tests/test_browser.py)."""
 from __future__ import annotations
 
+import json
+import shutil
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
 import pytest
 
-from test_browser import EC, By, console_errors, driver, server, shot, wait  # noqa: F401 - fixtures
+from conftest import free_port
+from test_browser import EC, ROOT, By, console_errors, driver, server, shot, wait  # noqa: F401 - fixtures
 
 pytestmark = pytest.mark.browser
+
+#: Ningbo's GDP for 2020-2022 as its bureau's tables write it (a fixture for the reader, imported
+#: only into a scratch copy; nothing here is shipped). The shipped data has Ningbo's 2023 figure.
+NINGBO_SERIES = ("宁波市地区生产总值\n单位：亿元\n年份,地区生产总值\n"
+                 "2020年,\"12,408.7\"\n2021年,\"14,594.9\"\n2022年,\"15,704.3\"\n")
+
+
+@pytest.fixture(scope="module")
+def series_server(tmp_path_factory):
+    """A scratch copy of the project with Ningbo's GDP for three more years loaded through the
+    import path (`econplan import-table`: data/ written, the SHACL gate, the store), served on
+    127.0.0.1 by `econplan serve`."""
+    from server.kg.build import build
+    from server.kg.tables import Fixed, import_table
+
+    tmp = tmp_path_factory.mktemp("series")
+    root = tmp / "project"
+    for folder in ("data", "ontology", "shapes", "queries"):
+        shutil.copytree(ROOT / folder, root / folder)
+    build(root, root / "build")
+    table = tmp / "ningbo-gdp.csv"
+    table.write_text(NINGBO_SERIES, encoding="utf-8")
+    result = import_table(root, root / "build", table,
+                          Fixed(area="330200", source="https://tjj.example.gov.cn/ningbo/gdp.html"))
+    assert len(result.rows) == 3 and result.added > 0
+    port = free_port()
+    exe = Path(sys.executable).parent / "econplan"
+    log = open(tmp / "server.log", "wb")
+    proc = subprocess.Popen([str(exe), "--root", str(root), "--build-dir", str(root / "build"), "serve",
+                             "--host", "127.0.0.1", "--port", str(port), "--workers", "1"],
+                            stdout=log, stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.time() + 60
+        while True:
+            assert proc.poll() is None, (tmp / "server.log").read_text()[-2000:]
+            try:
+                urllib.request.urlopen(url + "/api/stats", timeout=2).read()
+                break
+            except OSError:
+                assert time.time() < deadline, "the server did not answer within 60 s"
+                time.sleep(0.25)
+        yield url
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(15)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(5)
+        log.close()
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_indicator_chart_over_time(driver, series_server, lang):
+    """Several years for one area: the level chart is a line over the periods in 万亿元 / trillion
+    yuan, the imported years and the shipped 2023 figure on one line, the other cities beside it."""
+    console_errors(driver)
+    driver.get(series_server + f"/id/indicator/gdp?lang={lang}")
+    wait(driver, 30).until(EC.presence_of_element_located((By.CSS_SELECTOR, "#ind-chart-1[data-rendered]")))
+    data = json.loads(driver.find_element(By.ID, "ind-chart-data").get_attribute("textContent"))
+    level = data["panels"][0]
+    assert level["axis"] == ("万亿元" if lang == "zh" else "trillion yuan")
+    ningbo = "宁波市" if lang == "zh" else "Ningbo"
+    series = sorted((p["period"], p["value"]) for p in level["points"] if p["area"] == ningbo)
+    assert series == [("2020", 1.24087), ("2021", 1.45949), ("2022", 1.57043), ("2023", 1.64528)]
+    # rendered: a discrete x axis of the four years in order, a line through Ningbo's points
+    svg = driver.find_element(By.CSS_SELECTOR, "#ind-chart-1 svg")
+    axes = [e.get_attribute("aria-label") for e in svg.find_elements(By.CSS_SELECTOR, "g.role-axis[aria-label]")]
+    x_axis = [a for a in axes if a.startswith("X-axis")]
+    assert len(x_axis) == 1 and x_axis[0].endswith("with 4 values: 2020, 2021, 2022, 2023"), axes
+    points = [e.get_attribute("aria-label") for e in svg.find_elements(By.CSS_SELECTOR, "g.mark-symbol path")]
+    mine = sorted(p.split(";")[0] for p in points if p and f"; {data['area']}: {ningbo};" in p)
+    assert mine == [f"{data['period']}: {y}" for y in ("2020", "2021", "2022", "2023")], points
+    lines = svg.find_elements(By.CSS_SELECTOR, "g.mark-line path")
+    assert any(f"{data['area']}: {ningbo};" in (p.get_attribute("aria-label") or "") and
+               p.size["width"] > 300 for p in lines)  # spans the four years, not a dot
+    driver.execute_script("document.getElementById('ind-chart-1').scrollIntoView()")
+    shot(driver, f"views-indicator-series-{lang}", full=False)
+    assert console_errors(driver) == []
 
 
 @pytest.mark.parametrize("lang", ["zh", "en"])
