@@ -423,6 +423,22 @@ def test_city_page_lists_the_reports_named_things_by_kind(client, root, lang):
     assert xiaoshan in item.split("</li>")[0]
 
 
+@pytest.mark.parametrize("kind", ["project", "zone", "organization", "event", "pilot", "programme",
+                                  "policy", "platform"])
+def test_every_kind_of_named_thing_shows_what_the_report_says(client, root, kind):
+    """A named thing's page quotes every sentence that names it, with its district and domain."""
+    rows = _named_in_csv(root)[kind]
+    row = next((r for r in rows if r["district"]), None) or max(rows, key=lambda r: len(r["passages"].split()))
+    html = text(get(client, _iri_path(row), lang="zh"))
+    assert '<section class="about-view"' in html, row["slug"]
+    view = html.split('<section class="about-view"')[1].split("</section>")[0]
+    for pid in row["passages"].split():
+        assert f'href="/id/hangzhou/2023-plan/passage/{pid}"' in view, (row["slug"], pid)
+    assert view.count('<blockquote class="sentence"') >= len(row["passages"].split())
+    if row["district"]:
+        assert f'href="/id/district/{row["district"]}"' in view
+
+
 def test_district_page_lists_its_named_things_and_facts(client, kg, root):
     html = text(get(client, "/id/district/330109", lang="zh"))
     named = _named_in_csv(root, "330109")
@@ -833,6 +849,19 @@ def test_indicator_page_shows_the_plan_assessment_per_area_and_year(client, root
             assert str(escape(reason)) in cell, a["indicator"]
         else:
             assert 'class="meta"' not in cell.split("</td>")[0]
+
+
+def test_facts_written_in_words_show_their_words_not_a_lost_value(client, kg):
+    from server.web.terms import local_url
+
+    rows = kg.select("SELECT ?f ?t WHERE { ?f ep:valueInWords true ; ep:valueText ?t }")
+    assert len(rows) >= 25
+    for r in rows:
+        box = text(get(client, local_url(r["f"].value), lang="zh")).split('id="fact-summary"')[1].split("</dl>")[0]
+        assert r["t"].value in box.split("</strong>")[0] and "数值缺失" not in box, r["f"].value
+    en = text(get(client, "/id/hangzhou/2023-plan/fact/sci-tech-foundation-projects-investment-2023", lang="en"))
+    box = en.split('id="fact-summary"')[1].split("</dl>")[0]
+    assert "<strong>over 10 billion yuan</strong>" in box and "(百亿元)" in box
 
 
 def test_fact_page_shows_its_value_readably(client):

@@ -251,8 +251,10 @@ def _entity_html(kg, node, page_path: str) -> str:
     return render_template("entity.html", **ctx)
 
 
-#: things the report talks about: a page shows its sentences, facts, district and work area
-ABOUT_TYPES = {V.EP.Project.value, V.EP.Policy.value, V.DEF + "Event", V.SCHEMA.Event.value}
+#: things the report names (every kind of entities.csv): a page shows its sentences, facts,
+#: district, domain and work area
+ABOUT_TYPES = {V.DEF + k for k in ("Project", "Policy", "Programme", "Pilot", "Platform", "Organization",
+                                   "Event", "Zone")} | {V.SCHEMA.Event.value}
 
 
 def _segments(text: str, spans: list[tuple[int, int, str, str | None]]) -> list[dict]:

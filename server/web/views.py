@@ -80,11 +80,15 @@ def fact_rows(kg, terms: Terms, node, selector: str) -> list[dict]:
             continue
         seen.add(f)
         unit = units.get(_v(r, "unit") or "", N.Unit(symbol=""))
-        if r.get("valueText") is not None:
-            value, mention = _v(r, "valueText"), None
+        words = _v(r, "valueText")
+        if words is not None and N.parse(words) is None and r.get("value") is not None:  # 十, 首, 百
+            rd = N.readable_words(words, _v(r, "value"), unit, qualifier=_v(r, "qual"), kind=_v(r, "kind"), lang=lg)
         else:
-            value, mention = _v(r, "value"), _v(r, "mention")
-        rd = N.readable(value, unit, qualifier=_v(r, "qual"), kind=_v(r, "kind"), lang=lg, mention=mention)
+            if words is not None:
+                value, mention = words, None
+            else:
+                value, mention = _v(r, "value"), _v(r, "mention")
+            rd = N.readable(value, unit, qualifier=_v(r, "qual"), kind=_v(r, "kind"), lang=lg, mention=mention)
         area, ind, sentence = r.get("area"), r.get("ind"), r.get("sentence")
         status = _v(r, "status")
         rows.append({
