@@ -255,4 +255,15 @@ def test_saved_query_chart_axis_is_readable(driver, server, lang, unit):
     assert f"gdpYuan{'(' if lang == 'zh' else ' ('}{unit})" in chart.text
     assert "4,720,000,000,000" not in chart.text and "4.7" in chart.text
     shot(driver, f"query-gdp-by-city-{lang}")
+    # one bar per row, also where an indicator comes in several rows (not stacked into a sum)
+    driver.get(server + f"/queries/largest-amounts-in-yuan?lang={lang}")
+    wait(driver, 30).until(lambda d: d.find_element(By.ID, "chart").get_attribute("data-rendered") == "true")
+    rows = driver.find_elements(By.CSS_SELECTOR, "#results-table tbody tr")
+    names = [r.find_elements(By.TAG_NAME, "td")[3].text for r in rows]
+    assert len(names) > len(set(names)) > 10  # the precondition: a name in several rows
+    tops = driver.execute_script(
+        "return Array.from(document.querySelectorAll('#chart g.mark-rect path'))"
+        ".map(function (p) { return Math.round(p.getBoundingClientRect().top); });")
+    assert len(tops) == len(set(tops)) == len(rows)  # each bar on its own line
+    shot(driver, f"query-largest-amounts-{lang}")
     assert console_errors(driver) == []
