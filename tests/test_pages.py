@@ -864,6 +864,26 @@ def test_facts_written_in_words_show_their_words_not_a_lost_value(client, kg):
     assert "<strong>over 10 billion yuan</strong>" in box and "(百亿元)" in box
 
 
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_area_page_lists_its_plan_assessments(client, root, lang):
+    import csv
+
+    from markupsafe import escape
+
+    with open(root / "data/hangzhou/2023-plan/01-review-headline.plan-status.csv", encoding="utf-8") as fh:
+        assessments = [a for a in csv.DictReader(fh) if a["area"] == "330100"]
+    html = text(get(client, "/id/district/330100", lang=lang))
+    table = html.split('id="area-plan"')[1].split("</table>")[0]
+    rows = table.split("<tbody>")[1].split("<tr>")[1:]
+    assert len(rows) == len(assessments) == 7
+    for a in assessments:
+        row = next(r for r in rows if f'href="/id/indicator/{a["indicator"]}"' in r)
+        assert f"<td>{a['year']}</td>" in row and f'data-plan-status="{a["status"]}"' in row
+        assert str(escape(a["reason_zh" if lang == "zh" else "reason_en"])) in row
+    assert "Plan indicators met or not" in html if lang == "en" else "计划指标完成情况" in html
+    assert 'id="area-plan"' not in text(get(client, "/id/district/330109", lang=lang))
+
+
 def test_fact_page_shows_its_value_readably(client):
     en = text(get(client, "/id/hangzhou/2023-plan/fact/gdp-2023", lang="en"))
     box = en.split('id="fact-summary"')[1].split("</dl>")[0]

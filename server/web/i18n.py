@@ -164,6 +164,7 @@ TEXT: dict[str, tuple[str, str]] = {
     "v_subs": ("下级指标", "Sub-indicators"),
     "v_broader": ("上级指标", "Broader indicator"),
     "v_plan": ("各地区、各年的计划情况", "Plan status per area and year"),
+    "v_plan_area": ("计划指标完成情况(报告所述)", "Plan indicators met or not (as the report states)"),
     "v_actual": ("实际", "Actual"),
     "v_target": ("目标 / 预计", "Target / expected"),
     "v_plan_status": ("计划完成状态", "Plan status"),

@@ -200,11 +200,27 @@ def area_view(kg, terms: Terms, node) -> dict:
         g["rows"].append(r)
     ordered = [r for g in sorted(groups.values(), key=lambda g: g["indicator"].text if g["indicator"] else "")
                for r in g["rows"]]
+    assessments = []
+    for a in kg.select(AREA_PLAN_QUERY, substitutions={ox.Variable("node"): node}):
+        assessments.append({
+            "indicator": terms.value(a["ind"]), "year": (_v(a, "year") or "")[:4],
+            "plan_status": N.plan_status_label(a["status"].value, terms.lang),
+            "plan_status_slug": N.slug(a["status"].value), "assessment": terms.value(a["a"]),
+            "reason": _pick(terms.objects(a["a"], V.EP.shortfallReason), terms.lang)})
+    assessments.sort(key=lambda x: (x["year"], x["plan_status_slug"] != "unmet", x["indicator"].text))
     named = named_things(kg, terms, node)
     by_report = any(V.EP.Report in terms.objects(r, V.RDF_TYPE)
                     for r in terms.subjects(V.DCTERMS.spatial, node))
     return {"groups": list(groups.values()), "rows": ordered, "total": len(rows),
-            "named": named, "named_total": sum(len(g["things"]) for g in named), "named_by_report": by_report}
+            "named": named, "named_total": sum(len(g["things"]) for g in named), "named_by_report": by_report,
+            "assessments": assessments}
+
+
+AREA_PLAN_QUERY = """
+SELECT ?node ?a ?ind ?year ?status WHERE {
+  ?a a ep:PlanAssessment ; ep:refArea ?node ; ep:assessedIndicator ?ind ; ep:planStatus ?status .
+  OPTIONAL { ?a ep:refPeriod ?year }
+}"""
 
 
 #: the kinds of named things an area page lists, most specific class first (a pilot is typed
