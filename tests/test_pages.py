@@ -170,6 +170,11 @@ def test_home_page_counts_and_links(client, kg):
         assert f'href="{href}"' in html, href
     zh = text(get(client, "/", lang="zh"))
     assert "每一个数字都是一个事实" in zh and "Every figure in the report" in html
+    # what the data cannot answer: a card on the home page and a link in every page's footer
+    assert '<a href="/cannot-answer" id="card-cannot-answer"><strong>What the data cannot answer</strong>' in html
+    assert '<a href="/cannot-answer" id="card-cannot-answer"><strong>数据无法回答的问题</strong>' in zh
+    footer = text(get(client, "/id/indicator/gdp", lang="en")).split('<footer class="site">')[1]
+    assert '<a href="/cannot-answer">What the data cannot answer</a>' in footer
 
 
 # -- security headers ------------------------------------------------------------------------

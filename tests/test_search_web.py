@@ -63,8 +63,11 @@ def test_search_escapes_and_limits(server):
 def test_cannot_answer_page(server):
     status, ctype, body = get(server, "/cannot-answer?lang=en", accept="text/html")
     assert status == 200 and "Which district invests most?" in body
+    # the nearest saved query by its title in the page's language
+    assert '<a href="/queries/district-projects-and-facts" title="district-projects-and-facts">The projects and facts of a district</a>' in body
     status, _, body = get(server, "/cannot-answer?lang=zh", accept="text/html")
     assert "哪个区、县(市)的投资最多?" in body
+    assert 'title="unmet-plan-indicators-2023">2023年未达目标的计划指标及原因</a>' in body
     status, ctype, body = get(server, "/cannot-answer")
     assert ctype == "application/json" and len(json.loads(body)["questions"]) >= 4
 

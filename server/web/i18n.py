@@ -59,6 +59,10 @@ TEXT: dict[str, tuple[str, str]] = {
     "x_shapes": ("每条数据在载入前都要通过的 SHACL 约束。", "The SHACL constraints every change must pass."),
     "x_sparql": ("SPARQL 1.1 协议端点,支持 GET 和 POST。", "The SPARQL 1.1 Protocol endpoint, GET and POST."),
     "x_openapi": ("示例查询的 OpenAPI 描述。", "An OpenAPI description of the saved queries."),
+    "nav_cannot": ("数据无法回答的问题", "What the data cannot answer"),
+    "x_cannot": ("报告没有给出的数字(如各区县投资、表1的数值),以及数据能回答的最接近的问题。",
+                 "Figures the report does not give (investment per district, Table 1's values) and the "
+                 "nearest questions the data does answer."),
     "downloads": ("下载", "Downloads"),
     "d_trig": ("全部数据,TriG 格式(带命名图)", "All data as TriG (with named graphs)"),
     "d_nq": ("全部数据,N-Quads 格式", "All data as N-Quads"),

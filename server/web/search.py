@@ -69,10 +69,13 @@ def cannot_answer():
     """What the data cannot answer (docs/cannot-answer.yaml), as a page or JSON."""
     from ..kg import unanswerable
 
-    doc = unanswerable.load(get_state().root)
+    state = get_state()
+    doc = unanswerable.load(state.root)
     if _wants_json():
         return jsonify({"ok": True, **doc})
-    return render_template("cannot_answer.html", doc=doc)
+    library = state.library
+    titles = {slug: library[slug].title for q in doc["questions"] for slug in q["queries"] if slug in library}
+    return render_template("cannot_answer.html", doc=doc, titles=titles)
 
 
 @bp.route("/favicon.ico")
