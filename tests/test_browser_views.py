@@ -76,15 +76,16 @@ def test_indicator_chart_over_time(driver, series_server, lang):
     yuan, the imported years and the shipped 2023 figure on one line, the other cities beside it."""
     console_errors(driver)
     driver.get(series_server + f"/id/indicator/gdp?lang={lang}")
-    wait(driver, 30).until(EC.presence_of_element_located((By.CSS_SELECTOR, "#ind-chart-1[data-rendered]")))
     data = json.loads(driver.find_element(By.ID, "ind-chart-data").get_attribute("textContent"))
-    level = data["panels"][0]
-    assert level["axis"] == ("万亿元" if lang == "zh" else "trillion yuan")
+    money = "万亿元" if lang == "zh" else "trillion yuan"
+    n = next(i for i, p in enumerate(data["panels"], 1) if p["axis"] == money)  # the level panel
+    wait(driver, 30).until(EC.presence_of_element_located((By.CSS_SELECTOR, f"#ind-chart-{n}[data-rendered]")))
+    level = data["panels"][n - 1]
     ningbo = "宁波市" if lang == "zh" else "Ningbo"
     series = sorted((p["period"], p["value"]) for p in level["points"] if p["area"] == ningbo)
     assert series == [("2020", 1.24087), ("2021", 1.45949), ("2022", 1.57043), ("2023", 1.64528)]
     # rendered: a discrete x axis of the four years in order, a line through Ningbo's points
-    svg = driver.find_element(By.CSS_SELECTOR, "#ind-chart-1 svg")
+    svg = driver.find_element(By.CSS_SELECTOR, f"#ind-chart-{n} svg")
     axes = [e.get_attribute("aria-label") for e in svg.find_elements(By.CSS_SELECTOR, "g.role-axis[aria-label]")]
     x_axis = [a for a in axes if a.startswith("X-axis")]
     assert len(x_axis) == 1 and x_axis[0].endswith("with 4 values: 2020, 2021, 2022, 2023"), axes
@@ -94,7 +95,7 @@ def test_indicator_chart_over_time(driver, series_server, lang):
     lines = svg.find_elements(By.CSS_SELECTOR, "g.mark-line path")
     assert any(f"{data['area']}: {ningbo};" in (p.get_attribute("aria-label") or "") and
                p.size["width"] > 300 for p in lines)  # spans the four years, not a dot
-    driver.execute_script("document.getElementById('ind-chart-1').scrollIntoView()")
+    driver.execute_script(f"document.getElementById('ind-chart-{n}').scrollIntoView()")
     shot(driver, f"views-indicator-series-{lang}", full=False)
     assert console_errors(driver) == []
 
