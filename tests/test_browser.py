@@ -279,7 +279,7 @@ def test_fact_and_district_pages(driver, server):
     assert mark.text == "20059"
     shot(driver, "fact-gdp-2023")
     driver.get(server + "/id/district/330109?lang=zh")
-    projects = driver.find_elements(By.CSS_SELECTOR, "#projects li a")
+    projects = driver.find_elements(By.CSS_SELECTOR, "#named-project li a")
     assert len(projects) >= 3
     shot(driver, "district-330109")
     driver.get(server + "/ontology?lang=en")

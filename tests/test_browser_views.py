@@ -3,11 +3,103 @@ an area page (filter and sort) and a policy page, in zh and en, with screenshots
 tests/output/screenshots/ (see tests/test_browser.py)."""
 from __future__ import annotations
 
+import json
+import shutil
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
 import pytest
 
-from test_browser import EC, By, console_errors, driver, server, shot, wait  # noqa: F401 - fixtures
+from conftest import free_port
+from test_browser import EC, ROOT, By, console_errors, driver, server, shot, wait  # noqa: F401 - fixtures
 
 pytestmark = pytest.mark.browser
+
+#: Ningbo's GDP for 2020-2022 as its bureau's tables write it (a fixture for the reader, imported
+#: only into a scratch copy; nothing here is shipped). The shipped data has Ningbo's 2023 figure.
+NINGBO_SERIES = ("宁波市地区生产总值\n单位：亿元\n年份,地区生产总值\n"
+                 "2020年,\"12,408.7\"\n2021年,\"14,594.9\"\n2022年,\"15,704.3\"\n")
+
+
+@pytest.fixture(scope="module")
+def series_server(tmp_path_factory):
+    """A scratch copy of the project with Ningbo's GDP for three more years loaded through the
+    import path (`econplan import-table`: data/ written, the SHACL gate, the store), served on
+    127.0.0.1 by `econplan serve`."""
+    from server.kg.build import build
+    from server.kg.tables import Fixed, import_table
+
+    tmp = tmp_path_factory.mktemp("series")
+    root = tmp / "project"
+    for folder in ("data", "ontology", "shapes", "queries"):
+        shutil.copytree(ROOT / folder, root / folder)
+    build(root, root / "build")
+    table = tmp / "ningbo-gdp.csv"
+    table.write_text(NINGBO_SERIES, encoding="utf-8")
+    result = import_table(root, root / "build", table,
+                          Fixed(area="330200", source="https://tjj.example.gov.cn/ningbo/gdp.html"))
+    assert len(result.rows) == 3 and result.added > 0
+    port = free_port()
+    exe = Path(sys.executable).parent / "econplan"
+    log = open(tmp / "server.log", "wb")
+    proc = subprocess.Popen([str(exe), "--root", str(root), "--build-dir", str(root / "build"), "serve",
+                             "--host", "127.0.0.1", "--port", str(port), "--workers", "1"],
+                            stdout=log, stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.time() + 60
+        while True:
+            assert proc.poll() is None, (tmp / "server.log").read_text()[-2000:]
+            try:
+                urllib.request.urlopen(url + "/api/stats", timeout=2).read()
+                break
+            except OSError:
+                assert time.time() < deadline, "the server did not answer within 60 s"
+                time.sleep(0.25)
+        yield url
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(15)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(5)
+        log.close()
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_indicator_chart_over_time(driver, series_server, lang):
+    """Several years for one area: the level chart is a line over the periods in 万亿元 / trillion
+    yuan, the imported years and the shipped 2023 figure on one line, the other cities beside it."""
+    console_errors(driver)
+    driver.get(series_server + f"/id/indicator/gdp?lang={lang}")
+    data = json.loads(driver.find_element(By.ID, "ind-chart-data").get_attribute("textContent"))
+    money = "万亿元" if lang == "zh" else "trillion yuan"
+    n = next(i for i, p in enumerate(data["panels"], 1) if p["axis"] == money)  # the level panel
+    wait(driver, 30).until(EC.presence_of_element_located((By.CSS_SELECTOR, f"#ind-chart-{n}[data-rendered]")))
+    level = data["panels"][n - 1]
+    ningbo = "宁波市" if lang == "zh" else "Ningbo"
+    series = sorted((p["period"], p["value"]) for p in level["points"] if p["area"] == ningbo)
+    # the three imported years as imported, then the shipped 2023 figure(s) (a revision may add one)
+    assert series[:3] == [("2020", 1.24087), ("2021", 1.45949), ("2022", 1.57043)]
+    assert {y for y, _ in series[3:]} == {"2023"} and 1.64528 in [v for _, v in series[3:]]
+    # rendered: a discrete x axis of the four years in order, a line through Ningbo's points
+    svg = driver.find_element(By.CSS_SELECTOR, f"#ind-chart-{n} svg")
+    axes = [e.get_attribute("aria-label") for e in svg.find_elements(By.CSS_SELECTOR, "g.role-axis[aria-label]")]
+    x_axis = [a for a in axes if a.startswith("X-axis")]
+    assert len(x_axis) == 1 and x_axis[0].endswith("with 4 values: 2020, 2021, 2022, 2023"), axes
+    points = [e.get_attribute("aria-label") for e in svg.find_elements(By.CSS_SELECTOR, "g.mark-symbol path")]
+    mine = {p.split(";")[0] for p in points if p and f"; {data['area']}: {ningbo};" in p}
+    assert mine == {f"{data['period']}: {y}" for y in ("2020", "2021", "2022", "2023")}, points
+    lines = svg.find_elements(By.CSS_SELECTOR, "g.mark-line path")
+    assert any(f"{data['area']}: {ningbo};" in (p.get_attribute("aria-label") or "") and
+               p.size["width"] > 300 for p in lines)  # spans the four years, not a dot
+    driver.execute_script(f"document.getElementById('ind-chart-{n}').scrollIntoView()")
+    shot(driver, f"views-indicator-series-{lang}", full=False)
+    assert console_errors(driver) == []
 
 
 @pytest.mark.parametrize("lang", ["zh", "en"])
@@ -65,6 +157,19 @@ def test_area_page_filters_and_sorts(driver, server, lang):
         nums = [float(v) for b, v in shown if v and b == base]
         assert nums == sorted(nums, reverse=True), base
     assert driver.find_element(By.CSS_SELECTOR, '#facts th[data-key="value"]').get_attribute("aria-sort") == "descending"
+    # the report's named things, by kind with counts; a kind opens to its list
+    kinds = driver.find_elements(By.CSS_SELECTOR, "details.named")
+    assert len(kinds) == 8 and driver.find_element(By.CSS_SELECTOR, "#named-things .badge").text == "333"
+    event = driver.find_element(By.ID, "named-event")
+    assert not event.find_element(By.CSS_SELECTOR, "ul").is_displayed()
+    event.find_element(By.TAG_NAME, "summary").click()
+    names = driver.execute_script(  # one call, not one per link
+        "return Array.from(document.querySelectorAll('#named-event li a'))"
+        ".filter(function (a) { return a.offsetParent !== null; }).map(function (a) { return a.innerText; });")
+    assert len(names) == 39 and ("亚运会" if lang == "zh" else "Asian Games") in " ".join(names)
+    driver.get(server + f"/id/district/330100?lang={lang}#named-pilot")  # a link to a kind opens it
+    wait(driver).until(lambda d: d.find_element(By.ID, "named-pilot").get_attribute("open") is not None)
+    driver.execute_script("window.scrollTo(0, 0)")
     shot(driver, f"views-area-hangzhou-{lang}")
     assert console_errors(driver) == []
 
@@ -157,4 +262,15 @@ def test_saved_query_chart_axis_is_readable(driver, server, lang, unit):
     assert f"gdpYuan{'(' if lang == 'zh' else ' ('}{unit})" in chart.text
     assert "4,720,000,000,000" not in chart.text and "4.7" in chart.text
     shot(driver, f"query-gdp-by-city-{lang}")
+    # one bar per row, also where an indicator comes in several rows (not stacked into a sum)
+    driver.get(server + f"/queries/largest-amounts-in-yuan?lang={lang}")
+    wait(driver, 30).until(lambda d: d.find_element(By.ID, "chart").get_attribute("data-rendered") == "true")
+    rows = driver.find_elements(By.CSS_SELECTOR, "#results-table tbody tr")
+    names = [r.find_elements(By.TAG_NAME, "td")[3].text for r in rows]
+    assert len(names) > len(set(names)) > 10  # the precondition: a name in several rows
+    tops = driver.execute_script(
+        "return Array.from(document.querySelectorAll('#chart g.mark-rect path'))"
+        ".map(function (p) { return Math.round(p.getBoundingClientRect().top); });")
+    assert len(tops) == len(set(tops)) == len(rows)  # each bar on its own line
+    shot(driver, f"query-largest-amounts-{lang}")
     assert console_errors(driver) == []

@@ -185,3 +185,36 @@ def test_fact_labels_read_the_number(kg):
     rows = kg.select("SELECT ?l WHERE { ?f ep:qualifier <https://w3id.org/econplan/def#about-value> ; ep:indicator ?i ; rdfs:label ?l FILTER(lang(?l) = 'en') } LIMIT 5")
     assert rows and all(": about " in r["l"].value for r in rows)
     assert not kg.select("SELECT ?l WHERE { ?f a ep:Observation ; rdfs:label ?l FILTER(CONTAINS(?l, 'hundred million')) }")
+
+
+def test_a_rank_is_an_ordinal_whatever_its_unit(facts, units):
+    """全国第8家数据交易所 is the 8th exchange, not 8 enterprises; 第3位 stays No. 3."""
+    assert read(facts, units, "data-exchange-national-order-2023", "zh").text == "第8家"
+    assert read(facts, units, "data-exchange-national-order-2023", "en").text == "No. 8"
+    ranks = [k for k, r in facts.items() if r["kind"].value.endswith("#rank")]
+    assert len(ranks) >= 10
+    for k in ranks:
+        assert read(facts, units, k, "en").text.startswith("No. "), k
+
+
+def test_values_written_in_words(facts, units):
+    """百, 十, 首, 三分之一 (ep:valueText, ep:value their number): the words in Chinese with the
+    number beside them, the number in English with the words beside it; never 'lost'."""
+    def words(key, lang):
+        r = facts[key]
+        return N.readable_words(r["valueText"].value, r["value"], units[r["unit"].value],
+                                qualifier=r.get("qualifier"), kind=r["kind"], lang=lang)
+
+    hundred = words("sci-tech-foundation-projects-investment-2023", "zh")
+    assert (hundred.text, hundred.note, hundred.base_value) == ("超百亿元", "超100亿元", Decimal("10000000000"))
+    assert str(words("sci-tech-foundation-projects-investment-2023", "en")) == "over 10 billion yuan (百亿元)"
+    in_words = [k for k, r in facts.items() if r.get("valueText") is not None
+                and N.parse(r["valueText"].value) is None]
+    assert len(in_words) >= 25
+    for k in in_words:
+        zh, en = words(k, "zh"), words(k, "en")
+        assert facts[k]["valueText"].value in zh.text and facts[k]["valueText"].value in en.note, k
+        assert "缺失" not in zh.text and "lost" not in en.text, k
+    third = N.Unit("三分之", "0.333333333333333333", "ratio", "thirds (a fraction: 三分之一 is 1 third)")
+    assert str(N.readable_words("三分之一", "1", third, qualifier="at-least", lang="zh")) == "三分之一以上"
+    assert str(N.readable_words("三分之一", "1", third, qualifier="at-least", lang="en")) == "at least 1 third (三分之一)"

@@ -170,6 +170,11 @@ def test_home_page_counts_and_links(client, kg):
         assert f'href="{href}"' in html, href
     zh = text(get(client, "/", lang="zh"))
     assert "每一个数字都是一个事实" in zh and "Every figure in the report" in html
+    # what the data cannot answer: a card on the home page and a link in every page's footer
+    assert '<a href="/cannot-answer" id="card-cannot-answer"><strong>What the data cannot answer</strong>' in html
+    assert '<a href="/cannot-answer" id="card-cannot-answer"><strong>数据无法回答的问题</strong>' in zh
+    footer = text(get(client, "/id/indicator/gdp", lang="en")).split('<footer class="site">')[1]
+    assert '<a href="/cannot-answer">What the data cannot answer</a>' in footer
 
 
 # -- security headers ------------------------------------------------------------------------
@@ -373,15 +378,87 @@ def test_passage_page_marks_the_numbers_of_its_facts(client):
     assert '<a class="hl-link" href="/id/hangzhou/2023-plan/fact/gdp-2023"><mark class="number">20059</mark></a>' in html
 
 
-def test_district_page_lists_its_projects_and_facts(client, kg):
+def _named_in_csv(root, district: str | None = None) -> dict[str, list[dict]]:
+    """The report's named things by kind, read from the curated entity files (not the graph);
+    with ``district``, only those the text places there."""
+    import csv
+
+    out: dict[str, list[dict]] = {}
+    for path in sorted((root / "data" / "hangzhou" / "2023-plan").glob("*.entities.csv")):
+        with open(path, encoding="utf-8") as fh:
+            for row in csv.DictReader(fh):
+                if row["kind"] in ("domain", "workarea"):
+                    continue
+                if district is None or row["district"] == district:
+                    out.setdefault(row["kind"], []).append(row)
+    return out
+
+
+def _named_group(html: str, kind: str) -> str:
+    return html.split(f'id="named-{kind}"')[1].split("</details>")[0]
+
+
+def _iri_path(row) -> str:
+    return f"/id/hangzhou/{row['type']}/{row['slug']}"
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_city_page_lists_the_reports_named_things_by_kind(client, root, lang):
+    from markupsafe import escape
+
+    named = _named_in_csv(root)
+    assert sum(len(v) for v in named.values()) == 333
+    html = text(get(client, "/id/district/330100", lang=lang))
+    section = html.split('id="named-things"')[1].split('id="district-facts"')[0]
+    assert '<span class="badge">333</span>' in section.split("</h3>")[0]
+    label = {"zh": {"project": "项目", "pilot": "试点", "zone": "园区或功能区"},
+             "en": {"project": "Project", "pilot": "Pilot", "zone": "Zone"}}[lang]
+    for kind, rows in named.items():
+        group = _named_group(section, kind)
+        assert f'<span class="badge">{len(rows)}</span></summary>' in group, kind
+        assert group.count("<li>") == len(rows), kind
+        if kind in label:
+            assert f"<summary>{label[kind]} " in group
+        for row in rows:
+            assert f'href="{_iri_path(row)}"' in group, (kind, row["slug"])
+            assert str(escape(row["label_zh" if lang == "zh" else "label_en"])) in group, row["slug"]
+    # a thing the text places in a district names it beside it
+    xiaoshan = "萧山区" if lang == "zh" else "Xiaoshan"
+    item = _named_group(section, "project").split('href="/id/hangzhou/project/xiaoshan-city-cultural-park"')[1]
+    assert xiaoshan in item.split("</li>")[0]
+
+
+@pytest.mark.parametrize("kind", ["project", "zone", "organization", "event", "pilot", "programme",
+                                  "policy", "platform"])
+def test_every_kind_of_named_thing_shows_what_the_report_says(client, root, kind):
+    """A named thing's page quotes every sentence that names it, with its district and domain."""
+    rows = _named_in_csv(root)[kind]
+    row = next((r for r in rows if r["district"]), None) or max(rows, key=lambda r: len(r["passages"].split()))
+    html = text(get(client, _iri_path(row), lang="zh"))
+    assert '<section class="about-view"' in html, row["slug"]
+    view = html.split('<section class="about-view"')[1].split("</section>")[0]
+    for pid in row["passages"].split():
+        assert f'href="/id/hangzhou/2023-plan/passage/{pid}"' in view, (row["slug"], pid)
+    assert view.count('<blockquote class="sentence"') >= len(row["passages"].split())
+    if row["district"]:
+        assert f'href="/id/district/{row["district"]}"' in view
+
+
+def test_district_page_lists_its_named_things_and_facts(client, kg, root):
     html = text(get(client, "/id/district/330109", lang="zh"))
-    projects = kg.select("SELECT ?p ?l WHERE { ?p ep:district district:330109 ; rdfs:label ?l "
-                         "FILTER(LANG(?l) = 'zh') }")
-    assert len(projects) >= 3
-    section = html.split('id="projects"')[1].split("</ul>")[0]
-    for r in projects:
-        path = r["p"].value.replace(V.ID, "/id/")
-        assert f'href="{path}"' in section and r["l"].value in section, r["p"].value
+    named = _named_in_csv(root, "330109")
+    assert sum(len(v) for v in named.values()) >= 3
+    section = html.split('id="named-things"')[1].split('id="district-facts"')[0]
+    assert section.count("<li>") == sum(len(v) for v in named.values())
+    for kind, rows in named.items():
+        group = _named_group(section, kind)
+        for row in rows:
+            assert f'href="{_iri_path(row)}"' in group and row["label_zh"] in group, row["slug"]
+    # a district the text places nothing in lists nothing (not the city's things)
+    assert _named_in_csv(root, "330102") == {}
+    shangcheng = text(get(client, "/id/district/330102", lang="zh"))
+    section = shangcheng.split('id="named-things"')[1].split('id="district-facts"')[0]
+    assert '<span class="badge">0</span>' in section and "<details" not in section
     facts = kg.select("SELECT DISTINCT ?f WHERE { { ?f ep:refArea district:330109 } UNION "
                       "{ ?f ep:about district:330109 } }")
     if facts:
@@ -390,11 +467,13 @@ def test_district_page_lists_its_projects_and_facts(client, kg):
             assert 'href="%s"' % r["f"].value.replace(V.ID, "/id/") in table
     else:
         assert 'id="facts"' not in html
-    # the city lists the facts with ep:refArea
+    # the city lists the facts with ep:refArea; its plan assessments (ep:refArea too) are no facts
     city = text(get(client, "/id/district/330100"))
     n = len(kg.select("SELECT DISTINCT ?f WHERE { { ?f ep:refArea district:330100 } UNION "
-                      "{ ?f ep:about district:330100 } }"))
-    assert city.split('id="facts"')[1].split("</table>")[0].split("<tbody>")[1].count("<tr ") == n
+                      "{ ?f ep:about district:330100 } ?f a ep:Fact }"))
+    table = city.split('id="facts"')[1].split("</table>")[0].split("<tbody>")[1]
+    assert table.count("<tr ") == n
+    assert "plan-assessment" not in table
 
 
 # -- ontology and shapes ------------------------------------------------------------------
@@ -748,6 +827,66 @@ def test_indicator_page_is_a_data_view(client, kg):
     assert 'id="sub-indicators"' in html and 'id="plan-status"' in html
     zh = text(get(client, "/id/indicator/gdp", lang="zh"))
     assert "2.0059万亿元" in zh and "(20059亿元)" in zh and '"axis": "万亿元"' in zh
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_indicator_page_shows_the_plan_assessment_per_area_and_year(client, root, lang):
+    """Each row of the report's plan-status table is on its indicator's page: met or unmet in the
+    page's language, with the reason for a shortfall (even where the indicator has no fact)."""
+    import csv
+
+    from markupsafe import escape
+
+    with open(root / "data/hangzhou/2023-plan/01-review-headline.plan-status.csv", encoding="utf-8") as fh:
+        assessments = list(csv.DictReader(fh))
+    assert len(assessments) == 7
+    words = {"zh": {"met": "达到目标", "unmet": "未达目标"}, "en": {"met": "met", "unmet": "unmet"}}[lang]
+    for a in assessments:
+        html = text(get(client, f"/id/indicator/{a['indicator']}", lang=lang))
+        table = html.split('id="plan-status"')[1].split("</table>")[0]
+        row = [tr for tr in table.split("<tr>") if f"/id/district/{a['area']}\"" in tr and
+               f"<td>{a['year']}</td>" in tr]
+        assert len(row) == 1, a["indicator"]
+        cell = row[0].split(f'data-plan-status="{a["status"]}">')[1]
+        assert f">{words[a['status']]}</a>" in cell, a["indicator"]
+        reason = a["reason_zh" if lang == "zh" else "reason_en"]
+        if reason:
+            assert str(escape(reason)) in cell, a["indicator"]
+        else:
+            assert 'class="meta"' not in cell.split("</td>")[0]
+
+
+def test_facts_written_in_words_show_their_words_not_a_lost_value(client, kg):
+    from server.web.terms import local_url
+
+    rows = kg.select("SELECT ?f ?t WHERE { ?f ep:valueInWords true ; ep:valueText ?t }")
+    assert len(rows) >= 25
+    for r in rows:
+        box = text(get(client, local_url(r["f"].value), lang="zh")).split('id="fact-summary"')[1].split("</dl>")[0]
+        assert r["t"].value in box.split("</strong>")[0] and "数值缺失" not in box, r["f"].value
+    en = text(get(client, "/id/hangzhou/2023-plan/fact/sci-tech-foundation-projects-investment-2023", lang="en"))
+    box = en.split('id="fact-summary"')[1].split("</dl>")[0]
+    assert "<strong>over 10 billion yuan</strong>" in box and "(百亿元)" in box
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_area_page_lists_its_plan_assessments(client, root, lang):
+    import csv
+
+    from markupsafe import escape
+
+    with open(root / "data/hangzhou/2023-plan/01-review-headline.plan-status.csv", encoding="utf-8") as fh:
+        assessments = [a for a in csv.DictReader(fh) if a["area"] == "330100"]
+    html = text(get(client, "/id/district/330100", lang=lang))
+    table = html.split('id="area-plan"')[1].split("</table>")[0]
+    rows = table.split("<tbody>")[1].split("<tr>")[1:]
+    assert len(rows) == len(assessments) == 7
+    for a in assessments:
+        row = next(r for r in rows if f'href="/id/indicator/{a["indicator"]}"' in r)
+        assert f"<td>{a['year']}</td>" in row and f'data-plan-status="{a["status"]}"' in row
+        assert str(escape(a["reason_zh" if lang == "zh" else "reason_en"])) in row
+    assert "Plan indicators met or not" in html if lang == "en" else "计划指标完成情况" in html
+    assert 'id="area-plan"' not in text(get(client, "/id/district/330109", lang=lang))
 
 
 def test_fact_page_shows_its_value_readably(client):

@@ -63,7 +63,27 @@ def test_search_escapes_and_limits(server):
 def test_cannot_answer_page(server):
     status, ctype, body = get(server, "/cannot-answer?lang=en", accept="text/html")
     assert status == 200 and "Which district invests most?" in body
+    # the nearest saved query by its title in the page's language
+    assert '<a href="/queries/district-projects-and-facts" title="district-projects-and-facts">The projects and facts of a district</a>' in body
     status, _, body = get(server, "/cannot-answer?lang=zh", accept="text/html")
     assert "哪个区、县(市)的投资最多?" in body
+    assert 'title="unmet-plan-indicators-2023">2023年未达目标的计划指标及原因</a>' in body
     status, ctype, body = get(server, "/cannot-answer")
     assert ctype == "application/json" and len(json.loads(body)["questions"]) >= 4
+
+
+@pytest.mark.parametrize("q,lang", [("各区 投资", "zh"), ("investment district", "en")])
+def test_a_search_for_what_the_report_does_not_give_says_so(server, q, lang):
+    """'Which districts invest most?': the question the data cannot answer comes first, linked
+    to its section of /cannot-answer, the whole question in the page's language."""
+    status, _, body = get(server, "/search?" + urllib.parse.urlencode({"q": q, "lang": lang}))
+    doc = json.loads(body)
+    assert doc["groups"][0]["type"] == "cannot"
+    hit = doc["groups"][0]["results"][0]
+    assert hit["id"] == "district-investment" and hit["url"] == "/cannot-answer#district-investment"
+    assert hit["label"].startswith("哪个区" if lang == "zh" else "Which district invests most?")
+    status, _, html = get(server, "/search?" + urllib.parse.urlencode({"q": q, "lang": lang}), accept="text/html")
+    section = html.split('id="cannot"')[1].split("</section>")[0]
+    assert 'href="/cannot-answer#district-investment"' in section and "…" not in section
+    status, _, page = get(server, "/cannot-answer?lang=" + lang, accept="text/html")
+    assert 'id="district-investment"' in page

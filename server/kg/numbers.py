@@ -284,10 +284,11 @@ def readable(value, unit: Unit, *, qualifier=None, kind=None, lang: str = "zh",
             unit_text = f" {word} {_MONEY_EN[unit.base]}" if word else f" {_MONEY_EN[unit.base]}"
             if p10 != 0:
                 note = f"{group_digits(written_value)} {unit.symbol}"
-    elif unit.base == "rank" and unit.symbol == "位":  # an ordinal: 第3位, No. 3
-        number, unit_text = written_value, ""
+    elif (unit.base == "rank" and unit.symbol == "位") or slug(kind or "") == "rank":
+        # an ordinal: 第3位, 全国第8家 (a rank counted in 家 is no count of enterprises): No. 3
+        symbol = unit.symbol or "位"
         if lang == "zh":
-            return Readable(f"第{written_value}位", written, note, qword, kword, written_value, None, unit.base, lang)
+            return Readable(f"第{written_value}{symbol}", written, note, qword, kword, written_value, None, unit.base, lang)
         return Readable(f"No. {written_value}", written, note, qword, kword, written_value, None, unit.base, lang)
     elif lang == "en":
         if unit.symbol in ("%", "个百分点") or unit.base in _PERCENT_BASES:
@@ -301,6 +302,27 @@ def readable(value, unit: Unit, *, qualifier=None, kind=None, lang: str = "zh",
             unit_text = _en_unit_words(unit, number)
     text = _qualified(number, unit_text, q, lang)
     return Readable(text, written, note, qword, kword, written_value, base_value, unit.base, lang)
+
+
+def readable_words(words: str, value, unit: Unit, *, qualifier=None, kind=None, lang: str = "zh") -> Readable:
+    """A value the report writes in words (百, 十, 首, 三分之一; ``ep:valueInWords``) with its
+    number ``value``: the words in Chinese (十个, note 10个), the number in English
+    ("10 items", note 十个)."""
+    fraction = "分之" in words  # 三分之一: the unit's symbol is inside the words
+    if fraction:  # "1 third", not "1 thirds (a fraction: …)"
+        label = re.sub(r"\s*\(.*\)$", "", unit.label_en or "")
+        if str(getattr(value, "value", value)).strip() == "1" and label.endswith("s"):
+            label = label[:-1]
+        unit = Unit(symbol=unit.symbol, multiplier=unit.multiplier, base=unit.base, label_en=label)
+    number = readable(value, unit, qualifier=qualifier, kind=kind, lang=lang)
+    as_words = words if fraction else f"{words}{unit.symbol}"
+    if lang == "en":
+        number.note = as_words
+    else:
+        number.text, number.note = (_qualified(as_words, "", slug(qualifier or "exact"), "zh"),
+                                    "" if fraction else number.text)
+    number.written, number.value = as_words, words
+    return number
 
 
 def _qualified(number: str, unit_text: str, q: str, lang: str) -> str:

@@ -2,7 +2,8 @@
 
 One index is built per data version (:func:`index_for`): every labelled indicator, area,
 project, policy, event, work area, domain and other named entity, every saved query's title and
-description (zh and en, from the ``#+`` headers of ``queries/*.rq``) and every sentence's text.
+description (zh and en, from the ``#+`` headers of ``queries/*.rq``), every sentence's text and
+the questions the data cannot answer (docs/cannot-answer.yaml).
 :func:`search` matches in Python over that index, so a user's text never reaches a SPARQL string
 or a regular expression.
 
@@ -35,6 +36,7 @@ SCHEMA = "https://schema.org/"
 
 # Groups in display order, with their zh/en headings.
 GROUPS = {
+    "cannot": {"zh": "数据无法回答的问题", "en": "What the data cannot answer"},
     "indicator": {"zh": "指标", "en": "Indicators"},
     "area": {"zh": "地区", "en": "Areas"},
     "project": {"zh": "项目", "en": "Projects"},
@@ -237,9 +239,12 @@ def read_query_headers(folder: Path) -> list[dict]:
     return out
 
 
-def build_index(kg, queries_dir: Path | None = None) -> SearchIndex:
+def build_index(kg, queries_dir: Path | None = None, unanswered: list[dict] | None = None) -> SearchIndex:
     """Read every searchable text from ``kg`` (anything with ``select(sparql)`` returning rows of
-    pyoxigraph terms, and a ``version``) and from the saved queries in ``queries_dir``."""
+    pyoxigraph terms, and a ``version``), from the saved queries in ``queries_dir`` and from the
+    questions the data cannot answer (``unanswered``: docs/cannot-answer.yaml's questions, each
+    with an ``id`` and zh/en ``question`` and ``why``), so that a search for what the report does
+    not give (各区 投资) says so."""
     supers: dict[str, set[str]] = {}
     for r in kg.select(_CLASS_QUERY):
         supers.setdefault(r["c"].value, set()).add(r["super"].value)
@@ -287,6 +292,13 @@ def build_index(kg, queries_dir: Path | None = None) -> SearchIndex:
             for lang, text in h["description"].items():
                 item.texts.append(_Text(text, fold(text), lang, "text", "description"))
             items.append(item)
+    for q in unanswered or []:
+        item = _Item(group="cannot", key=q["id"], labels=dict(q["question"]))
+        for lang, text in q["question"].items():
+            item.texts.append(_Text(text, fold(text), lang, "label", "question"))
+        for lang, text in q["why"].items():
+            item.texts.append(_Text(text, fold(text), lang, "text", "why"))
+        items.append(item)
     return SearchIndex(version=str(getattr(kg, "version", "")), items=items)
 
 
@@ -294,14 +306,14 @@ _cache: dict = {}
 _cache_lock = threading.Lock()
 
 
-def index_for(kg, queries_dir: Path | None = None) -> SearchIndex:
+def index_for(kg, queries_dir: Path | None = None, unanswered: list[dict] | None = None) -> SearchIndex:
     """The index of ``kg``'s data version, built once per version (and queries folder)."""
-    key = (str(getattr(kg, "version", "")), str(queries_dir))
+    key = (str(getattr(kg, "version", "")), str(queries_dir), bool(unanswered))
     with _cache_lock:
         hit = _cache.get("index")
         if hit is not None and hit[0] == key and getattr(kg, "version", None) is not None:
             return hit[1]
-    index = build_index(kg, queries_dir)
+    index = build_index(kg, queries_dir, unanswered)
     with _cache_lock:
         _cache["index"] = (key, index)
     return index
@@ -347,7 +359,8 @@ def search(index: SearchIndex, q: str, *, lang: str = "zh", limit: int = DEFAULT
 
     Returns ``{"query": q, "total": n, "groups": [{"type", "title", "total", "results": [...]}]}``
     with groups in the order of :data:`GROUPS` (only those with results). A result is
-    ``{"type", "iri" (or "slug" for a saved query), "label" (display label in ``lang``), "text"
+    ``{"type", "iri" (or "slug" for a saved query, "id" for a question the data cannot
+    answer), "label" (display label in ``lang``), "text"
     (the text that matched), "lang" (its language), "field", "match" (exact|prefix|substring|text),
     "spans" ([[start, end], …] code-point offsets into text), "snippet" ({"text", "spans",
     "cut_start", "cut_end"})}`` plus ``"facts"`` (facts drawn from it) for a sentence.
@@ -382,8 +395,9 @@ def search(index: SearchIndex, q: str, *, lang: str = "zh", limit: int = DEFAULT
                                  h[0][2].text if h[0][0] < 3 else "", h[1].key))
         results = []
         for (tier, _, t, spans), item in hits[:limit]:
-            snip, sspans, cut_a, cut_b = snippet(t.text, spans)
-            r = {"type": g, ("slug" if g == "query" else "iri"): item.key,
+            # a label is shown whole (up to 200 characters), other text around its match
+            snip, sspans, cut_a, cut_b = snippet(t.text, spans, 200 if t.kind == "label" else 80)
+            r = {"type": g, {"query": "slug", "cannot": "id"}.get(g, "iri"): item.key,
                  "label": item.labels.get(lang) or next(iter(item.labels.values()), item.key),
                  "text": t.text, "lang": t.lang, "field": t.field or "label", "match": TIERS[tier],
                  "spans": [list(s) for s in spans],

@@ -251,8 +251,10 @@ def _entity_html(kg, node, page_path: str) -> str:
     return render_template("entity.html", **ctx)
 
 
-#: things the report talks about: a page shows its sentences, facts, district and work area
-ABOUT_TYPES = {V.EP.Project.value, V.EP.Policy.value, V.DEF + "Event", V.SCHEMA.Event.value}
+#: things the report names (every kind of entities.csv): a page shows its sentences, facts,
+#: district, domain and work area
+ABOUT_TYPES = {V.DEF + k for k in ("Project", "Policy", "Programme", "Pilot", "Platform", "Organization",
+                                   "Event", "Zone")} | {V.SCHEMA.Event.value}
 
 
 def _segments(text: str, spans: list[tuple[int, int, str, str | None]]) -> list[dict]:
@@ -339,35 +341,10 @@ def _passage_text(terms: Terms, passage) -> dict | None:
 
 
 def _district_about(terms: Terms, district) -> dict:
-    projects = sorted((terms.value(p) for p in terms.subjects(V.EP.district, district)),
-                      key=lambda v: v.text)
-    facts = []
-    seen = set()
-    for pred in (V.EP.refArea, V.EP.about):
-        for f in terms.subjects(pred, district):
-            if f in seen:
-                continue
-            seen.add(f)
-            value = terms.one(f, V.EP.value)
-            unit = terms.one(f, V.EP.unit)
-            unit_text = None
-            if unit is not None:
-                sym = terms.one(unit, V.EP.symbol)
-                unit_text = sym.value if isinstance(sym, ox.Literal) else terms.name(unit)
-            period = terms.one(f, V.EP.refPeriod)
-            status = terms.one(f, V.EP.status)
-            start = _int_of(terms.one(f, V.EP.valueStart))
-            facts.append({"fact": terms.value(f),
-                          "value": value.value if isinstance(value, ox.Literal) else "—",
-                          "unit": unit_text or "",
-                          "period": period.value if isinstance(period, ox.Literal) else "",
-                          "status": terms.value(status) if status is not None else None,
-                          "via": compact(pred.value),
-                          "order": start if start is not None else 10 ** 9})
-    facts.sort(key=lambda r: (r["order"], r["fact"].text))
+    """The divisions of an area (its facts and named things are views.area_view's)."""
     parts = sorted((terms.value(d) for d in terms.subjects(V.SCHEMA.containedInPlace, district)),
                    key=lambda v: v.text)
-    return {"projects": projects, "facts": facts, "parts": parts}
+    return {"parts": parts}
 
 
 # -- ontology -------------------------------------------------------------------------------

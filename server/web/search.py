@@ -45,11 +45,19 @@ def search_page():
     words = {k: v[0 if lg == "zh" else 1] for k, v in SEARCH_TEXTS.items()}
     if not q.strip() and not as_json:
         return render_template("search.html", q="", result=None, words=words)
-    index = S.index_for(get_kg(), get_state().root / "queries")
+    from ..kg import unanswerable
+
+    root = get_state().root
+    index = S.index_for(get_kg(), root / "queries", unanswerable.load(root)["questions"])
     result = S.search(index, q, lang=lg, limit=int(limit))
     for g_ in result["groups"]:
         for r in g_["results"]:
-            r["url"] = "/queries/" + quote(r["slug"]) if "slug" in r else (local_url(r["iri"]) or r["iri"])
+            if "slug" in r:
+                r["url"] = "/queries/" + quote(r["slug"])
+            elif "id" in r:
+                r["url"] = "/cannot-answer#" + quote(r["id"])
+            else:
+                r["url"] = local_url(r["iri"]) or r["iri"]
             r["html"] = S.highlight(r["snippet"]["text"], r["snippet"]["spans"], escape=html_escape)
     if as_json:
         return jsonify({"ok": True, **result})
@@ -61,10 +69,13 @@ def cannot_answer():
     """What the data cannot answer (docs/cannot-answer.yaml), as a page or JSON."""
     from ..kg import unanswerable
 
-    doc = unanswerable.load(get_state().root)
+    state = get_state()
+    doc = unanswerable.load(state.root)
     if _wants_json():
         return jsonify({"ok": True, **doc})
-    return render_template("cannot_answer.html", doc=doc)
+    library = state.library
+    titles = {slug: library[slug].title for q in doc["questions"] for slug in q["queries"] if slug in library}
+    return render_template("cannot_answer.html", doc=doc, titles=titles)
 
 
 @bp.route("/favicon.ico")

@@ -37,7 +37,7 @@ WHERE {
 #: how the facts are selected: ?node is substituted with the page's node
 SELECTORS = {
     "indicator": "?f ep:indicator ?node .",
-    "area": "{ ?f ep:refArea ?node } UNION { ?f ep:about ?node }",
+    "area": "{ ?f ep:refArea ?node } UNION { ?f ep:about ?node } ?f a ep:Fact .",
     "fact": "VALUES ?f { %s }",  # the node in N-Triples form (str of a pyoxigraph NamedNode)
 }
 
@@ -80,11 +80,15 @@ def fact_rows(kg, terms: Terms, node, selector: str) -> list[dict]:
             continue
         seen.add(f)
         unit = units.get(_v(r, "unit") or "", N.Unit(symbol=""))
-        if r.get("valueText") is not None:
-            value, mention = _v(r, "valueText"), None
+        words = _v(r, "valueText")
+        if words is not None and N.parse(words) is None and r.get("value") is not None:  # 十, 首, 百
+            rd = N.readable_words(words, _v(r, "value"), unit, qualifier=_v(r, "qual"), kind=_v(r, "kind"), lang=lg)
         else:
-            value, mention = _v(r, "value"), _v(r, "mention")
-        rd = N.readable(value, unit, qualifier=_v(r, "qual"), kind=_v(r, "kind"), lang=lg, mention=mention)
+            if words is not None:
+                value, mention = words, None
+            else:
+                value, mention = _v(r, "value"), _v(r, "mention")
+            rd = N.readable(value, unit, qualifier=_v(r, "qual"), kind=_v(r, "kind"), lang=lg, mention=mention)
         area, ind, sentence = r.get("area"), r.get("ind"), r.get("sentence")
         status = _v(r, "status")
         rows.append({
@@ -142,34 +146,49 @@ def indicator_view(kg, terms: Terms, node) -> dict:
         subs.append({"ind": terms.value(s), "facts": n})
     subs.sort(key=lambda x: x["ind"].text)
     broader = [terms.value(b) for b in terms.objects(node, V.SKOS.broader)]
-    # plan status: per area and year, what the report gives (actual, target) and the status
-    plan = terms.one(node, V.EP.planStatus)
-    reason = terms.one(node, V.EP.shortfallReason) if plan is not None else None
+    # plan status: per area and year, what the report gives (actual, target) and the plan
+    # assessment (ep:PlanAssessment: met / unmet, the reason for a shortfall)
     cells: "OrderedDict[tuple, dict]" = OrderedDict()
-    for r in sorted(rows, key=lambda x: (x["area"].text if x["area"] else "", x["period"])):
+    for r in rows:
         key = (r["area_iri"], r["period"][:4])
-        c = cells.setdefault(key, {"area": r["area"], "year": r["period"][:4], "actual": [], "target": []})
+        c = cells.setdefault(key, _status_cell(r["area"], r["period"][:4]))
         (c["actual"] if r["status_slug"] == "actual" else c["target"]).append(r["text"])
-    report_year = _report_year(kg)
-    report_area = terms.one(V.REPORT, V.DCTERMS.spatial)
-    status_rows = []
-    for (area_iri, year), c in cells.items():
-        st = None
-        if plan is not None and report_area is not None and area_iri == report_area.value and year == report_year:
-            st = N.plan_status_label(plan.value, terms.lang)
-        status_rows.append({**c, "plan_status": st})
+    for a in kg.select(PLAN_QUERY, substitutions={ox.Variable("node"): node}):
+        area, year = a.get("area"), (_v(a, "year") or "")[:4]
+        key = (area.value if area is not None else "", year)
+        c = cells.setdefault(key, _status_cell(terms.value(area) if area is not None else None, year))
+        c["plan_status"] = N.plan_status_label(a["status"].value, terms.lang)
+        c["plan_status_slug"] = N.slug(a["status"].value)
+        c["assessment"] = terms.value(a["a"])
+        reason = _pick(terms.objects(a["a"], V.EP.shortfallReason), terms.lang)
+        c["reason"] = reason
+    status_rows = sorted(cells.values(), key=lambda c: (c["area"].text if c["area"] else "", c["year"]))
     return {"rows": rows, "subs": subs, "broader": broader, "status_rows": status_rows,
-            "plan_status": N.plan_status_label(plan.value, terms.lang) if plan is not None else None,
-            "reason": reason.value if isinstance(reason, ox.Literal) else None,
-            "report_year": report_year,
             "chart": _chart_panels(rows, terms.lang)}
 
 
-def _report_year(kg) -> str:
-    """The plan year a report's ep:planStatus speaks of: the first year the report covers."""
-    rows = kg.select("SELECT ?node (MIN(STR(?y)) AS ?year) WHERE { ?node dcterms:temporal ?y } GROUP BY ?node",
-                     substitutions={ox.Variable("node"): V.REPORT})
-    return rows[0]["year"].value[:4] if rows and "year" in rows[0] else ""
+PLAN_QUERY = """
+SELECT ?node ?a ?area ?year ?status WHERE {
+  ?a ep:assessedIndicator ?node ; ep:planStatus ?status .
+  OPTIONAL { ?a ep:refArea ?area }
+  OPTIONAL { ?a ep:refPeriod ?year }
+}"""
+
+
+def _status_cell(area, year: str) -> dict:
+    return {"area": area, "year": year, "actual": [], "target": [], "plan_status": None,
+            "plan_status_slug": "", "assessment": None, "reason": None}
+
+
+def _pick(literals: list, lang: str) -> str | None:
+    """The literal in ``lang``, else any."""
+    best = None
+    for lit in literals:
+        if isinstance(lit, ox.Literal):
+            if (lit.language or "").startswith(lang):
+                return lit.value
+            best = best or lit.value
+    return best
 
 
 def area_view(kg, terms: Terms, node) -> dict:
@@ -179,10 +198,70 @@ def area_view(kg, terms: Terms, node) -> dict:
         key = r["indicator_iri"]
         g = groups.setdefault(key, {"indicator": r["indicator"], "rows": []})
         g["rows"].append(r)
-    projects = sorted((terms.value(p) for p in terms.subjects(V.EP.district, node)), key=lambda v: v.text)
     ordered = [r for g in sorted(groups.values(), key=lambda g: g["indicator"].text if g["indicator"] else "")
                for r in g["rows"]]
-    return {"groups": list(groups.values()), "rows": ordered, "total": len(rows), "projects": projects}
+    assessments = []
+    for a in kg.select(AREA_PLAN_QUERY, substitutions={ox.Variable("node"): node}):
+        assessments.append({
+            "indicator": terms.value(a["ind"]), "year": (_v(a, "year") or "")[:4],
+            "plan_status": N.plan_status_label(a["status"].value, terms.lang),
+            "plan_status_slug": N.slug(a["status"].value), "assessment": terms.value(a["a"]),
+            "reason": _pick(terms.objects(a["a"], V.EP.shortfallReason), terms.lang)})
+    assessments.sort(key=lambda x: (x["year"], x["plan_status_slug"] != "unmet", x["indicator"].text))
+    named = named_things(kg, terms, node)
+    by_report = any(V.EP.Report in terms.objects(r, V.RDF_TYPE)
+                    for r in terms.subjects(V.DCTERMS.spatial, node))
+    return {"groups": list(groups.values()), "rows": ordered, "total": len(rows),
+            "named": named, "named_total": sum(len(g["things"]) for g in named), "named_by_report": by_report,
+            "assessments": assessments}
+
+
+AREA_PLAN_QUERY = """
+SELECT ?node ?a ?ind ?year ?status WHERE {
+  ?a a ep:PlanAssessment ; ep:refArea ?node ; ep:assessedIndicator ?ind ; ep:planStatus ?status .
+  OPTIONAL { ?a ep:refPeriod ?year }
+}"""
+
+
+#: the kinds of named things an area page lists, most specific class first (a pilot is typed
+#: ep:Pilot, ep:Programme and ep:Policy: it is shown once, as a pilot); the order of the groups
+NAMED_KINDS = ("Project", "Zone", "Organization", "Event", "Pilot", "Programme", "Policy", "Platform")
+_KIND_PRIORITY = ("Pilot", "Programme", "Policy", "Project", "Zone", "Organization", "Event", "Platform")
+
+NAMED_QUERY = """
+SELECT DISTINCT ?node ?e ?cls ?district WHERE {
+  { ?e ep:district ?node }
+  UNION
+  { ?report a ep:Report ; dcterms:spatial ?node . ?e ep:report ?report }
+  ?e a ?cls .
+  VALUES ?cls { %s }
+  OPTIONAL { ?e ep:district ?district }
+}""" % " ".join(f"ep:{k}" for k in NAMED_KINDS)
+
+
+def named_things(kg, terms: Terms, node) -> list[dict]:
+    """The named things located in an area, grouped by kind: those the text places in it
+    (ep:district) and, for an area a report is about (its dcterms:spatial), everything that
+    report names. A thing placed in another division shows it."""
+    found: "dict[ox.NamedNode, dict]" = {}
+    for r in kg.select(NAMED_QUERY, substitutions={ox.Variable("node"): node}):
+        e = r["e"]
+        item = found.setdefault(e, {"classes": set(), "districts": set()})
+        item["classes"].add(r["cls"].value[len(V.DEF):])
+        if r.get("district") is not None and r["district"] != node:
+            item["districts"].add(r["district"])
+    groups: "dict[str, list]" = {k: [] for k in NAMED_KINDS}
+    for e, item in found.items():
+        kind = next(k for k in _KIND_PRIORITY if k in item["classes"])
+        groups[kind].append({"thing": terms.value(e),
+                             "districts": sorted((terms.value(d) for d in item["districts"]),
+                                                 key=lambda v: v.text)})
+    out = []
+    for kind in NAMED_KINDS:
+        items = sorted(groups[kind], key=lambda x: x["thing"].text)
+        if items:
+            out.append({"kind": kind.lower(), "class": terms.value(V.EP[kind]), "things": items})
+    return out
 
 
 def about_view(kg, terms: Terms, node) -> dict:

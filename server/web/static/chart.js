@@ -103,6 +103,16 @@
     values.forEach(function (r) { r[field] = Number(r[chart.y]) / scale[0]; });
     chart.y = field;
   }
+  // A bar per row: a name that comes again (several facts of one indicator) is numbered, so
+  // that its bars stand apart instead of being stacked into a sum no row states.
+  if (chart.type === "bar" && !chart.color) {
+    var seen = {};
+    values.forEach(function (r) {
+      var name = String(r[chart.x]);
+      seen[name] = (seen[name] || 0) + 1;
+      if (seen[name] > 1) r[chart.x] = name + " (" + seen[name] + ")";
+    });
+  }
   var s = spec(chart, values, data.lang);
   if (!s || typeof vegaEmbed !== "function") { holder.textContent = ""; return; }
   var opts = {

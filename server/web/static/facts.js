@@ -59,4 +59,13 @@
     if (box) box.addEventListener("input", function () { filter(table, box.value); });
     count(table);
   });
+
+  // an area's named things: following a kind's link (#named-event) opens its list
+  function openTarget() {
+    var id = decodeURIComponent(location.hash.slice(1));
+    var el = id && document.getElementById(id);
+    if (el && el.tagName === "DETAILS") el.open = true;
+  }
+  window.addEventListener("hashchange", openTarget);
+  openTarget();
 })();

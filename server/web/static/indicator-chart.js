@@ -1,6 +1,6 @@
 /* The chart of an indicator page: for each panel of <script id="ind-chart-data"> (points
  * {period, area, status, value, label} in the panel's readable unit) a line per area and status
- * over the periods, targets dashed.  Vega runs in its CSP-safe mode (vega-interpreter). */
+ * over the periods, targets dashed and marked by another shape.  Vega runs in its CSP-safe mode (vega-interpreter). */
 (function () {
   "use strict";
   var dataEl = document.getElementById("ind-chart-data");
@@ -29,6 +29,7 @@
         y: { field: "value", type: "quantitative", title: panel.axis, axis: { format: ",.4~f" } },
         color: { field: "area", type: "nominal", title: data.area },
         strokeDash: { field: "status", type: "nominal", title: data.status },
+        shape: { field: "status", type: "nominal", title: data.status },
         detail: { field: "series" },
         tooltip: [{ field: "area", title: data.area }, { field: "period", title: data.period },
                   { field: "status", title: data.status }, { field: "label", title: panel.axis }]
