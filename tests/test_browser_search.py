@@ -25,9 +25,10 @@ def test_search_from_the_header_zh(driver, server):
     search_from_header(driver, "生产总值")
     groups = [h.text for h in driver.find_elements(By.CSS_SELECTOR, "section.search-group h2")]
     assert groups[0].startswith("指标") and any(g.startswith("报告原文") for g in groups)
-    first = driver.find_element(By.CSS_SELECTOR, "section#indicator li a")
-    assert first.text == "地区生产总值"
-    assert first.find_element(By.TAG_NAME, "mark").text == "生产总值"
+    item = driver.find_element(By.CSS_SELECTOR, "section#indicator li")
+    first = item.find_element(By.TAG_NAME, "a")
+    assert first.text == "地区生产总值"  # the label, and under it the alternative label that matched
+    assert item.find_element(By.CSS_SELECTOR, ".match mark").text == "生产总值"
     assert driver.find_element(By.CSS_SELECTOR, "#search-q").get_attribute("value") == "生产总值"
     shot(driver, "search-zh")
     first.click()

@@ -59,8 +59,12 @@ def test_chinese_needs_no_spaces(index):
     r = S.search(index, "生产总值", lang="zh")
     ind = group(r, "indicator")["results"]
     gdp = next(x for x in ind if x["iri"] == IND + "gdp")
-    assert gdp["text"] == "地区生产总值"
-    assert gdp["spans"] == [[2, 6]] and gdp["match"] == "substring"
+    # 生产总值 is one of the indicator's alternative labels: an exact match, shown with its label
+    assert gdp["label"] == "地区生产总值" and gdp["text"] == "生产总值" and gdp["match"] == "exact"
+    # and a part of a word, typed without spaces, is found inside the label
+    part = next(x for x in group(S.search(index, "区生产总", lang="zh"), "indicator")["results"]
+                if x["iri"] == IND + "gdp")
+    assert part["text"] == "地区生产总值" and part["spans"] == [[1, 5]] and part["match"] == "substring"
     # the GDP sentence is found too, the number's sentence, with its facts
     sent = next(x for x in group(r, "sentence")["results"] if x["iri"].endswith("p005-s01"))
     assert sent["text"][sent["spans"][0][0]:sent["spans"][0][1]] == "生产总值"
@@ -72,8 +76,11 @@ def test_english_is_case_insensitive_and_full_width_is_folded(index):
     a = S.search(index, "gross REGIONAL product", lang="en")
     assert IND + "gdp" in iris(a, "indicator")
     r = next(x for x in group(a, "indicator")["results"] if x["iri"] == IND + "gdp")
-    assert r["text"] == "gross regional product (GDP)" and r["lang"] == "en"
-    assert r["spans"] == [[0, 22]] and r["match"] == "prefix"
+    assert r["text"] == "gross regional product" and r["lang"] == "en"  # an alternative label
+    assert r["spans"] == [[0, 22]] and r["match"] == "exact"
+    r = next(x for x in group(S.search(index, "gross REGIONAL", lang="en"), "indicator")["results"]
+             if x["iri"] == IND + "gdp")
+    assert r["text"].startswith("gross regional product") and r["spans"] == [[0, 14]] and r["match"] == "prefix"
     b = S.search(index, "ＧＤＰ", lang="en")  # typed with a Chinese input method
     assert IND + "gdp" in iris(b, "indicator")
     assert check_spans(b, "ＧＤＰ") > 0

@@ -36,8 +36,8 @@ def test_search_json(server):
     doc = json.loads(body)
     ind = next(g for g in doc["groups"] if g["type"] == "indicator")
     gdp = next(r for r in ind["results"] if r["iri"].endswith("/indicator/gdp"))
-    assert gdp["url"] == "/id/indicator/gdp" and gdp["spans"] == [[2, 6]]
-    assert gdp["html"] == "地区<mark>生产总值</mark>"
+    assert gdp["url"] == "/id/indicator/gdp" and gdp["label"] == "地区生产总值"  # found by its
+    assert gdp["spans"] == [[0, 4]] and gdp["html"] == "<mark>生产总值</mark>"   # alternative label
     sent = next(g for g in doc["groups"] if g["type"] == "sentence")
     assert sent["results"][0]["url"].startswith("/id/hangzhou/2023-plan/passage/")
 
