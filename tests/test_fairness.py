@@ -65,5 +65,8 @@ def test_clients_behind_a_trusted_proxy_are_told_apart_and_quick_queries_pass(pr
         for k in range(3):  # a's quick queries are answered while its heavy one runs
             status, _, body = get(proxied, QUICK % (k + 1), "203.0.113.5")
             assert status == 200, body
-        assert a2.result()[0] == 429 and b"MAX_HEAVY_PER_CLIENT" in a2.result()[2]
-        assert a1.result()[0] == 503 and b1.result()[0] == 503  # both ran to the time limit
+        # one of client a's two heavy queries is refused (the later to turn heavy: a2, unless a
+        # busy machine started a1 late), the other and b's run to the time limit
+        answers = sorted([a1.result(), a2.result()], key=lambda r: r[0])
+        assert [r[0] for r in answers] == [429, 503] and b"MAX_HEAVY_PER_CLIENT" in answers[0][2]
+        assert b1.result()[0] == 503

@@ -110,7 +110,8 @@ def test_curl_search(server, checkout):
     assert r.returncode == 0, r.stderr
     doc = json.loads(r.stdout)
     ind = next(g for g in doc["groups"] if g["type"] == "indicator")
-    assert ind["results"][0]["text"] == "地区生产总值" and ind["results"][0]["spans"] == [[2, 6]]
+    first = ind["results"][0]  # the indicator, found by its alternative label 生产总值
+    assert first["label"] == "地区生产总值" and first["text"] == "生产总值" and first["spans"] == [[0, 4]]
     assert all(len(g["results"]) <= 2 for g in doc["groups"])
 
 
