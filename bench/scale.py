@@ -143,6 +143,23 @@ def _schema(out) -> int:
     return len(quads)
 
 
+AREA_TYPE = f"<{ID}area-type/prefecture-level-city>"
+
+
+def _area_types(out) -> int:
+    """The one area type of the generated cities, as data/vocab/area-types.csv gives it."""
+    g = f"<{GRAPH}vocab/area-types>"
+    rows = ((RDF_TYPE, f"<{EP}AreaType>"), (RDF_TYPE, f"<{SKOS}Concept>"),
+            (RDFS_LABEL, _lit("地级市", "zh")), (RDFS_LABEL, _lit("prefecture-level city", "en")),
+            (f"<{SKOS}prefLabel>", _lit("地级市", "zh")), (f"<{SKOS}prefLabel>", _lit("prefecture-level city", "en")),
+            (f"<{SKOS}notation>", _lit("prefecture-level city")), (f"<{SKOS}inScheme>", f"<{ID}area-type>"),
+            (f"<{EP}adminLevel>", f"<{EP}prefectureLevel>"),
+            (f"<{EP}englishLabelStatus>", f"<{EP}editorialTranslation>"))
+    for p, o in rows:
+        out.write(f"{AREA_TYPE} {p} {o} {g} .\n")
+    return len(rows)
+
+
 def _districts(out, cities: list[tuple[str, str, str]]) -> int:
     n = 0
     g = f"<{GRAPH}vocab/districts>"
@@ -150,7 +167,8 @@ def _districts(out, cities: list[tuple[str, str, str]]) -> int:
         d = f"<{ID}district/{code}>"
         for p, o in ((RDF_TYPE, f"<{EP}District>"), (RDFS_LABEL, _lit(en, "en")), (RDFS_LABEL, _lit(zh, "zh")),
                      ("<https://schema.org/name>", _lit(zh, "zh")), (f"<{EP}gb2260>", _lit(code)),
-                     (f"<{EP}gb2260Wikidata>", _lit(f"{code[:2]} {code[2:4]} {code[4:]}"))):
+                     (f"<{EP}gb2260Wikidata>", _lit(f"{code[:2]} {code[2:4]} {code[4:]}")),
+                     (f"<{EP}areaType>", AREA_TYPE)):
             out.write(f"{d} {p} {o} {g} .\n")
             n += 1
     return n
@@ -181,7 +199,7 @@ def _vocab(out, rng: random.Random, cities: list[tuple[str, str, str]]) -> int:
                      (f"<{EP}englishLabelStatus>", f"<{EP}editorialTranslation>")):
             out.write(f"{ind} {p} {o} {g} .\n")
             n += 1
-    return n + _districts(out, cities)
+    return n + _area_types(out) + _districts(out, cities)
 
 
 PARAGRAPHS = 3  # of FACTS_PER_REPORT // PARAGRAPHS facts, two a sentence

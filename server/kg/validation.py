@@ -17,12 +17,16 @@ What is validated
     does not support ``$shapesGraph``.  Nothing else of the shapes is added.
 
 Engines
-    ``turbo`` (default): pyshacl-turbo, the Rust engine; it is given a fresh
-    in-memory pyoxigraph Store.  ``pyshacl``: the reference implementation on a
-    plain rdflib Graph (never oxrdflib), whose SPARQL texts are parsed once per
-    process (pySHACL re-sends the same text for every focus node; the parse
-    dominated its run time) and with the blank-node labels of the store, so
-    that both engines name the same nodes.  Both get exactly the same triples
+    ``turbo`` (default): pyshacl-turbo, the Rust engine, for SHACL Core; it is
+    given a fresh in-memory pyoxigraph Store.  The SPARQL-based constraints are
+    run by pyoxigraph on that store, one query per constraint for all focus
+    nodes (:mod:`server.kg.sparql_constraints`: pyshacl-turbo runs each once per
+    focus node, which made them 98% of a large load's validation).
+    ``pyshacl``: the reference implementation on a plain rdflib Graph (never
+    oxrdflib), whose SPARQL texts are parsed once per process (pySHACL re-sends
+    the same text for every focus node; the parse dominated its run time)
+    and with the blank-node labels of the store, so that both engines name the
+    same nodes.  Both get exactly the same triples
     and shapes (SPARQL texts with comments and indentation removed, which
     pySHACL's per-focus-node regular expressions are sensitive to), without
     inference and without SHACL-AF, and their reports are parsed into the same
@@ -86,6 +90,7 @@ from typing import Iterable
 
 import pyoxigraph as ox
 
+from . import sparql_constraints
 from . import vocab as V
 from .errors import KGError, StoreError
 from .loading import parse_file
@@ -484,24 +489,32 @@ def _as_quads(source) -> list[ox.Quad]:
     return out
 
 
+_PARSED: dict = {}  # shape files' stat keys -> their quads
+
+
+def _shape_file_quads(source) -> list[ox.Quad]:
+    """The quads of shape files (a file or a folder), parsed once while the files are unchanged:
+    the same blank-node labels each time, so that the compiled shapes are reused."""
+    path = Path(source)
+    files = shape_files(path) if path.is_dir() else [path]
+    try:
+        key = tuple((str(f), f.stat().st_mtime_ns, f.stat().st_size) for f in files)
+    except OSError:
+        return _as_quads(source)
+    if key not in _PARSED:
+        if len(_PARSED) > 16:
+            _PARSED.clear()
+        _PARSED[key] = _as_quads(source)
+    return list(_PARSED[key])
+
+
 def load_shapes(shapes=None) -> list[ox.Quad]:
     """The shapes as quads: ``None`` means every ``shapes/*.ttl``; else files, a folder or quads."""
-    if shapes is None:
-        files = sorted(SHAPES_DIR.glob("*.ttl"))
-        quads = list(_shipped_shapes(tuple((str(f), f.stat().st_mtime_ns, f.stat().st_size) for f in files)))
-    else:
-        quads = _as_quads(shapes)
+    source = SHAPES_DIR if shapes is None else shapes
+    quads = _shape_file_quads(source) if isinstance(source, (str, Path)) else _as_quads(source)
     if not quads:
         raise ValidationError("no shapes to validate with")
     return quads
-
-
-@lru_cache(maxsize=2)
-def _shipped_shapes(files: tuple) -> tuple[ox.Quad, ...]:
-    """The shipped shapes, parsed once per version of the files: the same blank nodes each
-    time, so the compiled shapes (cached by their N-Triples) are reused by every validation
-    in a process instead of being parsed and compiled again."""
-    return tuple(_as_quads(SHAPES_DIR))
 
 
 def rule_quads(shapes_quads) -> list[ox.Quad]:
@@ -848,6 +861,17 @@ def _run_turbo(store: ox.Store, shapes_nt: bytes, focus_nodes):
     return report
 
 
+def _run_sparql(store: ox.Store, plan, focus) -> list[Result]:
+    """The SPARQL constraints that pyshacl-turbo is not given (see server/kg/sparql_constraints.py),
+    run by pyoxigraph on the triples of ``store`` (named graphs merged: a triple in two graphs is
+    one triple, as the engines see it)."""
+    store.update("INSERT { ?s ?p ?o } WHERE { GRAPH ?g { ?s ?p ?o } }")
+    try:
+        return sparql_constraints.evaluate(store, plan, focus, Result, _lang_of)
+    except (ValueError, SyntaxError, OSError) as exc:
+        raise ValidationError(f"a SPARQL constraint could not run: {str(exc).splitlines()[0]}") from None
+
+
 _PREPARED: dict = {}
 
 
@@ -998,10 +1022,12 @@ def validate(data, shapes=None, *, engine: str = "turbo", focus=None,
         if store is None:
             store = data_store(focus_subgraph(view, expanded), shapes_quads)
         focus_nodes = sorted(expanded)
-    shapes_nt = _shapes_nt(tuple(shapes_quads))
-    run = _run_turbo if engine == "turbo" else _run_pyshacl
-    report = run(store, shapes_nt, focus_nodes)
-    results = _results_from_report(report)
+    if engine == "turbo":
+        plan = sparql_constraints.split(shapes_quads)
+        results = _results_from_report(_run_turbo(store, _shapes_nt(tuple(plan.rest)), focus_nodes))
+        results += _run_sparql(store, plan, expanded)
+    else:
+        results = _results_from_report(_run_pyshacl(store, _shapes_nt(tuple(shapes_quads)), focus_nodes))
     if expanded is not None:
         # Both engines already limit targets to focus_nodes; this only guards the contract.
         results = [r for r in results if r.focus[1:-1] in expanded]
