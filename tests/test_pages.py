@@ -897,3 +897,21 @@ def test_fact_page_shows_its_value_readably(client):
     zh = text(get(client, "/id/hangzhou/2023-plan/fact/gdp-2023", lang="zh"))
     box = zh.split('id="fact-summary"')[1].split("</dl>")[0]
     assert "<strong>2.0059万亿元</strong>" in box and "(20059亿元)" in box and "总量 · 实际 · 确数" in box
+
+
+@pytest.mark.parametrize("lang,reading", [("zh", "万亿元"), ("en", "trillion yuan")])
+def test_amounts_in_yuan_read_in_readable_units_beside_the_exact_number(client, lang, reading):
+    """A saved query's column of amounts converted to yuan keeps the exact number and shows a
+    reading beside it (Hangzhou's GDP, 2005900000000 yuan: 2.0059万亿元 / 2.0059 trillion yuan)."""
+    import re
+
+    r = client.get(f"/queries/largest-amounts-in-yuan?area=330100&year=2023&lang={lang}")
+    assert r.status_code == 200
+    page = r.get_data(as_text=True)
+    cells = re.findall(r'<td class="num">(.*?)</td>', page)
+    read = [c for c in cells if 'class="reading"' in c]
+    assert read, "no amount was given a reading"
+    gdp = next(c for c in read if "2005900000000" in c)
+    assert f"2.0059{'' if lang == 'zh' else ' '}{reading}" in gdp
+    # small numbers and other columns are left alone
+    assert all(re.search(r"\d{5,}", c) for c in read)

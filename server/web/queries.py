@@ -1,6 +1,7 @@
 """Saved queries: the list, each query's page, its JSON/CSV/TSV answers and the OpenAPI description."""
 from __future__ import annotations
 
+from dataclasses import replace
 from urllib.parse import urlencode
 import json
 
@@ -155,6 +156,26 @@ def _indicator_options(terms: Terms) -> list[tuple[str, str]]:
     return [(slug, terms.name(i)) for slug, i in rows]
 
 
+def _read_amounts(table: dict, kg) -> None:
+    """Amounts in yuan (a column named …yuan / …Yuan, as the saved queries name the values they
+    convert to yuan) get a reading in readable units beside the exact number: 2005900000000
+    reads 2.0059万亿元 / 2.0059 trillion yuan."""
+    from ..kg import numbers as N
+
+    cols = [i for i, v in enumerate(table["vars"]) if v.lower().endswith("yuan")]
+    if not cols:
+        return
+    unit = N.units(kg).get(V.unit("yuan").value)
+    if unit is None:
+        return
+    for row in table["rows"]:
+        for i in cols:
+            c = row[i]
+            d = N.parse(c.text) if c is not None and c.numeric else None
+            if d is not None and abs(d) >= 10000:
+                row[i] = replace(c, note=N.readable(N.plain(d.normalize()), unit, lang=lang()).text)
+
+
 def _binding_value(b: dict | None, terms: Terms) -> Value | None:
     if b is None:
         return None
@@ -234,6 +255,7 @@ def query_page(slug: str):
                 ctx["table"] = {"vars": variables,
                                 "rows": [[_binding_value(r.get(v), terms) for v in variables]
                                          for r in rows]}
+                _read_amounts(ctx["table"], kg)
                 chart = _chart_for(q, variables)
                 if chart:
                     ctx["chart"] = chart

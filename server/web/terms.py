@@ -73,6 +73,7 @@ class Value:
     external: bool = False
     children: list = field(default_factory=list)   # [(predicate Value, [Value])] of a blank node
     items: list | None = None      # the members of an RDF list
+    note: str | None = None        # a reading of a number in readable units (2.0059万亿元)
 
 
 class Terms:
