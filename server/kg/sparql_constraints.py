@@ -166,8 +166,13 @@ def _batchable(select: str) -> int | None:
     if blank[:start.start()].strip():
         return None
     brace = blank.find("{", start.end())
-    if brace == -1 or "(" in blank[start.end():brace]:  # a plain projection, then the group
+    if brace == -1:
         return None
+    if "(" in blank[start.end():brace]:
+        # an expression in the projection (an aggregate): only when the one SELECT groups by
+        # $this, so that each group is one focus node's, as with $this bound
+        if len(heads) != 1 or not re.search(_KW + r"GROUP\s+BY\s[^{}]*[?$]this\b", blank[blank.rfind("}"):]):
+            return None
     return brace + 1
 
 
