@@ -26,7 +26,8 @@ run: build
 
 test: $(STAMP)
 	bash tests/setup-system.sh
-	$(BIN)/python -m pytest -n 2 --dist loadfile -q
+	# three workers on two cores: many tests spend their time waiting on a server, a browser or a time limit
+	$(BIN)/python -m pytest -n 3 --dist loadfile -q
 
 # The backend-parametrised tests (endpoint, saved queries, validated loads, updates, entity pages,
 # round trip, cut connections) against real external stores on 127.0.0.1 with throwaway databases.
