@@ -33,7 +33,7 @@ test: $(STAMP)
 # round trip, cut connections) against real external stores on 127.0.0.1 with throwaway databases.
 # STORES=virtuoso where Fuseki's jar cannot be fetched (no Maven Central).
 STORES ?= virtuoso fuseki
-STORE_TESTS := tests/test_stores.py tests/test_endpoint.py tests/test_security.py tests/test_cities.py tests/test_loads.py
+STORE_TESTS := tests/test_stores.py tests/test_store_cuts.py tests/test_endpoint.py tests/test_security.py tests/test_cities.py tests/test_loads.py
 comma := ,
 empty :=
 space := $(empty) $(empty)

@@ -37,28 +37,7 @@ def _keys(report: ValidationReport) -> list:
     return sorted((r.key(), r.value) for r in report.results)
 
 
-# ---------------------------------------------------------------------------- both engines
-
-@pytest.mark.parametrize("path", fixture_files(), ids=fixture_id)
-def test_engines_agree_on_fixture(path: Path):
-    turbo = fixture_report(path, "turbo")
-    reference = fixture_report(path, "pyshacl")
-    assert _keys(turbo) == _keys(reference)
-    assert turbo.as_text() == reference.as_text()
-
-
-@pytest.fixture(scope="session")
-def shipped_reports(kg):
-    """Both engines on the shipped data, once per session."""
-    return {engine: shipped_report(kg, engine) for engine in ("turbo", "pyshacl")}
-
-
-def test_engines_agree_on_the_shipped_data(shipped_reports):
-    turbo, reference = shipped_reports["turbo"], shipped_reports["pyshacl"]
-    assert turbo.conforms and reference.conforms
-    assert _keys(turbo) == _keys(reference)
-    assert turbo.as_text() == reference.as_text()
-
+# ------------------------------------------------------------- both engines (see test_engine_parity.py)
 
 SHAPES_PREFIX = """@prefix sh: <http://www.w3.org/ns/shacl#> . @prefix ex: <urn:ex:> .
 @prefix xsd: <http://www.w3.org/2001/XMLSchema#> .
@@ -380,10 +359,11 @@ def test_text_is_sorted_and_deterministic():
     assert sev == sorted(sev, key=["Violation", "Warning", "Info"].index)
 
 
-def test_table_has_aligned_columns(shipped_reports):
-    table = shipped_reports["turbo"].as_table()
+def test_table_has_aligned_columns(kg):
+    report = shipped_report(kg)
+    table = report.as_table()
     lines = [l for l in table.splitlines() if l.startswith(("SEVERITY", "Violation", "Warning", "Info"))]
-    assert len(lines) == len(shipped_reports["turbo"].results) + 1
+    assert len(lines) == len(report.results) + 1
     starts = set()
     for line in lines:
         cells = re.split(r"(?<=\S)  +", line, maxsplit=2)
