@@ -189,19 +189,22 @@ def retire(front: Front, reason: str, *, grace: float, load_timeout: float) -> N
 
 def _drain_and_exit(front: Front, reason: str, grace: float, load_timeout: float) -> None:  # pragma: no cover - ends the process (tested from outside)
     front.closing = True
+    # memory: at once, for the runaway query keeps growing until the process ends; its 503 and
+    # the other answers in flight are given first (each is a few kB, written in milliseconds)
     urgent = reason == "memory"
-    time.sleep(0.3 if urgent else CLOSE_FOR)
+    if not urgent:
+        time.sleep(CLOSE_FOR)
     _stop_listening()  # no new connection comes here; those just accepted get their answer
     start = time.monotonic()
     seen, quiet_since = front.started, start
     while True:
-        time.sleep(0.05)
+        time.sleep(0.01 if urgent else 0.05)
         now = time.monotonic()
         if front.writes > 0 and now - start < load_timeout:
             continue  # a load or update is never cut by a retire (up to LOAD_TIMEOUT)
         if front.started != seen or front.inflight > 0:
             seen, quiet_since = front.started, now
-        if now - quiet_since >= (0.2 if urgent else 1.0) or now - start >= (1.0 if urgent else grace):
+        if now - quiet_since >= (0.05 if urgent else 1.0) or now - start >= (0.5 if urgent else grace):
             break
     if front.inflight > 0:
         log.warning("worker %s: %d requests still open; exiting", os.getpid(), front.inflight)
