@@ -112,6 +112,21 @@ def test_indicator_page_is_a_data_view(driver, server, lang):
     axis_text = " ".join(c.text for c in charts)
     assert ("万亿元" if lang == "zh" else "trillion yuan") in axis_text
     assert "4,720,000,000,000" not in axis_text and "4720000000000" not in axis_text
+    # one year's levels as bars: an area's several values (two sources) overlap and never add up,
+    # so no bar is longer than the largest value (the axis ends near it, not near twice it)
+    import json
+    data = json.loads(driver.find_element(By.ID, "ind-chart-data").get_attribute("textContent"))
+    wait(driver).until(lambda d: len(d.find_elements(By.CSS_SELECTOR, ".ind-chart[data-rendered]")) == len(data["panels"]))
+    for i, panel in enumerate(data["panels"], 1):
+        if len({p["period"] for p in panel["points"]}) == 1:
+            top = max(p["value"] for p in panel["points"])
+            bars = driver.execute_script(
+                "return Array.from(document.querySelectorAll('#ind-chart-' + arguments[0] + ' .mark-rect path'))"
+                ".map(function (p) { return p.getBBox().width; });", i)
+            ticks = [float(t.replace(",", "")) for t in driver.execute_script(
+                "return Array.from(document.querySelectorAll('#ind-chart-' + arguments[0] + ' .role-axis-label text'))"
+                ".map(function (t) { return t.textContent; });", i) if t.replace(",", "").replace(".", "").isdigit()]
+            assert bars and ticks and max(ticks) < top * 1.5, (max(ticks), top)
     rows = driver.find_elements(By.CSS_SELECTOR, "#ind-facts tbody tr")
     assert len(rows) >= 8
     table = driver.find_element(By.ID, "ind-facts").text

@@ -915,3 +915,18 @@ def test_amounts_in_yuan_read_in_readable_units_beside_the_exact_number(client, 
     assert f"2.0059{'' if lang == 'zh' else ' '}{reading}" in gdp
     # small numbers and other columns are left alone
     assert all(re.search(r"\d{5,}", c) for c in read)
+
+
+def test_the_country_is_charted_apart_from_the_cities(client):
+    """On GDP's page the cities' levels share a chart without the country (China's 126万亿元 on the
+    same axis would flatten every city's line); Beijing, a province-level municipality, is a city."""
+    import json
+    import re
+
+    page = client.get("/id/indicator/gdp?lang=en").get_data(as_text=True)
+    data = json.loads(re.search(r'<script type="application/json" id="ind-chart-data">(.*?)</script>',
+                                page, re.S).group(1))
+    areas = [{p["area"] for p in panel["points"]} for panel in data["panels"]]
+    with_cities = [a for a in areas if "Hangzhou" in a]
+    assert with_cities and all("China" not in a for a in with_cities)
+    assert any("Beijing" in a for a in with_cities)

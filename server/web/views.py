@@ -115,18 +115,22 @@ def fact_rows(kg, terms: Terms, node, selector: str) -> list[dict]:
     return rows
 
 
-def _chart_panels(rows: list[dict], lang: str) -> list[dict]:
+def _chart_panels(rows: list[dict], lang: str, apart: frozenset = frozenset()) -> list[dict]:
     """One chart per (kind, unit base) with at least two values: x the period, colour the area,
-    dashed targets; values divided for a readable axis (numbers.axis_scale)."""
+    dashed targets; values divided for a readable axis (numbers.axis_scale).  Areas in ``apart``
+    (the country, provinces) get charts of their own: on one axis with cities, the country's
+    126万亿元 would flatten every city's line."""
     groups: "OrderedDict[tuple, list]" = OrderedDict()
     for r in rows:
         if r["base_value"] is None or not r["period"]:
             continue
-        groups.setdefault((r["kind_slug"], r["base"], r["symbol"] if r["base"] == "" else ""), []).append(r)
+        wide = bool(r["area"] and r["area"].href and r["area"].href.rsplit("/", 1)[-1] in apart)
+        groups.setdefault((r["kind_slug"], r["base"], r["symbol"] if r["base"] == "" else "", wide),
+                          []).append(r)
     panels = []
-    for (kind, base, symbol), rs in sorted(groups.items(), key=lambda kv: -len(kv[1])):
-        if len(rs) < 2:
-            continue
+    for (kind, base, symbol, wide), rs in sorted(groups.items(), key=lambda kv: (kv[0][3], -len(kv[1]))):
+        if len(rs) < 2 or (wide and len({r["period"][:4] for r in rs}) < 2):
+            continue  # (the country alone in one year says nothing a table does not)
         scale = N.axis_scale([r["base_value"] for r in rs], base, lang, symbol or rs[0]["symbol"])
         points = [{
             "period": r["period"][:4], "area": r["area"].text if r["area"] else "",
@@ -136,6 +140,13 @@ def _chart_panels(rows: list[dict], lang: str) -> list[dict]:
         title = rs[0]["kind"] or ""
         panels.append({"title": title, "axis": scale.title, "points": points})
     return panels[:3]
+
+
+def _wide_areas(kg) -> frozenset:
+    """The codes of the areas above a city (the country, provinces and autonomous regions; not the
+    province-level municipalities, which are cities), charted apart from cities."""
+    return frozenset(q.subject.value.rsplit("/", 1)[-1] for t in ("country", "province", "autonomous region")
+                     for q in kg.store.quads_for_pattern(None, V.EP.areaType, V.area_type(t), None))
 
 
 def indicator_view(kg, terms: Terms, node) -> dict:
@@ -164,7 +175,7 @@ def indicator_view(kg, terms: Terms, node) -> dict:
         c["reason"] = reason
     status_rows = sorted(cells.values(), key=lambda c: (c["area"].text if c["area"] else "", c["year"]))
     return {"rows": rows, "subs": subs, "broader": broader, "status_rows": status_rows,
-            "chart": _chart_panels(rows, terms.lang)}
+            "chart": _chart_panels(rows, terms.lang, _wide_areas(kg))}
 
 
 PLAN_QUERY = """

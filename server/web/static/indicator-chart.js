@@ -38,11 +38,12 @@
     var periods = {};
     panel.points.forEach(function (p) { periods[p.period] = true; });
     if (Object.keys(periods).length === 1) {  // one period: the areas side by side
-      spec.mark = { type: "bar", tooltip: true };
+      // several values of one area (two sources, or actual and expected) overlap, never add up
+      spec.mark = { type: "bar", tooltip: true, opacity: 0.6 };
       spec.height = { step: 22 };
       spec.encoding = {
         y: { field: "area", type: "nominal", title: null, sort: "-x" },
-        x: { field: "value", type: "quantitative", title: panel.axis + " (" + panel.points[0].period + ")", axis: { format: ",.4~f" } },
+        x: { field: "value", type: "quantitative", stack: null, title: panel.axis + " (" + panel.points[0].period + ")", axis: { format: ",.4~f" } },
         color: { field: "status", type: "nominal", title: data.status },
         tooltip: spec.encoding.tooltip
       };
