@@ -194,7 +194,7 @@ class Server:
         if self.proc is None or self.proc.poll() is not None:
             return
         try:
-            os.killpg(self.proc.pid, signal.SIGTERM)  # our own session: this server's tree only
+            os.killpg(self.proc.pid, signal.SIGTERM)  # its own process group: this server's tree only
         except ProcessLookupError:
             return
         try:

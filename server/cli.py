@@ -283,9 +283,7 @@ def import_csv(obj, file: Path, mapping_path: Path | None, graph: str | None, fm
     try:
         result = load(obj["target"], quads, graph=graph, replace=True)
     except ValidationFailed as exc:
-        click.echo(f"rejected: {exc.message}", err=True)
-        click.echo(_render_report(exc.report, fmt))
-        sys.exit(1)
+        _rejected(exc, fmt)
     click.echo(f"imported {file}: +{result.added} -{result.removed} triples into <{graph}> "
                f"({result.triples} in the store)")
 
@@ -316,11 +314,16 @@ def import_table(obj, file: Path, year, status, source, area, vintage, dataset, 
         r = run(obj["root"], obj["target"], file, Fixed(year, status, source, area, vintage),
                 dataset=dataset, replace=replace)
     except ValidationFailed as exc:
-        click.echo(f"rejected: {exc.message}; data/ was not changed", err=True)
-        click.echo(_render_report(exc.report, fmt))
-        sys.exit(1)
+        _rejected(exc, fmt, "; data/ was not changed")
     click.echo(f"imported {len(r.rows)} figures from {file}: +{r.added} -{r.removed} triples into <{r.graph}> "
                f"({r.triples} in the store); wrote {', '.join(str(f) for f in r.files)}")
+
+
+def _rejected(exc, fmt: str, more: str = "") -> None:
+    """A load or import the shapes rejected: the one-line reason, the report, exit status 1."""
+    click.echo(f"rejected: {exc.message}{more}", err=True)
+    click.echo(_render_report(exc.report, fmt))
+    sys.exit(1)
 
 
 def _render_report(report, fmt: str) -> str:

@@ -116,7 +116,7 @@ class OxigraphServer:
     def __init__(self, log_dir: Path):
         exe = Path(sys.executable).parent / "oxigraph"
         if not exe.exists():
-            pytest.skip("the oxigraph CLI is not installed (pip install oxigraph)")
+            pytest.fail("the oxigraph CLI is not installed: `make test` installs it (the [test] extras)")
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.log = open(Path(log_dir) / f"oxigraph-{self.port}.log", "wb")

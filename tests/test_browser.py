@@ -37,13 +37,12 @@ except ImportError:  # pragma: no cover - depends on the machine
     webdriver = None
 
 if webdriver is None:
-    pytest.skip("selenium is not installed (pip install selenium)", allow_module_level=True)
+    pytest.fail("selenium is not installed: `make test` installs it (the [test] extras)", pytrace=False)
 if not (os.path.exists(CHROMIUM) and os.access(CHROMIUM, os.X_OK)):
-    pytest.skip(f"no Chromium at {CHROMIUM} (apt-get install chromium; see tests/setup-system.sh)",
-                allow_module_level=True)
+    pytest.fail(f"no Chromium at {CHROMIUM}: `make test` installs it (tests/setup-system.sh)", pytrace=False)
 if not (os.path.exists(CHROMEDRIVER) and os.access(CHROMEDRIVER, os.X_OK)):
-    pytest.skip(f"no chromedriver at {CHROMEDRIVER} (apt-get install chromium-driver)",
-                allow_module_level=True)
+    pytest.fail(f"no chromedriver at {CHROMEDRIVER}: `make test` installs it (tests/setup-system.sh)",
+                pytrace=False)
 
 
 def _free_port() -> int:
@@ -100,8 +99,8 @@ def driver(tmp_path_factory):
     opts.set_capability("goog:loggingPrefs", {"browser": "ALL"})
     try:
         d = webdriver.Chrome(service=Service(CHROMEDRIVER), options=opts)
-    except Exception as exc:  # noqa: BLE001 - a broken browser install is a skip, not a failure
-        pytest.skip(f"Chromium could not be started: {str(exc).splitlines()[0]}")
+    except Exception as exc:  # noqa: BLE001 - a broken browser install fails with one line
+        pytest.fail(f"Chromium could not be started: {str(exc).splitlines()[0]}", pytrace=False)
     d.set_page_load_timeout(60)
     SHOTS.mkdir(parents=True, exist_ok=True)
     yield d

@@ -28,9 +28,6 @@ UT = rdflib.Namespace("http://www.w3.org/2009/sparql/tests/test-update#")
 TOKEN = "w3c-test-token"
 
 #: Tests that do not apply here, with the reason.  (Empty: all 34 apply.)
-NOT_APPLICABLE: dict[str, str] = {}
-
-
 def _list(g, node):
     return list(rdflib.collection.Collection(g, node)) if node else []
 
@@ -127,8 +124,6 @@ def test_manifest_has_34_tests():
 
 @pytest.mark.parametrize("name,data,reqs", TESTS, ids=[t[0] for t in TESTS])
 def test_w3c_protocol(scratch, name, data, reqs):
-    if name in NOT_APPLICABLE:
-        pytest.skip(NOT_APPLICABLE[name])
     path, server = scratch
     _reset(path, data)
     for i, req in enumerate(reqs):

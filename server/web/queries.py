@@ -161,11 +161,12 @@ def _read_amounts(table: dict, kg) -> None:
     convert to yuan) get a reading in readable units beside the exact number: 2005900000000
     reads 2.0059万亿元 / 2.0059 trillion yuan."""
     from ..kg import numbers as N
+    from .views import _units
 
     cols = [i for i, v in enumerate(table["vars"]) if v.lower().endswith("yuan")]
     if not cols:
         return
-    unit = N.units(kg).get(V.unit("yuan").value)
+    unit = _units(kg).get(V.unit("yuan").value)  # (read once per store, as the entity pages do)
     if unit is None:
         return
     for row in table["rows"]:
