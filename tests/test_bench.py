@@ -2,7 +2,6 @@
 speed is measured by running them, see docs/performance.md)."""
 from __future__ import annotations
 
-import os
 import shutil
 import subprocess
 import sys

@@ -2,10 +2,7 @@
 native and Python serializations, streams), the time limit, the memory limit, the large stack."""
 from __future__ import annotations
 
-import os
 import time
-from contextlib import contextmanager
-from pathlib import Path
 
 import pyoxigraph as ox
 import pytest
