@@ -169,7 +169,20 @@ def test_home_page_counts_and_links(client, kg):
                  "/dumps/econplan.nq", "/ontology.ttl", "/shapes.ttl"):
         assert f'href="{href}"' in html, href
     zh = text(get(client, "/", lang="zh"))
-    assert "每一个数字都是一个事实" in zh and "Every figure in the report" in html
+    assert "每一个数字都是一个事实" in zh and "every figure in it is a fact" in html
+    # the graph speaks for every city it holds: the title, and each dataset with its facts and areas
+    assert "city development-plan knowledge graph" in html and "城市发展计划知识图谱" in zh
+    rows = re.findall(r'<tr><td><a href="([^"]+)"[^>]*>([^<]+)</a></td><td class="num">([\d,]+)</td>'
+                      r'<td class="num">([\d,]+)</td></tr>', html.split('id="datasets-h"')[1].split("</table>")[0])
+    expected = {r["ds"].value: (int(r["facts"].value), int(r["areas"].value)) for r in kg.select(
+        "SELECT ?ds (COUNT(DISTINCT ?f) AS ?facts) (COUNT(DISTINCT ?a) AS ?areas) "
+        "WHERE { ?f a ep:Fact ; qb:dataSet ?ds OPTIONAL { ?f ep:refArea ?a } } GROUP BY ?ds")}
+    assert len(rows) == len(expected) >= 3
+    shown = {href: (int(f.replace(",", "")), int(a.replace(",", ""))) for href, _, f, a in rows}
+    assert shown == {iri.replace("https://w3id.org/econplan", ""): n for iri, n in expected.items()}
+    assert [f for f, _ in shown.values()] == sorted((f for f, _ in shown.values()), reverse=True)
+    assert "Headline 2023 figures and 2024 GDP growth targets of 16 cities" in html
+    assert "16个城市2023年主要指标及2024年地区生产总值增长目标" in zh
     # what the data cannot answer: a card on the home page and a link in every page's footer
     assert '<a href="/cannot-answer" id="card-cannot-answer"><strong>What the data cannot answer</strong>' in html
     assert '<a href="/cannot-answer" id="card-cannot-answer"><strong>数据无法回答的问题</strong>' in zh
