@@ -943,3 +943,18 @@ def test_the_country_is_charted_apart_from_the_cities(client):
     with_cities = [a for a in areas if "Hangzhou" in a]
     assert with_cities and all("China" not in a for a in with_cities)
     assert any("Beijing" in a for a in with_cities)
+
+
+def test_an_imported_figure_shows_the_words_it_was_read_in_on_its_page(client):
+    """A figure of data/sources/cities-2023/figures.csv: its page quotes its source page's words
+    (ep:sourceQuote) with the number as written marked, and links the page."""
+    fact = "/id/china/cities-2023-figures/fact/cities-2023-figures-320100-gdp-level-2023-estimate"
+    for lang, heading in (("zh", "来源网页上的原文"), ("en", "The words on its source page")):
+        html = text(get(client, fact, lang=lang))
+        section = html.split('id="quote-h"')[1].split("</section>")[0]
+        assert heading in section
+        assert '总量<mark class="number">1.75</mark>万亿元左右' in section.replace("\n", ""), section
+        assert 'href="http://tibet.cn/cn/Instant/local/202401/t20240117_7559216.html"' in section
+    # a curated fact of the report has its sentence, and no quote section
+    curated = get(client, "/id/hangzhou/2023-plan/fact/gdp-2023", lang="en")
+    assert curated.status_code == 200 and 'id="source-h"' in text(curated) and 'id="quote-h"' not in text(curated)

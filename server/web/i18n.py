@@ -123,6 +123,10 @@ TEXT: dict[str, tuple[str, str]] = {
     "values": ("值", "Values"),
     "graphs": ("出自命名图", "From the named graphs"),
     "source": ("来源句子", "Source sentence"),
+    "quote": ("来源网页上的原文", "The words on its source page"),
+    "quote_note": ("这个数字导入自表格;这是它在来源网页上所在的原文(ep:sourceQuote),高亮的是原样写法。",
+                   "This figure was imported from a table; these are the words it was read in on its source "
+                   "page (ep:sourceQuote), with the number as written marked."),
     "source_note": ("高亮的是数值在原文中的位置(ep:valueStart–ep:valueEnd),下划线是原文措辞(ep:mention)。",
                     "The highlight is the number's place in the text (ep:valueStart–ep:valueEnd); "
                     "the underline is the wording that states it (ep:mention)."),
