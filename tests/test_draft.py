@@ -455,3 +455,68 @@ def test_quan_qu_is_a_rank_scope_and_jian_a_measure_word(drafter):
     assert (q.value, q.unit, q.kind) == ("3", "件", "count")
     q = draft(drafter, "办结群众诉求1200件。")[0]
     assert (q.value, q.unit, q.kind) == ("1200", "件", "count")
+
+
+# Conventions of the genre found on the first blind set (bench/draft-blind/); the phrases below
+# are written for the tests, not taken from that text.
+
+def test_names_and_articles_in_ascii_quotes(drafter):
+    # some reports (or their copies) quote names with ASCII quotes: the same rules apply
+    q = draft(drafter, '统筹推进"五个统筹"工作。', "target")[0]
+    assert (q.value, q.indicator, q.status, q.period) == (
+        "5", IND + "programme-components", "actual", "2024")
+    qs = draft(drafter, '制定"20条"措施和"15条"细则。')
+    assert [(q.value, q.indicator) for q in qs] == [("20", IND + "policy-articles"),
+                                                    ("15", IND + "policy-articles")]
+    q = draft(drafter, "出台稳外资12条措施,新建道路8条。")        # N条 right before 措施
+    assert by_value([q[0]], "12").indicator == IND + "policy-articles"
+    assert by_value(q, "8").indicator != IND + "policy-articles"
+    assert draft(drafter, '编制"十四五"规划,推广"地铁口50米共停共享"。') == []
+
+
+def test_an_expected_note_after_the_value_and_the_same_below(drafter):
+    qs = draft(drafter, "地区生产总值增长6.1%(预计),进出口总额增长2%。")
+    assert [q.status for q in qs] == ["expected", "actual"]
+    text = ("全市生产总值增长6.1%(预计,下同),进出口总额增长2%。工业投资增长9%。\n\n"
+            "城乡居民收入增长5%。累计建成绿道300公里。")
+    rows = drafter.draft(text)
+    assert [(q.value, q.status) for q in rows] == [
+        ("6.1", "expected"), ("2", "expected"), ("9", "expected"), ("5", "expected"),
+        ("300", "actual")]                                   # 下同: the year's figures, not a total
+    assert [q.status for q in draft(drafter, "地区生产总值增长6.1%(初步核算)。")] == ["actual"]
+
+
+def test_a_design_speed_or_capacity_of_a_project(drafter):
+    q = draft(drafter, "设计时速250公里的城际铁路建成通车。")[0]
+    assert (q.value, q.unit, q.kind, q.status, q.period) == ("250", "公里/小时", "level", "design", "2023")
+    q = draft(drafter, "加快推进年产能20万吨新材料项目。", "target")[0]
+    assert (q.status, q.period) == ("design", "2024")
+    q = draft(drafter, "全市锂电池年产能达到30GWh。")[0]             # a value of the year
+    assert (q.unit, q.status) == ("gwh", "actual")
+    q = draft(drafter, "新建城际铁路120公里。")[0]
+    assert (q.unit, q.status) == ("kilometre", "actual")
+
+
+def test_a_place_scopes_a_first(drafter):
+    q = draft(drafter, "获批国家级试验区,是浙江首个获批地市。")[0]
+    assert (q.value_text, q.value, q.unit, q.kind) == ("首", "1", "count", "rank")
+    assert draft(drafter, "成为宁波市首家上市银行。")[0].kind == "rank"
+    assert draft(drafter, "建成本市首个零碳园区。")[0].kind == "rank"
+    assert draft(drafter, "实现首个项目落地,首家门店开业。") == []     # no scope: not a rank
+    assert draft(drafter, "引进首店品牌,是今年首个签约项目。") == []
+
+
+def test_a_number_of_people_split_by_their_place(drafter):
+    q = draft(drafter, "凝聚起1200万宁波人民的磅礴力量。")[0]
+    assert (q.value_text, q.unit, q.kind, q.qualifier) == ("1200", "wan-person", "count", "exact")
+    q = draft(drafter, "团结带领900多万市民群众奋力拼搏。")[0]
+    assert (q.value, q.unit, q.qualifier) == ("900", "wan-person", "more-than")
+    assert [q.unit for q in draft(drafter, "投入500万元服务群众。")] == ["wan-yuan"]
+    assert draft(drafter, "种植2万株果树惠及村民。") == []          # 株果树惠及 is not a place
+
+
+def test_an_amount_describing_the_thing_counted(drafter):
+    # 首个300亿元园区: the amount is a size class in a description, not a quantity of the year
+    assert [q.value for q in draft(drafter, "建成2个100亿元产业集群。")] == ["2"]
+    assert [q.value for q in draft(drafter, "成为省内首家50亿元企业。")] == ["1"]
+    assert [q.value for q in draft(drafter, "产业园产值突破500亿元。")] == ["500"]

@@ -163,8 +163,13 @@ CN_MAGNITUDE_RE = re.compile(r"(?P<q>超过|超|近|逾|约|突破)(?P<n>[一二
                              r"(?P<unit>万亿元|亿元|万元|万亿|亿|万)")
 CN_RANK_RE = re.compile(r"第(?P<n>[一二三四五六七八九十]+)(?P<suffix>位|名)?")
 #: 全国首家, 全省首单, 西部地区首个: the first of its kind in a scope is a rank of 1 (首批 is a batch).
-FIRST_RE = re.compile(r"(?P<scope>全国|全省|全区|全市|国内|省内|全球|全世界|地区|城市)(?:唯一|率先)?"
-                      r"(?P<n>首)(?P<unit>家|单|个|例|座|部|台|条)")
+#: A place (a name of data/vocab/areas.csv: 广西首个, 玉林首个) or one of these words scopes it.
+FIRST_RE = re.compile(r"(?P<scope>(?:唯一|率先)?)(?P<n>首)(?P<unit>家|单|个|例|座|部|台|条)")
+FIRST_SCOPES = ("全国", "全省", "全区", "全市", "国内", "省内", "全球", "全世界", "地区", "城市",
+                "本市", "我市", "本省", "我省", "本区", "我区")
+#: N(多)万 + a place + 人民/群众 …: 740多万玉林人民, 1200万市民 (a number of persons, in 万).
+PEOPLE_RE = re.compile(rf"(?P<a>{_NUM})(?P<more>[多余])?万(?P<place>[\u4e00-\u9fff]{{0,6}}?)"
+                       r"(?P<noun>人民|群众|市民|居民|村民|农民|儿女|同胞|乡亲)")
 CN_COUNT_RE = re.compile(rf"(?P<n>[两二三四五六七八九十]+|[一二三四五六七八九]?十[一二三四五六七八九]?)"
                          rf"(?P<unit>{'|'.join(CN_MEASURES)})")
 
@@ -178,17 +183,25 @@ SHARE_WORDS = ("占比", "比重", "占", "率", "比例", "覆盖", "全覆盖"
 #: 出台…33条, 推出…30条、…64条等一揽子政策: a policy package named by its number of articles.
 POLICY_ARTICLES_LABEL = "政策条数"
 POLICY_PACKAGE_RE = re.compile(r"政策|措施|举措|出台|推出|印发|制定|实施|发布|落实")
+#: N条 right before a word for a policy (quoted or not): “17条”举措, 12条措施, 20条细则.
+POLICY_NOUN_AFTER_RE = re.compile(r"[”\"]?(?:举措|措施|政策|细则|意见|办法|规定)")
 #: 实施三个“一号工程”: a count before a quoted name counts the components of a programme.
 PROGRAMME_COMPONENTS_LABEL = "点名工程、行动所含项数"
 PROGRAMME_NAME_RE = re.compile(r"[“\"](?:[^”\"]{0,12}(?:工程|行动|战略|计划)[”\"]"
                                r"|[^”\"]{1,12}[”\"](?:工程|行动|战略|计划))")
 #: 预计 (expected): 预期 too, unless it names the plan's targets (预期目标, 预期性指标).
 EXPECTED_RE = re.compile(r"预计|预期(?!目标|性|的目标)")
+#: 增长7%(预计,下同): a note after the value makes it expected; 下同 (the same below) makes the
+#: report year's actuals after it expected too.
+EXPECTED_AFTER_RE = re.compile(r"(?:以上|以下|左右|以内)?[((]预计(?:数|值)?(?P<below>[,，、]?下同)?[))]")
 #: A change of rank: 排名提升5位 (a difference of 5 places).
 RANK_MOVE_RE = re.compile(r"(?:提升|上升|前移|前进|跃升|提高|下降|下滑|后退|后移)$")
 #: A rank written without 位: 居全省第3, 排名全国第12 (followed by a clause break).
 DIGIT_RANK_RE = re.compile(r"(?:居|位居|位列|列|排名|排|保持)[^，,；;。、第]{0,8}第(?P<n>\d+)(?=[，,；;。、)）]|$)")
 #: The subject is itself a growth rate: 增速由1%回升至8.8% is a growth rate of 8.8%.
+#: 时速350公里的高铁, 年产能12GWh动力电池: a design figure of the project named right after it
+#: (status ``design``, data/README.md), not a value of the year.
+DESIGN_WORD_RE = re.compile(r"(?:设计)?(?:时速|速度|年产能|产能|年产|能力|装机容量|装机)$")
 RATE_SUBJECT_RE = re.compile(r"(?:增速|增幅|涨幅)(?:由|从)[^，,；;]{0,16}(?:至|到)$")
 PREFIX_QUALIFIERS = (("不低于", "at-least"), ("不少于", "at-least"), ("不超过", "at-most"),
                      ("不高于", "at-most"), ("超过", "over"), ("突破", "over"), ("超", "over"),
@@ -252,9 +265,12 @@ class Quantity:
 
 @dataclass
 class IndicatorScheme:
-    """Labels of the shared indicator scheme (label_zh, nbsName, altLabel) -> slug."""
+    """Labels of the shared indicator scheme (label_zh, nbsName, altLabel) -> slug, and the
+    names of the shared areas (data/vocab/areas.csv: 广西壮族自治区, 广西, 玉林市, 玉林), which
+    scope firsts (广西首个) and count people (740多万玉林人民)."""
 
     labels: dict[str, str]
+    places: frozenset[str] = frozenset()
 
     @classmethod
     def load(cls, data_dir: Path) -> "IndicatorScheme":
@@ -285,7 +301,14 @@ class IndicatorScheme:
                 if t.predicate.value.endswith(("#nbsName", "#altLabel")) and \
                         t.subject.value.startswith(INDICATOR_BASE):
                     labels.setdefault(t.object.value, t.subject.value[len(INDICATOR_BASE):])
-        return cls(labels)
+        places: set[str] = set()
+        areas = data_dir / "vocab" / "areas.csv"
+        if areas.exists():
+            with areas.open(encoding="utf-8", newline="") as fh:
+                for rec in csv.DictReader(fh):
+                    places.update(n.strip() for n in (rec.get("name_zh"), rec.get("short_zh"))
+                                  if n and len(n.strip()) >= 2)
+        return cls(labels, frozenset(places))
 
     def match(self, context: str) -> tuple[str, str, int] | None:
         """The label ending nearest the end of ``context`` (longest on a tie): (slug, label, pos)."""
@@ -384,6 +407,32 @@ def _last_share_word(text: str) -> int:
 LIST_JOINS = ("、", "和", "及", "与")
 
 
+def _amount_in_a_description(text: str, a: int, b: int, unit_w: str) -> bool:
+    """成为首个300亿元园区, 建成3个百亿元产业集群: an amount between a measure word and the
+    noun it describes is the size class of the thing counted, not a quantity of the year."""
+    return unit_w.endswith("元") and bool(re.search(r"[个家座]$", text[:a])) and \
+        bool(re.match(r"(?:级)?[\u4e00-\u9fff]", text[b:])) and \
+        not re.match(r"以上|以下|左右|以内|增长|下降|提高|同比|比上年", text[b:])
+
+
+def _design_attribute(text: str, a: int, b: int) -> bool:
+    """Is the quantity at ``a``–``b`` a design figure of the project named right after it?
+
+    时速350公里的南珠高铁, 年产能12GWh动力电池: a capacity or speed word just before the value
+    and a noun just after it (年产能达到12GWh, with a verb, is a value of the year)."""
+    return bool(DESIGN_WORD_RE.search(text[:a]) and re.match(r"的?[\u4e00-\u9fff]", text[b:])
+                and not re.match(r"以上|以下|左右|以内|增长|下降|提高|的(?:比例|比重)", text[b:]))
+
+
+def _whole_clause(text: str, span: tuple[int, int]) -> str:
+    """The clause around ``span``: from the break before it to the break after it."""
+    _, i = _clause_before(text, span[0])
+    j = span[1]
+    while j < len(text) and text[j] not in CLAUSE_BREAK:
+        j += 1
+    return text[i:j]
+
+
 def _clause_before(text: str, pos: int) -> tuple[str, int]:
     """The text of the clause that ends at ``pos`` and its start (after 、 too)."""
     i = pos
@@ -398,12 +447,17 @@ def _inside_quotes(text: str, pos: int) -> bool:
 
 
 def _quoted(text: str, pos: int) -> tuple[int, int] | None:
-    """The span of the text inside the quotes “…” around ``pos``, or None."""
+    """The span of the text inside the quotes around ``pos``, or None.
+
+    Names are quoted “…”, and in some reports (or their copies) with ASCII quotes "…": an
+    ASCII quote opens when an even number of them comes before it in the sentence."""
     opened = text.rfind("“", 0, pos)
     closed = text.rfind("”", 0, pos)
     end = text.find("”", pos)
     if opened > closed and end >= 0:
         return opened + 1, end
+    if text.count('"', 0, pos) % 2 == 1 and '"' in text[pos:]:
+        return text.rfind('"', 0, pos) + 1, text.find('"', pos)
     return None
 
 
@@ -464,9 +518,17 @@ class Drafter:
         modes = self.section_modes(paras)
         out: list[Quantity] = []
         named: set[str] = set()
+        below: int | None = None   # where a (预计,下同) note was, if one was
         for p in ps:
             if p.is_sentence:
                 for q in self.sentence(p, modes.get(p.paragraph, "actual")):
+                    if below is not None and q.span[0] > below and q.status == "actual" and \
+                            q.period == str(self.year) and not q.name:
+                        q.status = "expected"
+                        q.reasons.append("(预计,下同) before it")
+                    note = EXPECTED_AFTER_RE.match(text, q.span[1])
+                    if note and note.group("below"):
+                        below = q.span[1]
                     # the number of parts of a named group is said once, where the name is first
                     # used (三个“一号工程” again later in the report is the same three)
                     if q.name and q.name in named:
@@ -547,12 +609,16 @@ class Drafter:
         if re.match(r"(?:以上|以下)(?!的?[，,。；;、)）]|$)[的]?[\u4e00-\u9fff]", text[b:]) and \
                 unit_w in ("亿元", "万元", "元") :
             return None
+        if _amount_in_a_description(text, a, b, unit_w):
+            return None
         unit = UNIT_SLUGS.get(unit_w, unit_w)
         for prefix, written, slug in PER_UNITS:
             if unit_w == written and prefix in _clause_before(text, a)[0]:
                 unit = slug
         if m.group("ua") == "万" and not (m.group("b") and unit_w.startswith("万")):
             return None
+        if unit_w == "公里" and re.search(r"时速$", text[:a]):
+            unit = "公里/小时"   # 时速350公里 is a speed (not in data/vocab/units.csv yet)
         if unit_w == "%" or m.group("ua") in ("%", "％"):
             unit = "percent"
         value_end = min(m.start(g) for g in ("wan", "more0", "unit") if m.start(g) >= 0)
@@ -640,13 +706,25 @@ class Drafter:
             out.append(Quantity(s, a, m.end("n"), m.group("n"), _fmt(value), "rank", "rank",
                                 "exact", "", "", "", "", "", 0.7, ["Chinese rank (cn2an)"],
                                 (m.start(), end)))
+        for m in PEOPLE_RE.finditer(text):
+            # 740多万玉林人民: the unit 万人 is split by the place the people are of
+            place = m.group("place")
+            if place and place not in self.scheme.places and place not in FIRST_SCOPES:
+                continue
+            a = m.start("a")
+            q = Quantity(s, a, m.end("a"), m.group("a"), m.group("a"), "wan-person", "count",
+                         "more-than" if m.group("more") else "exact", "", "", "", "", "", 0.7,
+                         [f"万{place}{m.group('noun')}: a number of persons"], (a, m.end()))
+            self._qualify(q, text, a, m.end())
+            out.append(q)
         for m in FIRST_RE.finditer(text):
-            if _inside_quotes(text, m.start("n")):
+            scope = self._first_scope(text[:m.start()])
+            if scope is None or _inside_quotes(text, m.start("n")):
                 continue
             a = m.start("n")
             out.append(Quantity(s, a, a + 1, "首", "1", CN_MEASURES.get(m.group("unit"), "count"),
                                 "rank", "exact", "", "", "", "", "", 0.7,
-                                [f"{m.group('scope')}首{m.group('unit')}: the first, a rank of 1"],
+                                [f"{scope}首{m.group('unit')}: the first, a rank of 1"],
                                 (a, m.end())))
         for m in CN_COUNT_RE.finditer(text):
             a, b = m.span()
@@ -686,6 +764,13 @@ class Drafter:
             self._qualify(q, text, a, b)
             out.append(q)
         return out
+
+    def _first_scope(self, before: str) -> str | None:
+        """The scope a first (首个, 首家) is counted in, ending ``before``: 全国, 全省 …, or a place."""
+        for scope in FIRST_SCOPES:
+            if before.endswith(scope):
+                return scope
+        return next((p for p in self.scheme.places if before.endswith(p)), None)
 
     # -- fields
     def _kind(self, text: str, a: int, b: int, unit: str) -> str:
@@ -803,9 +888,11 @@ class Drafter:
                 q.name = before_name.group(0).strip("“”\"")
                 q.reasons.append("a count before a quoted name: components of a programme")
             elif q.unit == "strip" and policy and (
-                    (q.name and quoted) or POLICY_PACKAGE_RE.search(text) and
+                    (q.name and quoted) or POLICY_NOUN_AFTER_RE.match(text[q.span[1]:]) or
+                    POLICY_PACKAGE_RE.search(_whole_clause(text, q.span)) and
                     re.match(r"(?:[，,；;。、]|等|$)", text[q.span[1]:])):
-                # 实施…扩需求增动能72条、…64条等政策, “治气攻坚二十条”: the articles of a policy
+                # 实施…扩需求增动能72条、…64条等政策, “治气攻坚二十条”, “17条”举措: the articles
+                # of a policy
                 q.indicator, q.indicator_label = INDICATOR_BASE + policy, POLICY_ARTICLES_LABEL
                 q.reasons.append("N条 closing a name: articles of a policy package")
             elif q.kind == "count" and programme and q.name and (quoted or sim is None):
@@ -834,8 +921,12 @@ class Drafter:
         head = text[:a]
         clause, c0 = _clause_before(text, a)
         status = mode
-        if EXPECTED_RE.search(clause) or EXPECTED_RE.search(re.split(r"[；;]", head)[-1]):
+        # a note (预计) after an earlier value is about that value only; (预计,下同) covers the rest
+        head = re.sub(r"[((]预计(?:数|值)?[))]", "", head)
+        if EXPECTED_RE.search(re.sub(r"[((]预计(?:数|值)?[))]", "", clause)) or EXPECTED_RE.search(re.split(r"[；;]", head)[-1]):
             status = "expected"  # 预计A增长47%,B增长32%: one 预计 for the whole list
+        elif EXPECTED_AFTER_RE.match(text, q.span[1]):
+            status = "expected"  # 增长7%(预计,下同)
         elif mode == "actual" and re.search(r"力争|确保|目标(?:是|为)|预期目标|将(?:力争|达到)", clause) \
                 and not re.search(r"完成|实现|达到了", clause):
             status = "target"
@@ -844,12 +935,15 @@ class Drafter:
         elif mode == "actual" and text[q.span[1]:q.span[1] + 2] == "左右" and \
                 re.search(r"目标|预期", text):
             status = "target"
+        if _design_attribute(text, q.span[0], q.span[1]):
+            status = "design"
         if q.name:
             # the number of parts of a named group (“十大战略”) is what the name says now, in the
             # plan's year too: a fact, not a target (确保 in “两个确保” is part of a name)
             status = "actual"
         q.status = status
-        year = self.year + 1 if status == "target" or (q.name and mode == "target") else self.year
+        year = self.year + 1 if status == "target" or (
+            mode == "target" and (q.name or status == "design")) else self.year
         ym = list(re.finditer(r"((?:19|20)\d\d)年(?!代)", clause))
         if ym and not re.search(r"以来|起|比|较|同比", clause[ym[-1].end():ym[-1].end() + 2]):
             year = int(ym[-1].group(1))
