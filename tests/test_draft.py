@@ -520,3 +520,22 @@ def test_an_amount_describing_the_thing_counted(drafter):
     assert [q.value for q in draft(drafter, "建成2个100亿元产业集群。")] == ["2"]
     assert [q.value for q in draft(drafter, "成为省内首家50亿元企业。")] == ["1"]
     assert [q.value for q in draft(drafter, "产业园产值突破500亿元。")] == ["500"]
+
+
+def test_indicator_similarity_prefers_a_new_indicator_to_a_near_measure(drafter):
+    def indicator(text):
+        (q,) = draft(drafter, text)
+        return q.indicator.removeprefix(IND)
+
+    # the label's characters must be in the clause as written, not only scattered bigrams
+    assert indicator("争取国债资金40亿元。") == "treasury-bond-funds-secured"
+    assert indicator("争取增发国债等专项资金40亿元。") == ""
+    assert indicator("实施项目300个。") == "key-projects-implementation"
+    assert indicator("实施投资1亿元以上项目300个。") == ""
+    # the head noun: 地区生产总值 modifies 比例 here; 专项债储备 is not 专项债券
+    assert indicator("地区生产总值增长6%。") == "gdp"
+    assert indicator("旅游总收入相当于地区生产总值的比例为12%。") == ""
+    assert indicator("发行地方政府专项债券120亿元。") == ""
+    # 接待游客 is short for (“免费游”)接待游客: only with the free tours in the sentence
+    assert indicator("全市景区接待游客8000万人次。") == ""
+    assert indicator("“免费游”期间接待游客500万人次。") == "free-tour-visitors"

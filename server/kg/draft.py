@@ -21,6 +21,7 @@ indicator of the shared scheme, or empty when the drafter suggests a new one
 from __future__ import annotations
 
 import csv
+import functools
 import io
 import re
 from dataclasses import dataclass, field
@@ -271,10 +272,13 @@ class IndicatorScheme:
 
     labels: dict[str, str]
     places: frozenset[str] = frozenset()
+    #: a short label made by dropping a leading bracket -> that bracket: 接待游客 -> “免费游”
+    scopes: dict[str, str] = field(default_factory=dict)
 
     @classmethod
     def load(cls, data_dir: Path) -> "IndicatorScheme":
         labels: dict[str, str] = {}
+        scopes: dict[str, str] = {}
         data_dir = Path(data_dir)
         for path in sorted(data_dir.rglob("*.indicators.csv")):
             if "drafts" in path.relative_to(data_dir).parts:
@@ -288,6 +292,10 @@ class IndicatorScheme:
                         short = re.sub(r"[((][^))]*[))]", "", label).strip("“”")
                         if len(short) >= 2 and short != label:
                             labels.setdefault(short, rec["slug"].strip())
+                            # (“免费游”)接待游客: a leading bracket names the measure's scope
+                            lead = re.match(r"[((]([^))]*)[))]", label)
+                            if lead and short in labels and labels[short] == rec["slug"].strip():
+                                scopes.setdefault(short, lead.group(1))
                     # alternative labels (skos:altLabel): the zh ones name the measure too
                     for alt in (rec.get("alt_labels") or "").split("|"):
                         alt = alt.strip()
@@ -308,7 +316,7 @@ class IndicatorScheme:
                 for rec in csv.DictReader(fh):
                     places.update(n.strip() for n in (rec.get("name_zh"), rec.get("short_zh"))
                                   if n and len(n.strip()) >= 2)
-        return cls(labels, frozenset(places))
+        return cls(labels, frozenset(places), scopes)
 
     def match(self, context: str) -> tuple[str, str, int] | None:
         """The label ending nearest the end of ``context`` (longest on a tie): (slug, label, pos)."""
@@ -326,28 +334,31 @@ class IndicatorScheme:
         return best[1], best[2], best[3]
 
     def similar(self, near: str, far: str = "", threshold: float = 0.6,
-                edges: tuple[str, str] | None = None) -> tuple[str, str, float] | None:
+                edges: tuple[str, str] | None = None,
+                sentence: str = "") -> tuple[str, str, float] | None:
         """The label that shares most of its character bigrams with the text before a quantity.
 
         Bigrams found in ``near`` (the quantity's own clause and the noun after it) count fully,
         those only in ``far`` (the sentence before it) count half.  A label qualifies when its
-        weighted share reaches ``threshold``; the largest weighted overlap wins.  Two guards:
-        a numeral in a label (第一产业) must be in the text (第二产业 is another measure), and a
-        label of two characters (企业) must be the head of the quantity's noun phrase: the end
-        of ``edges[0]`` (the subject before the value) or the start of ``edges[1]`` (the noun
-        after it), not a word inside another measure (民营企业贷款)."""
+        weighted share reaches ``threshold``; the largest weighted overlap wins.  Guards, for
+        precision (no indicator, a suggested new one, is better than a wrong one): a numeral in
+        a label (第一产业) must be in the text (第二产业 is another measure); a label of two
+        characters (企业) must be the head of the quantity's noun phrase: the end of
+        ``edges[0]`` (the subject before the value) or the start of ``edges[1]`` (the noun
+        after it), not a word inside another measure (民营企业贷款); a label's head noun must
+        be the text's (:func:`_same_head`); at least three characters of the label must be in
+        the quantity's clause as written, not only scattered bigrams; and a short label made
+        by dropping a leading bracket (接待游客 of (“免费游”)接待游客) needs a word of that
+        bracket in the ``sentence``."""
         ng, fg = _bigrams(near), _bigrams(far)
         seen = set(near) | set(far)
         best = None
         for label, slug in self.labels.items():
-            lg = _bigrams(label)
+            lg, core, first = _label_parts(label)
             if not lg:
                 continue
             if any(ch in "一二三四五六七八九" and ch not in seen for ch in label):
                 continue
-            core = re.sub(r"^(?:新增|新认定|认定|新引进|引进|新建|建成|培育|累计|全市|全省|年度)+", "",
-                          re.sub(r"[^\u4e00-\u9fff]", "", label))
-            first = _bigrams(core[:3])
             if len(lg) >= 4 and first and not first & (ng | fg):
                 continue  # 金融产业增加值 is not 第二产业增加值: the modifier names the measure
             if len(lg) == 1 and edges is not None and not (
@@ -356,9 +367,56 @@ class IndicatorScheme:
             hit = len(lg & ng) + 0.5 * len((lg & fg) - ng)
             score = hit / len(lg)
             key = (hit * score, score)
-            if score >= threshold and hit and (best is None or key > best[0]):
-                best = (key, slug, label, score)
+            if score < threshold or not hit or (best is not None and key <= best[0]):
+                continue
+            if label in self.scopes and not _bigrams(self.scopes[label]) & _bigrams(
+                    near + far + sentence):
+                continue  # 接待游客 of (“免费游”)接待游客 needs 免费游 in the sentence
+            if edges is not None and not _same_head(label, edges):
+                continue  # another measure of a word in the text (see _same_head)
+            if _longest_run(label, near) < min(3, len(core)):
+                continue  # 争取国债资金 is not 争取超长期特别国债等各类政策资金: bigrams, scattered
+            best = (key, slug, label, score)
         return None if best is None else (best[1], best[2], best[3])
+
+
+#: Words that end a subject before its value without being its head noun: 总数达到全省的, 并获.
+_SUBJECT_TAIL = re.compile(r"(?:的|并|获得?|达到|居|位居|位列|全[国省市区])+$")
+
+
+def _same_head(label: str, edges: tuple[str, str]) -> bool:
+    """Is ``label`` about the noun the quantity measures (``edges``: subject before, noun after)?
+
+    Its head (last two characters) must be in the text, or the subject's own head in the label
+    (地方政府专项债储备 is not 地方政府专项债券351亿元; 新增市场经营主体 is not 为市场经营主体减负),
+    and the head must not modify another noun (全市生产总值的比例达到4.5% is a ratio, not GDP)."""
+    core = re.sub(r"[((][^))]*[))]|[^\u4e00-\u9fff]", "", label)
+    head = core[-2:]
+    subject, after = edges
+    if head not in subject + after and _SUBJECT_TAIL.sub("", subject)[-2:] not in core and \
+            not (after and after[:2] in core):
+        return False
+    k = subject.rfind(head)
+    return k < 0 or not re.match(r"的[\u4e00-\u9fff]{2}", subject[k + 2:])
+
+
+def _longest_run(label: str, text: str) -> int:
+    """The length of the longest piece of ``label`` found as is in ``text``."""
+    best = 0
+    for i in range(len(label)):
+        for j in range(i + best + 1, len(label) + 1):
+            if label[i:j] not in text:
+                break
+            best = j - i
+    return best
+
+
+@functools.lru_cache(maxsize=None)
+def _label_parts(label: str) -> tuple[frozenset[str], str, frozenset[str]]:
+    """A label's bigrams, its core (without 新增, 认定 … in front) and the core's first bigrams."""
+    core = re.sub(r"^(?:新增|新认定|认定|新引进|引进|新建|建成|培育|累计|全市|全省|年度)+", "",
+                  re.sub(r"[^\u4e00-\u9fff]", "", label))
+    return frozenset(_bigrams(label)), core, frozenset(_bigrams(core[:3]))
 
 
 def _bigrams(text: str) -> set[str]:
@@ -869,7 +927,7 @@ class Drafter:
             after = re.match(rf"(?:以上|以下|左右|以内)?([^{CLAUSE_BREAK}、]{{0,12}})",
                              text[q.span[1]:]).group(1)
             sim = self.scheme.similar(_expand(clause + after), text[max(0, q.span[0] - 40):q.span[0]],
-                                      edges=(_expand(label_clause), after))
+                                      edges=(_expand(label_clause), after), sentence=text)
             bare = re.sub(r"增速|增幅|同比|比上年|比去年|较[^高低快慢提回下上]{0,4}|[高低快慢]于全[国省市]"
                           r"|[高低快慢]于|提高|回落|下降|增长|上涨|回升|为|的"
                           r"|^(?:但|而|并|且)|当月|当季|持续|(?:由|从)(?:\d+月|[一二三四]季度|上月)?|至$",
