@@ -539,3 +539,12 @@ def test_indicator_similarity_prefers_a_new_indicator_to_a_near_measure(drafter)
     # 接待游客 is short for (“免费游”)接待游客: only with the free tours in the sentence
     assert indicator("全市景区接待游客8000万人次。") == ""
     assert indicator("“免费游”期间接待游客500万人次。") == "free-tour-visitors"
+
+
+def test_a_trailing_qualifier_covers_a_list_joined_by_he(drafter):
+    qs = draft(drafter, "农林牧渔业增加值和粮食产量分别增长4%和2.5%左右。")
+    assert [(q.value, q.qualifier) for q in qs] == [("4", "about"), ("2.5", "about")]
+    qs = draft(drafter, "开发区和高新区营业收入分别达到120亿元及80亿元以上。")
+    assert [(q.value, q.qualifier) for q in qs] == [("120", "at-least"), ("80", "at-least")]
+    qs = draft(drafter, "出口增长4%,进口增长2.5%左右。")             # not a 分别 list
+    assert [(q.value, q.qualifier) for q in qs] == [("4", "exact"), ("2.5", "about")]

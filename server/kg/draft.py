@@ -903,11 +903,12 @@ class Drafter:
                         "over", "at-least", "about", "nearly", "at-most") and \
                         "分别" in text[max(0, prev.span[0] - 60):prev.span[0]]:
                     q.qualifier = prev.qualifier
-        # a trailing 以上 over a list: 各100项以上 is handled by _qualify; 分别…以上 by this
+        # a trailing 以上 or 左右 over a list: 各100项以上 is handled by _qualify; 分别x、y以上 and
+        # 分别x和y左右 by this
         for i in range(len(found) - 2, -1, -1):
             q, nxt = found[i], found[i + 1]
             between = text[q.span[1]:nxt.span[0]]
-            if between == "、" and q.unit == nxt.unit and q.qualifier == "exact" and \
+            if between in LIST_JOINS and q.unit == nxt.unit and q.qualifier == "exact" and \
                     nxt.qualifier in ("at-least", "about") and "分别" in text[:q.span[0]]:
                 q.qualifier = nxt.qualifier
         prev_ind: tuple[str, str] | None = None
