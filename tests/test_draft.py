@@ -548,3 +548,10 @@ def test_a_trailing_qualifier_covers_a_list_joined_by_he(drafter):
     assert [(q.value, q.qualifier) for q in qs] == [("120", "at-least"), ("80", "at-least")]
     qs = draft(drafter, "出口增长4%,进口增长2.5%左右。")             # not a 分别 list
     assert [(q.value, q.qualifier) for q in qs] == [("4", "exact"), ("2.5", "about")]
+
+
+def test_a_first_names_its_own_subject(drafter):
+    # 全省首个X: the first is about the X after it, not about the quantity before it
+    qs = draft(drafter, "争取国债资金20亿元,建成全省首个海水淡化项目。")
+    assert by_value(qs, "20").indicator == IND + "treasury-bond-funds-secured"
+    assert by_value(qs, "首").indicator != IND + "treasury-bond-funds-secured"

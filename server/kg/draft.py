@@ -960,7 +960,8 @@ class Drafter:
                                                   PROGRAMME_COMPONENTS_LABEL)
                 q.reasons.append("a count in a name: components of a programme")
             elif q.kind in ("growth", "decline", "ratio-to-plan", "difference", "rank") and \
-                    len(bare) <= 2 and prev_ind and (adjacent or q.kind != "rank"):
+                    len(bare) <= 2 and prev_ind and (adjacent or q.kind != "rank") and \
+                    q.value_text != "首":  # 全省首个X: a first names its own X after it
                 q.indicator, q.indicator_label = prev_ind
                 q.confidence -= 0.05
                 q.reasons.append("indicator of the quantity before it")
