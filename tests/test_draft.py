@@ -468,9 +468,9 @@ def test_names_and_articles_in_ascii_quotes(drafter):
     qs = draft(drafter, '制定"20条"措施和"15条"细则。')
     assert [(q.value, q.indicator) for q in qs] == [("20", IND + "policy-articles"),
                                                     ("15", IND + "policy-articles")]
-    q = draft(drafter, "出台稳外资12条措施,新建道路8条。")        # N条 right before 措施
-    assert by_value([q[0]], "12").indicator == IND + "policy-articles"
-    assert by_value(q, "8").indicator != IND + "policy-articles"
+    qs = draft(drafter, "出台稳外资12条措施,新建道路8条。")       # N条 right before 措施
+    assert by_value(qs, "12").indicator == IND + "policy-articles"
+    assert by_value(qs, "8").indicator != IND + "policy-articles"   # roads: no policy word there
     assert draft(drafter, '编制"十四五"规划,推广"地铁口50米共停共享"。') == []
 
 

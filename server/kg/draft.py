@@ -195,14 +195,16 @@ EXPECTED_RE = re.compile(r"预计|预期(?!目标|性|的目标)")
 #: 增长7%(预计,下同): a note after the value makes it expected; 下同 (the same below) makes the
 #: report year's actuals after it expected too.
 EXPECTED_AFTER_RE = re.compile(r"(?:以上|以下|左右|以内)?[((]预计(?:数|值)?(?P<below>[,，、]?下同)?[))]")
+#: The note (预计) alone: about the value before it only, not a 预计 that opens a list.
+EXPECTED_NOTE_RE = re.compile(r"[((]预计(?:数|值)?[))]")
 #: A change of rank: 排名提升5位 (a difference of 5 places).
 RANK_MOVE_RE = re.compile(r"(?:提升|上升|前移|前进|跃升|提高|下降|下滑|后退|后移)$")
 #: A rank written without 位: 居全省第3, 排名全国第12 (followed by a clause break).
 DIGIT_RANK_RE = re.compile(r"(?:居|位居|位列|列|排名|排|保持)[^，,；;。、第]{0,8}第(?P<n>\d+)(?=[，,；;。、)）]|$)")
-#: The subject is itself a growth rate: 增速由1%回升至8.8% is a growth rate of 8.8%.
 #: 时速350公里的高铁, 年产能12GWh动力电池: a design figure of the project named right after it
 #: (status ``design``, data/README.md), not a value of the year.
 DESIGN_WORD_RE = re.compile(r"(?:设计)?(?:时速|速度|年产能|产能|年产|能力|装机容量|装机)$")
+#: The subject is itself a growth rate: 增速由1%回升至8.8% is a growth rate of 8.8%.
 RATE_SUBJECT_RE = re.compile(r"(?:增速|增幅|涨幅)(?:由|从)[^，,；;]{0,16}(?:至|到)$")
 PREFIX_QUALIFIERS = (("不低于", "at-least"), ("不少于", "at-least"), ("不超过", "at-most"),
                      ("不高于", "at-most"), ("超过", "over"), ("突破", "over"), ("超", "over"),
@@ -982,8 +984,8 @@ class Drafter:
         clause, c0 = _clause_before(text, a)
         status = mode
         # a note (预计) after an earlier value is about that value only; (预计,下同) covers the rest
-        head = re.sub(r"[((]预计(?:数|值)?[))]", "", head)
-        if EXPECTED_RE.search(re.sub(r"[((]预计(?:数|值)?[))]", "", clause)) or EXPECTED_RE.search(re.split(r"[；;]", head)[-1]):
+        head, clause = EXPECTED_NOTE_RE.sub("", head), EXPECTED_NOTE_RE.sub("", clause)
+        if EXPECTED_RE.search(clause) or EXPECTED_RE.search(re.split(r"[；;]", head)[-1]):
             status = "expected"  # 预计A增长47%,B增长32%: one 预计 for the whole list
         elif EXPECTED_AFTER_RE.match(text, q.span[1]):
             status = "expected"  # 增长7%(预计,下同)
