@@ -664,3 +664,19 @@ def test_urban_and_rural_with_a_qualifier_on_each(drafter):
     assert [(q.value, q.kind, q.qualifier, q.indicator.removeprefix(IND)) for q in qs] == [
         ("6", "growth", "about", "urban-disposable-income-per-capita"),
         ("7", "growth", "about", "rural-disposable-income-per-capita")]
+
+
+def test_the_plans_work_areas_and_indicators(drafter):
+    (q,) = draft(drafter, "重点做好以下六个方面工作。", mode="target")
+    assert (q.value, q.status, q.period, q.indicator) == ("6", "actual", "2024",
+                                                         IND + "plan-work-areas")
+    assert draft(drafter, "围绕三个方面推进改革。")[0].indicator == ""
+    qs = draft(drafter, "年初下达的52项经济和社会发展指标中,除3项指标外均完成,"
+                        "“地区生产总值”等49项指标达到目标。")
+    assert by_value(qs, "52").indicator == IND + "plan-indicators"
+    assert by_value(qs, "3").indicator != IND + "plan-indicators"     # some of them
+    assert by_value(qs, "49").indicator != IND + "plan-indicators"
+    qs = draft(drafter, "发展目标安排了40项指标,其中预期性指标35项。", mode="target")
+    assert [q.indicator.removeprefix(IND) for q in qs] == ["plan-indicators",
+                                                          "plan-indicators-expected"]
+    assert draft(drafter, "新建学校12项指标全部完成。")[0].indicator != IND + "plan-indicators"

@@ -193,6 +193,15 @@ POLICY_ARTICLES_LABEL = "政策条数"
 POLICY_PACKAGE_RE = re.compile(r"政策|措施|举措|出台|推出|印发|制定|实施|发布|落实")
 #: N条 right before a word for a policy (quoted or not): “17条”举措, 12条措施, 20条细则.
 POLICY_NOUN_AFTER_RE = re.compile(r"[”\"]?(?:举措|措施|政策|细则|意见|办法|规定)")
+#: 重点做好以下九个方面工作: the number of work areas of the plan (what the plan says: actual).
+PLAN_WORK_AREAS_LABEL = "计划工作方面数"
+PLAN_WORK_AREAS_RE = re.compile(r"方面(?:的)?(?:重点)?(?:工作|任务)")
+#: 计划安排了38项指标, 年初下达的47项经济和社会发展指标: the number of the plan's indicators (not
+#: 32项预期性指标, a kind of them, nor 等31项指标, 6项指标距离目标, some of them).
+PLAN_INDICATORS_LABEL = "年度计划指标"
+PLAN_INDICATORS_RE = re.compile(r"(?:主要)?(?:国民经济和社会发展|经济和社会发展|经济社会发展)?(?:计划)?指标"
+                                r"(?:中|[，,；;。、]|$)")
+PLAN_WORDS_RE = re.compile(r"计划|目标|下达|安排")
 #: 实施三个“一号工程”: a count before a quoted name counts the components of a programme.
 PROGRAMME_COMPONENTS_LABEL = "点名工程、行动所含项数"
 PROGRAMME_NAME_RE = re.compile(r"[“\"](?:[^”\"]{0,12}(?:工程|行动|战略|计划)[”\"]"
@@ -1026,7 +1035,20 @@ class Drafter:
             programme = self.scheme.labels.get(PROGRAMME_COMPONENTS_LABEL)
             before_name = PROGRAMME_NAME_RE.match(text[q.span[1]:])
             quoted = _inside_quotes(text, q.span[0])
-            if q.kind == "count" and programme and not q.value_text.isascii() and before_name:
+            work_areas = self.scheme.labels.get(PLAN_WORK_AREAS_LABEL)
+            plan_indicators = self.scheme.labels.get(PLAN_INDICATORS_LABEL)
+            if q.kind == "count" and work_areas and PLAN_WORK_AREAS_RE.match(text[q.span[1]:]):
+                # 重点做好以下九个方面工作: the plan's work areas, what the plan says (actual)
+                q.indicator, q.indicator_label = INDICATOR_BASE + work_areas, PLAN_WORK_AREAS_LABEL
+                q.name = text[q.span[0]:q.span[1]] + PLAN_WORK_AREAS_RE.match(text[q.span[1]:]).group(0)
+                q.reasons.append("N个方面工作: the work areas of the plan")
+            elif q.unit == "item" and plan_indicators and \
+                    PLAN_INDICATORS_RE.match(text[q.span[1]:]) and \
+                    not text[:q.span[0]].endswith("等") and PLAN_WORDS_RE.search(text[:q.span[0]]):
+                # 安排了38项指标: the number of indicators of the plan
+                q.indicator, q.indicator_label = INDICATOR_BASE + plan_indicators, PLAN_INDICATORS_LABEL
+                q.reasons.append("N项指标 of a plan: the plan's indicators")
+            elif q.kind == "count" and programme and not q.value_text.isascii() and before_name:
                 # 实施三个“一号工程”: the number of components of a named programme
                 q.indicator, q.indicator_label = (INDICATOR_BASE + programme,
                                                   PROGRAMME_COMPONENTS_LABEL)
