@@ -143,7 +143,7 @@ def stuck_calls(monkeypatch):
 def test_a_query_thread_past_the_limit_is_written_off_replaced_and_reported_stuck(slow_kg, stuck_calls):
     from server.sparql.runner import Runner
 
-    ex = Runner(lambda v: slow_kg, size=1, timeout=0.3, queue_timeout=0.5)
+    ex = Runner(lambda v: slow_kg, size=1, timeout=0.3, yield_after=60, queue_timeout=0.5)
     try:
         t0 = time.monotonic()
         with pytest.raises(QueryTimeout):
@@ -163,7 +163,7 @@ def test_a_query_thread_past_the_limit_is_written_off_replaced_and_reported_stuc
 def test_a_query_thread_that_finishes_within_the_grace_is_not_reported(less_slow_kg, stuck_calls):
     from server.sparql.runner import Runner
 
-    ex = Runner(lambda v: less_slow_kg, size=1, timeout=0.2, queue_timeout=0.5)
+    ex = Runner(lambda v: less_slow_kg, size=1, timeout=0.2, yield_after=60, queue_timeout=0.5)
     ex.grace = 5.0
     try:
         with pytest.raises(QueryTimeout):
@@ -181,7 +181,7 @@ def test_the_slow_callback_is_called_only_for_a_query_still_running_after_its_de
     quick query costs no bookkeeping; the time limit still counts from the start."""
     from server.sparql.runner import Runner
 
-    ex = Runner(lambda v: less_slow_kg, size=1, timeout=5, queue_timeout=0.5)
+    ex = Runner(lambda v: less_slow_kg, size=1, timeout=5, yield_after=60, queue_timeout=0.5)
     try:
         calls = []
         ex.run(Job(sparql="ASK { ?s ?p ?o }", version="v1"), slow=(0.2, lambda: calls.append(1)))
@@ -250,7 +250,7 @@ def test_a_query_refused_once_it_turned_heavy_is_answered_at_once_and_the_proces
     def refuse():
         raise TooManyHeavyQueries("refused (MAX_HEAVY_PER_CLIENT)")
 
-    ex = Runner(lambda v: less_slow_kg, size=1, timeout=10, queue_timeout=0.5)
+    ex = Runner(lambda v: less_slow_kg, size=1, timeout=10, yield_after=60, queue_timeout=0.5)
     ex.grace = 0.5
     try:
         t0 = time.monotonic()
@@ -278,7 +278,7 @@ def test_a_refused_query_still_running_past_its_time_limit_retires_the_process(s
     def refuse():
         raise TooManyHeavyQueries("refused (MAX_HEAVY_PER_CLIENT)")
 
-    ex = Runner(lambda v: slow_kg, size=1, timeout=0.6, queue_timeout=0.5)
+    ex = Runner(lambda v: slow_kg, size=1, timeout=0.6, yield_after=60, queue_timeout=0.5)
     ex.grace = 0.3
     try:
         t0 = time.monotonic()
@@ -297,7 +297,7 @@ def test_query_threads_all_busy_answer_busy(less_slow_kg, stuck_calls):
 
     from server.sparql.runner import Busy, Runner
 
-    ex = Runner(lambda v: less_slow_kg, size=1, timeout=5, queue_timeout=0.2)
+    ex = Runner(lambda v: less_slow_kg, size=1, timeout=5, yield_after=60, queue_timeout=0.2)
     try:
         t = threading.Thread(target=ex.run, args=(Job(sparql=SLOW, version="v1"),))
         t.start()
@@ -313,7 +313,7 @@ def test_query_threads_all_busy_answer_busy(less_slow_kg, stuck_calls):
 def test_a_streamed_answer_from_a_thread_is_complete_and_a_hang_up_frees_the_thread(kg, stuck_calls):
     from server.sparql.runner import Stream, Runner
 
-    ex = Runner(lambda v: kg, size=1, timeout=10)
+    ex = Runner(lambda v: kg, size=1, timeout=10, yield_after=60)
     job = Job(sparql="SELECT * WHERE { ?s ?p ?o }", accept="application/sparql-results+json",
               version=kg.version, stream_after=10_000, max_rows=1_000_000)
     try:
@@ -340,7 +340,7 @@ def test_queries_past_the_memory_limit_are_answered_503_and_the_process_told_to_
     from server.sparql.runner import Busy, Runner
 
     kg = _kg_of(3000)
-    ex = Runner(lambda v: kg, size=2, timeout=60, queue_timeout=0.5, memory=64 << 20)
+    ex = Runner(lambda v: kg, size=2, timeout=60, yield_after=60, queue_timeout=0.5, memory=64 << 20)
     try:
         t0 = time.monotonic()
         with pytest.raises(KGError) as info:
@@ -360,7 +360,7 @@ def test_queries_past_the_memory_limit_are_answered_503_and_the_process_told_to_
 def test_a_query_within_the_memory_limit_is_answered(less_slow_kg, stuck_calls):
     from server.sparql.runner import Runner
 
-    ex = Runner(lambda v: less_slow_kg, size=1, timeout=30, queue_timeout=0.5, memory=512 << 20)
+    ex = Runner(lambda v: less_slow_kg, size=1, timeout=30, yield_after=60, queue_timeout=0.5, memory=512 << 20)
     try:
         assert b"4000000" in ex.run(Job(sparql=SLOW, version="v1")).body
         assert stuck_calls == []
@@ -376,7 +376,7 @@ def test_query_threads_have_a_large_stack_for_deeply_nested_queries(less_slow_kg
     from server.sparql import runner
     from server.sparql.runner import Runner
 
-    ex = Runner(lambda v: less_slow_kg, size=1, timeout=30, queue_timeout=0.5)
+    ex = Runner(lambda v: less_slow_kg, size=1, timeout=30, yield_after=60, queue_timeout=0.5)
     try:
         depth = 20000
         answer = ex.run(Job(sparql="SELECT * {" + "{" * depth + "}" * depth + "}", version="v1"))
