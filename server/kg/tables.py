@@ -568,11 +568,16 @@ def _is_subheader(header: list[Cell], row: list[Cell], units: Units) -> bool:
     return spans or measures
 
 
-def _spanned_headers(header: list[Cell], sub: list[Cell]) -> list[list[str]]:
+def _spanned_headers(header: list[Cell], sub: list[Cell], units: Units) -> list[list[str]]:
     """Each column's header texts [group, sub]. A group spans the columns of its merged range
-    (.xlsx); in a file without merged header cells (CSV) a blank group cell over a sub-header
-    continues the group to its left, unless that group is an area, indicator or unit column."""
+    (.xlsx); in a file without merged header cells (CSV) a blank group cell continues the group
+    to its left over a sub-header that names no indicator (比上年增长(%), (万人)), or, when the
+    group names only a year (2023年), over any sub-header; never an area, indicator or unit column."""
     merged = any(c.merged for c in header)
+
+    def label(text):
+        return parse_header(text, units)[0].label
+
     out, carry = [], ""
     for j in range(max(len(header), len(sub))):
         g = header[j] if j < len(header) else None
@@ -581,7 +586,7 @@ def _spanned_headers(header: list[Cell], sub: list[Cell]) -> list[list[str]]:
         st = (s.text if _norm(s.text) else s.spanned or "") if s else ""
         if _norm(gt):
             carry = gt if not _column_role(gt) else ""
-        elif _norm(st) and carry and not merged:
+        elif _norm(st) and carry and not merged and (label(carry) == "" or label(st) in LEVEL_WORDS | {""}):
             gt = carry
         parts = [t for t in (gt, st) if _norm(t)]
         if len(parts) == 2 and _norm(parts[0]) == _norm(parts[1]):  # merged down over both rows
@@ -743,7 +748,7 @@ def recognise(grid: list[list[Cell]], vocab: Vocab, fixed: Fixed, *, name: str =
             # two header rows: a group header (the indicator, spanning its columns) over a
             # sub-header (绝对额(亿元), 比上年增长(%), (万人))
             sub = body.pop(0)
-            texts = _spanned_headers(header, sub)
+            texts = _spanned_headers(header, sub, vocab.units)
             width = max(len(header), len(sub))
             header = [Cell(" / ".join(t), (header[j] if j < len(header) else sub[j]).ref)
                       for j, t in enumerate(texts[:width])]
