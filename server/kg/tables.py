@@ -7,6 +7,13 @@ No mapping file for the common shapes:
 * *wide* (a row per area, a column per indicator with the unit in the header:
   ``地区生产总值（亿元）``, ``增长(%)``), *transposed* (a row per indicator, a
   column per area) or *long* (a row per figure: 地区, 指标, 数值, 单位 …);
+* two header rows: a group header (the indicator, or a year) spanning its columns
+  (merged cells in .xlsx, blank cells in a CSV) over a sub-header (绝对额(亿元),
+  比上年增长(%), (万人));
+* total rows (全省, 全市, 合计 …) as the one area holding the table's other areas, or
+  ``--area``; never guessed;
+* *indicator rows* (a bulletin's appendix: 指标 | 单位 | 2023年 | 比上年增长(%)) for the
+  area of ``--area`` or of a title line (济南市2023年主要经济指标);
 * areas by GB/T 2260 code or by name, full or short (320500 / 苏州市 / 苏州);
 * values as written (``43,760.7``, ``约1.75``, ``5.0``, ``1.2万亿元左右``): the
   number is kept as text with its digits unchanged (only the thousands
@@ -1433,8 +1440,9 @@ class ImportResult:
 
 def dataset_folder(root: Path, rows: list[TableRow], fixed: Fixed, vocab: Vocab, slug: str) -> Path:
     """Where a table's dataset goes: ``data/<area-slug>/<dataset-slug>/``, the area being the
-    table's one area (or ``--area``); a table of several areas goes under ``data/china/``."""
-    codes = {fixed.area} if fixed.area else {r.area for r in rows}
+    table's one area; a table of several areas (also one whose total row ``--area`` names)
+    goes under ``data/china/``."""
+    codes = {r.area for r in rows} or {fixed.area}
     area = vocab.areas.areas.get(next(iter(codes))) if len(codes) == 1 else None
     return Path(root) / "data" / ((area.slug if area and area.slug else "china")) / slug
 
