@@ -613,3 +613,17 @@ def test_indicator_rows_that_cannot_be_read_are_all_reported(tmp_path):
         "to the alt_labels of its indicator (data/…/*.indicators.csv))",
         "B4: unknown unit '万头' (fix: use a symbol from data/vocab/units.csv (亿元, 万人, %, 个百分点 …))",
     ]
+
+
+def test_two_header_rows_with_a_unit_row_and_a_rank_column(tmp_path):
+    # the units alone in the second row; 位次 (a rank among the table's areas) is not a figure
+    table = write_table(tmp_path, [
+        ["地区", "地区生产总值", "", "", "常住人口"],
+        ["", "亿元", "增长%", "位次", "万人"],
+        ["杭州市", "20,059", "5.6", "1", "1252.2"],
+    ], "utf-8")
+    assert figures(read_any(table, load_vocab(ROOT / "data"), Fixed(year="2023"))) == [
+        ("330100", "gdp", "level", "2023", "20059", "yi-yuan", "exact", "B3", "20,059"),
+        ("330100", "gdp", "growth", "2023", "5.6", "percent", "exact", "C3", "5.6"),
+        ("330100", "resident-population", "level", "2023", "1252.2", "wan-person", "exact", "E3", "1252.2"),
+    ]

@@ -571,7 +571,8 @@ def _is_subheader(header: list[Cell], row: list[Cell], units: Units) -> bool:
         return False
     spans = any(j >= len(header) or header[j].merged or not _norm(header[j].text)
                 for j, c in enumerate(row) if _norm(c.text))
-    measures = any(parse_header(c.text, units)[0].label in LEVEL_WORDS | {""} for c in cells)
+    measures = any((lb := parse_header(c.text, units)[0].label) in LEVEL_WORDS | {""} or units.find(lb)
+                   for c in cells)
     return spans or measures
 
 
@@ -622,6 +623,8 @@ def _column_header(texts: list[str], units: Units) -> tuple[Header, str | None]:
     parts, bad = [], None
     for t in texts:
         h, b = parse_header(t, units)
+        if h.unit is None and h.label and units.find(h.label):  # a sub-header that is a unit: 亿元, %
+            h.unit, h.label = units.find(h.label), ""
         parts.append(h)
         bad = bad or b
     if len(parts) == 1:
