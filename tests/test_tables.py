@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import csv
 import hashlib
+import io
 import json
 import re
 import shutil
@@ -374,8 +375,9 @@ def write_table(folder: Path, rows: list[list[str]], fmt: str, merges=(), name="
     merged and numbers stored as numbers, formatted to show the digits written."""
     if fmt != "xlsx":
         path = folder / f"{name}.csv"
-        text = "".join(",".join(f'"{c}"' if "," in c else c for c in row) + "\r\n" for row in rows)
-        path.write_bytes(text.encode(fmt))
+        buf = io.StringIO()
+        csv.writer(buf, lineterminator="\r\n").writerows(rows)
+        path.write_bytes(buf.getvalue().encode(fmt))
         return path
     import openpyxl
 
@@ -607,7 +609,7 @@ def test_indicator_rows_that_cannot_be_read_are_all_reported(tmp_path):
         "(济南市2023年主要经济指标))",
         "column D “上年”: a column of the previous year's figures with no year (fix: write its year in the "
         "header (2022年), or delete the column)",
-        "column F “占全省比重(%)”: '占全省比重(%)' is neither a year (2023年), a value (绝对额, 本年, 数值) nor a "
+        "column F “占全省比重(%)”: '占全省比重(%)' is neither a year (2023年), a value (绝对额, 本年, 数值), an area nor a "
         "growth column (比上年增长(%), 增速) (fix: rename the column, or delete it)",
         "A3: unknown indicator '绿化覆盖率' (fix: name it by a label of the indicator scheme, or add '绿化覆盖率' "
         "to the alt_labels of its indicator (data/…/*.indicators.csv))",
@@ -627,3 +629,62 @@ def test_two_header_rows_with_a_unit_row_and_a_rank_column(tmp_path):
         ("330100", "gdp", "growth", "2023", "5.6", "percent", "exact", "C3", "5.6"),
         ("330100", "resident-population", "level", "2023", "1252.2", "wan-person", "exact", "E3", "1252.2"),
     ]
+
+
+AREA_COLUMNS = [
+    ["2023年各市主要经济指标", "", "", "", "", "", "", ""],
+    ["指标", "单位", "全省", "", "南京市", "", "无锡市", ""],
+    ["", "", "绝对额", "比上年增长(%)", "绝对额", "比上年增长(%)", "绝对额", "比上年增长(%)"],
+    ["地区生产总值", "亿元", "128,097", "6.0", "17,421.40", "4.6", "15,456.19", "6.0"],
+    ["常住人口", "万人", "8526", "", "954.7", "", "749.5", ""],
+]
+
+
+@pytest.mark.parametrize("fmt", FORMATS)
+def test_indicator_rows_with_a_column_per_area(tmp_path, fmt):
+    # 指标 | 单位 | an area over its 绝对额 and 比上年增长 (merged in .xlsx); 全省 is the cities' province
+    table = write_table(tmp_path, AREA_COLUMNS, fmt, merges=("A1:H1", "A2:A3", "B2:B3", "C2:D2", "E2:F2", "G2:H2"))
+    rows = read_any(table, load_vocab(ROOT / "data"), Fixed())
+    assert sorted(figures(rows), key=lambda f: f[7]) == [
+        ("320000", "gdp", "level", "2023", "128097", "yi-yuan", "exact", "C4", "128,097"),
+        ("320000", "resident-population", "level", "2023", "8526", "wan-person", "exact", "C5", "8526"),
+        ("320000", "gdp", "growth", "2023", "6.0", "percent", "exact", "D4", "6.0"),
+        ("320100", "gdp", "level", "2023", "17421.40", "yi-yuan", "exact", "E4", "17,421.40"),
+        ("320100", "resident-population", "level", "2023", "954.7", "wan-person", "exact", "E5", "954.7"),
+        ("320100", "gdp", "growth", "2023", "4.6", "percent", "exact", "F4", "4.6"),
+        ("320200", "gdp", "level", "2023", "15456.19", "yi-yuan", "exact", "G4", "15,456.19"),
+        ("320200", "resident-population", "level", "2023", "749.5", "wan-person", "exact", "G5", "749.5"),
+        ("320200", "gdp", "growth", "2023", "6.0", "percent", "exact", "H4", "6.0"),
+    ]
+
+
+YEARBOOK = [  # a yearbook's table: Chinese and English in the header cells, the areas and a row of their own
+    ["2-12  各市主要经济指标(2023年)", "", ""],
+    ["Main Economic Indicators by City (2023)", "", ""],
+    ["地区", "地区生产总值(亿元)\nGross Regional Product (100 million yuan)", "比上年增长(%)"],
+    ["Region", "", "Growth over Previous Year (%)"],
+    ["南京市 Nanjing", "17,421.40", "4.6"],
+    ["无锡市\nWuxi", "15,456.19", "6.0"],
+]
+
+
+@pytest.mark.parametrize("fmt", FORMATS)
+def test_a_yearbook_table_in_chinese_and_english(tmp_path, fmt):
+    table = write_table(tmp_path, YEARBOOK, fmt, merges=("A1:C1", "A2:C2"))
+    assert figures(read_any(table, load_vocab(ROOT / "data"), Fixed())) == [
+        ("320100", "gdp", "level", "2023", "17421.40", "yi-yuan", "exact", "B5", "17,421.40"),
+        ("320100", "gdp", "growth", "2023", "4.6", "percent", "exact", "C5", "4.6"),
+        ("320200", "gdp", "level", "2023", "15456.19", "yi-yuan", "exact", "B6", "15,456.19"),
+        ("320200", "gdp", "growth", "2023", "6.0", "percent", "exact", "C6", "6.0"),
+    ]
+
+
+def test_figures_for_part_of_a_year_are_a_problem(tmp_path):
+    vocab = load_vocab(ROOT / "data")
+    table = write_table(tmp_path, [["地区", "地区生产总值(亿元)", "1-9月地区生产总值(亿元)"],
+                                   ["南京市", "17,421.40", "12,692.6"]], "utf-8")
+    with pytest.raises(TableError) as e:
+        read_any(table, vocab, Fixed(year="2023"))
+    assert [str(p) for p in e.value.problems] == [
+        "column C “1-9月地区生产总值(亿元)”: figures for part of a year (months, a quarter, a half) (fix: "
+        "import-table reads a year's figures: use the table of the whole year, or reshape it for import-csv)"]

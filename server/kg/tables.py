@@ -547,7 +547,7 @@ def _title_context(titles: list[Cell], vocab: Vocab, fixed: Fixed, problems: lis
                 problems.append(Problem(cell.ref, f"the title says the year {ctx.year}, --year says {fixed.year}",
                                         "drop --year or correct the title"))
         rest = re.sub(r"^(?:19|20)\d\d年(?:度)?", "", t)
-        for n in range(min(len(rest), 12), 1, -1):
+        for n in range(min(len(rest), 12), 1, -1) if _CJK.match(rest) else ():  # not "China Statistical …"
             if ctx.area is not None or _total_word(rest[:n]):
                 break
             found = vocab.areas.find(rest[:n])
@@ -644,6 +644,42 @@ def _column_header(texts: list[str], units: Units) -> tuple[Header, str | None]:
     return Header(None, kind, unit, min(periods) if periods else None, status, label), bad
 
 
+PART_OF_YEAR = "figures for part of a year (months, a quarter, a half)"
+PART_OF_YEAR_FIX = ("import-table reads a year's figures: use the table of the whole year, or reshape it "
+                    "for import-csv")
+_PART_OF_YEAR = re.compile(r"(?:\d{1,2}|[一二三四五六七八九十]+)(?:[-—~至到](?:\d{1,2}|[一二三四五六七八九十]+))?月|"
+                           r"季度|上半年|下半年|前三季")
+
+
+def _part_of_year(label: str) -> bool:
+    """1-12月, 1—9月份, 一季度, 上半年: a column of a month's, quarter's or half-year's figures."""
+    return bool(label) and _PART_OF_YEAR.search(label) is not None
+
+
+#: A cell in Chinese and English, as yearbooks print them (地区生产总值(亿元) Gross Regional Product).
+BILINGUAL = re.compile(r"^(.*[\u3400-\u9fff][^A-Za-z]*?)\s+[A-Za-z][^\u3400-\u9fff]*$", re.S)
+_CJK = re.compile(r"[\u3400-\u9fff]")
+
+
+def _chinese_part(cell: Cell, units: Units) -> Cell:
+    """A header, area or indicator cell without the English after its Chinese; a value stays."""
+    m = BILINGUAL.match(cell.text or "")
+    if not m or isinstance(parse_value(cell.text, units), Value):
+        return cell
+    spanned = BILINGUAL.match(cell.spanned or "")
+    return Cell(m.group(1).strip(), cell.ref, cell.written, spanned.group(1).strip() if spanned else cell.spanned,
+                cell.merged)
+
+
+def _is_translation(header: list[Cell], row: list[Cell], units: Units) -> bool:
+    """A header row's English translation (Region | Gross Regional Product …) under a Chinese one."""
+    cells = _nonempty(row)
+    return bool(cells) and any(_CJK.search(c.text) for c in header) \
+        and not any(_CJK.search(c.text) for c in cells) \
+        and any(re.search(r"[A-Za-z]{2}", c.text) for c in cells) \
+        and not any(isinstance(parse_value(c.text, units), Value) and not _year(c.text) for c in cells)
+
+
 #: Total rows (全省 / 全市 / 合计 …) and the types of area each may be; None: any type.
 TOTAL_TYPES = {
     "全省": ("province",),
@@ -738,7 +774,7 @@ def recognise(grid: list[list[Cell]], vocab: Vocab, fixed: Fixed, *, name: str =
     # the header: the first row with two or more filled cells; a 单位：… line above it is kept,
     # a title line (济南市2023年主要经济指标) may give the table's year and area
     table_unit, titles = None, []
-    rows = [r for r in grid if _nonempty(r)]
+    rows = [[_chinese_part(c, vocab.units) for c in r] for r in grid if _nonempty(r)]
     while rows and len(_nonempty(rows[0])) < 2:
         unit = _unit_line(rows[0], vocab.units)
         if unit is None and _nonempty(rows[0]) and not _is_note(rows[0]):
@@ -752,6 +788,8 @@ def recognise(grid: list[list[Cell]], vocab: Vocab, fixed: Fixed, *, name: str =
     ctx = _title_context(titles, vocab, fixed, problems)
     header, body = rows[0], rows[1:]
     texts = [[c.text] if _norm(c.text) else [] for c in header]
+    while body and _is_translation(header, body[0], vocab.units):
+        body.pop(0)  # the header in English, as a yearbook prints it under the Chinese
     if roles is None:
         roles = {j: r for j, c in enumerate(header) if (r := _column_role(c.text))}
         if "value" not in roles.values() and body and _is_subheader(header, body[0], vocab.units):
@@ -763,6 +801,8 @@ def recognise(grid: list[list[Cell]], vocab: Vocab, fixed: Fixed, *, name: str =
             header = [Cell(" / ".join(t), (header[j] if j < len(header) else sub[j]).ref)
                       for j, t in enumerate(texts[:width])]
             roles = {j: r for j, t in enumerate(texts) if (r := _roles_of(t))}
+            while body and _is_translation(header, body[0], vocab.units):
+                body.pop(0)
 
     # a transposed table (指标 | 杭州市 | 宁波市 …): turn it into a wide one
     area_heads = [j for j, c in enumerate(header) if j and _norm(c.text) and vocab.areas.find(c.text)]
@@ -957,6 +997,9 @@ def _wide(header, texts, body, roles, vocab, fixed, problems, table_unit, ctx: C
         if bad_unit is not None:
             problems.append(Problem(where, f"unknown unit {bad_unit!r}",
                                     "use a symbol from data/vocab/units.csv (亿元, 万人, %, 个百分点 …)"))
+        if _part_of_year(h.label):
+            problems.append(Problem(where, PART_OF_YEAR, PART_OF_YEAR_FIX))
+            continue
         if h.label == "" and h.kind in ("growth", "decline", "share", "difference"):
             h.indicator = last_ind  # 增长(%) after 地区生产总值（亿元）
             if last_ind is None:
@@ -1008,27 +1051,37 @@ def _indicator_rows(header, texts, body, roles, vocab, fixed, problems, table_un
     ind_col, unit_col = col["indicator"], col.get("unit")
     area_col = col.get("code", col.get("area"))
     one_area = vocab.areas.areas.get(fixed.area) if fixed.area else ctx.area
-    if area_col is None and one_area is None:
-        problems.append(Problem(f"row {_row_of(header[0].ref)}", "a table of indicators with no area",
-                                "give --area CODE, or a title line naming the area (济南市2023年主要经济指标)"))
+    start = len(problems)
     cols: dict[int, Header] = {}
+    area_heads: dict[int, Cell] = {}  # 指标 | 单位 | 南京市 | 无锡市: a column per area
     for j, c in enumerate(header):
         if j in roles or j >= len(texts) or not texts[j]:
             continue
         h, bad_unit = _column_header(texts[j], vocab.units)
         where = _where(c)
+        if h.label and (_total_word(h.label) or len(vocab.areas.find(h.label)) == 1):
+            area_heads[j], h.label = Cell(h.label, c.ref), ""
         if bad_unit is not None:
             problems.append(Problem(where, f"unknown unit {bad_unit!r}",
                                     "use a symbol from data/vocab/units.csv (亿元, 万人, %, 个百分点 …)"))
         elif h.label in ("上年", "上年同期", "去年"):
             problems.append(Problem(where, "a column of the previous year's figures with no year",
                                     "write its year in the header (2022年), or delete the column"))
+        elif _part_of_year(h.label):
+            problems.append(Problem(where, PART_OF_YEAR, PART_OF_YEAR_FIX))
         elif h.label or h.kind not in ("level", "growth", "decline"):
             problems.append(Problem(where, f"{c.text.strip()!r} is neither a year (2023年), a value (绝对额, "
-                                    "本年, 数值) nor a growth column (比上年增长(%), 增速)",
+                                    "本年, 数值), an area nor a growth column (比上年增长(%), 增速)",
                                     "rename the column, or delete it"))
         else:
             cols[j] = h
+    col_areas = dict(zip(area_heads, _areas_of(list(area_heads.values()), vocab, fixed, problems)))
+    if area_heads and fixed.area and not any(_total_word(c.text) for c in area_heads.values()):
+        problems.insert(start, Problem("--area", "the table has a column per area and no total column "
+                                       "(全省, 全市, 合计 …) for --area to name", "drop --area"))
+    elif area_col is None and one_area is None and not area_heads:
+        problems.insert(start, Problem(f"row {_row_of(header[0].ref)}", "a table of indicators with no area",
+                                       "give --area CODE, or a title line naming the area (济南市2023年主要经济指标)"))
     years = sorted({h.period for h in cols.values() if h.kind == "level" and h.period})
     # the year of a growth column: its own, --year, the title's, or the one year column's
     growth_year = fixed.year or ctx.year or (years[0] if len(years) == 1 else None)
@@ -1045,7 +1098,7 @@ def _indicator_rows(header, texts, body, roles, vocab, fixed, problems, table_un
             problems.append(Problem(f"row {_row_of(row[0].ref)}", "figures with no indicator", "fill in the indicator"))
             continue
         area = one_area
-        if area_col is not None:
+        if area_col is not None and not area_heads:
             ac = at(area_col)
             area = _areas_of([ac], vocab, fixed, problems)[0] if _norm(ac.text) else one_area
             if area is None and not _norm(ac.text):
@@ -1067,6 +1120,7 @@ def _indicator_rows(header, texts, body, roles, vocab, fixed, problems, table_un
         ind = _indicator(rh, vocab, ic.ref, ic.text, problems)
         for j, h in cols.items():
             c = at(j)
+            col_area = col_areas.get(j, area)
             if h.kind == "level":
                 kind, unit, year = rh.kind, row_unit, h.period
             else:
@@ -1078,7 +1132,7 @@ def _indicator_rows(header, texts, body, roles, vocab, fixed, problems, table_un
             period = _merge(c.ref, "the year", fixed.year, year, problems, "--year") or \
                 (ctx.year if h.kind == "level" else growth_year)
             status = _merge(c.ref, "the status", fixed.status, h.status or rh.status, problems, "--status")
-            r = _make(vocab, fixed, problems, area=area, ind=ind, kind=kind, period=period, status=status,
+            r = _make(vocab, fixed, problems, area=col_area, ind=ind, kind=kind, period=period, status=status,
                       cell=c, header_unit=unit, table_unit=table_unit)
             if r:
                 out.append(r)
