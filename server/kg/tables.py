@@ -590,8 +590,8 @@ def _spanned_headers(header: list[Cell], sub: list[Cell], units: Units) -> list[
     for j in range(max(len(header), len(sub))):
         g = header[j] if j < len(header) else None
         s = sub[j] if j < len(sub) else None
-        gt = (g.text if _norm(g.text) else g.spanned or "") if g else ""
-        st = (s.text if _norm(s.text) else s.spanned or "") if s else ""
+        gt = _zh(g.text if _norm(g.text) else g.spanned or "") if g else ""
+        st = _zh(s.text if _norm(s.text) else s.spanned or "") if s else ""
         if _norm(gt):
             carry = gt if not _column_role(gt) else ""
         elif _norm(st) and carry and not merged and (label(carry) == "" or label(st) in LEVEL_WORDS | {""}):
@@ -661,14 +661,11 @@ BILINGUAL = re.compile(r"^(.*[\u3400-\u9fff][^A-Za-z]*?)\s+[A-Za-z][^\u3400-\u9f
 _CJK = re.compile(r"[\u3400-\u9fff]")
 
 
-def _chinese_part(cell: Cell, units: Units) -> Cell:
-    """A header, area or indicator cell without the English after its Chinese; a value stays."""
-    m = BILINGUAL.match(cell.text or "")
-    if not m or isinstance(parse_value(cell.text, units), Value):
-        return cell
-    spanned = BILINGUAL.match(cell.spanned or "")
-    return Cell(m.group(1).strip(), cell.ref, cell.written, spanned.group(1).strip() if spanned else cell.spanned,
-                cell.merged)
+def _zh(text: str) -> str:
+    """A header, area or indicator cell's text without the English after its Chinese (never
+    applied to values, notes or sources)."""
+    m = BILINGUAL.match(text or "")
+    return m.group(1).strip() if m else (text or "")
 
 
 def _is_translation(header: list[Cell], row: list[Cell], units: Units) -> bool:
@@ -719,7 +716,7 @@ def _areas_of(cells: list[Cell | None], vocab: Vocab, fixed: Fixed, problems: li
     for i, c in enumerate(cells):
         if c is None:
             continue
-        word = _total_word(c.text)
+        word = _total_word(_zh(c.text))
         if word:
             totals.append((i, c, word))
         else:
@@ -774,7 +771,7 @@ def recognise(grid: list[list[Cell]], vocab: Vocab, fixed: Fixed, *, name: str =
     # the header: the first row with two or more filled cells; a 单位：… line above it is kept,
     # a title line (济南市2023年主要经济指标) may give the table's year and area
     table_unit, titles = None, []
-    rows = [[_chinese_part(c, vocab.units) for c in r] for r in grid if _nonempty(r)]
+    rows = [r for r in grid if _nonempty(r)]
     while rows and len(_nonempty(rows[0])) < 2:
         unit = _unit_line(rows[0], vocab.units)
         if unit is None and _nonempty(rows[0]) and not _is_note(rows[0]):
@@ -787,11 +784,11 @@ def recognise(grid: list[list[Cell]], vocab: Vocab, fixed: Fixed, *, name: str =
         raise TableError(Path(name), [Problem(name, "no header row and no data", "give a table with a header row")])
     ctx = _title_context(titles, vocab, fixed, problems)
     header, body = rows[0], rows[1:]
-    texts = [[c.text] if _norm(c.text) else [] for c in header]
+    texts = [[_zh(c.text)] if _norm(c.text) else [] for c in header]
     while body and _is_translation(header, body[0], vocab.units):
         body.pop(0)  # the header in English, as a yearbook prints it under the Chinese
     if roles is None:
-        roles = {j: r for j, c in enumerate(header) if (r := _column_role(c.text))}
+        roles = {j: r for j, t in enumerate(texts) if t and (r := _column_role(t[0]))}
         if "value" not in roles.values() and body and _is_subheader(header, body[0], vocab.units):
             # two header rows: a group header (the indicator, spanning its columns) over a
             # sub-header (绝对额(亿元), 比上年增长(%), (万人))
@@ -805,14 +802,14 @@ def recognise(grid: list[list[Cell]], vocab: Vocab, fixed: Fixed, *, name: str =
                 body.pop(0)
 
     # a transposed table (指标 | 杭州市 | 宁波市 …): turn it into a wide one
-    area_heads = [j for j, c in enumerate(header) if j and _norm(c.text) and vocab.areas.find(c.text)]
+    area_heads = [j for j, c in enumerate(header) if j and _norm(c.text) and vocab.areas.find(_zh(c.text))]
     if not roles.get(0) in ("area", "code") and len(area_heads) >= max(1, len(_nonempty(header)) - 1) \
             and "value" not in roles.values() and all(len(t) <= 1 for t in texts):
         width = max(len(r) for r in rows)
         full = [r + [Cell("", "")] * (width - len(r)) for r in rows]
         cols = [[full[i][j] for i in range(len(full))] for j in range(width)]
         header, body = cols[0], [c for c in cols[1:] if _norm(c[0].text)]
-        texts = [[c.text] if _norm(c.text) else [] for c in header]
+        texts = [[_zh(c.text)] if _norm(c.text) else [] for c in header]
         roles = {0: "area"}
         for j, c in enumerate(header):
             if j and _column_role(c.text) == "skip":
@@ -852,7 +849,7 @@ def _once(problems: list[Problem], p: Problem) -> None:
 
 
 def _area(cell: Cell, vocab: Vocab, problems: list[Problem]):
-    found = vocab.areas.find(cell.text)
+    found = vocab.areas.find(_zh(cell.text))
     if len(found) == 1:
         return found[0]
     if not found:
@@ -1104,7 +1101,7 @@ def _indicator_rows(header, texts, body, roles, vocab, fixed, problems, table_un
             if area is None and not _norm(ac.text):
                 problems.append(Problem(f"row {_row_of(row[0].ref)}", "no area in this row", "fill in the area"))
                 continue
-        rh, bad_unit = parse_header(ITEM_MARK.sub("", _norm(ic.text)), vocab.units)
+        rh, bad_unit = parse_header(ITEM_MARK.sub("", _norm(_zh(ic.text))), vocab.units)
         row_unit = rh.unit
         uc = at(unit_col)
         if _norm(uc.text):
