@@ -13,7 +13,10 @@ No mapping file for the common shapes:
 * total rows (全省, 全市, 合计 …) as the one area holding the table's other areas, or
   ``--area``; never guessed;
 * *indicator rows* (a bulletin's appendix: 指标 | 单位 | 2023年 | 比上年增长(%)) for the
-  area of ``--area`` or of a title line (济南市2023年主要经济指标);
+  area of ``--area`` or of a title line (济南市2023年主要经济指标), or with a column per
+  area (指标 | 单位 | 全省 | 南京市 …);
+* yearbook tables in Chinese and English (the English of a header, area or indicator cell,
+  and an English header row, are left aside);
 * areas by GB/T 2260 code or by name, full or short (320500 / 苏州市 / 苏州);
 * values as written (``43,760.7``, ``约1.75``, ``5.0``, ``1.2万亿元左右``): the
   number is kept as text with its digits unchanged (only the thousands
