@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import csv
 import hashlib
+import io
 import json
 import re
 import shutil
@@ -363,3 +364,327 @@ def test_excel_unicode_text_is_utf16_with_tabs(tmp_path):
     table.write_bytes("地区\t地区生产总值（亿元）\n宁波市\t16452.8\n".encode("utf-16"))
     rows = read_any(table, load_vocab(ROOT / "data"), Fixed(year="2023"))
     assert [(r.area, r.indicator, r.value) for r in rows] == [("330200", "gdp", "16452.8")]
+
+
+# ------------------------------------------------------------------ tables as bureaus publish them
+# Each shape is read from a CSV in UTF-8, a CSV in GB18030 and an .xlsx whose group headers are
+# merged cells (as Excel writes them): the same figures from each.
+
+def write_table(folder: Path, rows: list[list[str]], fmt: str, merges=(), name="table") -> Path:
+    """``rows`` as a CSV in ``fmt`` (utf-8, gb18030) or as an .xlsx with the cell ranges ``merges``
+    merged and numbers stored as numbers, formatted to show the digits written."""
+    if fmt != "xlsx":
+        path = folder / f"{name}.csv"
+        buf = io.StringIO()
+        csv.writer(buf, lineterminator="\r\n").writerows(rows)
+        path.write_bytes(buf.getvalue().encode(fmt))
+        return path
+    import openpyxl
+
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    for i, row in enumerate(rows, start=1):
+        for j, text in enumerate(row, start=1):
+            if not text:
+                continue
+            cell = ws.cell(i, j)
+            if re.fullmatch(r"\d{1,3}(,\d{3})+(\.\d+)?|\d+(\.\d+)?", text):
+                decimals = len(text.split(".")[1]) if "." in text else 0
+                cell.value = float(text.replace(",", "")) if decimals else int(text.replace(",", ""))
+                cell.number_format = ("#,##0" if "," in text else "0") + ("." + "0" * decimals if decimals else "")
+            else:
+                cell.value = text
+    for rng in merges:
+        ws.merge_cells(rng)
+    path = folder / f"{name}.xlsx"
+    wb.save(path)
+    return path
+
+
+FORMATS = ["utf-8", "gb18030", "xlsx"]
+
+
+def figures(rows) -> list[tuple]:
+    return [(r.area, r.indicator, r.kind, r.period, r.value, r.unit, r.qualifier, r.cell, r.as_written)
+            for r in rows]
+
+
+TWO_HEADER_ROWS = [
+    ["2023年各设区市主要经济指标", "", "", "", "", ""],
+    ["地区", "地区生产总值", "", "一般公共预算收入", "", "常住人口"],
+    ["", "绝对额(亿元)", "比上年增长(%)", "绝对额(亿元)", "比上年增长(%)", "(万人)"],
+    ["全省", "128,097", "6.0", "9,930.7", "7.2", "5627"],
+    ["南京市", "17,421.40", "4.6", "1,665.02", "3.4", "954.7"],
+    ["无锡市", "约15,456", "", "1,180.1", "—", "749.5"],
+    ["注：地区生产总值增长速度按不变价格计算。", "", "", "", "", ""],
+]
+
+
+@pytest.mark.parametrize("fmt", FORMATS)
+def test_two_header_rows_a_group_header_over_measure_and_unit(tmp_path, fmt):
+    # in .xlsx the group headers are merged cells (地区 down over both header rows)
+    table = write_table(tmp_path, TWO_HEADER_ROWS, fmt, merges=("A1:F1", "A2:A3", "B2:C2", "D2:E2"))
+    if fmt == "gb18030":
+        with pytest.raises(UnicodeDecodeError):
+            table.read_bytes().decode("utf-8")
+    rows = read_any(table, load_vocab(ROOT / "data"), Fixed())  # the year from the title line
+    assert figures(rows) == [  # 全省: the province holding 南京市 and 无锡市
+        ("320000", "gdp", "level", "2023", "128097", "yi-yuan", "exact", "B4", "128,097"),
+        ("320000", "gdp", "growth", "2023", "6.0", "percent", "exact", "C4", "6.0"),
+        ("320000", "general-budget-revenue", "level", "2023", "9930.7", "yi-yuan", "exact", "D4", "9,930.7"),
+        ("320000", "general-budget-revenue", "growth", "2023", "7.2", "percent", "exact", "E4", "7.2"),
+        ("320000", "resident-population", "level", "2023", "5627", "wan-person", "exact", "F4", "5627"),
+        ("320100", "gdp", "level", "2023", "17421.40", "yi-yuan", "exact", "B5", "17,421.40"),
+        ("320100", "gdp", "growth", "2023", "4.6", "percent", "exact", "C5", "4.6"),
+        ("320100", "general-budget-revenue", "level", "2023", "1665.02", "yi-yuan", "exact", "D5", "1,665.02"),
+        ("320100", "general-budget-revenue", "growth", "2023", "3.4", "percent", "exact", "E5", "3.4"),
+        ("320100", "resident-population", "level", "2023", "954.7", "wan-person", "exact", "F5", "954.7"),
+        ("320200", "gdp", "level", "2023", "15456", "yi-yuan", "about", "B6", "约15,456"),
+        ("320200", "general-budget-revenue", "level", "2023", "1180.1", "yi-yuan", "exact", "D6", "1,180.1"),
+        ("320200", "resident-population", "level", "2023", "749.5", "wan-person", "exact", "F6", "749.5"),
+    ]  # a blank cell and — are missing values: no fact
+
+
+YEAR_GROUPS = [  # a year over its indicators: the group header names no indicator
+    ["地区", "2022年", "", "2023年", ""],
+    ["", "地区生产总值(亿元)", "常住人口(万人)", "地区生产总值(亿元)", "常住人口(万人)"],
+    ["南京市", "16,907.85", "949.11", "17,421.40", "954.7"],
+]
+
+
+@pytest.mark.parametrize("fmt", FORMATS)
+def test_two_header_rows_a_year_over_its_indicators(tmp_path, fmt):
+    table = write_table(tmp_path, YEAR_GROUPS, fmt, merges=("A1:A2", "B1:C1", "D1:E1"))
+    rows = read_any(table, load_vocab(ROOT / "data"), Fixed())
+    assert figures(rows) == [
+        ("320100", "gdp", "level", "2022", "16907.85", "yi-yuan", "exact", "B3", "16,907.85"),
+        ("320100", "resident-population", "level", "2022", "949.11", "wan-person", "exact", "C3", "949.11"),
+        ("320100", "gdp", "level", "2023", "17421.40", "yi-yuan", "exact", "D3", "17,421.40"),
+        ("320100", "resident-population", "level", "2023", "954.7", "wan-person", "exact", "E3", "954.7"),
+    ]
+    if fmt == "xlsx":  # the year reaches C and E through the merged range, not a blank cell
+        from server.kg.tables import read_grid
+
+        grid, _ = read_grid(table)
+        assert (grid[0][2].text, grid[0][2].spanned, grid[0][2].merged) == ("", "2022年", True)
+
+
+DISTRICTS = [
+    ["杭州市2023年分区县主要指标", "", ""],
+    ["地区", "地区生产总值(亿元)", "增长(%)"],
+    ["全市", "20,059", "5.6"],
+    ["萧山区", "2,000.5", "5.0"],
+    ["余杭区", "1,800", "-1.2"],
+    ["全国", "1,260,582", "5.2"],
+]
+
+
+@pytest.mark.parametrize("fmt", FORMATS)
+def test_total_rows_are_the_area_that_holds_the_others(tmp_path, fmt):
+    table = write_table(tmp_path, DISTRICTS, fmt, merges=("A1:C1",))
+    vocab = load_vocab(ROOT / "data")
+    expected = [
+        ("330100", "gdp", "level", "2023", "20059", "yi-yuan", "exact", "B3", "20,059"),  # 全市: the districts' city
+        ("330100", "gdp", "growth", "2023", "5.6", "percent", "exact", "C3", "5.6"),
+        ("330109", "gdp", "level", "2023", "2000.5", "yi-yuan", "exact", "B4", "2,000.5"),
+        ("330109", "gdp", "growth", "2023", "5.0", "percent", "exact", "C4", "5.0"),
+        ("330110", "gdp", "level", "2023", "1800", "yi-yuan", "exact", "B5", "1,800"),
+        ("330110", "gdp", "growth", "2023", "-1.2", "percent", "exact", "C5", "-1.2"),
+        ("CN", "gdp", "level", "2023", "1260582", "yi-yuan", "exact", "B6", "1,260,582"),  # 全国: the country
+        ("CN", "gdp", "growth", "2023", "5.2", "percent", "exact", "C6", "5.2"),
+    ]
+    assert figures(read_any(table, vocab, Fixed(year="2023"))) == expected
+    # --area names the total row when the table has one; it must hold the other rows' areas
+    assert figures(read_any(table, vocab, Fixed(year="2023", area="330100"))) == expected
+    with pytest.raises(TableError) as e:
+        read_any(table, vocab, Fixed(year="2023", area="320100"))
+    assert [str(p) for p in e.value.problems] == [
+        "A1: the title names 330100 杭州市, --area says 320100 (fix: drop --area or correct the title)",
+        "A3: total row '全市': --area 320100 南京市 does not contain 330109 萧山区 (fix: drop --area or correct it)"]
+
+
+def test_a_total_row_that_cannot_be_decided_is_a_problem(tmp_path):
+    vocab = load_vocab(ROOT / "data")
+    table = write_table(tmp_path, [
+        ["地区", "地区生产总值(亿元)"],
+        ["合计", "37,480.8"],     # 杭州市 and 南京市 are in two provinces: 合计 of what?
+        ["杭州市", "20,059"],
+        ["南京市", "17,421.4"],
+    ], "utf-8", name="two-provinces")
+    with pytest.raises(TableError) as e:
+        read_any(table, vocab, Fixed(year="2023"))
+    assert [str(p) for p in e.value.problems] == [
+        "A2: total row '合计': cannot tell which area it covers (the other rows' areas are not all in one area) "
+        "(fix: give --area CODE (the area the 合计 row covers), or write that area's name or code for 合计)"]
+    table = write_table(tmp_path, [
+        ["地区", "地区生产总值(亿元)"],
+        ["全省", "20,059"],       # the districts are in 杭州市, a city, not a province
+        ["萧山区", "2,000.5"],
+        ["全市", "20,059"],       # alone in its table (vocab/areas.csv gives 杭州市 the alias 全市: not used)
+    ], "utf-8", name="mixed")
+    with pytest.raises(TableError) as e:
+        read_any(table, vocab, Fixed(year="2023"))
+    assert [p.where for p in e.value.problems] == ["A2"]
+    assert "the other rows' areas are in 330100 杭州市, a prefecture-level city" in e.value.problems[0].what
+    with pytest.raises(TableError) as e:
+        read_any(write_table(tmp_path, [["地区", "地区生产总值(亿元)"], ["全市", "20,059"]], "utf-8", name="alone"),
+                 vocab, Fixed(year="2023"))
+    assert [p.what for p in e.value.problems] == ["total row '全市': cannot tell which area it covers "
+                                                  "(no other row names an area)"]
+    # a total row with --area of the wrong type
+    with pytest.raises(TableError) as e:
+        read_any(table, vocab, Fixed(year="2023", area="330000"))
+    assert [p.what for p in e.value.problems] == [
+        "total row '全市': --area 330000 浙江省 is a province"]
+
+
+BULLETIN_APPENDIX = [
+    ["济南市2023年国民经济和社会发展统计公报附表", "", "", ""],
+    ["指标", "单位", "2023年", ""],
+    ["", "", "绝对数", "比上年增长(%)"],
+    ["一、综合", "", "", ""],
+    ["地区生产总值", "亿元", "12,757.4", "6.1"],
+    ["全体居民人均可支配收入", "元", "51,757", "6.0"],
+    ["#城镇居民人均可支配收入", "元", "60,321", "4.8"],
+    ["常住人口", "万人", "943.7", ""],
+    ["注：地区生产总值增长速度按不变价格计算。", "", "", ""],
+]
+
+
+@pytest.mark.parametrize("fmt", FORMATS)
+def test_indicator_rows_of_one_area_from_the_title(tmp_path, fmt):
+    # a statistical bulletin's appendix: a row per indicator, the area and year in the title line,
+    # 2023年 (merged over its two columns in .xlsx) over 绝对数 and 比上年增长(%)
+    table = write_table(tmp_path, BULLETIN_APPENDIX, fmt, merges=("A1:D1", "A2:A3", "B2:B3", "C2:D2"))
+    rows = read_any(table, load_vocab(ROOT / "data"), Fixed(source=SOURCE))
+    assert figures(rows) == [
+        ("370100", "gdp", "level", "2023", "12757.4", "yi-yuan", "exact", "C5", "12,757.4"),
+        ("370100", "gdp", "growth", "2023", "6.1", "percent", "exact", "D5", "6.1"),
+        ("370100", "disposable-income-per-capita", "level", "2023", "51757", "yuan", "exact", "C6", "51,757"),
+        ("370100", "disposable-income-per-capita", "growth", "2023", "6.0", "percent", "exact", "D6", "6.0"),
+        ("370100", "urban-disposable-income-per-capita", "level", "2023", "60321", "yuan", "exact", "C7", "60,321"),
+        ("370100", "urban-disposable-income-per-capita", "growth", "2023", "4.8", "percent", "exact", "D7", "4.8"),
+        ("370100", "resident-population", "level", "2023", "943.7", "wan-person", "exact", "C8", "943.7"),
+    ]
+    assert {(r.status, r.source) for r in rows} == {("actual", SOURCE)}
+
+
+INDICATOR_ROWS = [
+    ["指标", "单位", "2023年", "比上年增长(%)"],
+    ["地区生产总值", "亿元", "12757.4", "6.1"],
+    ["全体居民人均可支配收入", "元", "51757", "6.0"],
+    ["常住人口", "万人", "943.7", ""],
+]
+
+
+@pytest.mark.parametrize("fmt", ["utf-8", "gb18030"])
+def test_indicator_rows_with_area_given(tmp_path, fmt):
+    table = write_table(tmp_path, INDICATOR_ROWS, fmt)
+    vocab = load_vocab(ROOT / "data")
+    rows = read_any(table, vocab, Fixed(area="370100"))
+    assert figures(rows) == [
+        ("370100", "gdp", "level", "2023", "12757.4", "yi-yuan", "exact", "C2", "12757.4"),
+        ("370100", "gdp", "growth", "2023", "6.1", "percent", "exact", "D2", "6.1"),
+        ("370100", "disposable-income-per-capita", "level", "2023", "51757", "yuan", "exact", "C3", "51757"),
+        ("370100", "disposable-income-per-capita", "growth", "2023", "6.0", "percent", "exact", "D3", "6.0"),
+        ("370100", "resident-population", "level", "2023", "943.7", "wan-person", "exact", "C4", "943.7"),
+    ]
+    # 本年 / 增速 headers, a year from --year
+    table = write_table(tmp_path, [["指标名称", "计量单位", "本年", "增速"]] + INDICATOR_ROWS[1:], fmt, name="b")
+    assert figures(read_any(table, vocab, Fixed(area="370100", year="2023"))) == figures(rows)
+
+
+def test_indicator_rows_that_cannot_be_read_are_all_reported(tmp_path):
+    vocab = load_vocab(ROOT / "data")
+    table = write_table(tmp_path, [
+        ["指标", "单位", "2023年", "上年", "比上年增长(%)", "占全省比重(%)"],
+        ["地区生产总值", "亿元", "12757.4", "12027.5", "6.1", "13.9"],
+        ["绿化覆盖率", "%", "42.1", "", "", ""],
+        ["常住人口", "万头", "943.7", "", "", ""],
+    ], "utf-8")
+    with pytest.raises(TableError) as e:
+        read_any(table, vocab, Fixed())
+    assert [str(p) for p in e.value.problems] == [
+        "row 1: a table of indicators with no area (fix: give --area CODE, or a title line naming the area "
+        "(济南市2023年主要经济指标))",
+        "column D “上年”: a column of the previous year's figures with no year (fix: write its year in the "
+        "header (2022年), or delete the column)",
+        "column F “占全省比重(%)”: '占全省比重(%)' is neither a year (2023年), a value (绝对额, 本年, 数值), an area nor a "
+        "growth column (比上年增长(%), 增速) (fix: rename the column, or delete it)",
+        "A3: unknown indicator '绿化覆盖率' (fix: name it by a label of the indicator scheme, or add '绿化覆盖率' "
+        "to the alt_labels of its indicator (data/…/*.indicators.csv))",
+        "B4: unknown unit '万头' (fix: use a symbol from data/vocab/units.csv (亿元, 万人, %, 个百分点 …))",
+    ]
+
+
+def test_two_header_rows_with_a_unit_row_and_a_rank_column(tmp_path):
+    # the units alone in the second row; 位次 (a rank among the table's areas) is not a figure
+    table = write_table(tmp_path, [
+        ["地区", "地区生产总值", "", "", "常住人口"],
+        ["", "亿元", "增长%", "位次", "万人"],
+        ["杭州市", "20,059", "5.6", "1", "1252.2"],
+    ], "utf-8")
+    assert figures(read_any(table, load_vocab(ROOT / "data"), Fixed(year="2023"))) == [
+        ("330100", "gdp", "level", "2023", "20059", "yi-yuan", "exact", "B3", "20,059"),
+        ("330100", "gdp", "growth", "2023", "5.6", "percent", "exact", "C3", "5.6"),
+        ("330100", "resident-population", "level", "2023", "1252.2", "wan-person", "exact", "E3", "1252.2"),
+    ]
+
+
+AREA_COLUMNS = [
+    ["2023年各市主要经济指标", "", "", "", "", "", "", ""],
+    ["指标", "单位", "全省", "", "南京市", "", "无锡市", ""],
+    ["", "", "绝对额", "比上年增长(%)", "绝对额", "比上年增长(%)", "绝对额", "比上年增长(%)"],
+    ["地区生产总值", "亿元", "128,097", "6.0", "17,421.40", "4.6", "15,456.19", "6.0"],
+    ["常住人口", "万人", "8526", "", "954.7", "", "749.5", ""],
+]
+
+
+@pytest.mark.parametrize("fmt", FORMATS)
+def test_indicator_rows_with_a_column_per_area(tmp_path, fmt):
+    # 指标 | 单位 | an area over its 绝对额 and 比上年增长 (merged in .xlsx); 全省 is the cities' province
+    table = write_table(tmp_path, AREA_COLUMNS, fmt, merges=("A1:H1", "A2:A3", "B2:B3", "C2:D2", "E2:F2", "G2:H2"))
+    rows = read_any(table, load_vocab(ROOT / "data"), Fixed())
+    assert sorted(figures(rows), key=lambda f: f[7]) == [
+        ("320000", "gdp", "level", "2023", "128097", "yi-yuan", "exact", "C4", "128,097"),
+        ("320000", "resident-population", "level", "2023", "8526", "wan-person", "exact", "C5", "8526"),
+        ("320000", "gdp", "growth", "2023", "6.0", "percent", "exact", "D4", "6.0"),
+        ("320100", "gdp", "level", "2023", "17421.40", "yi-yuan", "exact", "E4", "17,421.40"),
+        ("320100", "resident-population", "level", "2023", "954.7", "wan-person", "exact", "E5", "954.7"),
+        ("320100", "gdp", "growth", "2023", "4.6", "percent", "exact", "F4", "4.6"),
+        ("320200", "gdp", "level", "2023", "15456.19", "yi-yuan", "exact", "G4", "15,456.19"),
+        ("320200", "resident-population", "level", "2023", "749.5", "wan-person", "exact", "G5", "749.5"),
+        ("320200", "gdp", "growth", "2023", "6.0", "percent", "exact", "H4", "6.0"),
+    ]
+
+
+YEARBOOK = [  # a yearbook's table: Chinese and English in the header cells, the areas and a row of their own
+    ["2-12  各市主要经济指标(2023年)", "", ""],
+    ["Main Economic Indicators by City (2023)", "", ""],
+    ["地区", "地区生产总值(亿元)\nGross Regional Product (100 million yuan)", "比上年增长(%)"],
+    ["Region", "", "Growth over Previous Year (%)"],
+    ["南京市 Nanjing", "17,421.40", "4.6"],
+    ["无锡市\nWuxi", "15,456.19", "6.0"],
+]
+
+
+@pytest.mark.parametrize("fmt", FORMATS)
+def test_a_yearbook_table_in_chinese_and_english(tmp_path, fmt):
+    table = write_table(tmp_path, YEARBOOK, fmt, merges=("A1:C1", "A2:C2"))
+    assert figures(read_any(table, load_vocab(ROOT / "data"), Fixed())) == [
+        ("320100", "gdp", "level", "2023", "17421.40", "yi-yuan", "exact", "B5", "17,421.40"),
+        ("320100", "gdp", "growth", "2023", "4.6", "percent", "exact", "C5", "4.6"),
+        ("320200", "gdp", "level", "2023", "15456.19", "yi-yuan", "exact", "B6", "15,456.19"),
+        ("320200", "gdp", "growth", "2023", "6.0", "percent", "exact", "C6", "6.0"),
+    ]
+
+
+def test_figures_for_part_of_a_year_are_a_problem(tmp_path):
+    vocab = load_vocab(ROOT / "data")
+    table = write_table(tmp_path, [["地区", "地区生产总值(亿元)", "1-9月地区生产总值(亿元)"],
+                                   ["南京市", "17,421.40", "12,692.6"]], "utf-8")
+    with pytest.raises(TableError) as e:
+        read_any(table, vocab, Fixed(year="2023"))
+    assert [str(p) for p in e.value.problems] == [
+        "column C “1-9月地区生产总值(亿元)”: figures for part of a year (months, a quarter, a half) (fix: "
+        "import-table reads a year's figures: use the table of the whole year, or reshape it for import-csv)"]

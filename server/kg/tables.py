@@ -7,6 +7,16 @@ No mapping file for the common shapes:
 * *wide* (a row per area, a column per indicator with the unit in the header:
   ``地区生产总值（亿元）``, ``增长(%)``), *transposed* (a row per indicator, a
   column per area) or *long* (a row per figure: 地区, 指标, 数值, 单位 …);
+* two header rows: a group header (the indicator, or a year) spanning its columns
+  (merged cells in .xlsx, blank cells in a CSV) over a sub-header (绝对额(亿元),
+  比上年增长(%), (万人));
+* total rows (全省, 全市, 合计 …) as the one area holding the table's other areas, or
+  ``--area``; never guessed;
+* *indicator rows* (a bulletin's appendix: 指标 | 单位 | 2023年 | 比上年增长(%)) for the
+  area of ``--area`` or of a title line (济南市2023年主要经济指标), or with a column per
+  area (指标 | 单位 | 全省 | 南京市 …);
+* yearbook tables in Chinese and English (the English of a header, area or indicator cell,
+  and an English header row, are left aside);
 * areas by GB/T 2260 code or by name, full or short (320500 / 苏州市 / 苏州);
 * values as written (``43,760.7``, ``约1.75``, ``5.0``, ``1.2万亿元左右``): the
   number is kept as text with its digits unchanged (only the thousands
@@ -252,6 +262,8 @@ class Cell:
     text: str
     ref: str
     written: str | None = None  # the text in the file when ``text`` is a reader's parse of it (CSVW)
+    spanned: str | None = None  # an .xlsx cell inside a merged range: the range's text (its own is "")
+    merged: bool = False        # the cell is part of a merged range (its first cell or inside it)
 
 
 # ------------------------------------------------------------------ reading the grid
@@ -302,8 +314,8 @@ def read_grid(path: Path) -> tuple[list[list[Cell]], str]:
     if path.suffix.lower() in (".xlsx", ".xlsm"):
         import openpyxl
 
-        try:
-            wb = openpyxl.load_workbook(path, read_only=True, data_only=True)
+        try:  # not read_only: merged ranges (a group header over two columns) are only there
+            wb = openpyxl.load_workbook(path, data_only=True)
         except Exception as exc:  # openpyxl raises many kinds for a broken file
             raise TableError(path, [Problem(path.name, f"not a readable .xlsx file ({exc})",
                                                "save it again from Excel as .xlsx")]) from None
@@ -311,6 +323,13 @@ def read_grid(path: Path) -> tuple[list[list[Cell]], str]:
         prefix = f"{ws.title}!" if len(wb.worksheets) > 1 else ""
         grid = [[Cell(_xlsx_text(c), f"{prefix}{_col_letter(j)}{i + 1}") for j, c in enumerate(row)]
                 for i, row in enumerate(ws.iter_rows())]
+        for rng in ws.merged_cells.ranges:  # every cell of a merged range knows the range's text
+            first = grid[rng.min_row - 1][rng.min_col - 1] if rng.min_row <= len(grid) else None
+            for i in range(rng.min_row - 1, min(rng.max_row, len(grid))):
+                for j in range(rng.min_col - 1, min(rng.max_col, len(grid[i]))):
+                    grid[i][j].merged = True
+                    if grid[i][j] is not first and first is not None:
+                        grid[i][j].spanned = first.text
         wb.close()
         return grid, f"sheet {ws.title}"
     if path.suffix.lower() == ".xls":
@@ -394,6 +413,8 @@ def parse_header(text: str, units: Units) -> tuple[Header, str | None]:
         unit = units.find(unit_text)
         if unit is None:
             bad_unit = unit_text
+    if unit is None and bad_unit is None and h.endswith("%"):  # 增长%, 增速%
+        h, unit = h[:-1], "percent"
     period = None
     m = re.match(r"^((?:19|20)\d\d)年?(.*)$", h) or re.match(r"^(.*?)((?:19|20)\d\d)年?$", h)
     if m:
@@ -507,6 +528,235 @@ def _column_role(text: str) -> str | None:
     return None
 
 
+#: A sub-header that names no indicator, only which figure of it the column holds (its level).
+LEVEL_WORDS = {"绝对额", "绝对值", "绝对数", "总量", "总额", "数值", "本年", "本期", "本年实际", "全年", "数额"}
+
+
+@dataclass
+class Context:
+    """What a title line above the header says (济南市2023年主要经济指标)."""
+    year: str | None = None
+    area: Area | None = None
+
+
+def _title_context(titles: list[Cell], vocab: Vocab, fixed: Fixed, problems: list[Problem]) -> Context:
+    """The year (``2023年``; not a yearbook's ``统计年鉴2024``) and the area a title line opens
+    with; each checked against --year and --area (a disagreement is a problem, not a choice)."""
+    ctx = Context()
+    for cell in titles:
+        t = _norm(cell.text)
+        m = re.search(r"((?:19|20)\d\d)年(?!鉴)", t)
+        if m and ctx.year is None and "年鉴" not in t:
+            ctx.year = m.group(1)
+            if fixed.year and fixed.year != ctx.year:
+                problems.append(Problem(cell.ref, f"the title says the year {ctx.year}, --year says {fixed.year}",
+                                        "drop --year or correct the title"))
+        rest = re.sub(r"^(?:19|20)\d\d年(?:度)?", "", t)
+        for n in range(min(len(rest), 12), 1, -1) if _CJK.match(rest) else ():  # not "China Statistical …"
+            if ctx.area is not None or _total_word(rest[:n]):
+                break
+            found = vocab.areas.find(rest[:n])
+            if len(found) == 1:
+                ctx.area = found[0]
+                if fixed.area and fixed.area != ctx.area.code:
+                    problems.append(Problem(cell.ref, f"the title names {ctx.area.code} {ctx.area.name_zh}, "
+                                            f"--area says {fixed.area}", "drop --area or correct the title"))
+    return ctx
+
+
+def _is_subheader(header: list[Cell], row: list[Cell], units: Units) -> bool:
+    """Is ``row`` a second header row: nothing in its first column (areas, indicators), no
+    value in it, and it either sits under a spanning group header or names a measure or a unit?"""
+    if not row or _norm(row[0].text):
+        return False
+    cells = _nonempty(row)
+    if not cells or any(_norm(c.text) in NO_DATA for c in cells):
+        return False
+    if any(not _year(c.text) and isinstance(parse_value(c.text, units), Value) for c in cells):
+        return False
+    spans = any(j >= len(header) or header[j].merged or not _norm(header[j].text)
+                for j, c in enumerate(row) if _norm(c.text))
+    measures = any((lb := parse_header(c.text, units)[0].label) in LEVEL_WORDS | {""} or units.find(lb)
+                   for c in cells)
+    return spans or measures
+
+
+def _spanned_headers(header: list[Cell], sub: list[Cell], units: Units) -> list[list[str]]:
+    """Each column's header texts [group, sub]. A group spans the columns of its merged range
+    (.xlsx); in a file without merged header cells (CSV) a blank group cell continues the group
+    to its left over a sub-header that names no indicator (比上年增长(%), (万人)), or, when the
+    group names only a year (2023年), over any sub-header; never an area, indicator or unit column."""
+    merged = any(c.merged for c in header)
+
+    def label(text):
+        return parse_header(text, units)[0].label
+
+    out, carry = [], ""
+    for j in range(max(len(header), len(sub))):
+        g = header[j] if j < len(header) else None
+        s = sub[j] if j < len(sub) else None
+        gt = _zh(g.text if _norm(g.text) else g.spanned or "") if g else ""
+        st = _zh(s.text if _norm(s.text) else s.spanned or "") if s else ""
+        if _norm(gt):
+            carry = gt if not _column_role(gt) else ""
+        elif _norm(st) and carry and not merged and (label(carry) == "" or label(st) in LEVEL_WORDS | {""}):
+            gt = carry
+        parts = [t for t in (gt, st) if _norm(t)]
+        if len(parts) == 2 and _norm(parts[0]) == _norm(parts[1]):  # merged down over both rows
+            parts = parts[:1]
+        out.append(parts)
+    return out
+
+
+def _roles_of(texts: list[str]) -> str | None:
+    """The role of a column with one or two header rows: a 位次 under anything is skipped, an
+    area, indicator or unit column is so named in one row; a value column is not (数值 under
+    2023年 is that year's value)."""
+    roles = [_column_role(t) for t in texts]
+    if "skip" in roles:
+        return "skip"
+    if len(texts) == 1:
+        return roles[0]
+    if len(texts) == 2 and roles[0] in ("area", "code", "indicator", "unit", "year") and not roles[1]:
+        return roles[0]
+    return None
+
+
+def _column_header(texts: list[str], units: Units) -> tuple[Header, str | None]:
+    """One header from a column's header rows: the indicator from the rows that name one (a
+    group header), the kind, unit, year and status from any (the sub-header's unit wins)."""
+    parts, bad = [], None
+    for t in texts:
+        h, b = parse_header(t, units)
+        if h.unit is None and h.label and units.find(h.label):  # a sub-header that is a unit: 亿元, %
+            h.unit, h.label = units.find(h.label), ""
+        parts.append(h)
+        bad = bad or b
+    if len(parts) == 1:
+        h = parts[0]
+        if h.label in LEVEL_WORDS and h.kind == "level":
+            h.label = ""
+        return h, bad
+    label = "".join(h.label for h in parts if h.label not in LEVEL_WORDS)
+    kind = next((h.kind for h in reversed(parts) if h.kind != "level"), "level")
+    unit = next((h.unit for h in reversed(parts) if h.unit), None)
+    periods = {h.period for h in parts if h.period}
+    if len(periods) > 1:
+        bad = bad or f"two years ({', '.join(sorted(periods))})"
+    status = next((h.status for h in parts if h.status), None)
+    if unit == "percentage-point" and kind == "level":
+        kind = "difference"
+    return Header(None, kind, unit, min(periods) if periods else None, status, label), bad
+
+
+PART_OF_YEAR = "figures for part of a year (months, a quarter, a half)"
+PART_OF_YEAR_FIX = ("import-table reads a year's figures: use the table of the whole year, or reshape it "
+                    "for import-csv")
+_PART_OF_YEAR = re.compile(r"(?:\d{1,2}|[一二三四五六七八九十]+)(?:[-—~至到](?:\d{1,2}|[一二三四五六七八九十]+))?月|"
+                           r"季度|上半年|下半年|前三季")
+
+
+def _part_of_year(label: str) -> bool:
+    """1-12月, 1—9月份, 一季度, 上半年: a column of a month's, quarter's or half-year's figures."""
+    return bool(label) and _PART_OF_YEAR.search(label) is not None
+
+
+#: A cell in Chinese and English, as yearbooks print them (地区生产总值(亿元) Gross Regional Product).
+BILINGUAL = re.compile(r"^(.*[\u3400-\u9fff][^A-Za-z]*?)\s+[A-Za-z][^\u3400-\u9fff]*$", re.S)
+_CJK = re.compile(r"[\u3400-\u9fff]")
+
+
+def _zh(text: str) -> str:
+    """A header, area or indicator cell's text without the English after its Chinese (never
+    applied to values, notes or sources)."""
+    m = BILINGUAL.match(text or "")
+    return m.group(1).strip() if m else (text or "")
+
+
+def _is_translation(header: list[Cell], row: list[Cell], units: Units) -> bool:
+    """A header row's English translation (Region | Gross Regional Product …) under a Chinese one."""
+    cells = _nonempty(row)
+    return bool(cells) and any(_CJK.search(c.text) for c in header) \
+        and not any(_CJK.search(c.text) for c in cells) \
+        and any(re.search(r"[A-Za-z]{2}", c.text) for c in cells) \
+        and not any(isinstance(parse_value(c.text, units), Value) and not _year(c.text) for c in cells)
+
+
+#: Total rows (全省 / 全市 / 合计 …) and the types of area each may be; None: any type.
+TOTAL_TYPES = {
+    "全省": ("province",),
+    "全市": ("prefecture-level city", "province-level municipality", "county-level city"),
+    "全区": ("autonomous region", "district"),
+    "全州": ("autonomous prefecture",),
+    "全盟": ("league",),
+    "全县": ("county",),
+    "合计": None, "总计": None, "总体": None,
+}
+
+
+def _total_word(text: str) -> str | None:
+    t = _norm(text)
+    for suffix in ("合计", "总计"):
+        if t.endswith(suffix) and t[: -len(suffix)] in TOTAL_TYPES:
+            t = t[: -len(suffix)]
+    return t if t in TOTAL_TYPES else None
+
+
+def _within(a: Area, b: Area, vocab: Vocab) -> bool:
+    """Is ``a`` inside ``b`` (its parent, its parent's parent …)?"""
+    seen = set()
+    while a is not None and a.parent and a.parent not in seen:
+        if a.parent == b.code:
+            return True
+        seen.add(a.parent)
+        a = vocab.areas.areas.get(a.parent)
+    return False
+
+
+def _areas_of(cells: list[Cell | None], vocab: Vocab, fixed: Fixed, problems: list[Problem]) -> list:
+    """The area of each row: by code or name, and a total row (全省, 全市, 合计 …) as the one
+    area that contains every other area of the table, or --area; else a problem."""
+    out: list[Area | None] = [None] * len(cells)
+    totals = []
+    for i, c in enumerate(cells):
+        if c is None:
+            continue
+        word = _total_word(_zh(c.text))
+        if word:
+            totals.append((i, c, word))
+        else:
+            out[i] = _area(c, vocab, problems)
+    if not totals:
+        return out
+    others = {a.code: a for a in out if a is not None and a.type != "country"}
+    inner = [a for a in others.values() if not any(b.parent == a.code for b in others.values())]
+    parents = sorted({a.parent for a in inner})
+    inferred = vocab.areas.areas.get(parents[0]) if len(parents) == 1 else None
+    given = vocab.areas.areas.get(fixed.area) if fixed.area else None
+    for i, c, word in totals:
+        types = TOTAL_TYPES[word]
+        fix = f"give --area CODE (the area the {word} row covers), or write that area's name or code for {word}"
+        outside = [a for a in inner if not _within(a, given, vocab)] if given is not None else []
+        if given is not None:
+            if outside:
+                problems.append(Problem(c.ref, f"total row {word!r}: --area {given.code} {given.name_zh} does "
+                                        f"not contain {outside[0].code} {outside[0].name_zh}",
+                                        "drop --area or correct it"))
+            elif types and given.type not in types:
+                problems.append(Problem(c.ref, f"total row {word!r}: --area {given.code} {given.name_zh} is a "
+                                        f"{given.type or 'area of no type'}", fix))
+            else:
+                out[i] = given
+        elif inferred is not None and (types is None or inferred.type in types):
+            out[i] = inferred
+        else:
+            why = (f"the other rows' areas are in {inferred.code} {inferred.name_zh}, a {inferred.type}"
+                   if inferred is not None else
+                   "the other rows' areas are not all in one area" if inner else "no other row names an area")
+            problems.append(Problem(c.ref, f"total row {word!r}: cannot tell which area it covers ({why})", fix))
+    return out
+
+
 def recognise(grid: list[list[Cell]], vocab: Vocab, fixed: Fixed, *, name: str = "table",
               roles: dict[int, str] | None = None) -> list[TableRow]:
     """The facts of a table; raises TableError listing everything it cannot recognise."""
@@ -523,28 +773,48 @@ def recognise(grid: list[list[Cell]], vocab: Vocab, fixed: Fixed, *, name: str =
         problems.append(Problem("--area", f"unknown area {fixed.area!r}",
                                 "give a GB/T 2260 code from data/vocab (e.g. 330100)"))
 
-    # the header: the first row with two or more filled cells; a 单位：… line above it is kept
-    table_unit = None
+    # the header: the first row with two or more filled cells; a 单位：… line above it is kept,
+    # a title line (济南市2023年主要经济指标) may give the table's year and area
+    table_unit, titles = None, []
     rows = [r for r in grid if _nonempty(r)]
     while rows and len(_nonempty(rows[0])) < 2:
-        table_unit = table_unit or _unit_line(rows[0], vocab.units)
+        unit = _unit_line(rows[0], vocab.units)
+        if unit is None and _nonempty(rows[0]) and not _is_note(rows[0]):
+            titles.append(_nonempty(rows[0])[0])
+        table_unit = table_unit or unit
         rows.pop(0)
     while rows and _is_note(rows[-1]):
         rows.pop()
     if not rows:
         raise TableError(Path(name), [Problem(name, "no header row and no data", "give a table with a header row")])
+    ctx = _title_context(titles, vocab, fixed, problems)
     header, body = rows[0], rows[1:]
+    texts = [[_zh(c.text)] if _norm(c.text) else [] for c in header]
+    while body and _is_translation(header, body[0], vocab.units):
+        body.pop(0)  # the header in English, as a yearbook prints it under the Chinese
     if roles is None:
-        roles = {j: r for j, c in enumerate(header) if (r := _column_role(c.text))}
+        roles = {j: r for j, t in enumerate(texts) if t and (r := _column_role(t[0]))}
+        if "value" not in roles.values() and body and _is_subheader(header, body[0], vocab.units):
+            # two header rows: a group header (the indicator, spanning its columns) over a
+            # sub-header (绝对额(亿元), 比上年增长(%), (万人))
+            sub = body.pop(0)
+            texts = _spanned_headers(header, sub, vocab.units)
+            width = max(len(header), len(sub))
+            header = [Cell(" / ".join(t), (header[j] if j < len(header) else sub[j]).ref)
+                      for j, t in enumerate(texts[:width])]
+            roles = {j: r for j, t in enumerate(texts) if (r := _roles_of(t))}
+            while body and _is_translation(header, body[0], vocab.units):
+                body.pop(0)
 
     # a transposed table (指标 | 杭州市 | 宁波市 …): turn it into a wide one
-    area_heads = [j for j, c in enumerate(header) if j and _norm(c.text) and vocab.areas.find(c.text)]
+    area_heads = [j for j, c in enumerate(header) if j and _norm(c.text) and vocab.areas.find(_zh(c.text))]
     if not roles.get(0) in ("area", "code") and len(area_heads) >= max(1, len(_nonempty(header)) - 1) \
-            and "value" not in roles.values():
+            and "value" not in roles.values() and all(len(t) <= 1 for t in texts):
         width = max(len(r) for r in rows)
         full = [r + [Cell("", "")] * (width - len(r)) for r in rows]
         cols = [[full[i][j] for i in range(len(full))] for j in range(width)]
         header, body = cols[0], [c for c in cols[1:] if _norm(c[0].text)]
+        texts = [[_zh(c.text)] if _norm(c.text) else [] for c in header]
         roles = {0: "area"}
         for j, c in enumerate(header):
             if j and _column_role(c.text) == "skip":
@@ -552,8 +822,10 @@ def recognise(grid: list[list[Cell]], vocab: Vocab, fixed: Fixed, *, name: str =
 
     if "value" in roles.values():
         out = _long(header, body, roles, vocab, fixed, problems, table_unit)
+    elif "indicator" in roles.values():
+        out = _indicator_rows(header, texts, body, roles, vocab, fixed, problems, table_unit, ctx)
     else:
-        out = _wide(header, body, roles, vocab, fixed, problems, table_unit)
+        out = _wide(header, texts, body, roles, vocab, fixed, problems, table_unit, ctx)
     seen: dict[tuple, str] = {}
     for r in out:
         key = (r.area, r.indicator, r.kind, r.period, r.status, r.vintage)
@@ -582,7 +854,7 @@ def _once(problems: list[Problem], p: Problem) -> None:
 
 
 def _area(cell: Cell, vocab: Vocab, problems: list[Problem]):
-    found = vocab.areas.find(cell.text)
+    found = vocab.areas.find(_zh(cell.text))
     if len(found) == 1:
         return found[0]
     if not found:
@@ -632,7 +904,7 @@ def _make(vocab, fixed, problems, *, area, ind, kind, period, status, cell: Cell
         problems.append(Problem(cell.ref, f"value {cell.text.strip()!r}: {v}",
                                 "write a number, optionally with 约/超/近/以上/左右 … and a unit"))
         return None
-    unit = v.unit or header_unit or table_unit
+    unit = v.unit or header_unit or ("percent" if kind in ("growth", "decline") else table_unit)
     if unit is None:
         problems.append(Problem(cell.ref, f"value {cell.text.strip()!r} has no unit",
                                 "put the unit in the header in brackets, e.g. 地区生产总值（亿元）"))
@@ -695,31 +967,41 @@ def read_vintage(text: str) -> tuple[str, str]:
     return vintage, (m.group(1) if m else "")
 
 
-def _wide(header, body, roles, vocab, fixed, problems, table_unit) -> list[TableRow]:
+def _where(cell: Cell) -> str:
+    return f"column {cell.ref.rstrip('0123456789')} “{cell.text.strip()}”"
+
+
+def _wide(header, texts, body, roles, vocab, fixed, problems, table_unit, ctx: Context) -> list[TableRow]:
     area_col = next((j for j, r in roles.items() if r == "code"), None)
     if area_col is None:
         area_col = next((j for j, r in roles.items() if r == "area"), None)
     year_col = next((j for j, r in roles.items() if r == "year"), None)
-    if area_col is None and not fixed.area:
+    one_area = vocab.areas.areas.get(fixed.area) if fixed.area else ctx.area
+    if area_col is None and one_area is None:
         if header and not _norm(header[0].text):
             area_col = 0  # an unnamed first column holds the areas
         else:
             problems.append(Problem(f"row {_row_of(header[0].ref)}",
                                     "no area column (地区, 城市, 代码 …)",
                                     "name the area column 地区 or give --area CODE for a one-area table"))
-    if area_col is not None and fixed.area:
-        problems.append(Problem("--area", f"the table has an area column ({header[area_col].ref})",
-                                "drop --area"))
+    area_cells = [row[area_col] if area_col is not None and area_col < len(row) and _norm(row[area_col].text)
+                  else None for row in body]
+    if area_col is not None and fixed.area and not any(c is not None and _total_word(c.text) for c in area_cells):
+        problems.append(Problem("--area", f"the table has an area column ({header[area_col].ref}) and no "
+                                "total row (全省, 全市, 合计 …) for --area to name", "drop --area"))
     cols: dict[int, Header] = {}
     last_ind = None
     for j, c in enumerate(header):
-        if j in roles or j == area_col or not _norm(c.text):
+        if j in roles or j == area_col or j >= len(texts) or not texts[j]:
             continue
-        h, bad_unit = parse_header(c.text, vocab.units)
-        where = f"column {c.ref.rstrip('0123456789')} “{c.text.strip()}”"
+        h, bad_unit = _column_header(texts[j], vocab.units)
+        where = _where(c)
         if bad_unit is not None:
             problems.append(Problem(where, f"unknown unit {bad_unit!r}",
                                     "use a symbol from data/vocab/units.csv (亿元, 万人, %, 个百分点 …)"))
+        if _part_of_year(h.label):
+            problems.append(Problem(where, PART_OF_YEAR, PART_OF_YEAR_FIX))
+            continue
         if h.label == "" and h.kind in ("growth", "decline", "share", "difference"):
             h.indicator = last_ind  # 增长(%) after 地区生产总值（亿元）
             if last_ind is None:
@@ -732,17 +1014,13 @@ def _wide(header, body, roles, vocab, fixed, problems, table_unit) -> list[Table
                 last_ind = h.indicator
         cols[j] = h
     out = []
-    fixed_area = vocab.areas.areas.get(fixed.area) if fixed.area else None
-    for row in body:
-        if area_col is not None:
-            if area_col >= len(row) or not _norm(row[area_col].text):
-                if any(_norm(c.text) for c in row):
-                    problems.append(Problem(f"row {_row_of(row[0].ref)}", "no area in this row",
-                                            "fill in the area"))
-                continue
-            area = _area(row[area_col], vocab, problems)
-        else:
-            area = fixed_area
+    areas = _areas_of(area_cells, vocab, fixed, problems) if area_col is not None else [one_area] * len(body)
+    for row, area in zip(body, areas):
+        if area_col is not None and (area_col >= len(row) or not _norm(row[area_col].text)):
+            if any(_norm(c.text) for c in row):
+                problems.append(Problem(f"row {_row_of(row[0].ref)}", "no area in this row",
+                                        "fill in the area"))
+            continue
         row_year = None
         if year_col is not None and year_col < len(row):
             row_year = _year(row[year_col].text)
@@ -752,10 +1030,112 @@ def _wide(header, body, roles, vocab, fixed, problems, table_unit) -> list[Table
         for j, h in cols.items():
             if j >= len(row):
                 continue
-            period = _merge(row[j].ref, "the year", fixed.year, h.period or row_year, problems, "--year")
+            period = _merge(row[j].ref, "the year", fixed.year, h.period or row_year, problems, "--year") or ctx.year
             status = _merge(row[j].ref, "the status", fixed.status, h.status, problems, "--status")
             r = _make(vocab, fixed, problems, area=area, ind=h.indicator, kind=h.kind, period=period,
                       status=status, cell=row[j], header_unit=h.unit, table_unit=table_unit)
+            if r:
+                out.append(r)
+    return out
+
+
+#: Marks before an indicator in a row of a bulletin's table: 其中：, #, 1., 一、, (1).
+ITEM_MARK = re.compile(r"^(?:其中[:：]?|[#＃]|\d+[.、]|[一二三四五六七八九十]+[、.]|[(][一二三四五六七八九十\d]+[)])+")
+
+
+def _indicator_rows(header, texts, body, roles, vocab, fixed, problems, table_unit, ctx: Context) -> list[TableRow]:
+    """A row per indicator (a statistical bulletin's appendix table): 指标 | 单位 | 2023年 |
+    比上年增长(%); value columns headed by a year or by 绝对额/本年/数值, growth columns by
+    比上年增长/增速; the area from --area, a title line or an area column."""
+    col = {}
+    for j, r in roles.items():
+        col.setdefault(r, j)
+    ind_col, unit_col = col["indicator"], col.get("unit")
+    area_col = col.get("code", col.get("area"))
+    one_area = vocab.areas.areas.get(fixed.area) if fixed.area else ctx.area
+    start = len(problems)
+    cols: dict[int, Header] = {}
+    area_heads: dict[int, Cell] = {}  # 指标 | 单位 | 南京市 | 无锡市: a column per area
+    for j, c in enumerate(header):
+        if j in roles or j >= len(texts) or not texts[j]:
+            continue
+        h, bad_unit = _column_header(texts[j], vocab.units)
+        where = _where(c)
+        if h.label and (_total_word(h.label) or len(vocab.areas.find(h.label)) == 1):
+            area_heads[j], h.label = Cell(h.label, c.ref), ""
+        if bad_unit is not None:
+            problems.append(Problem(where, f"unknown unit {bad_unit!r}",
+                                    "use a symbol from data/vocab/units.csv (亿元, 万人, %, 个百分点 …)"))
+        elif h.label in ("上年", "上年同期", "去年"):
+            problems.append(Problem(where, "a column of the previous year's figures with no year",
+                                    "write its year in the header (2022年), or delete the column"))
+        elif _part_of_year(h.label):
+            problems.append(Problem(where, PART_OF_YEAR, PART_OF_YEAR_FIX))
+        elif h.label or h.kind not in ("level", "growth", "decline"):
+            problems.append(Problem(where, f"{c.text.strip()!r} is neither a year (2023年), a value (绝对额, "
+                                    "本年, 数值), an area nor a growth column (比上年增长(%), 增速)",
+                                    "rename the column, or delete it"))
+        else:
+            cols[j] = h
+    col_areas = dict(zip(area_heads, _areas_of(list(area_heads.values()), vocab, fixed, problems)))
+    if area_heads and fixed.area and not any(_total_word(c.text) for c in area_heads.values()):
+        problems.insert(start, Problem("--area", "the table has a column per area and no total column "
+                                       "(全省, 全市, 合计 …) for --area to name", "drop --area"))
+    elif area_col is None and one_area is None and not area_heads:
+        problems.insert(start, Problem(f"row {_row_of(header[0].ref)}", "a table of indicators with no area",
+                                       "give --area CODE, or a title line naming the area (济南市2023年主要经济指标)"))
+    years = sorted({h.period for h in cols.values() if h.kind == "level" and h.period})
+    # the year of a growth column: its own, --year, the title's, or the one year column's
+    growth_year = fixed.year or ctx.year or (years[0] if len(years) == 1 else None)
+    out = []
+    for row in body:
+        def at(j):
+            return row[j] if j is not None and j < len(row) else Cell("", "")
+
+        figures = [at(j) for j in cols]
+        if all(_norm(c.text) in NO_DATA for c in figures):
+            continue  # a heading (一、农业) or an indicator with no figure: nothing to import
+        ic = at(ind_col)
+        if not _norm(ic.text):
+            problems.append(Problem(f"row {_row_of(row[0].ref)}", "figures with no indicator", "fill in the indicator"))
+            continue
+        area = one_area
+        if area_col is not None and not area_heads:
+            ac = at(area_col)
+            area = _areas_of([ac], vocab, fixed, problems)[0] if _norm(ac.text) else one_area
+            if area is None and not _norm(ac.text):
+                problems.append(Problem(f"row {_row_of(row[0].ref)}", "no area in this row", "fill in the area"))
+                continue
+        rh, bad_unit = parse_header(ITEM_MARK.sub("", _norm(_zh(ic.text))), vocab.units)
+        row_unit = rh.unit
+        uc = at(unit_col)
+        if _norm(uc.text):
+            row_unit = vocab.units.find(uc.text)
+            if row_unit is None:
+                problems.append(Problem(uc.ref, f"unknown unit {uc.text.strip()!r}",
+                                        "use a symbol from data/vocab/units.csv (亿元, 万人, %, 个百分点 …)"))
+                continue
+        elif bad_unit is not None:
+            problems.append(Problem(ic.ref, f"unknown unit {bad_unit!r}",
+                                    "use a symbol from data/vocab/units.csv (亿元, 万人, %, 个百分点 …)"))
+            continue
+        ind = _indicator(rh, vocab, ic.ref, ic.text, problems)
+        for j, h in cols.items():
+            c = at(j)
+            col_area = col_areas.get(j, area)
+            if h.kind == "level":
+                kind, unit, year = rh.kind, row_unit, h.period
+            else:
+                kind, unit, year = h.kind, h.unit or "percent", h.period
+                if rh.kind != "level" and _norm(c.text) not in NO_DATA:
+                    problems.append(Problem(c.ref, f"a {h.kind} column for the {rh.kind} row {ic.text.strip()!r}",
+                                            "leave the cell blank, or give the row's level in its own row"))
+                    continue
+            period = _merge(c.ref, "the year", fixed.year, year, problems, "--year") or \
+                (ctx.year if h.kind == "level" else growth_year)
+            status = _merge(c.ref, "the status", fixed.status, h.status or rh.status, problems, "--status")
+            r = _make(vocab, fixed, problems, area=col_area, ind=ind, kind=kind, period=period, status=status,
+                      cell=c, header_unit=unit, table_unit=table_unit)
             if r:
                 out.append(r)
     return out
@@ -779,11 +1159,10 @@ def _long(header, body, roles, vocab, fixed, problems, table_unit) -> list[Table
         j = col.get(role)
         return row[j] if j is not None and j < len(row) else Cell("", "")
 
-    for row in body:
-        if not any(_norm(c.text) for c in row):
-            continue
-        area = _area(get(row, "code") if "code" in col else get(row, "area"), vocab, problems) \
-            if area_col is not None else fixed_area
+    body = [row for row in body if any(_norm(c.text) for c in row)]
+    areas = _areas_of([get(row, "code") if "code" in col else get(row, "area") for row in body],
+                      vocab, fixed, problems) if area_col is not None else [fixed_area] * len(body)
+    for row, area in zip(body, areas):
         ic = get(row, "indicator")
         h, bad_unit = parse_header(ic.text, vocab.units)
         unit = h.unit
@@ -1120,8 +1499,9 @@ class ImportResult:
 
 def dataset_folder(root: Path, rows: list[TableRow], fixed: Fixed, vocab: Vocab, slug: str) -> Path:
     """Where a table's dataset goes: ``data/<area-slug>/<dataset-slug>/``, the area being the
-    table's one area (or ``--area``); a table of several areas goes under ``data/china/``."""
-    codes = {fixed.area} if fixed.area else {r.area for r in rows}
+    table's one area; a table of several areas (also one whose total row ``--area`` names)
+    goes under ``data/china/``."""
+    codes = {r.area for r in rows} or {fixed.area}
     area = vocab.areas.areas.get(next(iter(codes))) if len(codes) == 1 else None
     return Path(root) / "data" / ((area.slug if area and area.slug else "china")) / slug
 
