@@ -45,7 +45,7 @@ def _run(*args):
 
 def _scratch(built, tmp_path):
     out = tmp_path / "b"
-    shutil.copytree(built, out, ignore=shutil.ignore_patterns("*.log", ".write.lock", "writes"))
+    shutil.copytree(built, out, ignore=shutil.ignore_patterns("*.log", ".write.lock"))
     return out
 
 

@@ -534,11 +534,13 @@ def data_store(data, shapes_quads=()) -> ox.Store:
     store = ox.Store()
     if isinstance(data, (ox.Store, DataView)):
         base = data.base if isinstance(data, DataView) else data
-        store.bulk_load(base.dump(format=ox.RdfFormat.N_QUADS), format=ox.RdfFormat.N_QUADS)
+        store.bulk_extend(base)  # (bulk_load would rename the blank nodes)
         for g in list(store.named_graphs()):
             if _is_shapes_graph(g):
                 store.remove_graph(g)
         if isinstance(data, DataView):
+            for q in data.removed:
+                store.remove(q)
             store.bulk_extend(list(data.extra))
     else:
         store.bulk_extend(q for q in _as_quads(data) if not _is_shapes_graph(q.graph_name))
@@ -562,15 +564,18 @@ class DataView:
     being a subject of the added quads, hence in the focus and taken whole).
     """
 
-    def __init__(self, base: ox.Store, added=(), shapes_quads=()):
+    def __init__(self, base: ox.Store, added=(), shapes_quads=(), removed=()):
         self.base = base
+        #: quads of ``base`` that the view leaves out (a write removes them)
+        self.removed = set(removed)
         self.extra = ox.Store()
         self.extra.bulk_extend([q for q in added if not _is_shapes_graph(q.graph_name)]
                                + rule_quads(shapes_quads))
 
     def quads_for_pattern(self, s, p, o, g=None):
+        removed = self.removed
         for q in self.base.quads_for_pattern(s, p, o, g):
-            if not _is_shapes_graph(q.graph_name):
+            if not _is_shapes_graph(q.graph_name) and not (removed and q in removed):
                 yield q
         yield from self.extra.quads_for_pattern(s, p, o, g)
 
