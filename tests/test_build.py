@@ -109,3 +109,28 @@ def test_indicators_carry_the_alternative_labels_of_the_scheme(root, kg):
            for q in kg.store.quads_for_pattern(None, V.SKOS.altLabel, None, None)
            if q.subject.value.startswith(V.ID + "indicator/")}
     assert expected <= got
+
+
+def test_only_builddir_names_the_files_of_the_build_folder():
+    """server.kg.builddir owns the build folder: no other module of server/ has its file names in a
+    string (docstrings may mention them)."""
+    import ast
+    from pathlib import Path
+
+    names = {builddir.DUMP, builddir.TRIG, builddir.LOG, builddir.LOCK, builddir.STORE_STAMP, builddir.MANIFEST,
+             builddir.COUNT, "appends.log", "writes"}
+    server = Path(builddir.__file__).resolve().parents[1]
+    found = []
+    for p in server.rglob("*.py"):
+        if p.name == "builddir.py":
+            continue
+        tree = ast.parse(p.read_text(encoding="utf-8"))
+        docs = {id(n.body[0].value) for n in ast.walk(tree)
+                if isinstance(n, (ast.Module, ast.FunctionDef, ast.ClassDef, ast.AsyncFunctionDef))
+                and n.body and isinstance(n.body[0], ast.Expr) and isinstance(n.body[0].value, ast.Constant)}
+        for n in ast.walk(tree):
+            if isinstance(n, ast.Constant) and isinstance(n.value, str) and id(n) not in docs:
+                found += [f"{p.relative_to(server)}:{n.lineno}: {name}" for name in names
+                          if name == n.value or name.startswith(".") and name in n.value
+                          or "." in name and name in n.value]
+    assert not found, found

@@ -685,3 +685,43 @@ def test_every_process_answers_from_the_new_data_after_a_load(built, tmp_path):
         assert len(after_cli) == 1 and "product" in next(iter(after_cli))
     finally:
         server.stop()
+
+
+def test_one_log_is_applied_by_processes_and_replayed_by_a_build(built, root, tmp_path):
+    """The change log serves both readers: a process holding the data applies its records, and
+    `econplan build` replays the same records over data/ (a load, a load that replaces a graph,
+    an update with its base IRI) and keeps the log, so the next build replays them again."""
+    import pyoxigraph as ox
+
+    from server.kg import builddir
+    from server.kg.build import build
+    from server.kg.loading import parse_file
+    from server.kg.store import KnowledgeGraph
+    from server.kg.writes import load, update
+
+    out = copy_build(built, tmp_path / "b")
+    held = KnowledgeGraph.open(out, mode="memory")
+    f = tmp_path / "good.ttl"
+    f.write_text(GOOD)
+    g1, g2 = "https://example.org/replaced", "https://example.org/updated"
+    load(out, parse_file(f), graph=g1)
+    (tmp_path / "other.ttl").write_text(GOOD.replace('"GDP"@en , "GRP"@en', '"gross regional product"@en'))
+    load(out, parse_file(tmp_path / "other.ttl"), graph=g1, replace=True)
+    update(out, f'INSERT DATA {{ GRAPH <{g2}> {{ <note> <http://www.w3.org/2000/01/rdf-schema#label> "a note"@en }} }}',
+           base_iri="https://example.org/base/")
+    assert [r.op for r in builddir.records(out, 0)] == ["load", "replace", "update"]
+
+    def labels(store, g):
+        return sorted(q.object.value for q in store.quads_for_pattern(None, None, None, ox.NamedNode(g)))
+
+    caught = held.catch_up(builddir.version_of(out))
+    assert labels(caught.store, g1) == ["gross regional product"] and labels(caught.store, g2) == ["a note"]
+    log = builddir.log_path(out).read_bytes()
+    for _ in range(2):
+        build(root, out)
+        rebuilt = KnowledgeGraph.open(out, mode="memory").store
+        assert labels(rebuilt, g1) == ["gross regional product"] and labels(rebuilt, g2) == ["a note"]
+        assert ox.NamedNode("https://example.org/base/note") in {q.subject for q in rebuilt.quads_for_pattern(
+            None, None, None, ox.NamedNode(g2))}
+        assert builddir.log_path(out).read_bytes() == log and builddir.pending(out) == 0
+    assert builddir.version_of(out).endswith("+3")
