@@ -35,11 +35,12 @@ For every size it measures:
 4. a validated load into the big store (``--load-batch``, default 100k triples): a batch of
    new reports of new cities, written as N-Quads and loaded the way ``econplan load`` does
    (``server.kg.loading.parse_file``, then ``server.kg.writes.load`` on a build folder holding the
-   store: staging copy, SHACL gate, commit) in a child process with a time limit
-   (``--load-timeout``) and a memory limit (``--load-mem-limit``); it reports the outcome
-   (accepted, or rejected with the number of violations), the time of each stage (parse,
-   staging, validation and its engine run, commit), whether the focus path or the whole
-   graph was validated (writes.FOCUS_LIMIT), and the child's peak RSS — or, if it was
+   store: the RocksDB store as the base, the SHACL gate, the commit of one change-log record) in a
+   child process with a time limit (``--load-timeout``) and a memory limit
+   (``--load-mem-limit``); it reports the outcome (accepted, or rejected with the number of
+   violations), the wall and CPU time and the time of each stage (parse, base, validation and
+   its engine run, commit), whether the focus path or the whole graph was validated
+   (writes.FOCUS_LIMIT), and the child's peak RSS — or, if it was
    stopped, which stage it was in.
 
 Everything runs on 127.0.0.1, in a temporary folder that is removed at the end; every

@@ -302,13 +302,35 @@ def last_seq(build_dir) -> int:
     return max(top, folded)
 
 
+_VERSIONS: dict = {}  # build folder -> (dump path, log path, dump key, log key, version)
+
+
 def version_of(build_dir) -> str:
-    """The version of the data: the build id, ``+N`` when records up to number N are committed."""
+    """The version of the data: the build id, ``+N`` when records up to number N are committed.
+    Once known, a call costs a ``stat`` of the dump and one of the log (every request makes one)."""
+    known = _VERSIONS.get(build_dir)
+    if known is None:  # (joining the paths costs as much as a stat: done once per folder)
+        known = (os.path.join(build_dir, DUMP), os.path.join(build_dir, LOG), None, None, "0")
+    d, log, dkey, lkey, version = known
+    try:
+        st = os.stat(d)
+    except FileNotFoundError:
+        return "0"
+    try:
+        lt = os.stat(log)
+        now_l = (lt.st_ino, lt.st_mtime_ns, lt.st_size)
+    except FileNotFoundError:
+        now_l = None
+    now_d = (st.st_ino, st.st_mtime_ns, st.st_size)
+    if now_d == dkey and now_l == lkey:
+        return version
     info = dump_info(build_dir)
     if info is None:
         return "0"
     n = last_seq(build_dir)
-    return f"{info.build}+{n}" if n else info.build
+    version = f"{info.build}+{n}" if n else info.build
+    _VERSIONS[build_dir] = (d, log, info.key, _key(log), version)
+    return version
 
 
 def split_version(version: str) -> tuple[str, int]:

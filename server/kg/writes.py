@@ -213,9 +213,10 @@ def load(build_dir: Path, quads: list[ox.Quad], *, graph: str | None = None,
         base = _base(build_dir, kg)
         if progress:
             progress(0, len(moved))
-        keep = set(moved)
         removed, graphs = [], set()
         if replace:
+            keep = ox.Store()  # (a store compares literals by value: "6.0" and "6" of xsd:decimal are one)
+            keep.bulk_extend(moved)
             graphs = {q.graph_name for q in moved} | ({target} if target else set())
             removed = [q for g in graphs for q in base.quads_for_pattern(None, None, None, g) if q not in keep]
         added = list(dict.fromkeys(q for q in moved if q not in base))
