@@ -168,11 +168,12 @@ def test_a_write_removes_what_an_interrupted_write_left_behind(built, tmp_path):
     from server.kg import builddir
 
     out = copy_build(built, tmp_path / "b")
-    left = [out / f".{builddir.DUMP}.abc123", out / f".{builddir.LOG}.tmp", out / ".append-xyz",
-            out / ".reconcile-xyz", out / ".store-old", out / ".build-xyz"]
+    left = [out / f".{builddir.DUMP}.abc123", out / f".{builddir.LOG}.tmp", out / f".{builddir.STORE_STAMP}.tmp",
+            out / ".append-xyz", out / ".reconcile-xyz", out / ".store-old", out / ".build-xyz"]
     left[0].write_bytes(b"<a> <b> <c> <d> .\n")
     left[1].write_text("half a line")
-    for d in left[2:]:
+    left[2].write_text("half a")
+    for d in left[3:]:
         (d / "store").mkdir(parents=True)
         (d / "store" / "000001.sst").write_bytes(b"x")
     assert len(left) == len(builddir.LEFTOVERS)

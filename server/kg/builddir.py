@@ -73,7 +73,7 @@ LOCK = ".write.lock"
 #: the dumps offered for download, with their media types
 DUMPS = {TRIG: "application/trig", DUMP: "application/n-quads"}
 #: what a write, a compaction or a build makes in the folder and removes when it ends, unless killed
-LEFTOVERS = (f".{DUMP}.*", ".append-*", ".reconcile-*", ".store-old", f".{LOG}.*", ".build-*")
+LEFTOVERS = (f".{DUMP}.*", ".append-*", ".reconcile-*", ".store-old", f".{LOG}.*", ".build-*", f".{STORE_STAMP}.tmp")
 
 _MAGIC = b"EPC2"
 _FRAME = struct.Struct(">4sIQI")
@@ -196,7 +196,9 @@ def _counted(build_dir, key) -> int | None:
 def set_count(build_dir, n: int) -> None:
     """Record that a dump without a first line holds ``n`` quads (no count of a big store later)."""
     key = _key(dump(build_dir))
-    path(build_dir, COUNT).write_text(f"{key[1]}:{key[2]} {n}\n")
+    tmp = path(build_dir, f".{COUNT}.tmp")
+    tmp.write_text(f"{key[1]}:{key[2]} {n}\n")
+    os.replace(tmp, path(build_dir, COUNT))
     _DUMPS.pop(str(dump(build_dir)), None)
 
 
@@ -581,7 +583,9 @@ def store_version(build_dir) -> str | None:
 
 
 def _set_stamp(build_dir, version: str) -> None:
-    path(build_dir, STORE_STAMP).write_text(version + "\n")
+    tmp = path(build_dir, f".{STORE_STAMP}.tmp")
+    tmp.write_text(version + "\n")
+    os.replace(tmp, path(build_dir, STORE_STAMP))  # a new file: never half written
 
 
 def store_is_current(build_dir) -> bool:
