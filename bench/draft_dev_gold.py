@@ -1,6 +1,6 @@
 """Build the development set's gold files from the hand annotations.
 
-    .venv/bin/python bench/draft_dev_gold.py   # bench/draft-dev/, bench/draft-heldout/ and bench/draft-blind/
+    .venv/bin/python bench/draft_dev_gold.py   # bench/draft-dev/, bench/draft-heldout/, bench/draft-blind/, bench/draft-blind2/ and bench/draft-blind3/
 
 Each ``bench/draft-dev/NAME.annot.csv`` is written by hand (sentence, a mention copied from the
 sentence, the value as written and the fields); this script checks every row against
@@ -52,7 +52,7 @@ def build(dev_dir: Path, data_dir: Path) -> int:
                 else:
                     ind = ""
                 value = r["value_text"]
-                if not re.fullmatch(r"\d+(?:\.\d+)?(?:[%％]?[-－—~～至到]\d+(?:\.\d+)?)?", value):
+                if not re.fullmatch(r"-?\d+(?:\.\d+)?(?:[%％]?[-－—~～至到]\d+(?:\.\d+)?)?", value):  # -3.93 as written
                     value = format(words_to_number(value).normalize(), "f")  # 首 → 1, 两 → 2
                 rows.append({"sentence": s.id, "start": start, "end": start + len(r["value_text"]),
                              "value_text": r["value_text"], "value": value,
@@ -69,5 +69,5 @@ def build(dev_dir: Path, data_dir: Path) -> int:
 
 
 if __name__ == "__main__":
-    for folder in ("draft-dev", "draft-heldout", "draft-blind"):
+    for folder in ("draft-dev", "draft-heldout", "draft-blind", "draft-blind2", "draft-blind3"):
         print(f"bench/{folder}: {build(ROOT / 'bench' / folder, ROOT / 'data')} gold quantities written")

@@ -4,6 +4,8 @@
     .venv/bin/python bench/draft_eval.py --dev           # the development set in bench/draft-dev/
     .venv/bin/python bench/draft_eval.py --heldout       # the held-out set in bench/draft-heldout/
     .venv/bin/python bench/draft_eval.py --blind         # the blind set in bench/draft-blind/
+    .venv/bin/python bench/draft_eval.py --blind2        # the second blind set in bench/draft-blind2/
+    .venv/bin/python bench/draft_eval.py --blind3        # the third blind set in bench/draft-blind3/
     .venv/bin/python bench/draft_eval.py --errors        # also list misses, extras and field errors
 
 Matching: a proposal matches a gold fact when the sentence and the value as written agree
@@ -244,6 +246,12 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--blind", action="store_true",
                     help="score the blind set (bench/draft-blind/): other cities' text, annotated "
                          "and committed before the drafter first ran on it, never tuned on")
+    ap.add_argument("--blind2", action="store_true",
+                    help="score the second blind set (bench/draft-blind2/): other cities' text, "
+                         "annotated and committed before the drafter first ran on it, never tuned on")
+    ap.add_argument("--blind3", action="store_true",
+                    help="score the third blind set (bench/draft-blind3/): other cities' text, "
+                         "annotated and committed before the drafter first ran on it, never tuned on")
     ap.add_argument("--gold", type=Path, help="score a draft CSV (--draft) against this gold file")
     ap.add_argument("--draft", type=Path, help="a draft CSV written by `econplan draft`")
     ap.add_argument("--errors", action="store_true", help="list misses, extras and field errors")
@@ -256,6 +264,12 @@ def main(argv: list[str] | None = None) -> int:
             return 2
         s = score(read_gold_facts([args.gold]), read_draft(args.draft))
         print(report(f"{args.draft} against {args.gold}", s))
+    elif args.blind3:
+        s, sec = run_dev(ROOT / "bench" / "draft-blind3", args.data)
+        print(report("third blind set (other cities; annotated before the drafter ran on it)", s, sec))
+    elif args.blind2:
+        s, sec = run_dev(ROOT / "bench" / "draft-blind2", args.data)
+        print(report("second blind set (other cities; annotated before the drafter ran on it)", s, sec))
     elif args.blind:
         s, sec = run_dev(ROOT / "bench" / "draft-blind", args.data)
         print(report("blind set (other cities; annotated before the drafter ran on it)", s, sec))

@@ -2,7 +2,6 @@
 speed is measured by running them, see docs/performance.md)."""
 from __future__ import annotations
 
-import os
 import shutil
 import subprocess
 import sys
@@ -45,3 +44,14 @@ def test_compare_oxigraph_reports_the_processes_that_ran(built, tmp_path):
     (row,) = result["rows"]
     assert len(row["round_ratios"]) == 2 and all(x > 0 for x in row["round_ratios"])
     assert "Ratio (econplan / oxigraph) of each round" in out
+
+
+def test_ceiling_measures_oxigraph_a_bare_app_flask_and_econplan(built):
+    """bench/ceiling.py (the repeated-lookup ceiling of a Python answer path) runs its four servers
+    and reports each one's ratio to oxigraph; one short round, no timing checked."""
+    require_wrk()
+    out = run("bench/ceiling.py", "--build-dir", str(built), "--rounds", "1", "--duration", "1",
+              "--warm-up", "0", "--quiet-wait", "0")
+    rows = {line.split("|")[1].strip(): line for line in out.splitlines() if line.startswith("| ")}
+    assert {"oxigraph", "bare", "flask", "econplan"} <= set(rows), out
+    assert "1.00x" in rows["oxigraph"] and all(" 0 |" not in rows[n] for n in rows), out

@@ -82,6 +82,21 @@ def test_the_graph_holds_16_cities_and_the_country(kg):
         ep:indicator <https://w3id.org/econplan/id/indicator/gdp> ; ep:valueText "1260582" }}""")
 
 
+def test_every_figure_carries_the_words_it_was_read_in_on_its_page(kg):
+    """The quote column becomes ep:sourceQuote, a Web Annotation specific resource: the source page
+    (as dcterms:source) and a text quote selector with the words verbatim, which write the number
+    (eps:Fact-valueInQuote checks that in every load)."""
+    src = gathered()
+    res = kg.select(f"""SELECT ?f ?t ?q ?page ?src WHERE {{
+        ?f qb:dataSet <{DS_IRI}> ; ep:valueText ?t ; dcterms:source ?src ; ep:sourceQuote ?sq .
+        ?sq a oa:SpecificResource ; oa:hasSource ?page ; oa:hasSelector ?sel .
+        ?sel a oa:TextQuoteSelector ; oa:exact ?q }}""")
+    assert len(res) == len(src) and len({r["f"] for r in res}) == len(src)
+    assert {(r["q"].value, r["page"].value) for r in res} == {(g["quote"], g["source_url"]) for g in src}
+    for r in res:
+        assert r["page"] == r["src"] and r["t"].value in r["q"].value.replace(",", ""), r
+
+
 def test_two_vintages_of_one_figure_stand_side_by_side(kg):
     # Guangzhou's 2023 GDP: 突破3万亿元 estimated in the work report, 30355.73亿元 from the bureau
     res = kg.select(f"""SELECT ?t ?u ?q ?v WHERE {{

@@ -8,7 +8,6 @@ import subprocess
 import sys
 from pathlib import Path
 
-import pyoxigraph as ox
 
 from server.kg import vocab as V
 from server.kg.build import build_quads

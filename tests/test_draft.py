@@ -455,3 +455,103 @@ def test_quan_qu_is_a_rank_scope_and_jian_a_measure_word(drafter):
     assert (q.value, q.unit, q.kind) == ("3", "件", "count")
     q = draft(drafter, "办结群众诉求1200件。")[0]
     assert (q.value, q.unit, q.kind) == ("1200", "件", "count")
+
+
+# Conventions of the genre found on the first blind set (bench/draft-blind/); the phrases below
+# are written for the tests, not taken from that text.
+
+def test_names_and_articles_in_ascii_quotes(drafter):
+    # some reports (or their copies) quote names with ASCII quotes: the same rules apply
+    q = draft(drafter, '统筹推进"五个统筹"工作。', "target")[0]
+    assert (q.value, q.indicator, q.status, q.period) == (
+        "5", IND + "programme-components", "actual", "2024")
+    qs = draft(drafter, '制定"20条"措施和"15条"细则。')
+    assert [(q.value, q.indicator) for q in qs] == [("20", IND + "policy-articles"),
+                                                    ("15", IND + "policy-articles")]
+    qs = draft(drafter, "出台稳外资12条措施,新建道路8条。")       # N条 right before 措施
+    assert by_value(qs, "12").indicator == IND + "policy-articles"
+    assert by_value(qs, "8").indicator != IND + "policy-articles"   # roads: no policy word there
+    assert draft(drafter, '编制"十四五"规划,推广"地铁口50米共停共享"。') == []
+
+
+def test_an_expected_note_after_the_value_and_the_same_below(drafter):
+    qs = draft(drafter, "地区生产总值增长6.1%(预计),进出口总额增长2%。")
+    assert [q.status for q in qs] == ["expected", "actual"]
+    text = ("全市生产总值增长6.1%(预计,下同),进出口总额增长2%。工业投资增长9%。\n\n"
+            "城乡居民收入增长5%。累计建成绿道300公里。")
+    rows = drafter.draft(text)
+    assert [(q.value, q.status) for q in rows] == [
+        ("6.1", "expected"), ("2", "expected"), ("9", "expected"), ("5", "expected"),
+        ("300", "actual")]                                   # 下同: the year's figures, not a total
+    assert [q.status for q in draft(drafter, "地区生产总值增长6.1%(初步核算)。")] == ["actual"]
+
+
+def test_a_design_speed_or_capacity_of_a_project(drafter):
+    q = draft(drafter, "设计时速250公里的城际铁路建成通车。")[0]
+    assert (q.value, q.unit, q.kind, q.status, q.period) == ("250", "公里/小时", "level", "design", "2023")
+    q = draft(drafter, "加快推进年产能20万吨新材料项目。", "target")[0]
+    assert (q.status, q.period) == ("design", "2024")
+    q = draft(drafter, "全市锂电池年产能达到30GWh。")[0]             # a value of the year
+    assert (q.unit, q.status) == ("gwh", "actual")
+    q = draft(drafter, "新建城际铁路120公里。")[0]
+    assert (q.unit, q.status) == ("kilometre", "actual")
+
+
+def test_a_place_scopes_a_first(drafter):
+    q = draft(drafter, "获批国家级试验区,是浙江首个获批地市。")[0]
+    assert (q.value_text, q.value, q.unit, q.kind) == ("首", "1", "count", "rank")
+    assert draft(drafter, "成为宁波市首家上市银行。")[0].kind == "rank"
+    assert draft(drafter, "建成本市首个零碳园区。")[0].kind == "rank"
+    assert draft(drafter, "实现首个项目落地,首家门店开业。") == []     # no scope: not a rank
+    assert draft(drafter, "引进首店品牌,是今年首个签约项目。") == []
+
+
+def test_a_number_of_people_split_by_their_place(drafter):
+    q = draft(drafter, "凝聚起1200万宁波人民的磅礴力量。")[0]
+    assert (q.value_text, q.unit, q.kind, q.qualifier) == ("1200", "wan-person", "count", "exact")
+    q = draft(drafter, "团结带领900多万市民群众奋力拼搏。")[0]
+    assert (q.value, q.unit, q.qualifier) == ("900", "wan-person", "more-than")
+    assert [q.unit for q in draft(drafter, "投入500万元服务群众。")] == ["wan-yuan"]
+    assert draft(drafter, "种植2万株果树惠及村民。") == []          # 株果树惠及 is not a place
+
+
+def test_an_amount_describing_the_thing_counted(drafter):
+    # 首个300亿元园区: the amount is a size class in a description, not a quantity of the year
+    assert [q.value for q in draft(drafter, "建成2个100亿元产业集群。")] == ["2"]
+    assert [q.value for q in draft(drafter, "成为省内首家50亿元企业。")] == ["1"]
+    assert [q.value for q in draft(drafter, "产业园产值突破500亿元。")] == ["500"]
+
+
+def test_indicator_similarity_prefers_a_new_indicator_to_a_near_measure(drafter):
+    def indicator(text):
+        (q,) = draft(drafter, text)
+        return q.indicator.removeprefix(IND)
+
+    # the label's characters must be in the clause as written, not only scattered bigrams
+    assert indicator("争取国债资金40亿元。") == "treasury-bond-funds-secured"
+    assert indicator("争取增发国债等专项资金40亿元。") == ""
+    assert indicator("实施项目300个。") == "key-projects-implementation"
+    assert indicator("实施投资1亿元以上项目300个。") == ""
+    # the head noun: 地区生产总值 modifies 比例 here; 专项债储备 is not 专项债券
+    assert indicator("地区生产总值增长6%。") == "gdp"
+    assert indicator("旅游总收入相当于地区生产总值的比例为12%。") == ""
+    assert indicator("发行地方政府专项债券120亿元。") == ""
+    # 接待游客 is short for (“免费游”)接待游客: only with the free tours in the sentence
+    assert indicator("全市景区接待游客8000万人次。") == ""
+    assert indicator("“免费游”期间接待游客500万人次。") == "free-tour-visitors"
+
+
+def test_a_trailing_qualifier_covers_a_list_joined_by_he(drafter):
+    qs = draft(drafter, "农林牧渔业增加值和粮食产量分别增长4%和2.5%左右。")
+    assert [(q.value, q.qualifier) for q in qs] == [("4", "about"), ("2.5", "about")]
+    qs = draft(drafter, "开发区和高新区营业收入分别达到120亿元及80亿元以上。")
+    assert [(q.value, q.qualifier) for q in qs] == [("120", "at-least"), ("80", "at-least")]
+    qs = draft(drafter, "出口增长4%,进口增长2.5%左右。")             # not a 分别 list
+    assert [(q.value, q.qualifier) for q in qs] == [("4", "exact"), ("2.5", "about")]
+
+
+def test_a_first_names_its_own_subject(drafter):
+    # 全省首个X: the first is about the X after it, not about the quantity before it
+    qs = draft(drafter, "争取国债资金20亿元,建成全省首个海水淡化项目。")
+    assert by_value(qs, "20").indicator == IND + "treasury-bond-funds-secured"
+    assert by_value(qs, "首").indicator != IND + "treasury-bond-funds-secured"

@@ -91,10 +91,11 @@ def test_a_different_value_in_the_same_sentence_does_not_match(tmp_path):
 
 
 @pytest.mark.parametrize("folder,at_least", [("draft-dev", 50), ("draft-heldout", 50),
-                                             ("draft-blind", 40)])
+                                             ("draft-blind", 40), ("draft-blind2", 80),
+                                             ("draft-blind3", 110)])
 def test_every_gold_value_is_written_in_its_sentence(folder, at_least):
-    """Each gold quantity of the development, held-out and blind sets is at start-end of the cleaned
-    text, inside the sentence it names, and every excerpt has its URL."""
+    """Each gold quantity of the development, held-out and blind sets is at start-end of the
+    cleaned text, inside the sentence it names, and every excerpt has its URL."""
     from server.kg.draft import clean_text, read_text
     from server.kg.source import passages
 
@@ -115,3 +116,24 @@ def test_every_gold_value_is_written_in_its_sentence(folder, at_least):
                 assert s.start <= a < b <= s.end, (gold.name, row)
                 n += 1
     assert n >= at_least
+
+
+@pytest.mark.parametrize("folder", ["draft-dev", "draft-heldout", "draft-blind", "draft-blind2",
+                                    "draft-blind3"])
+def test_gold_files_are_what_the_annotations_give(folder, tmp_path):
+    """Each NAME.gold.csv is exactly what bench/draft_dev_gold.py writes from NAME.annot.csv, so a
+    gold file is never edited by hand after the annotation (and a negative value such as -3.93 is
+    kept as written)."""
+    import shutil
+
+    import draft_dev_gold
+
+    src = ROOT / "bench" / folder
+    work = tmp_path / folder
+    shutil.copytree(src, work, ignore=shutil.ignore_patterns("*.gold.csv"))
+    n = draft_dev_gold.build(work, ROOT / "data")
+    assert n > 0
+    golds = sorted(p.name for p in src.glob("*.gold.csv"))
+    assert golds == sorted(p.name for p in work.glob("*.gold.csv"))
+    for name in golds:
+        assert (work / name).read_text(encoding="utf-8") == (src / name).read_text(encoding="utf-8"), name

@@ -169,7 +169,20 @@ def test_home_page_counts_and_links(client, kg):
                  "/dumps/econplan.nq", "/ontology.ttl", "/shapes.ttl"):
         assert f'href="{href}"' in html, href
     zh = text(get(client, "/", lang="zh"))
-    assert "每一个数字都是一个事实" in zh and "Every figure in the report" in html
+    assert "每一个数字都是一个事实" in zh and "every figure in it is a fact" in html
+    # the graph speaks for every city it holds: the title, and each dataset with its facts and areas
+    assert "city development-plan knowledge graph" in html and "城市发展计划知识图谱" in zh
+    rows = re.findall(r'<tr><td><a href="([^"]+)"[^>]*>([^<]+)</a></td><td class="num">([\d,]+)</td>'
+                      r'<td class="num">([\d,]+)</td></tr>', html.split('id="datasets-h"')[1].split("</table>")[0])
+    expected = {r["ds"].value: (int(r["facts"].value), int(r["areas"].value)) for r in kg.select(
+        "SELECT ?ds (COUNT(DISTINCT ?f) AS ?facts) (COUNT(DISTINCT ?a) AS ?areas) "
+        "WHERE { ?f a ep:Fact ; qb:dataSet ?ds OPTIONAL { ?f ep:refArea ?a } } GROUP BY ?ds")}
+    assert len(rows) == len(expected) >= 3
+    shown = {href: (int(f.replace(",", "")), int(a.replace(",", ""))) for href, _, f, a in rows}
+    assert shown == {iri.replace("https://w3id.org/econplan", ""): n for iri, n in expected.items()}
+    assert [f for f, _ in shown.values()] == sorted((f for f, _ in shown.values()), reverse=True)
+    assert "Headline 2023 figures and 2024 GDP growth targets of 16 cities" in html
+    assert "16个城市2023年主要指标及2024年地区生产总值增长目标" in zh
     # what the data cannot answer: a card on the home page and a link in every page's footer
     assert '<a href="/cannot-answer" id="card-cannot-answer"><strong>What the data cannot answer</strong>' in html
     assert '<a href="/cannot-answer" id="card-cannot-answer"><strong>数据无法回答的问题</strong>' in zh
@@ -930,3 +943,18 @@ def test_the_country_is_charted_apart_from_the_cities(client):
     with_cities = [a for a in areas if "Hangzhou" in a]
     assert with_cities and all("China" not in a for a in with_cities)
     assert any("Beijing" in a for a in with_cities)
+
+
+def test_an_imported_figure_shows_the_words_it_was_read_in_on_its_page(client):
+    """A figure of data/sources/cities-2023/figures.csv: its page quotes its source page's words
+    (ep:sourceQuote) with the number as written marked, and links the page."""
+    fact = "/id/china/cities-2023-figures/fact/cities-2023-figures-320100-gdp-level-2023-estimate"
+    for lang, heading in (("zh", "来源网页上的原文"), ("en", "The words on its source page")):
+        html = text(get(client, fact, lang=lang))
+        section = html.split('id="quote-h"')[1].split("</section>")[0]
+        assert heading in section
+        assert '总量<mark class="number">1.75</mark>万亿元左右' in section.replace("\n", ""), section
+        assert 'href="http://tibet.cn/cn/Instant/local/202401/t20240117_7559216.html"' in section
+    # a curated fact of the report has its sentence, and no quote section
+    curated = get(client, "/id/hangzhou/2023-plan/fact/gdp-2023", lang="en")
+    assert curated.status_code == 200 and 'id="source-h"' in text(curated) and 'id="quote-h"' not in text(curated)

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import os
 import time
-from contextlib import contextmanager
-from pathlib import Path
 
 import pyoxigraph as ox
 import pytest
@@ -196,6 +194,45 @@ def test_the_slow_callback_is_called_only_for_a_query_still_running_after_its_de
         with pytest.raises(QueryTimeout):
             ex.run(Job(sparql=SLOW, version="v1"), timeout=0.3, slow=(0.1, lambda: calls.append(0)))
         assert time.monotonic() - t0 < 0.5 and len(calls) == 2
+    finally:
+        ex.close()
+
+
+def test_a_long_query_yields_the_cpu_and_its_thread_is_replaced_after_it(less_slow_kg, stuck_calls):
+    """A query still running after yield_after runs at YIELD_NICE (short queries of others get the CPU
+    first); its thread cannot lower its nice value again, so it ends with the query and the next
+    query runs at the normal priority in a fresh thread.  A quick query never yields."""
+    import threading
+
+    from server.sparql.runner import YIELD_NICE, Runner
+
+    def nice_of(tid: int) -> int:  # field 19 of /proc/<pid>/task/<tid>/stat
+        stat = open(f"/proc/{os.getpid()}/task/{tid}/stat").read()
+        return int(stat.rsplit(")", 1)[1].split()[16])
+
+    others = {t.native_id for t in threading.enumerate()}  # e.g. other tests' written-off threads
+    ex = Runner(lambda v: less_slow_kg, size=1, timeout=10, queue_timeout=0.5, yield_after=0.1)
+    seen = {}
+
+    def query_threads() -> dict:
+        return {t.native_id: nice_of(t.native_id) for t in threading.enumerate()
+                if t.name == "econplan-query-thread" and t.is_alive() and t.native_id not in others}
+    try:
+        ex.run(Job(sparql="ASK { ?s ?p ?o }", version="v1"))
+        (first,) = query_threads()
+        assert query_threads()[first] == 0
+        probe = threading.Timer(0.4, lambda: seen.update(query_threads()))
+        probe.start()
+        answer = ex.run(Job(sparql=SLOW, version="v1"))
+        probe.join()
+        assert b"4000000" in answer.body
+        # it yielded while it ran, and its replacement (at nice 0) was already waiting for jobs
+        assert seen.pop(first) == YIELD_NICE and list(seen.values()) == [0], seen
+        time.sleep(0.1)
+        after = query_threads()
+        assert first not in after and list(after.values()) == [0], after  # a fresh thread at nice 0
+        assert b"true" in ex.run(Job(sparql="ASK { ?s ?p ?o }", version="v1")).body
+        assert ex._free.qsize() == 1 and stuck_calls == []
     finally:
         ex.close()
 

@@ -5,7 +5,6 @@ import json
 import socket
 import threading
 import time
-import urllib.parse
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -181,8 +180,6 @@ def test_fuzz_headers_params_and_bodies(client, accept, ctype, params, body):
        ctype=st.sampled_from(["text/turtle", "application/n-triples", "application/ld+json", "application/rdf+xml",
                               "application/trig", "application/n-quads", "text/plain", ""]))
 def test_fuzz_rdf_bodies_on_load(built, body, ctype):
-    from server import create_app
-
     app = _fuzz_write_app(built)
     resp = app.test_client().post("/load?graph=https://example.org/fuzz", data=body,
                                   headers={"Content-Type": ctype, "Authorization": f"Bearer {TOKEN}"})

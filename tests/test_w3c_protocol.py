@@ -8,8 +8,6 @@ from __future__ import annotations
 
 import http.client
 import json
-import urllib.error
-import urllib.request
 from pathlib import Path
 from xml.etree import ElementTree
 

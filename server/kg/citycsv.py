@@ -278,6 +278,16 @@ def csv_to_quads(csv_path: Path, mapping: dict, lookups: Lookups, graph: ox.Name
         note = get("note")
         if note:
             add(fact, V.RDFS_COMMENT, _lit(note, text_language(note)))
+        quote = get("quote")
+        if quote:  # the words it was read in, on its source page (eps:Fact-valueInQuote checks them)
+            q, sel = ox.NamedNode(fact.value + "#quote"), ox.NamedNode(fact.value + "#quote-selector")
+            add(fact, V.EP.sourceQuote, q)
+            add(q, V.RDF_TYPE, V.OA.SpecificResource)
+            if source and URL_RE.match(source):
+                add(q, V.OA.hasSource, ox.NamedNode(source))
+            add(q, V.OA.hasSelector, sel)
+            add(sel, V.RDF_TYPE, V.OA.TextQuoteSelector)
+            add(sel, V.OA.exact, _lit(quote, text_language(quote)))
     if not seen:
         raise DataError(f"{csv_path}: no rows", path=str(csv_path))
     return quads

@@ -21,6 +21,7 @@ indicator of the shared scheme, or empty when the drafter suggests a new one
 from __future__ import annotations
 
 import csv
+import functools
 import io
 import re
 from dataclasses import dataclass, field
@@ -163,8 +164,13 @@ CN_MAGNITUDE_RE = re.compile(r"(?P<q>超过|超|近|逾|约|突破)(?P<n>[一二
                              r"(?P<unit>万亿元|亿元|万元|万亿|亿|万)")
 CN_RANK_RE = re.compile(r"第(?P<n>[一二三四五六七八九十]+)(?P<suffix>位|名)?")
 #: 全国首家, 全省首单, 西部地区首个: the first of its kind in a scope is a rank of 1 (首批 is a batch).
-FIRST_RE = re.compile(r"(?P<scope>全国|全省|全区|全市|国内|省内|全球|全世界|地区|城市)(?:唯一|率先)?"
-                      r"(?P<n>首)(?P<unit>家|单|个|例|座|部|台|条)")
+#: A place (a name of data/vocab/areas.csv: 广西首个, 玉林首个) or one of these words scopes it.
+FIRST_RE = re.compile(r"(?P<scope>(?:唯一|率先)?)(?P<n>首)(?P<unit>家|单|个|例|座|部|台|条)")
+FIRST_SCOPES = ("全国", "全省", "全区", "全市", "国内", "省内", "全球", "全世界", "地区", "城市",
+                "本市", "我市", "本省", "我省", "本区", "我区")
+#: N(多)万 + a place + 人民/群众 …: 740多万玉林人民, 1200万市民 (a number of persons, in 万).
+PEOPLE_RE = re.compile(rf"(?P<a>{_NUM})(?P<more>[多余])?万(?P<place>[\u4e00-\u9fff]{{0,6}}?)"
+                       r"(?P<noun>人民|群众|市民|居民|村民|农民|儿女|同胞|乡亲)")
 CN_COUNT_RE = re.compile(rf"(?P<n>[两二三四五六七八九十]+|[一二三四五六七八九]?十[一二三四五六七八九]?)"
                          rf"(?P<unit>{'|'.join(CN_MEASURES)})")
 
@@ -178,16 +184,26 @@ SHARE_WORDS = ("占比", "比重", "占", "率", "比例", "覆盖", "全覆盖"
 #: 出台…33条, 推出…30条、…64条等一揽子政策: a policy package named by its number of articles.
 POLICY_ARTICLES_LABEL = "政策条数"
 POLICY_PACKAGE_RE = re.compile(r"政策|措施|举措|出台|推出|印发|制定|实施|发布|落实")
+#: N条 right before a word for a policy (quoted or not): “17条”举措, 12条措施, 20条细则.
+POLICY_NOUN_AFTER_RE = re.compile(r"[”\"]?(?:举措|措施|政策|细则|意见|办法|规定)")
 #: 实施三个“一号工程”: a count before a quoted name counts the components of a programme.
 PROGRAMME_COMPONENTS_LABEL = "点名工程、行动所含项数"
 PROGRAMME_NAME_RE = re.compile(r"[“\"](?:[^”\"]{0,12}(?:工程|行动|战略|计划)[”\"]"
                                r"|[^”\"]{1,12}[”\"](?:工程|行动|战略|计划))")
 #: 预计 (expected): 预期 too, unless it names the plan's targets (预期目标, 预期性指标).
 EXPECTED_RE = re.compile(r"预计|预期(?!目标|性|的目标)")
+#: 增长7%(预计,下同): a note after the value makes it expected; 下同 (the same below) makes the
+#: report year's actuals after it expected too.
+EXPECTED_AFTER_RE = re.compile(r"(?:以上|以下|左右|以内)?[((]预计(?:数|值)?(?P<below>[,，、]?下同)?[))]")
+#: The note (预计) alone: about the value before it only, not a 预计 that opens a list.
+EXPECTED_NOTE_RE = re.compile(r"[((]预计(?:数|值)?[))]")
 #: A change of rank: 排名提升5位 (a difference of 5 places).
 RANK_MOVE_RE = re.compile(r"(?:提升|上升|前移|前进|跃升|提高|下降|下滑|后退|后移)$")
 #: A rank written without 位: 居全省第3, 排名全国第12 (followed by a clause break).
 DIGIT_RANK_RE = re.compile(r"(?:居|位居|位列|列|排名|排|保持)[^，,；;。、第]{0,8}第(?P<n>\d+)(?=[，,；;。、)）]|$)")
+#: 时速350公里的高铁, 年产能12GWh动力电池: a design figure of the project named right after it
+#: (status ``design``, data/README.md), not a value of the year.
+DESIGN_WORD_RE = re.compile(r"(?:设计)?(?:时速|速度|年产能|产能|年产|能力|装机容量|装机)$")
 #: The subject is itself a growth rate: 增速由1%回升至8.8% is a growth rate of 8.8%.
 RATE_SUBJECT_RE = re.compile(r"(?:增速|增幅|涨幅)(?:由|从)[^，,；;]{0,16}(?:至|到)$")
 PREFIX_QUALIFIERS = (("不低于", "at-least"), ("不少于", "at-least"), ("不超过", "at-most"),
@@ -252,13 +268,19 @@ class Quantity:
 
 @dataclass
 class IndicatorScheme:
-    """Labels of the shared indicator scheme (label_zh, nbsName, altLabel) -> slug."""
+    """Labels of the shared indicator scheme (label_zh, nbsName, altLabel) -> slug, and the
+    names of the shared areas (data/vocab/areas.csv: 广西壮族自治区, 广西, 玉林市, 玉林), which
+    scope firsts (广西首个) and count people (740多万玉林人民)."""
 
     labels: dict[str, str]
+    places: frozenset[str] = frozenset()
+    #: a short label made by dropping a leading bracket -> that bracket: 接待游客 -> “免费游”
+    scopes: dict[str, str] = field(default_factory=dict)
 
     @classmethod
     def load(cls, data_dir: Path) -> "IndicatorScheme":
         labels: dict[str, str] = {}
+        scopes: dict[str, str] = {}
         data_dir = Path(data_dir)
         for path in sorted(data_dir.rglob("*.indicators.csv")):
             if "drafts" in path.relative_to(data_dir).parts:
@@ -272,6 +294,10 @@ class IndicatorScheme:
                         short = re.sub(r"[((][^))]*[))]", "", label).strip("“”")
                         if len(short) >= 2 and short != label:
                             labels.setdefault(short, rec["slug"].strip())
+                            # (“免费游”)接待游客: a leading bracket names the measure's scope
+                            lead = re.match(r"[((]([^))]*)[))]", label)
+                            if lead and short in labels and labels[short] == rec["slug"].strip():
+                                scopes.setdefault(short, lead.group(1))
                     # alternative labels (skos:altLabel): the zh ones name the measure too
                     for alt in (rec.get("alt_labels") or "").split("|"):
                         alt = alt.strip()
@@ -285,7 +311,14 @@ class IndicatorScheme:
                 if t.predicate.value.endswith(("#nbsName", "#altLabel")) and \
                         t.subject.value.startswith(INDICATOR_BASE):
                     labels.setdefault(t.object.value, t.subject.value[len(INDICATOR_BASE):])
-        return cls(labels)
+        places: set[str] = set()
+        areas = data_dir / "vocab" / "areas.csv"
+        if areas.exists():
+            with areas.open(encoding="utf-8", newline="") as fh:
+                for rec in csv.DictReader(fh):
+                    places.update(n.strip() for n in (rec.get("name_zh"), rec.get("short_zh"))
+                                  if n and len(n.strip()) >= 2)
+        return cls(labels, frozenset(places), scopes)
 
     def match(self, context: str) -> tuple[str, str, int] | None:
         """The label ending nearest the end of ``context`` (longest on a tie): (slug, label, pos)."""
@@ -303,28 +336,31 @@ class IndicatorScheme:
         return best[1], best[2], best[3]
 
     def similar(self, near: str, far: str = "", threshold: float = 0.6,
-                edges: tuple[str, str] | None = None) -> tuple[str, str, float] | None:
+                edges: tuple[str, str] | None = None,
+                sentence: str = "") -> tuple[str, str, float] | None:
         """The label that shares most of its character bigrams with the text before a quantity.
 
         Bigrams found in ``near`` (the quantity's own clause and the noun after it) count fully,
         those only in ``far`` (the sentence before it) count half.  A label qualifies when its
-        weighted share reaches ``threshold``; the largest weighted overlap wins.  Two guards:
-        a numeral in a label (第一产业) must be in the text (第二产业 is another measure), and a
-        label of two characters (企业) must be the head of the quantity's noun phrase: the end
-        of ``edges[0]`` (the subject before the value) or the start of ``edges[1]`` (the noun
-        after it), not a word inside another measure (民营企业贷款)."""
+        weighted share reaches ``threshold``; the largest weighted overlap wins.  Guards, for
+        precision (no indicator, a suggested new one, is better than a wrong one): a numeral in
+        a label (第一产业) must be in the text (第二产业 is another measure); a label of two
+        characters (企业) must be the head of the quantity's noun phrase: the end of
+        ``edges[0]`` (the subject before the value) or the start of ``edges[1]`` (the noun
+        after it), not a word inside another measure (民营企业贷款); a label's head noun must
+        be the text's (:func:`_same_head`); at least three characters of the label must be in
+        the quantity's clause as written, not only scattered bigrams; and a short label made
+        by dropping a leading bracket (接待游客 of (“免费游”)接待游客) needs a word of that
+        bracket in the ``sentence``."""
         ng, fg = _bigrams(near), _bigrams(far)
         seen = set(near) | set(far)
         best = None
         for label, slug in self.labels.items():
-            lg = _bigrams(label)
+            lg, core, first = _label_parts(label)
             if not lg:
                 continue
             if any(ch in "一二三四五六七八九" and ch not in seen for ch in label):
                 continue
-            core = re.sub(r"^(?:新增|新认定|认定|新引进|引进|新建|建成|培育|累计|全市|全省|年度)+", "",
-                          re.sub(r"[^\u4e00-\u9fff]", "", label))
-            first = _bigrams(core[:3])
             if len(lg) >= 4 and first and not first & (ng | fg):
                 continue  # 金融产业增加值 is not 第二产业增加值: the modifier names the measure
             if len(lg) == 1 and edges is not None and not (
@@ -333,9 +369,56 @@ class IndicatorScheme:
             hit = len(lg & ng) + 0.5 * len((lg & fg) - ng)
             score = hit / len(lg)
             key = (hit * score, score)
-            if score >= threshold and hit and (best is None or key > best[0]):
-                best = (key, slug, label, score)
+            if score < threshold or not hit or (best is not None and key <= best[0]):
+                continue
+            if label in self.scopes and not _bigrams(self.scopes[label]) & _bigrams(
+                    near + far + sentence):
+                continue  # 接待游客 of (“免费游”)接待游客 needs 免费游 in the sentence
+            if edges is not None and not _same_head(label, edges):
+                continue  # another measure of a word in the text (see _same_head)
+            if _longest_run(label, near) < min(3, len(core)):
+                continue  # 争取国债资金 is not 争取超长期特别国债等各类政策资金: bigrams, scattered
+            best = (key, slug, label, score)
         return None if best is None else (best[1], best[2], best[3])
+
+
+#: Words that end a subject before its value without being its head noun: 总数达到全省的, 并获.
+_SUBJECT_TAIL = re.compile(r"(?:的|并|获得?|达到|居|位居|位列|全[国省市区])+$")
+
+
+def _same_head(label: str, edges: tuple[str, str]) -> bool:
+    """Is ``label`` about the noun the quantity measures (``edges``: subject before, noun after)?
+
+    Its head (last two characters) must be in the text, or the subject's own head in the label
+    (地方政府专项债储备 is not 地方政府专项债券351亿元; 新增市场经营主体 is not 为市场经营主体减负),
+    and the head must not modify another noun (全市生产总值的比例达到4.5% is a ratio, not GDP)."""
+    core = re.sub(r"[((][^))]*[))]|[^\u4e00-\u9fff]", "", label)
+    head = core[-2:]
+    subject, after = edges
+    if head not in subject + after and _SUBJECT_TAIL.sub("", subject)[-2:] not in core and \
+            not (after and after[:2] in core):
+        return False
+    k = subject.rfind(head)
+    return k < 0 or not re.match(r"的[\u4e00-\u9fff]{2}", subject[k + 2:])
+
+
+def _longest_run(label: str, text: str) -> int:
+    """The length of the longest piece of ``label`` found as is in ``text``."""
+    best = 0
+    for i in range(len(label)):
+        for j in range(i + best + 1, len(label) + 1):
+            if label[i:j] not in text:
+                break
+            best = j - i
+    return best
+
+
+@functools.lru_cache(maxsize=None)
+def _label_parts(label: str) -> tuple[frozenset[str], str, frozenset[str]]:
+    """A label's bigrams, its core (without 新增, 认定 … in front) and the core's first bigrams."""
+    core = re.sub(r"^(?:新增|新认定|认定|新引进|引进|新建|建成|培育|累计|全市|全省|年度)+", "",
+                  re.sub(r"[^\u4e00-\u9fff]", "", label))
+    return frozenset(_bigrams(label)), core, frozenset(_bigrams(core[:3]))
 
 
 def _bigrams(text: str) -> set[str]:
@@ -384,6 +467,32 @@ def _last_share_word(text: str) -> int:
 LIST_JOINS = ("、", "和", "及", "与")
 
 
+def _amount_in_a_description(text: str, a: int, b: int, unit_w: str) -> bool:
+    """成为首个300亿元园区, 建成3个百亿元产业集群: an amount between a measure word and the
+    noun it describes is the size class of the thing counted, not a quantity of the year."""
+    return unit_w.endswith("元") and bool(re.search(r"[个家座]$", text[:a])) and \
+        bool(re.match(r"(?:级)?[\u4e00-\u9fff]", text[b:])) and \
+        not re.match(r"以上|以下|左右|以内|增长|下降|提高|同比|比上年", text[b:])
+
+
+def _design_attribute(text: str, a: int, b: int) -> bool:
+    """Is the quantity at ``a``–``b`` a design figure of the project named right after it?
+
+    时速350公里的南珠高铁, 年产能12GWh动力电池: a capacity or speed word just before the value
+    and a noun just after it (年产能达到12GWh, with a verb, is a value of the year)."""
+    return bool(DESIGN_WORD_RE.search(text[:a]) and re.match(r"的?[\u4e00-\u9fff]", text[b:])
+                and not re.match(r"以上|以下|左右|以内|增长|下降|提高|的(?:比例|比重)", text[b:]))
+
+
+def _whole_clause(text: str, span: tuple[int, int]) -> str:
+    """The clause around ``span``: from the break before it to the break after it."""
+    _, i = _clause_before(text, span[0])
+    j = span[1]
+    while j < len(text) and text[j] not in CLAUSE_BREAK:
+        j += 1
+    return text[i:j]
+
+
 def _clause_before(text: str, pos: int) -> tuple[str, int]:
     """The text of the clause that ends at ``pos`` and its start (after 、 too)."""
     i = pos
@@ -398,12 +507,17 @@ def _inside_quotes(text: str, pos: int) -> bool:
 
 
 def _quoted(text: str, pos: int) -> tuple[int, int] | None:
-    """The span of the text inside the quotes “…” around ``pos``, or None."""
+    """The span of the text inside the quotes around ``pos``, or None.
+
+    Names are quoted “…”, and in some reports (or their copies) with ASCII quotes "…": an
+    ASCII quote opens when an even number of them comes before it in the sentence."""
     opened = text.rfind("“", 0, pos)
     closed = text.rfind("”", 0, pos)
     end = text.find("”", pos)
     if opened > closed and end >= 0:
         return opened + 1, end
+    if text.count('"', 0, pos) % 2 == 1 and '"' in text[pos:]:
+        return text.rfind('"', 0, pos) + 1, text.find('"', pos)
     return None
 
 
@@ -464,9 +578,17 @@ class Drafter:
         modes = self.section_modes(paras)
         out: list[Quantity] = []
         named: set[str] = set()
+        below: int | None = None   # where a (预计,下同) note was, if one was
         for p in ps:
             if p.is_sentence:
                 for q in self.sentence(p, modes.get(p.paragraph, "actual")):
+                    if below is not None and q.span[0] > below and q.status == "actual" and \
+                            q.period == str(self.year) and not q.name:
+                        q.status = "expected"
+                        q.reasons.append("(预计,下同) before it")
+                    note = EXPECTED_AFTER_RE.match(text, q.span[1])
+                    if note and note.group("below"):
+                        below = q.span[1]
                     # the number of parts of a named group is said once, where the name is first
                     # used (三个“一号工程” again later in the report is the same three)
                     if q.name and q.name in named:
@@ -547,12 +669,16 @@ class Drafter:
         if re.match(r"(?:以上|以下)(?!的?[，,。；;、)）]|$)[的]?[\u4e00-\u9fff]", text[b:]) and \
                 unit_w in ("亿元", "万元", "元") :
             return None
+        if _amount_in_a_description(text, a, b, unit_w):
+            return None
         unit = UNIT_SLUGS.get(unit_w, unit_w)
         for prefix, written, slug in PER_UNITS:
             if unit_w == written and prefix in _clause_before(text, a)[0]:
                 unit = slug
         if m.group("ua") == "万" and not (m.group("b") and unit_w.startswith("万")):
             return None
+        if unit_w == "公里" and re.search(r"时速$", text[:a]):
+            unit = "公里/小时"   # 时速350公里 is a speed (not in data/vocab/units.csv yet)
         if unit_w == "%" or m.group("ua") in ("%", "％"):
             unit = "percent"
         value_end = min(m.start(g) for g in ("wan", "more0", "unit") if m.start(g) >= 0)
@@ -640,13 +766,25 @@ class Drafter:
             out.append(Quantity(s, a, m.end("n"), m.group("n"), _fmt(value), "rank", "rank",
                                 "exact", "", "", "", "", "", 0.7, ["Chinese rank (cn2an)"],
                                 (m.start(), end)))
+        for m in PEOPLE_RE.finditer(text):
+            # 740多万玉林人民: the unit 万人 is split by the place the people are of
+            place = m.group("place")
+            if place and place not in self.scheme.places and place not in FIRST_SCOPES:
+                continue
+            a = m.start("a")
+            q = Quantity(s, a, m.end("a"), m.group("a"), m.group("a"), "wan-person", "count",
+                         "more-than" if m.group("more") else "exact", "", "", "", "", "", 0.7,
+                         [f"万{place}{m.group('noun')}: a number of persons"], (a, m.end()))
+            self._qualify(q, text, a, m.end())
+            out.append(q)
         for m in FIRST_RE.finditer(text):
-            if _inside_quotes(text, m.start("n")):
+            scope = self._first_scope(text[:m.start()])
+            if scope is None or _inside_quotes(text, m.start("n")):
                 continue
             a = m.start("n")
             out.append(Quantity(s, a, a + 1, "首", "1", CN_MEASURES.get(m.group("unit"), "count"),
                                 "rank", "exact", "", "", "", "", "", 0.7,
-                                [f"{m.group('scope')}首{m.group('unit')}: the first, a rank of 1"],
+                                [f"{scope}首{m.group('unit')}: the first, a rank of 1"],
                                 (a, m.end())))
         for m in CN_COUNT_RE.finditer(text):
             a, b = m.span()
@@ -686,6 +824,13 @@ class Drafter:
             self._qualify(q, text, a, b)
             out.append(q)
         return out
+
+    def _first_scope(self, before: str) -> str | None:
+        """The scope a first (首个, 首家) is counted in, ending ``before``: 全国, 全省 …, or a place."""
+        for scope in FIRST_SCOPES:
+            if before.endswith(scope):
+                return scope
+        return next((p for p in self.scheme.places if before.endswith(p)), None)
 
     # -- fields
     def _kind(self, text: str, a: int, b: int, unit: str) -> str:
@@ -760,11 +905,12 @@ class Drafter:
                         "over", "at-least", "about", "nearly", "at-most") and \
                         "分别" in text[max(0, prev.span[0] - 60):prev.span[0]]:
                     q.qualifier = prev.qualifier
-        # a trailing 以上 over a list: 各100项以上 is handled by _qualify; 分别…以上 by this
+        # a trailing 以上 or 左右 over a list: 各100项以上 is handled by _qualify; 分别x、y以上 and
+        # 分别x和y左右 by this
         for i in range(len(found) - 2, -1, -1):
             q, nxt = found[i], found[i + 1]
             between = text[q.span[1]:nxt.span[0]]
-            if between == "、" and q.unit == nxt.unit and q.qualifier == "exact" and \
+            if between in LIST_JOINS and q.unit == nxt.unit and q.qualifier == "exact" and \
                     nxt.qualifier in ("at-least", "about") and "分别" in text[:q.span[0]]:
                 q.qualifier = nxt.qualifier
         prev_ind: tuple[str, str] | None = None
@@ -784,7 +930,7 @@ class Drafter:
             after = re.match(rf"(?:以上|以下|左右|以内)?([^{CLAUSE_BREAK}、]{{0,12}})",
                              text[q.span[1]:]).group(1)
             sim = self.scheme.similar(_expand(clause + after), text[max(0, q.span[0] - 40):q.span[0]],
-                                      edges=(_expand(label_clause), after))
+                                      edges=(_expand(label_clause), after), sentence=text)
             bare = re.sub(r"增速|增幅|同比|比上年|比去年|较[^高低快慢提回下上]{0,4}|[高低快慢]于全[国省市]"
                           r"|[高低快慢]于|提高|回落|下降|增长|上涨|回升|为|的"
                           r"|^(?:但|而|并|且)|当月|当季|持续|(?:由|从)(?:\d+月|[一二三四]季度|上月)?|至$",
@@ -803,9 +949,11 @@ class Drafter:
                 q.name = before_name.group(0).strip("“”\"")
                 q.reasons.append("a count before a quoted name: components of a programme")
             elif q.unit == "strip" and policy and (
-                    (q.name and quoted) or POLICY_PACKAGE_RE.search(text) and
+                    (q.name and quoted) or POLICY_NOUN_AFTER_RE.match(text[q.span[1]:]) or
+                    POLICY_PACKAGE_RE.search(_whole_clause(text, q.span)) and
                     re.match(r"(?:[，,；;。、]|等|$)", text[q.span[1]:])):
-                # 实施…扩需求增动能72条、…64条等政策, “治气攻坚二十条”: the articles of a policy
+                # 实施…扩需求增动能72条、…64条等政策, “治气攻坚二十条”, “17条”举措: the articles
+                # of a policy
                 q.indicator, q.indicator_label = INDICATOR_BASE + policy, POLICY_ARTICLES_LABEL
                 q.reasons.append("N条 closing a name: articles of a policy package")
             elif q.kind == "count" and programme and q.name and (quoted or sim is None):
@@ -814,7 +962,8 @@ class Drafter:
                                                   PROGRAMME_COMPONENTS_LABEL)
                 q.reasons.append("a count in a name: components of a programme")
             elif q.kind in ("growth", "decline", "ratio-to-plan", "difference", "rank") and \
-                    len(bare) <= 2 and prev_ind and (adjacent or q.kind != "rank"):
+                    len(bare) <= 2 and prev_ind and (adjacent or q.kind != "rank") and \
+                    q.value_text != "首":  # 全省首个X: a first names its own X after it
                 q.indicator, q.indicator_label = prev_ind
                 q.confidence -= 0.05
                 q.reasons.append("indicator of the quantity before it")
@@ -834,8 +983,12 @@ class Drafter:
         head = text[:a]
         clause, c0 = _clause_before(text, a)
         status = mode
+        # a note (预计) after an earlier value is about that value only; (预计,下同) covers the rest
+        head, clause = EXPECTED_NOTE_RE.sub("", head), EXPECTED_NOTE_RE.sub("", clause)
         if EXPECTED_RE.search(clause) or EXPECTED_RE.search(re.split(r"[；;]", head)[-1]):
             status = "expected"  # 预计A增长47%,B增长32%: one 预计 for the whole list
+        elif EXPECTED_AFTER_RE.match(text, q.span[1]):
+            status = "expected"  # 增长7%(预计,下同)
         elif mode == "actual" and re.search(r"力争|确保|目标(?:是|为)|预期目标|将(?:力争|达到)", clause) \
                 and not re.search(r"完成|实现|达到了", clause):
             status = "target"
@@ -844,12 +997,15 @@ class Drafter:
         elif mode == "actual" and text[q.span[1]:q.span[1] + 2] == "左右" and \
                 re.search(r"目标|预期", text):
             status = "target"
+        if _design_attribute(text, q.span[0], q.span[1]):
+            status = "design"
         if q.name:
             # the number of parts of a named group (“十大战略”) is what the name says now, in the
             # plan's year too: a fact, not a target (确保 in “两个确保” is part of a name)
             status = "actual"
         q.status = status
-        year = self.year + 1 if status == "target" or (q.name and mode == "target") else self.year
+        year = self.year + 1 if status == "target" or (
+            mode == "target" and (q.name or status == "design")) else self.year
         ym = list(re.finditer(r"((?:19|20)\d\d)年(?!代)", clause))
         if ym and not re.search(r"以来|起|比|较|同比", clause[ym[-1].end():ym[-1].end() + 2]):
             year = int(ym[-1].group(1))

@@ -214,7 +214,7 @@ class KnowledgeGraph:
 
 def current_version(target) -> str:
     """The content version of a build folder or of an external store (by its URL)."""
-    from .remote import RemoteStore, is_remote
+    from .remote import is_remote
 
     if is_remote(target):
         return _remote_for(str(target)).version()

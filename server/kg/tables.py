@@ -43,7 +43,7 @@ STATUSES = ("actual", "target", "expected")
 
 #: The columns of the rows file import-table writes (data/cities/<dataset>.csv).
 ROW_COLUMNS = ("city", "gb2260", "indicator", "kind", "period", "value", "unit", "qualifier",
-               "status", "source", "vintage", "date", "cell", "as_written", "note")
+               "status", "source", "vintage", "date", "cell", "as_written", "note", "quote")
 
 
 # ------------------------------------------------------------------ the vocabulary passed in
@@ -239,11 +239,12 @@ class TableRow:
     as_written: str     # the cell's text exactly as published
     note: str = ""
     date: str = ""      # the publication date (YYYY-MM-DD) when the vintage text gives one
+    quote: str = ""     # the words the figure was read in on its source page, verbatim
 
     def as_csv_row(self) -> list[str]:
         return [self.area_name, self.area, self.indicator, self.kind, self.period, self.value,
                 self.unit, self.qualifier, self.status, self.source, self.vintage, self.date,
-                self.cell, self.as_written, self.note]
+                self.cell, self.as_written, self.note, self.quote]
 
 
 @dataclass
@@ -340,6 +341,7 @@ LONG_HEADERS = {
     "source": {"来源", "数据来源", "资料来源", "source", "source_url"},
     "vintage": {"版本", "口径", "vintage"},
     "note": {"备注", "说明", "note"},
+    "quote": {"原文", "引文", "摘录", "quote"},
 }
 SKIP_HEADERS = {"序号", "排名", "位次", "no", "no."}  # columns that are not figures
 NO_DATA = {"", "-", "—", "——", "–", "…", "……", "...", "/", "－"}
@@ -622,7 +624,7 @@ def _merge(where: str, what: str, fixed_value: str | None, table_value: str | No
 
 
 def _make(vocab, fixed, problems, *, area, ind, kind, period, status, cell: Cell, header_unit,
-          table_unit, source="", vintage="", qualifier=None, note="") -> TableRow | None:
+          table_unit, source="", vintage="", qualifier=None, note="", quote="") -> TableRow | None:
     if _norm(cell.text) in NO_DATA:
         return None
     v = parse_value(cell.text, vocab.units)
@@ -664,7 +666,7 @@ def _make(vocab, fixed, problems, *, area, ind, kind, period, status, cell: Cell
     return TableRow(area.code, area.name_zh, ind, kind, period, v.number, unit,
                     v.qualifier if v.qualifier != "exact" else (qualifier or "exact"),
                     status or "actual", source or fixed.source or "", vin,
-                    cell.ref, cell.text if cell.written is None else cell.written, note, date)
+                    cell.ref, cell.text if cell.written is None else cell.written, note, date, quote)
 
 
 #: Words that say which release a figure is (the dataset format's vintage: preliminary, revised,
@@ -834,7 +836,7 @@ def _long(header, body, roles, vocab, fixed, problems, table_unit) -> list[Table
         r = _make(vocab, fixed, problems, area=area, ind=ind, kind=kind, period=period, status=status,
                   cell=vc, header_unit=unit, table_unit=table_unit, source=source,
                   vintage=get(row, "vintage").text.strip(), qualifier=qualifier,
-                  note=get(row, "note").text.strip())
+                  note=get(row, "note").text.strip(), quote=get(row, "quote").text.strip())
         if r:
             out.append(r)
     return out
@@ -1086,7 +1088,7 @@ def render_mapping(slug: str, published: str, original: str) -> str:
             "published": f"published/{published}",
         },
         "columns": {k: k for k in ("indicator", "kind", "period", "value", "unit", "qualifier", "status",
-                                   "source", "vintage", "date", "note")} | {"area": "gb2260"},
+                                   "source", "vintage", "date", "note", "quote")} | {"area": "gb2260"},
         "defaults": {"status": "actual", "qualifier": "exact", "kind": "level"},
     }
     head = ("# Written by `econplan import-table`: how the build reads the rows file beside it\n"

@@ -6,7 +6,6 @@ moves bytes.
 """
 from __future__ import annotations
 
-import io
 import json
 from dataclasses import dataclass, field
 import re

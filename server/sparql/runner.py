@@ -13,6 +13,10 @@ thread that took the request waits at most QUERY_TIMEOUT seconds:
   past the memory it had when they began plus QUERY_MEMORY, every running query is answered
   503 ``memory-limit`` and the process is retired at once (memory held by the engine cannot
   be given back otherwise);
+- a query still running ``yield_after`` seconds after it began (HEAVY_AFTER) *yields*: its
+  thread's nice value is raised to YIELD_NICE, so that short queries of other clients get the
+  CPU first while it runs on; as a thread cannot lower its nice value again, that thread ends
+  with the query, and a fresh one (started at once, by the thread that raised it) takes its place;
 - a query refused once it turned heavy (429, server.sparql.fairness) is answered at once and
   its thread written off as at the time limit, but the query runs on (nothing can stop it)
   at the lowest priority; the process is retired only if it is still running a second past
@@ -62,6 +66,9 @@ def on_retire(reason: str) -> None:
 
 #: the stack size of a query thread (virtual memory; only the pages used become resident)
 QUERY_STACK = 256 * 1024 * 1024
+#: the nice value of a query thread once its query has run ``yield_after`` seconds (CFS gives a
+#: nice-10 thread about a tenth of the CPU of a nice-0 one that competes with it)
+YIELD_NICE = 10
 _STACK_LOCK = threading.Lock()
 
 
@@ -343,17 +350,17 @@ def _failure(exc: Exception, sinks: list) -> tuple:
         msg = ("fail", msg[2])
     return msg
 
-def _wait(wait, limit: float, slow) -> bool:
-    """``wait(limit)``, calling ``slow[1]()`` once ``slow[0]`` seconds have passed without an
-    answer (``slow`` may be None).  A KGError the callback raises (the query is refused once it
-    turned heavy: server.sparql.fairness) is raised from here."""
-    if slow is None or slow[0] >= limit:
-        return wait(limit)
-    after, callback = slow
+def _wait(wait, limit: float, marks) -> bool:
+    """``wait(limit)``, calling each ``callback`` of ``marks`` ((seconds, callback) pairs) once that
+    many seconds have passed without an answer.  A KGError a callback raises (the query is
+    refused once it turned heavy: server.sparql.fairness) is raised from here."""
     t0 = time.monotonic()
-    if wait(max(0.0, after)):
-        return True
-    callback()
+    for after, callback in sorted(marks, key=lambda m: m[0]):
+        if after >= limit:
+            break
+        if wait(max(0.0, after - (time.monotonic() - t0))):
+            return True
+        callback()
     return wait(max(0.0, limit - (time.monotonic() - t0)))
 
 # -- query threads ------------------------------------------------------------------------------
@@ -364,7 +371,7 @@ class _Channel:
     queue, so that a slow client slows the query thread instead of filling memory."""
 
     __slots__ = ("first", "msg", "chunks", "closed", "abandoned", "finished", "done", "lock", "tid",
-                 "answered")
+                 "answered", "yielded")
 
     def __init__(self):
         self.first = threading.Lock()  # released when the first message is there
@@ -379,6 +386,7 @@ class _Channel:
         self.lock = threading.Lock()  # orders "finished" against "abandoned"
         self.tid = 0  # the native id of the thread working on it
         self.answered = False  # the first message is there (``first`` released)
+        self.yielded = False  # its thread runs at YIELD_NICE (Runner._yield)
 
     def wait_done(self, timeout: float) -> bool:
         if self.done.acquire(timeout=max(0.0, timeout)):
@@ -420,8 +428,9 @@ class Runner:
     grace = 1.0
 
     def __init__(self, open_kg, *, size: int = 2, timeout: float = 30.0, queue_timeout: float = 10.0,
-                 memory: int = 0):
+                 memory: int = 0, yield_after: float = 1.0):
         self.open_kg, self.size = open_kg, max(1, size)
+        self.yield_after = yield_after
         self.timeout, self.queue_timeout, self.memory = timeout, queue_timeout, max(0, int(memory))
         self._running: set = set()  # channels of the jobs being evaluated (for the memory watchdog)
         self._running_lock = threading.Lock()
@@ -512,12 +521,27 @@ class Runner:
             self._end(ch)
             with ch.lock:
                 ch.finished = True
-                abandoned = ch.abandoned
+                abandoned, yielded = ch.abandoned, ch.yielded
             ch.done.release()
             if abandoned:  # written off at its limit; a new thread has taken this one's place
                 log.info("a query stopped at its limit has finished in the background")
                 return
             self._free.put(1)
+            if yielded:  # it keeps its raised nice value: it ends, its replacement is there (_yield)
+                return
+
+    def _yield(self, ch: _Channel) -> None:
+        """The job on ``ch`` has run ``yield_after`` seconds: its thread yields the CPU to others."""
+        with ch.lock:  # under the lock: the thread cannot finish and take another job meanwhile
+            if ch.finished or not ch.tid:
+                return  # done, or still waiting for a thread (using no CPU)
+            try:
+                os.setpriority(os.PRIO_PROCESS, ch.tid, YIELD_NICE)
+            except (OSError, AttributeError):  # pragma: no cover - not Linux
+                return
+            ch.yielded = True
+        if not self._closed:  # its replacement, started here: a thread inherits its creator's nice value
+            self._start_thread()
 
     def _abandon(self, ch: _Channel, error: tuple | None = None, watch: bool = True,
                  until: float | None = None) -> bool:
@@ -539,12 +563,14 @@ class Runner:
                         ch.chunks.put_nowait(("fail", error[2]))
                     except queue.Full:
                         pass  # the reader fails at its deadline instead
+            replaced = ch.yielded  # it yielded earlier: its replacement runs already
         try:  # until its process goes, the runaway query gets only the CPU nobody else wants
             os.setpriority(os.PRIO_PROCESS, ch.tid, 19)
         except (OSError, AttributeError):  # pragma: no cover - not Linux
             pass
         if not self._closed:
-            self._start_thread()
+            if not replaced:
+                self._start_thread()
             self._free.put(1)
         if watch:
             threading.Thread(target=self._watch, args=(ch, until), daemon=True, name="econplan-stuck-watch").start()
@@ -582,7 +608,8 @@ class Runner:
         ch = _Channel()
         self._jobs.put((job, ch))
         try:
-            answered = _wait(lambda t: ch.first.acquire(timeout=t), limit, slow)
+            marks = [(self.yield_after, lambda: self._yield(ch))] + ([slow] if slow else [])
+            answered = _wait(lambda t: ch.first.acquire(timeout=t), limit, marks)
         except KGError as refusal:  # refused once it turned heavy (429): the request is answered now
             if self._abandon(ch, until=deadline):
                 log.info("a query refused with %d (%s) runs on in the background: the engine cannot stop "

@@ -116,7 +116,7 @@ def service_description_triples() -> list:
         ox.Triple(ds, V.RDF_TYPE, sd("Dataset")),
         ox.Triple(ds, sd("defaultGraph"), dg),
         ox.Triple(dg, V.RDF_TYPE, sd("Graph")),
-        ox.Triple(svc, V.RDFS_LABEL, ox.Literal("杭州市发展计划知识图谱 SPARQL 端点", language="zh")),
+        ox.Triple(svc, V.RDFS_LABEL, ox.Literal("城市发展计划知识图谱 SPARQL 端点", language="zh")),
         ox.Triple(svc, V.RDFS_LABEL, ox.Literal("econplan SPARQL endpoint", language="en")),
     ]
     for rf in ("SPARQL_Results_JSON", "SPARQL_Results_XML", "SPARQL_Results_CSV",

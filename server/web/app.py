@@ -92,7 +92,8 @@ class AppState:
 
                     cfg = self.config
                     self._runner = Runner(self._kg_for, size=cfg["QUERY_WORKERS"], timeout=cfg["QUERY_TIMEOUT"],
-                                          queue_timeout=cfg["QUEUE_TIMEOUT"], memory=cfg["QUERY_MEMORY"])
+                                          queue_timeout=cfg["QUEUE_TIMEOUT"], memory=cfg["QUERY_MEMORY"],
+                                          yield_after=cfg["HEAVY_AFTER"])
                     atexit.register(self._runner.close)
         return self._runner
 

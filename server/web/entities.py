@@ -1,6 +1,8 @@
 """Entity pages and their content negotiation: /id/…, /source/…, /resource, /def/<term>, /def."""
 from __future__ import annotations
 
+import re
+
 from collections import OrderedDict
 from urllib.parse import urlencode
 
@@ -236,6 +238,7 @@ def _entity_html(kg, node, page_path: str) -> str:
     if any(t_ in type_values for t_ in (V.EP.Fact.value, V.EP.Observation.value, V.EP.Target.value)) \
             or V.EP.indicator in props:
         ctx["source"] = _fact_source(terms, node)
+        ctx["quote"] = _fact_quote(terms, node)
         rows = views.fact_rows(kg, terms, node, "fact")
         ctx["fact_view"] = rows[0] if rows else None
     if V.EP.Sentence.value in type_values or V.EP.Paragraph.value in type_values \
@@ -312,6 +315,27 @@ def _fact_source(terms: Terms, fact) -> dict | None:
     return {"passage": terms.value(passage), "pieces": pieces, "number_found": num is not None,
             "lost": isinstance(lost, ox.Literal) and lost.value == "true",
             "number": text[num[0]:num[1]] if num else None}
+
+
+def _fact_quote(terms: Terms, fact) -> dict | None:
+    """The words an imported figure was read in on its source page (ep:sourceQuote), with the
+    number as written marked where it stands (thousands separators aside)."""
+    quote = terms.one(fact, V.EP.sourceQuote)
+    selector = terms.one(quote, V.OA.hasSelector) if quote is not None else None
+    exact = terms.one(selector, V.OA.exact) if selector is not None else None
+    if not isinstance(exact, ox.Literal):
+        return None
+    text, written = exact.value, terms.one(fact, V.EP.valueText)
+    spans = []
+    if isinstance(written, ox.Literal) and written.value:
+        digits = written.value.lstrip("-")
+        pattern = ",?".join(re.escape(ch) for ch in digits)  # 1,928.9 as well as 1928.9
+        m = re.search(pattern, text)
+        if m:
+            spans.append((m.start(), m.end(), "number", None))
+    page = terms.one(quote, V.OA.hasSource)
+    return {"pieces": _segments(text, spans),
+            "page": page.value if isinstance(page, ox.NamedNode) else None}
 
 
 def _passage_text(terms: Terms, passage) -> dict | None:

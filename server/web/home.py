@@ -33,8 +33,17 @@ def home():
     examples = [terms.value(x) for x in (
         V.fact("gdp-2023"), V.district("330109"), V.indicator("gdp"), V.EP.Fact)]
     examples = [e for e in examples if e.href]
-    return render_template("home.html", counts=counts, report=report,
+    return render_template("home.html", counts=counts, report=report, datasets=datasets(kg, terms),
                            queries=list(library.values())[:8], examples=examples)
+
+
+def datasets(kg, terms) -> list[tuple]:
+    """Every dataset that holds facts (``qb:dataSet``), largest first: (its label and page, facts,
+    areas)."""
+    rows = kg.select("SELECT ?ds (COUNT(DISTINCT ?f) AS ?facts) (COUNT(DISTINCT ?a) AS ?areas) WHERE { "
+                     "?f a ep:Fact ; qb:dataSet ?ds . OPTIONAL { ?f ep:refArea ?a } } "
+                     "GROUP BY ?ds ORDER BY DESC(?facts) ?ds")
+    return [(terms.value(r["ds"]), int(r["facts"].value), int(r["areas"].value)) for r in rows]
 
 
 #: the kinds of area (schema:additionalType of an ep:District), in the order shown

@@ -14,7 +14,7 @@ LANG_COOKIE = "lang"
 
 #: Every text of the pages, in Chinese and English.
 TEXT: dict[str, tuple[str, str]] = {
-    "site": ("杭州市发展计划知识图谱", "econplan — Hangzhou development-plan knowledge graph"),
+    "site": ("城市发展计划知识图谱", "econplan — city development-plan knowledge graph"),
     "site_short": ("发展计划知识图谱", "econplan"),
     "skip": ("跳到正文", "Skip to content"),
     "nav_home": ("首页", "Home"),
@@ -30,17 +30,23 @@ TEXT: dict[str, tuple[str, str]] = {
                        "This site loads nothing from other servers."),
     "footer_vendor": ("第三方组件及其许可", "Third-party components and their licences"),
     "home_lead": (
-        "这是杭州市《关于2023年国民经济和社会发展计划执行情况与2024年计划草案的报告》的知识图谱。"
-        "报告中的每一个数字都是一个事实:它衡量的指标、数值、单位、时期、类型(总量、增速、占比……)、"
-        "限定词(以上、约、近……)、状态(实际、目标、预计),以及它出自的原文句子和字符位置。"
-        "图谱还包括报告提到的项目、政策、领域和行政区,用 OWL 本体描述,用 SHACL 形状校验。",
-        "A knowledge graph of Hangzhou's report on the execution of the 2023 plan for national "
-        "economic and social development and the draft plan for 2024. Every figure in the report "
-        "is a fact: the indicator it measures, its value, unit, period, kind (level, growth, "
-        "share …), qualifier (at least, about, nearly …) and status (actual, target, expected), "
-        "with the sentence it comes from and its character offsets. The graph also holds the "
-        "projects, policies, domains and districts the report names, described by an OWL "
-        "ontology and checked by SHACL shapes."),
+        "城市发展计划与统计数据的知识图谱。核心是杭州市《关于2023年国民经济和社会发展计划执行情况与2024年计划草案的报告》"
+        "全文:报告中的每一个数字都是一个事实,记录它衡量的指标、数值、单位、时期、类型(总量、增速、占比……)、"
+        "限定词(以上、约、近……)、状态(实际、目标、预计),以及它出自的原文句子和字符位置;报告提到的项目、政策、"
+        "领域和行政区也都是实体。其他城市的数据(统计公报、政府工作报告中的地区生产总值、人口、财政收入等)"
+        "按数据集载入,每个数值都有来源和版本,可与杭州对照。图谱用 OWL 本体描述,用 SHACL 形状校验。",
+        "A knowledge graph of Chinese cities' development plans and statistics. At its core is Hangzhou's "
+        "report on the execution of the 2023 plan for national economic and social development and the "
+        "draft plan for 2024, in full: every figure in it is a fact (the indicator it measures, its value, "
+        "unit, period, kind, qualifier and status, with the sentence it comes from and its character "
+        "offsets), and every project, policy, domain and district it names is an entity. Other cities' "
+        "figures (GDP, population, budget revenue … from statistical bulletins and government work "
+        "reports) are datasets beside it, each value with its source and vintage, ready to compare with "
+        "Hangzhou. An OWL ontology describes the graph and SHACL shapes check it."),
+    "datasets": ("数据集", "Datasets"),
+    "ds_name": ("数据集", "dataset"),
+    "ds_facts": ("事实", "facts"),
+    "ds_areas": ("地区", "areas"),
     "home_other": ("English", "中文"),
     "counts": ("数据概况", "The data in numbers"),
     "c_facts": ("事实", "facts"),
@@ -69,7 +75,7 @@ TEXT: dict[str, tuple[str, str]] = {
     "d_ontology": ("本体,Turtle 格式", "The ontology as Turtle"),
     "d_shapes": ("SHACL 形状,Turtle 格式", "The SHACL shapes as Turtle"),
     "start_here": ("从这里开始", "Start here"),
-    "report": ("报告", "The report"),
+    "report": ("杭州报告", "Hangzhou's report"),
     "example_entities": ("示例页面", "Example pages"),
     "queries_title": ("示例查询", "Saved queries"),
     "queries_lead": ("每个查询都是一个 SPARQL 文件;参数以 RDF 项绑定,不拼接进查询文本。结果可以下载为 JSON、CSV 或 TSV。",
@@ -117,6 +123,10 @@ TEXT: dict[str, tuple[str, str]] = {
     "values": ("值", "Values"),
     "graphs": ("出自命名图", "From the named graphs"),
     "source": ("来源句子", "Source sentence"),
+    "quote": ("来源网页上的原文", "The words on its source page"),
+    "quote_note": ("这个数字导入自表格;这是它在来源网页上所在的原文(ep:sourceQuote),高亮的是原样写法。",
+                   "This figure was imported from a table; these are the words it was read in on its source "
+                   "page (ep:sourceQuote), with the number as written marked."),
     "source_note": ("高亮的是数值在原文中的位置(ep:valueStart–ep:valueEnd),下划线是原文措辞(ep:mention)。",
                     "The highlight is the number's place in the text (ep:valueStart–ep:valueEnd); "
                     "the underline is the wording that states it (ep:mention)."),
