@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from conftest import BACKENDS, LiveServer, start_backend
+from server.kg import builddir
 from test_endpoint import http
 
 BIN = Path(sys.executable).parent / "econplan"
@@ -30,7 +31,7 @@ BAD = """@prefix ep: <https://w3id.org/econplan/def#> .
 
 
 def copy_build(built: Path, dest: Path) -> Path:
-    shutil.copytree(built, dest, ignore=shutil.ignore_patterns("*.log", ".write.lock"))
+    shutil.copytree(built, dest, ignore=shutil.ignore_patterns("*.log", builddir.LOCK))
     return dest
 
 

@@ -131,7 +131,7 @@ class KnowledgeGraph:
         """``kg`` caught up with ``version`` (:meth:`catch_up`), else the store at ``target``
         opened anew: what a process does when the data version has changed."""
         caught = kg.catch_up(version) if kg is not None else None
-        return caught or cls.open(target, mode=mode)
+        return caught if caught is not None else cls.open(target, mode=mode)
 
     @classmethod
     def from_quads(cls, quads) -> "KnowledgeGraph":
@@ -187,6 +187,9 @@ class KnowledgeGraph:
 
     def __len__(self) -> int:
         return len(self.store)
+
+    def __bool__(self) -> bool:  # (not len(): counting a big store takes seconds)
+        return True
 
     def graphs(self) -> dict[str, int]:
         rows = self.select("SELECT ?g (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } } "
