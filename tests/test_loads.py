@@ -727,3 +727,42 @@ def test_one_log_is_applied_by_processes_and_replayed_by_a_build(built, root, tm
             None, None, None, ox.NamedNode(g2))}
         assert builddir.log_path(out).read_bytes() == log and builddir.pending(out) == 0
     assert builddir.version_of(out).endswith("+3")
+
+
+def test_a_worker_validates_with_the_fact_pairs_it_keeps_as_with_the_query(built, tmp_path):
+    """A server worker keeps its store's (indicator, status, period) pairs (validation.fact_pairs)
+    and brings them up to date as it applies records; a load validated with them gives the report
+    that the same load validated by querying them gives, and the kept pairs are those a fresh scan
+    of the store gives."""
+    import pyoxigraph as ox
+
+    from server.kg import vocab as V
+    from server.kg.store import KnowledgeGraph
+    from server.kg.validation import fact_pairs
+    from server.kg.writes import load
+
+    a, b = copy_build(built, tmp_path / "a"), copy_build(built, tmp_path / "b")
+    held = {"kg": KnowledgeGraph.open(a, mode="memory")}
+    held["kg"].pairs()
+
+    def current():
+        v = builddir.version_of(a)
+        if held["kg"].version != v:
+            held["kg"] = KnowledgeGraph.up_to_date(held["kg"], a, mode="memory", version=v)
+        return held["kg"]
+
+    gdp = ox.NamedNode("https://w3id.org/econplan/id/hangzhou/2023-plan/fact/gdp-2023")
+    for year in ("2031", "2032"):  # a target with no baseline: the indicator's baseline warning
+        new = ox.NamedNode(f"{gdp.value}-target-{year}")
+        quads = [ox.Quad(new, q.predicate,
+                         ox.Literal(year, datatype=V.XSD_GYEAR) if q.predicate == V.EP.refPeriod
+                         else V.EP.target if q.predicate == V.EP.status
+                         else V.EP.Target if q.object == V.EP.Observation else q.object)
+                 for q in held["kg"].store.quads_for_pattern(gdp, None, None, None)]
+        kept = load(a, quads, graph="https://example.org/targets", kg=current)
+        queried = load(b, quads, graph="https://example.org/targets")
+        assert kept.report.as_text() == queried.report.as_text()
+        assert f"for {year}" in kept.report.as_text()
+        now = current()
+        assert now._pairs is not None  # brought up to date, not computed again
+        assert {i: set(v) for i, v in now._pairs.items()} == {i: set(v) for i, v in fact_pairs(now.store).items()}

@@ -57,6 +57,16 @@ class KnowledgeGraph:
 
     #: a RocksDB store opened read-only: a new version is opened anew, not applied
     store_mode_disk = False
+    _pairs = None
+
+    def pairs(self) -> dict:
+        """The store's (indicator, status, period) pairs (server.kg.validation.fact_pairs), computed
+        once and then kept up to date as records are applied (:meth:`catch_up`)."""
+        if self._pairs is None:
+            from .validation import fact_pairs
+
+            self._pairs = fact_pairs(self.store)
+        return self._pairs
 
     # -- opening -------------------------------------------------------------
     @classmethod
@@ -119,12 +129,19 @@ class KnowledgeGraph:
         build, want = builddir.split_version(version)
         if build != have_build or want < have:
             return None
+        pairs = self._pairs
         if want > have:
             recs = builddir.records(self.path, have, want)
             if recs is None:
                 return None
             builddir.apply(self.store, recs)
-        return KnowledgeGraph(self.store, path=self.path, version=version)
+            if pairs is not None:
+                from .validation import pairs_after
+
+                pairs = pairs_after(pairs, self.store, recs)
+        caught = KnowledgeGraph(self.store, path=self.path, version=version)
+        caught._pairs = pairs
+        return caught
 
     @classmethod
     def up_to_date(cls, kg: "KnowledgeGraph | None", target, *, mode: str, version: str) -> "KnowledgeGraph":

@@ -210,7 +210,7 @@ def load(build_dir: Path, quads: list[ox.Quad], *, graph: str | None = None,
         return _remote_load(build_dir, moved, target, replace=replace, engine=engine, t0=t0)
     moved = _fresh_blank_nodes(moved)
     with write_lock(build_dir):
-        base = _base(build_dir, kg)
+        base, held = _base(build_dir, kg)
         if progress:
             progress(0, len(moved))
         removed, graphs = [], set()
@@ -226,7 +226,7 @@ def load(build_dir: Path, quads: list[ox.Quad], *, graph: str | None = None,
         # there changes nothing); a build replays the load (replacing the graphs it names)
         record = builddir.Record(0, "replace" if replace else "load", removed, list(dict.fromkeys(moved)),
                                  graphs=sorted(graphs, key=str) if replace else [])
-        return _validate_and_commit(build_dir, base, removed, added, record, engine=engine, t0=t0)
+        return _validate_and_commit(build_dir, base, removed, added, record, engine=engine, t0=t0, held=held)
 
 
 def _fresh_blank_nodes(quads: list[ox.Quad]) -> list[ox.Quad]:
@@ -245,27 +245,29 @@ def _fresh_blank_nodes(quads: list[ox.Quad]) -> list[ox.Quad]:
     return [ox.Quad(fresh(q.subject), q.predicate, fresh(q.object), q.graph_name) for q in quads]
 
 
-def _base(build_dir: Path, kg) -> ox.Store:
-    """The current data (the caller holds the write lock): the caller's in-memory store caught
-    up with the log, else the RocksDB store brought up to date and opened read-only."""
+def _base(build_dir: Path, kg) -> tuple:
+    """The current data (the caller holds the write lock) and the KnowledgeGraph holding it: the
+    caller's in-memory store caught up with the log, else the RocksDB store brought up to date
+    and opened read-only (and None)."""
     if kg is not None:
         held = kg()
         if isinstance(held.store, ox.Store) and not held.store_mode_disk \
                 and held.version == builddir.version_of(build_dir):
-            return held.store
+            return held.store, held
     if not builddir.is_built(build_dir):
         raise KGError(f"{build_dir}: no built store here; run `econplan build` first", status=503)
     builddir.reconcile(build_dir, locked=True)
-    return ox.Store.read_only(str(builddir.store_dir(build_dir)))
+    return ox.Store.read_only(str(builddir.store_dir(build_dir))), None
 
 
 def _validate_and_commit(build_dir: Path, base: ox.Store, removed: list, added: list,
-                         record: builddir.Record, *, engine: str, t0: float) -> WriteResult:
+                         record: builddir.Record, *, engine: str, t0: float, held=None) -> WriteResult:
     """Validate base - removed + added (by focus when it can), then commit ``record``."""
     from .validation import DataView, validate
 
     shapes = _shape_quads(base)
-    view = DataView(base, added, shapes, removed=removed)
+    # a server worker keeps its store's (indicator, status, period) pairs: no scan of the facts
+    view = DataView(base, added, shapes, removed=removed, pairs=held.pairs() if held is not None else None)
     subjects = {q.subject for q in (*added, *removed)}
     focus = {s for s in subjects if isinstance(s, ox.NamedNode)}
     before = builddir.triples(build_dir, base)
@@ -322,7 +324,7 @@ def update(build_dir: Path, sparql_update: str, *, engine: str = "turbo",
     remote = _is_remote(build_dir)
     build_dir = build_dir if remote else Path(build_dir)
     with write_lock(build_dir):
-        base = _staging(build_dir) if remote else _base(build_dir, kg)
+        base, held = (_staging(build_dir), None) if remote else _base(build_dir, kg)
         store = ox.Store()
         store.bulk_extend(base)  # keeps the blank-node labels
         text = _with_using(sparql_update, using_graphs, using_named_graphs)
@@ -343,7 +345,7 @@ def update(build_dir: Path, sparql_update: str, *, engine: str = "turbo",
             version = _commit(build_dir, store, base)
             return WriteResult(len(added), len(removed), len(store), version, report, time.perf_counter() - t0)
         record = builddir.Record(0, "update", removed, added, text=text, base=base_iri)
-        return _validate_and_commit(build_dir, base, removed, added, record, engine=engine, t0=t0)
+        return _validate_and_commit(build_dir, base, removed, added, record, engine=engine, t0=t0, held=held)
 
 
 def reconcile(build_dir) -> bool:
