@@ -14,7 +14,8 @@ be in the gold mention and its number equal the gold value).  Several gold facts
 value in one sentence are matched one to one, in text order.  Gold facts whose value the source
 lost (empty value) cannot be proposed and are left out of the gold.
 
-Fields are compared on matched pairs: unit, kind, qualifier (a proposed ``range`` is compared as
+Fields are compared on matched pairs: unit (a unit written as its symbol in
+``data/vocab/units.csv``, ``‰``, is its slug, ``per-mille``), kind, qualifier (a proposed ``range`` is compared as
 it is), period (the year; a cumulative ``../2023`` is compared as 2023 and counted separately),
 status, indicator (the proposed scheme IRI's slug equals the gold slug; on the development set a
 gold indicator written ``new:…`` is right when the drafter also proposed a new indicator).
@@ -23,6 +24,7 @@ from __future__ import annotations
 
 import argparse
 import csv
+import functools
 import platform
 import sys
 import time
@@ -109,7 +111,27 @@ def _slug(indicator: str) -> str:
     return indicator.rstrip("/").rsplit("/", 1)[-1] if indicator else ""
 
 
+@functools.lru_cache(maxsize=1)
+def _unit_symbols() -> dict[str, str]:
+    """Symbol or other spelling -> slug, of data/vocab/units.csv (‰ -> per-mille)."""
+    out: dict[str, str] = {}
+    with (ROOT / "data" / "vocab" / "units.csv").open(encoding="utf-8", newline="") as fh:
+        for rec in csv.DictReader(fh):
+            for w in [rec["symbol"], *(rec["aliases"] or "").split("|")]:
+                if w.strip():
+                    out.setdefault(w.strip(), rec["slug"])
+    return out
+
+
+def _unit(unit: str) -> str:
+    """A unit as a slug: an annotation writes a unit the vocabulary lacked as written (‰,
+    万公顷); once data/vocab/units.csv has it, its symbol there names the same unit."""
+    return unit if not unit else _unit_symbols().get(unit, unit)
+
+
 def field_ok(name: str, g: Gold, p: dict) -> bool:
+    if name == "unit":
+        return _unit(p["unit"]) == _unit(g.unit)
     if name == "period":
         return p["period"].removeprefix("../") == g.period
     if name == "indicator":

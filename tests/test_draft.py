@@ -245,10 +245,29 @@ def test_round_trip_unreviewed_draft_is_marked_drafted(project, tmp_path):
     r = econplan("--root", str(project), "draft-accept", str(out), "--text",
                  str(DEV / "chengdu-2023-gwr.txt"), "--dataset", "chengdu-2023", "--area", "510100")
     assert r.returncode == 0, r.stderr
+    # a draft in every unit data/vocab/units.csv gained for the genre (‰, μg/m3, 公顷 …), in
+    # the same build: draft-accept and the shapes take them
+    src = tmp_path / "bulletin.txt"
+    src.write_text("2023年国民经济和社会发展统计公报\n"
+                   "全年出生率为6.3‰。户籍人口性别比为103.8(以女性为100)。"
+                   "细颗粒物年均浓度29微克/立方米。造林面积1.5万公顷,新建湿地公园120公顷。"
+                   "出口增速连续5个月位居全省第1,我市连续两个季度获评先进。\n", encoding="utf-8")
+    out2 = tmp_path / "d2.csv"
+    r = econplan("draft", str(src), "--area", "330200", "--year", "2023", "-o", str(out2))
+    assert r.returncode == 0, r.stderr
+    new_units = {"per-mille", "per-hundred", "microgram-per-cubic-metre", "wan-hectare", "hectare",
+                 "month", "quarter"}
+    assert {row["unit"] for row in csv.DictReader(out2.open(encoding="utf-8"))} >= new_units
+    r = econplan("--root", str(project), "draft-accept", str(out2), "--text", str(src),
+                 "--dataset", "bulletin-2023", "--area", "330200", "--year", "2023")
+    assert r.returncode == 0, r.stderr
     quads, report = _build_and_validate(project)
     assert report.conforms, [x.message.get("en") for x in report.by_severity("Violation")]
     review = {q.object.value.rsplit("#", 1)[1] for q in quads if q.predicate.value.endswith("#reviewStatus")}
     assert review == {"drafted"}
+    used = {q.object.value.rsplit("/", 1)[1] for q in quads
+            if q.predicate.value.endswith("#unit") and "bulletin-2023" in q.subject.value}
+    assert used >= new_units
 
 
 def test_draft_accept_rejects_a_row_that_does_not_match_the_text(project, tmp_path):
@@ -555,3 +574,109 @@ def test_a_first_names_its_own_subject(drafter):
     qs = draft(drafter, "争取国债资金20亿元,建成全省首个海水淡化项目。")
     assert by_value(qs, "20").indicator == IND + "treasury-bond-funds-secured"
     assert by_value(qs, "首").indicator != IND + "treasury-bond-funds-secured"
+
+
+# --- conventions of the genre found on the second blind set (tested on phrases of our own) -----
+
+
+def test_units_the_vocabulary_gained(drafter):
+    qs = draft(drafter, "全年出生率为7.12‰,自然增长率为-1.5‰。")
+    assert [(q.value_text, q.value, q.unit, q.kind) for q in qs] == [
+        ("7.12", "7.12", "per-mille", "share"), ("-1.5", "-1.5", "per-mille", "share")]
+    qs = draft(drafter, "细颗粒物(PM2.5)年均浓度28微克/立方米,PM10浓度45μg/m3。")
+    assert [(q.value, q.unit) for q in qs] == [("28", "microgram-per-cubic-metre"),
+                                               ("45", "microgram-per-cubic-metre")]
+    qs = draft(drafter, "耕地面积52.1万公顷,比上年增加0.3万公顷;新建湿地公园300公顷。")
+    assert [(q.value, q.unit, q.kind) for q in qs] == [
+        ("52.1", "wan-hectare", "level"), ("0.3", "wan-hectare", "difference"),
+        ("300", "hectare", "level")]
+    (q,) = draft(drafter, "户籍人口性别比为104.3(以女性为100)。")
+    assert (q.value_text, q.unit, q.kind) == ("104.3", "per-hundred", "share")
+    assert draft(drafter, "比上年增加3个百分点。")[0].kind == "difference"
+    # the drafter's unit slugs are the vocabulary's, so draft-accept takes them
+    with (ROOT / "data" / "vocab" / "units.csv").open(encoding="utf-8") as fh:
+        slugs = {r["slug"] for r in csv.DictReader(fh)}
+    assert {"per-mille", "microgram-per-cubic-metre", "hectare", "wan-hectare", "per-hundred",
+            "month", "quarter"} <= slugs
+
+
+def test_ranks_and_runs_written_in_digits(drafter):
+    qs = draft(drafter, "出口增速连续6个月位居全省第2,利用外资稳居全国前5。")
+    assert [(q.value, q.unit, q.kind, q.qualifier) for q in qs] == [
+        ("6", "month", "count", "exact"), ("2", "rank", "rank", "exact"),
+        ("5", "rank", "rank", "at-most")]
+    (q,) = draft(drafter, "我市连续三个季度获评全省先进。")
+    assert (q.value, q.unit) == ("3", "quarter")
+    (q,) = draft(drafter, "综合实力位居全国前十。")
+    assert (q.value, q.kind, q.qualifier) == ("10", "rank", "at-most")
+    # a time span is not a count: only 连续/持续 make one
+    assert draft(drafter, "提前3个月完成任务,用时三个月。") == []
+    assert draft(drafter, "前十大行业增长较快,前三季度平稳。") == []
+
+
+def test_people_named_by_their_home(drafter):
+    (q,) = draft(drafter, "凝聚起680万鹭岛儿女的磅礴力量。")   # 鹭岛: not a name in areas.csv
+    assert (q.value, q.unit, q.kind) == ("680", "wan-person", "count")
+    (q,) = draft(drafter, "团结100多万家乡同胞。")
+    assert (q.value, q.qualifier) == ("100", "more-than")
+    assert draft(drafter, "种植2万株果树惠及村民。") == []          # 人民, 村民 … need a known place
+
+
+def test_crossing_an_amount_is_over(drafter):
+    qs = draft(drafter, "经济总量迈上5000亿元台阶,财政收入跨越300亿元,外贸跨过千亿关口。")
+    assert [(q.value, q.qualifier) for q in qs] == [("5000", "over"), ("300", "over")]
+
+
+def test_a_narrower_measure_is_not_the_scheme_indicator(drafter):
+    def indicator(text, value):
+        return by_value(draft(drafter, text), value).indicator.removeprefix(IND)
+
+    first_second = "第一产业增加值241亿元,第二产业增加值237亿元,增长0.5%。"
+    assert indicator(first_second, "241") == "value-added-agriculture"
+    assert indicator(first_second, "237") == "" and indicator(first_second, "0.5") == ""
+    assert indicator("城镇常住人口105万人。", "105") == ""
+    assert indicator("年末常住人口209万人。", "209") == "resident-population"
+    assert indicator("全市人均地区生产总值9.8万元。", "9.8") == ""
+    assert indicator("全市城镇居民人均可支配收入7万元。", "7") == "urban-disposable-income-per-capita"
+    assert indicator("完成城镇老旧小区改造269个。", "269") == "old-residential-communities-renovated"
+    # a share of a measure is not the measure
+    assert indicator("第一产业增加值占地区生产总值的比重为7.1%。", "7.1") == ""
+    assert indicator("常住人口城镇化率为66.2%。", "66.2") == ""
+    # acronyms of the scheme's alternative labels
+    assert indicator("全年GDP增长5.2%。", "5.2") == "gdp"
+    assert indicator("研发投入占GDP比重达到3.1%。", "3.1") == ""
+
+
+def test_a_difference_for_two_areas_and_a_total(drafter):
+    qs = draft(drafter, "地区生产总值增长5.8%,分别高于全国、全省0.6个、0.3个百分点,"
+                        "经济总量迈上4000亿元台阶。")
+    assert [(q.value, q.unit, q.kind, q.qualifier, q.indicator) for q in qs] == [
+        ("5.8", "percent", "growth", "exact", GDP),
+        ("0.6", "percentage-point", "difference", "exact", GDP),
+        ("0.3", "percentage-point", "difference", "exact", GDP),
+        ("4000", "yi-yuan", "level", "over", GDP)]
+    # 个 before another count is still a count
+    assert [q.unit for q in draft(drafter, "新建学校3个、医院2个。")] == ["count", "count"]
+
+
+def test_urban_and_rural_with_a_qualifier_on_each(drafter):
+    qs = draft(drafter, "城乡居民人均可支配收入分别增长6%左右和7%左右。")
+    assert [(q.value, q.kind, q.qualifier, q.indicator.removeprefix(IND)) for q in qs] == [
+        ("6", "growth", "about", "urban-disposable-income-per-capita"),
+        ("7", "growth", "about", "rural-disposable-income-per-capita")]
+
+
+def test_the_plans_work_areas_and_indicators(drafter):
+    (q,) = draft(drafter, "重点做好以下六个方面工作。", mode="target")
+    assert (q.value, q.status, q.period, q.indicator) == ("6", "actual", "2024",
+                                                         IND + "plan-work-areas")
+    assert draft(drafter, "围绕三个方面推进改革。")[0].indicator == ""
+    qs = draft(drafter, "年初下达的52项经济和社会发展指标中,除3项指标外均完成,"
+                        "“地区生产总值”等49项指标达到目标。")
+    assert by_value(qs, "52").indicator == IND + "plan-indicators"
+    assert by_value(qs, "3").indicator != IND + "plan-indicators"     # some of them
+    assert by_value(qs, "49").indicator != IND + "plan-indicators"
+    qs = draft(drafter, "发展目标安排了40项指标,其中预期性指标35项。", mode="target")
+    assert [q.indicator.removeprefix(IND) for q in qs] == ["plan-indicators",
+                                                          "plan-indicators-expected"]
+    assert draft(drafter, "新建学校12项指标全部完成。")[0].indicator != IND + "plan-indicators"

@@ -137,3 +137,19 @@ def test_gold_files_are_what_the_annotations_give(folder, tmp_path):
     assert golds == sorted(p.name for p in work.glob("*.gold.csv"))
     for name in golds:
         assert (work / name).read_text(encoding="utf-8") == (src / name).read_text(encoding="utf-8"), name
+
+
+def test_a_unit_written_as_its_symbol_is_its_slug(tmp_path):
+    # an annotation writes a unit the vocabulary lacked as written (‰); once data/vocab/units.csv
+    # has it, its symbol there is that unit; another unit is still another unit
+    gold = tmp_path / "g.csv"
+    gold.write_text(HEADER + "p001-s01,3,7,5.46,5.46,‰,share,exact,2024,actual,,出生率,,1\n"
+                    "p001-s01,9,11,32,32,μg/m3,level,exact,2024,actual,,浓度,,1\n"
+                    "p001-s01,20,22,12,12,万吨,level,exact,2024,actual,,产量,,1\n", encoding="utf-8")
+    draft = tmp_path / "d.csv"
+    draft.write_text(HEADER + "p001-s01,3,7,5.46,5.46,per-mille,share,exact,2024,actual,,出生率,,1\n"
+                     "p001-s01,9,11,32,32,microgram-per-cubic-metre,level,exact,2024,actual,,浓度,,1\n"
+                     "p001-s01,20,22,12,12,percent,level,exact,2024,actual,,产量,,1\n",
+                     encoding="utf-8")
+    s = E.score(E.read_gold_facts([gold]), E.read_draft(draft))
+    assert s.matched == 3 and abs(s.fields["unit"] - 2 / 3) < 1e-9

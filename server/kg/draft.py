@@ -115,11 +115,14 @@ UNIT_SLUGS = {
     "宗": "case", "万处": "wan-place", "处": "place", "万场": "wan-session", "场": "session",
     "万份": "wan-copy", "份": "copy", "万幢": "wan-building", "幢": "building", "种": "kind",
     "万次": "wan-time", "次": "time", "届": "edition", "位": "rank", "GWh": "gwh", "MWp": "mwp",
-    "P": "pflops", "年": "year", "大": "count",
+    "P": "pflops", "年": "year", "大": "count", "个月": "month", "个季度": "quarter",
+    "‰": "per-mille", "μg/m3": "microgram-per-cubic-metre", "µg/m3": "microgram-per-cubic-metre",
+    "μg/m³": "microgram-per-cubic-metre", "微克/立方米": "microgram-per-cubic-metre",
+    "万公顷": "wan-hectare", "公顷": "hectare",
     # units the shared vocabulary does not have yet: proposed as written, a reviewer adds them
     "万吨": "万吨", "吨": "吨", "万千瓦": "万千瓦", "亿千瓦时": "亿千瓦时", "万标箱": "万标箱",
     "倍": "倍", "亿人次": "亿人次", "万台": "万台", "万条": "万条", "万座": "万座", "千米": "千米",
-    "米": "米", "万平方公里": "万平方公里", "公顷": "公顷", "万立方米": "万立方米", "立方米": "立方米",
+    "米": "米", "万平方公里": "万平方公里", "万立方米": "万立方米", "立方米": "立方米",
     "万千瓦时": "万千瓦时", "亿斤": "亿斤", "万斤": "万斤", "万吨标准煤": "万吨标准煤",
     "万吨标煤": "万吨标煤", "吨标准煤": "吨标准煤", "吨标煤": "吨标煤", "亿立方米": "亿立方米", "万张": "万张", "万所": "万所",
     "万件": "万件", "件": "件",
@@ -132,7 +135,8 @@ COUNT_UNITS = {"count", "wan-count", "yi-count", "enterprise", "wan-enterprise",
                "person-time", "wan-person-time", "household", "wan-household", "building",
                "wan-building", "set", "wan-set", "school", "sheet", "machine", "vehicle",
                "wan-vehicle", "case", "place", "wan-place", "session", "wan-session", "copy",
-               "wan-copy", "kind", "time", "wan-time", "station", "edition", "year", "亿人次",
+               "wan-copy", "kind", "time", "wan-time", "station", "edition", "year", "month", "quarter",
+               "亿人次",
                "万台", "万条", "万座", "万张", "万所", "万件", "件"}
 
 #: Per-person units: a rate written as 每万人 … x个 (the 个 is per ten thousand persons).
@@ -154,7 +158,7 @@ _RANGE_SEP = "-－—~～至到"
 
 # Quantities are read in this pattern: number [range] [余/多] unit.
 QUANTITY_RE = re.compile(
-    rf"(?P<a>{_NUM})(?P<ua>%|％|万(?=[{_RANGE_SEP}—]))?(?:(?P<sep>[{_RANGE_SEP}]|—+)(?P<b>{_NUM}))?"
+    rf"(?:(?<=[为是:：])(?P<neg>[-－−]))?(?P<a>{_NUM})(?P<ua>%|％|万(?=[{_RANGE_SEP}—]))?(?:(?P<sep>[{_RANGE_SEP}]|—+)(?P<b>{_NUM}))?"
     rf"(?:(?P<wan>[万亿])(?P<more>[余多])|(?P<more0>[余多]))?(?P<unit>{'|'.join(re.escape(u) for u in _UNIT_WORDS)})"
     rf"(?P<more2>余|多)?")
 
@@ -162,15 +166,18 @@ QUANTITY_RE = re.compile(
 CN_FRACTION_RE = re.compile(rf"([{_CN_DIGITS}]+)分之([{_CN_DIGITS}]+)")
 CN_MAGNITUDE_RE = re.compile(r"(?P<q>超过|超|近|逾|约|突破)(?P<n>[一二两三四五六七八九]?[十百千]+)"
                              r"(?P<unit>万亿元|亿元|万元|万亿|亿|万)")
-CN_RANK_RE = re.compile(r"第(?P<n>[一二三四五六七八九十]+)(?P<suffix>位|名)?")
+CN_RANK_RE = re.compile(r"(?P<w>第|前)(?P<n>[一二三四五六七八九十]+)(?P<suffix>位|名)?")
 #: 全国首家, 全省首单, 西部地区首个: the first of its kind in a scope is a rank of 1 (首批 is a batch).
 #: A place (a name of data/vocab/areas.csv: 广西首个, 玉林首个) or one of these words scopes it.
 FIRST_RE = re.compile(r"(?P<scope>(?:唯一|率先)?)(?P<n>首)(?P<unit>家|单|个|例|座|部|台|条)")
 FIRST_SCOPES = ("全国", "全省", "全区", "全市", "国内", "省内", "全球", "全世界", "地区", "城市",
                 "本市", "我市", "本省", "我省", "本区", "我区")
 #: N(多)万 + a place + 人民/群众 …: 740多万玉林人民, 1200万市民 (a number of persons, in 万).
+#: 儿女, 同胞, 乡亲, 子弟, 儿郎 name people by their home: the place before them may be any name
+#: (530万宜城儿女, a city's literary name); before 人民, 市民 … it must be a known place.
+HOME_NOUNS = ("儿女", "同胞", "乡亲", "子弟", "儿郎")
 PEOPLE_RE = re.compile(rf"(?P<a>{_NUM})(?P<more>[多余])?万(?P<place>[\u4e00-\u9fff]{{0,6}}?)"
-                       r"(?P<noun>人民|群众|市民|居民|村民|农民|儿女|同胞|乡亲)")
+                       r"(?P<noun>人民|群众|市民|居民|村民|农民|儿女|同胞|乡亲|子弟|儿郎)")
 CN_COUNT_RE = re.compile(rf"(?P<n>[两二三四五六七八九十]+|[一二三四五六七八九]?十[一二三四五六七八九]?)"
                          rf"(?P<unit>{'|'.join(CN_MEASURES)})")
 
@@ -186,6 +193,15 @@ POLICY_ARTICLES_LABEL = "政策条数"
 POLICY_PACKAGE_RE = re.compile(r"政策|措施|举措|出台|推出|印发|制定|实施|发布|落实")
 #: N条 right before a word for a policy (quoted or not): “17条”举措, 12条措施, 20条细则.
 POLICY_NOUN_AFTER_RE = re.compile(r"[”\"]?(?:举措|措施|政策|细则|意见|办法|规定)")
+#: 重点做好以下九个方面工作: the number of work areas of the plan (what the plan says: actual).
+PLAN_WORK_AREAS_LABEL = "计划工作方面数"
+PLAN_WORK_AREAS_RE = re.compile(r"方面(?:的)?(?:重点)?(?:工作|任务)")
+#: 计划安排了38项指标, 年初下达的47项经济和社会发展指标: the number of the plan's indicators (not
+#: 32项预期性指标, a kind of them, nor 等31项指标, 6项指标距离目标, some of them).
+PLAN_INDICATORS_LABEL = "年度计划指标"
+PLAN_INDICATORS_RE = re.compile(r"(?:主要)?(?:国民经济和社会发展|经济和社会发展|经济社会发展)?(?:计划)?指标"
+                                r"(?:中|[，,；;。、]|$)")
+PLAN_WORDS_RE = re.compile(r"计划|目标|下达|安排")
 #: 实施三个“一号工程”: a count before a quoted name counts the components of a programme.
 PROGRAMME_COMPONENTS_LABEL = "点名工程、行动所含项数"
 PROGRAMME_NAME_RE = re.compile(r"[“\"](?:[^”\"]{0,12}(?:工程|行动|战略|计划)[”\"]"
@@ -197,10 +213,18 @@ EXPECTED_RE = re.compile(r"预计|预期(?!目标|性|的目标)")
 EXPECTED_AFTER_RE = re.compile(r"(?:以上|以下|左右|以内)?[((]预计(?:数|值)?(?P<below>[,，、]?下同)?[))]")
 #: The note (预计) alone: about the value before it only, not a 预计 that opens a list.
 EXPECTED_NOTE_RE = re.compile(r"[((]预计(?:数|值)?[))]")
+#: A ratio to a base of 100, the base said after it: 性别比为104.5(以女性为100), unit per-hundred.
+PER_HUNDRED_RE = re.compile(rf"(?P<a>{_NUM})(?=[((]以[\u4e00-\u9fff]{{1,8}}为100[))])")
+#: 比上年增加0.78万公顷, 较上年减少2万人: an amount's change from the year before (a difference).
+YEAR_ON_YEAR_CHANGE_RE = re.compile(r"(?:比上年|比去年|较上年|较去年|同比)(?:增加|减少|多|少)了?$")
+#: 总量, 规模 …: the total of the measure named just before (GDP增长6%,总量跨过3000亿元).
+TOTAL_RE = re.compile(r"(?:经济)?(?:总量|总规模|规模|总额)(?:首次|历史性地?|成功)?")
 #: A change of rank: 排名提升5位 (a difference of 5 places).
 RANK_MOVE_RE = re.compile(r"(?:提升|上升|前移|前进|跃升|提高|下降|下滑|后退|后移)$")
-#: A rank written without 位: 居全省第3, 排名全国第12 (followed by a clause break).
-DIGIT_RANK_RE = re.compile(r"(?:居|位居|位列|列|排名|排|保持)[^，,；;。、第]{0,8}第(?P<n>\d+)(?=[，,；;。、)）]|$)")
+#: A rank written without 位: 居全省第3, 排名全国第12 (followed by a clause break); 稳居全省前3
+#: is a rank of at most 3.
+DIGIT_RANK_RE = re.compile(r"(?:居|位居|位列|列|排名|排|保持)[^，,；;。、第前]{0,8}(?P<w>第|前)(?P<n>\d+)"
+                           r"(?P<wei>位|名)?(?=[，,；;。、)）]|$)")
 #: 时速350公里的高铁, 年产能12GWh动力电池: a design figure of the project named right after it
 #: (status ``design``, data/README.md), not a value of the year.
 DESIGN_WORD_RE = re.compile(r"(?:设计)?(?:时速|速度|年产能|产能|年产|能力|装机容量|装机)$")
@@ -208,6 +232,7 @@ DESIGN_WORD_RE = re.compile(r"(?:设计)?(?:时速|速度|年产能|产能|年�
 RATE_SUBJECT_RE = re.compile(r"(?:增速|增幅|涨幅)(?:由|从)[^，,；;]{0,16}(?:至|到)$")
 PREFIX_QUALIFIERS = (("不低于", "at-least"), ("不少于", "at-least"), ("不超过", "at-most"),
                      ("不高于", "at-most"), ("超过", "over"), ("突破", "over"), ("超", "over"),
+                     ("跨过", "over"), ("跨越", "over"), ("迈上", "over"), ("迈过", "over"),
                      ("逾", "over"), ("近", "nearly"), ("约", "about"), ("接近", "nearly"))
 SUFFIX_QUALIFIERS = (("以上", "at-least"), ("及以上", "at-least"), ("以下", "at-most"),
                      ("以内", "at-most"), ("左右", "about"))
@@ -301,7 +326,8 @@ class IndicatorScheme:
                     # alternative labels (skos:altLabel): the zh ones name the measure too
                     for alt in (rec.get("alt_labels") or "").split("|"):
                         alt = alt.strip()
-                        if len(alt) >= 2 and rec.get("slug") and re.search(r"[\u4e00-\u9fff]", alt):
+                        if len(alt) >= 2 and rec.get("slug") and (
+                                re.search(r"[\u4e00-\u9fff]", alt) or re.fullmatch(r"[A-Z]{3,5}", alt)):
                             labels.setdefault(alt, rec["slug"].strip())
         links = data_dir / "indicator-links.ttl"
         if links.exists():
@@ -361,6 +387,12 @@ class IndicatorScheme:
                 continue
             if any(ch in "一二三四五六七八九" and ch not in seen for ch in label):
                 continue
+            own = set(re.findall(r"第([一二三四五六七八九])", label))
+            said = set(re.findall(r"第([一二三四五六七八九])", near))
+            if own and said and not own & said:
+                continue  # 第二产业增加值 is not 第一产业增加值, though 第一 is earlier in the sentence
+            if _narrower(label, near):
+                continue  # 城镇常住人口 is not 常住人口, 人均地区生产总值 not 地区生产总值
             if len(lg) >= 4 and first and not first & (ng | fg):
                 continue  # 金融产业增加值 is not 第二产业增加值: the modifier names the measure
             if len(lg) == 1 and edges is not None and not (
@@ -382,6 +414,25 @@ class IndicatorScheme:
         return None if best is None else (best[1], best[2], best[3])
 
 
+#: Modifiers that make a narrower measure of a label: 城镇常住人口 (of 常住人口), 人均地区生产总值.
+NARROWING = ("城镇", "农村", "城市", "乡村", "人均", "户均", "城区", "市区", "农民")
+
+
+def _narrower(label: str, near: str) -> bool:
+    """Is the label said in ``near`` only as a part of a narrower measure (城镇常住人口)?"""
+    core = re.sub(r"[((][^))]*[))]|[^\u4e00-\u9fff]", "", label)
+    run = _longest_run(core, near)
+    if run < 3:
+        return False
+    piece = next(core[i:i + run] for i in range(len(core) - run + 1) if core[i:i + run] in near)
+    before = near[max(0, near.rfind(piece) - 6):near.rfind(piece)]
+    # 城镇/农村 … split a statistical aggregate (of population, income, output, employment, spending,
+    # prices), not a thing (城镇老旧小区改造 is 老旧小区改造); 人均 and 户均 narrow any measure
+    aggregate = re.search(r"人口|收入|总值|增加值|产值|就业|支出|消费|价格", core)
+    return any(w in before and w not in label and (aggregate or w in ("人均", "户均"))
+               for w in NARROWING)
+
+
 #: Words that end a subject before its value without being its head noun: 总数达到全省的, 并获.
 _SUBJECT_TAIL = re.compile(r"(?:的|并|获得?|达到|居|位居|位列|全[国省市区])+$")
 
@@ -393,13 +444,18 @@ def _same_head(label: str, edges: tuple[str, str]) -> bool:
     (地方政府专项债储备 is not 地方政府专项债券351亿元; 新增市场经营主体 is not 为市场经营主体减负),
     and the head must not modify another noun (全市生产总值的比例达到4.5% is a ratio, not GDP)."""
     core = re.sub(r"[((][^))]*[))]|[^\u4e00-\u9fff]", "", label)
-    head = core[-2:]
+    head = core[-2:] or label   # an acronym (GDP, CPI) is its own head
     subject, after = edges
     if head not in subject + after and _SUBJECT_TAIL.sub("", subject)[-2:] not in core and \
             not (after and after[:2] in core):
         return False
     k = subject.rfind(head)
-    return k < 0 or not re.match(r"的[\u4e00-\u9fff]{2}", subject[k + 2:])
+    rest = subject[k + len(head):] if k >= 0 else ""
+    if k >= 0 and not re.search(r"比重|比例|占比|率", label) and \
+            re.search(r"比重|比例|占比|(?<!增长)(?<!增)率", rest):
+        return False  # 第一产业增加值占地区生产总值的比重, 常住人口城镇化率: a share, not the measure
+    # 生产总值的比例: the head modifies another noun; 构成CPI的八大类: the quantity counts a part
+    return k < 0 or not re.match(r"的(?:[\u4e00-\u9fff]{2}|$)", rest)
 
 
 def _longest_run(label: str, text: str) -> int:
@@ -432,7 +488,7 @@ def _respectively(found: list[Quantity], text: str) -> dict[int, str]:
     i = 0
     while i < len(found):
         j = i
-        while j + 1 < len(found) and text[found[j].span[1]:found[j + 1].span[0]] in LIST_JOINS:
+        while j + 1 < len(found) and _list_join(text[found[j].span[1]:found[j + 1].span[0]]):
             j += 1
         run = found[i:j + 1]
         head = text[:run[0].span[0]]
@@ -465,6 +521,11 @@ def _last_share_word(text: str) -> int:
 
 
 LIST_JOINS = ("、", "和", "及", "与")
+
+
+def _list_join(between: str) -> bool:
+    """Does ``between`` join two items of a list (、, 和 …, after a qualifier: 5.5%左右和6%左右)?"""
+    return re.sub(r"^(?:左右|以上|以内|以下)", "", between) in LIST_JOINS
 
 
 def _amount_in_a_description(text: str, a: int, b: int, unit_w: str) -> bool:
@@ -532,10 +593,10 @@ def _counted_name(text: str, a: int) -> str | None:
 
 
 _VERB_TAIL = re.compile(r"(?:实现|完成|达到|达|为|是|增至|增长到|提高到|提升至|提高至|提升到|"
-                        r"超过|超|突破|约|近|共|累计|总计|合计|分别|稳定在|保持在|控制在|"
+                        r"超过|超|突破|跨过|跨越|迈上|迈过|约|近|共|累计|总计|合计|分别|稳定在|保持在|控制在|"
                         r"不低于|不少于|不超过|同比|比上年|比去年)+$")
 _LEAD = re.compile(r"^(?:其中|全年|全市|今年|去年|同时|并|和|及|、|共|以及|累计|预计|力争|确保|争取)+")
-_GROWTH_TAIL = re.compile(r"(?:同比|比上年)?(?:增长|下降|上涨|提高|回落|增速|增幅)$")
+_GROWTH_TAIL = re.compile(r"(?:同比|比上年|比去年|较上年|较去年)?(?:增长|下降|上涨|提高|回落|增速|增幅|增加|减少)$")
 
 
 def _label_from(clause: str) -> str:
@@ -616,6 +677,12 @@ class Drafter:
                 found.append(q)
                 taken.append(q.span)
         found.sort(key=lambda q: q.start)
+        for q, nxt in zip(found, found[1:]):
+            # 高于全国、全省1个、0.2个百分点: two differences, the first unit shortened to 个
+            if q.unit == "count" and text[q.span[1] - 1:q.span[1]] == "个" and \
+                    nxt.unit == "percentage-point" and text[q.span[1]:nxt.span[0]] == "、":
+                q.unit, q.kind = "percentage-point", "difference"
+                q.reasons.append("N个、M个百分点: a difference in points")
         found = self._each(found, text)
         self._propagate(found, text, s)
         for q in found:
@@ -649,8 +716,8 @@ class Drafter:
         if re.fullmatch(r"(?:19|20)\d\d", num) and not m.group("b") and unit_w in ("届",):
             return None
         tail = text[b:b + 2]
-        if unit_w == "年" and not text[:a].endswith(("连续", "持续")):
-            return None  # 2023年 is a date; only 连续3年 is a number of years
+        if unit_w in ("年", "个月", "个季度") and not text[:a].endswith(("连续", "持续")):
+            return None  # 2023年 is a date, 3个月 a time span; 连续3年, 连续8个月 are counts
         if unit_w == "大" and not re.match(r"[\u4e00-\u9fff]", after or " "):
             return None
         if unit_w == "个" and tail.startswith(("月", "小时")):
@@ -663,7 +730,8 @@ class Drafter:
         rank_move = unit_w == "位" and bool(RANK_MOVE_RE.search(text[:a]))
         if unit_w == "位" and not re.search(r"第$", text[:a]) and not rank_move:
             return None  # 第4位 is a rank, 提升5位 a change of rank; else '4位' is rarely a rank
-        if re.match(r"强|周年|岁|米|分钟|小时", text[a + len(num):a + len(num) + 2] or " "):
+        n_end = m.end("a")
+        if re.match(r"强|周年|岁|米|分钟|小时", text[n_end:n_end + 2] or " "):
             return None
         # an attributive threshold: 总投资1亿元以上制造业项目, 集体经营性收入50万元以上行政村
         if re.match(r"(?:以上|以下)(?!的?[，,。；;、)）]|$)[的]?[\u4e00-\u9fff]", text[b:]) and \
@@ -693,7 +761,7 @@ class Drafter:
             value = f"{m.group('a')}-{m.group('b')}"
             reasons.append("range")
         else:
-            value = num
+            value = "-" + num if m.group("neg") else num   # 自然增长率为-3.93‰
         if UNIT_SLUGS.get(unit_w, unit_w) == unit_w:
             conf -= 0.3
             reasons.append(f"unit {unit_w} is not in data/vocab/units.csv")
@@ -742,10 +810,20 @@ class Drafter:
                          (m.start(), b))
             self._qualify(q, text, a, b)
             out.append(q)
+        for m in PER_HUNDRED_RE.finditer(text):
+            a, b = m.span("a")
+            if text[a - 1:a].isdigit() or text[a - 1:a] == ".":
+                continue
+            close = text.index("100", b) + 4
+            out.append(Quantity(s, a, b, m.group("a"), m.group("a"), "per-hundred", "share",
+                                "exact", "", "", "", "", "", 0.8,
+                                ["(以…为100): a ratio to a base of 100"], (a, close)))
         for m in DIGIT_RANK_RE.finditer(text):
             a = m.start("n")
+            top = m.group("w") == "前"   # 稳居全省前3: among the first three
             out.append(Quantity(s, a, m.end("n"), m.group("n"), m.group("n"), "rank", "rank",
-                                "exact", "", "", "", "", "", 0.8, ["rank written without 位"],
+                                "at-most" if top else "exact", "", "", "", "", "", 0.8,
+                                ["rank written without 位"] + (["前N: at most N"] if top else []),
                                 (a - 1, m.end())))
         for m in CN_RANK_RE.finditer(text):
             after = text[m.end():m.end() + 1]
@@ -757,19 +835,23 @@ class Drafter:
             ctx = _clause_before(text, m.start())[0]
             if not re.search("|".join(RANK_SCOPES) + r"|城市|省会|副省级|排名|位居|位列|居|保持", ctx):
                 continue
+            if m.group("w") == "前" and not (after in CLAUSE_BREAK + "、" or m.group("suffix")):
+                continue
             if _inside_quotes(text, m.start()):
                 continue  # “数字经济第一城”: a name
             value = _cn_number(m.group("n"))
             if value is None:
                 continue
             a = m.start("n")
+            top = m.group("w") == "前"   # 位居全国前十: among the first ten
             out.append(Quantity(s, a, m.end("n"), m.group("n"), _fmt(value), "rank", "rank",
-                                "exact", "", "", "", "", "", 0.7, ["Chinese rank (cn2an)"],
-                                (m.start(), end)))
+                                "at-most" if top else "exact", "", "", "", "", "", 0.7,
+                                ["Chinese rank (cn2an)"], (m.start(), end)))
         for m in PEOPLE_RE.finditer(text):
             # 740多万玉林人民: the unit 万人 is split by the place the people are of
             place = m.group("place")
-            if place and place not in self.scheme.places and place not in FIRST_SCOPES:
+            if place and place not in self.scheme.places and place not in FIRST_SCOPES and \
+                    not (m.group("noun") in HOME_NOUNS and 2 <= len(place) <= 4):
                 continue
             a = m.start("a")
             q = Quantity(s, a, m.end("a"), m.group("a"), m.group("a"), "wan-person", "count",
@@ -798,6 +880,12 @@ class Drafter:
                 name = _counted_name(text, a) or ""
             if unit_w == "年" and not text[:a].endswith(("连续", "持续")):
                 continue
+            span_w = re.match(r"月|季度", text[b:]) if unit_w == "个" else None
+            if span_w:
+                if not text[:a].endswith(("连续", "持续")):
+                    continue   # 三个月: a time span; 连续五个季度 is a count of quarters
+                b += span_w.end()
+                unit_w = "个" + span_w.group(0)
             if unit_w == "位":
                 continue
             if after in ("是",):
@@ -811,7 +899,7 @@ class Drafter:
             value = _cn_number(m.group("n"))
             if value is None:
                 continue
-            unit = CN_MEASURES[unit_w]
+            unit = CN_MEASURES.get(unit_w) or UNIT_SLUGS[unit_w]
             reasons = ["Chinese numeral (cn2an)"]
             conf = 0.6
             if unit == unit_w:
@@ -836,12 +924,16 @@ class Drafter:
     def _kind(self, text: str, a: int, b: int, unit: str) -> str:
         clause, c0 = _clause_before(text, a)
         # in a list (分别增长3.4%、4.3%和6.6%) the verb is before the first item
-        clause = re.sub(r"(?:\d+(?:\.\d+)?[%％]?[、和及])+$", "", clause)
+        clause = re.sub(r"(?:\d+(?:\.\d+)?[%％]?(?:左右|以上)?[、和及])+$", "", clause)
         tail = clause[-8:]
         if unit == "rank":
             return "rank"
         if unit == "percentage-point":
             return "difference"
+        if unit == "per-mille":
+            return "share"   # 出生率为5.46‰, 自然增长率为-3.93‰: rates of a population, per mille
+        if unit not in ("percent", "per-hundred") and YEAR_ON_YEAR_CHANGE_RE.search(tail):
+            return "difference"   # 比上年增加0.78万公顷: the change of an amount from last year
         if unit == "percent":
             if PLAN_RATIO_RE.search(clause[-12:]):
                 return "ratio-to-plan"
@@ -933,7 +1025,8 @@ class Drafter:
                                       edges=(_expand(label_clause), after), sentence=text)
             bare = re.sub(r"增速|增幅|同比|比上年|比去年|较[^高低快慢提回下上]{0,4}|[高低快慢]于全[国省市]"
                           r"|[高低快慢]于|提高|回落|下降|增长|上涨|回升|为|的"
-                          r"|^(?:但|而|并|且)|当月|当季|持续|(?:由|从)(?:\d+月|[一二三四]季度|上月)?|至$",
+                          r"|^(?:但|而|并|且)|当月|当季|持续|(?:由|从)(?:\d+月|[一二三四]季度|上月)?|至$"
+                          r"|[、和及与]?全[国省市区]",
                           "", label_clause)
             if q.kind == "rank":
                 bare = re.sub(r"(?:位居|位列|稳居|保持|排名|居|列)?(?:全国|全省|全区|全市|副省级城市|省会城市|"
@@ -942,7 +1035,20 @@ class Drafter:
             programme = self.scheme.labels.get(PROGRAMME_COMPONENTS_LABEL)
             before_name = PROGRAMME_NAME_RE.match(text[q.span[1]:])
             quoted = _inside_quotes(text, q.span[0])
-            if q.kind == "count" and programme and not q.value_text.isascii() and before_name:
+            work_areas = self.scheme.labels.get(PLAN_WORK_AREAS_LABEL)
+            plan_indicators = self.scheme.labels.get(PLAN_INDICATORS_LABEL)
+            if q.kind == "count" and work_areas and PLAN_WORK_AREAS_RE.match(text[q.span[1]:]):
+                # 重点做好以下九个方面工作: the plan's work areas, what the plan says (actual)
+                q.indicator, q.indicator_label = INDICATOR_BASE + work_areas, PLAN_WORK_AREAS_LABEL
+                q.name = text[q.span[0]:q.span[1]] + PLAN_WORK_AREAS_RE.match(text[q.span[1]:]).group(0)
+                q.reasons.append("N个方面工作: the work areas of the plan")
+            elif q.unit == "item" and plan_indicators and \
+                    PLAN_INDICATORS_RE.match(text[q.span[1]:]) and \
+                    not text[:q.span[0]].endswith("等") and PLAN_WORDS_RE.search(text[:q.span[0]]):
+                # 安排了38项指标: the number of indicators of the plan
+                q.indicator, q.indicator_label = INDICATOR_BASE + plan_indicators, PLAN_INDICATORS_LABEL
+                q.reasons.append("N项指标 of a plan: the plan's indicators")
+            elif q.kind == "count" and programme and not q.value_text.isascii() and before_name:
                 # 实施三个“一号工程”: the number of components of a named programme
                 q.indicator, q.indicator_label = (INDICATOR_BASE + programme,
                                                   PROGRAMME_COMPONENTS_LABEL)
@@ -961,9 +1067,11 @@ class Drafter:
                 q.indicator, q.indicator_label = (INDICATOR_BASE + programme,
                                                   PROGRAMME_COMPONENTS_LABEL)
                 q.reasons.append("a count in a name: components of a programme")
-            elif q.kind in ("growth", "decline", "ratio-to-plan", "difference", "rank") and \
-                    len(bare) <= 2 and prev_ind and (adjacent or q.kind != "rank") and \
+            elif (q.kind in ("growth", "decline", "ratio-to-plan", "difference", "rank") and
+                  len(bare) <= 2 or q.kind == "level" and TOTAL_RE.fullmatch(bare)) and \
+                    prev_ind and (adjacent or q.kind != "rank") and \
                     q.value_text != "首":  # 全省首个X: a first names its own X after it
+                # 总量跨过3000亿元 after GDP增长6%: the total of the measure just named
                 q.indicator, q.indicator_label = prev_ind
                 q.confidence -= 0.05
                 q.reasons.append("indicator of the quantity before it")

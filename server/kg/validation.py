@@ -56,7 +56,8 @@ Focus (validate only what a load touches)
     * the nodes themselves;
     * every node that links to one of them (``?n ?p ?focus``): an ``sh:class``
       check, a fact's passage text, a target's report year depend on the node
-      linked to, so changing that node can change the referrer's result;
+      linked to, so changing that node can change the referrer's result; for a
+      quote's selector, also the fact that cites the quote (two links back);
     * for facts: their indicator (the completeness checks of an indicator
       depend on its facts), every other fact of the same indicator (conflicts,
       breakdowns by ``ep:about``, shares), and every fact of an indicator that
@@ -602,6 +603,8 @@ def expand_focus(store: ox.Store, focus: Iterable) -> set[str]:
     out: set[ox.NamedNode] = set(nodes)
     for f in nodes:
         out |= _subjects(store, None, f)                          # referrers
+        for q in store.quads_for_pattern(None, V.OA.hasSelector, f, None):  # a quote's selector:
+            out |= _subjects(store, None, q.subject)              # the fact that cites the quote
         if any(True for _ in store.quads_for_pattern(f, V.RDF_TYPE, V.EP.SourceGap, None)):
             for passage in _objects(store, f, V.PROV.wasDerivedFrom):
                 out |= _subjects(store, V.PROV.wasDerivedFrom, passage)
@@ -727,7 +730,8 @@ def focus_subgraph(view, nodes: Iterable[str]) -> list[ox.Quad]:
       those of the blank nodes it reaches;
     * one link further: the quads of every node it links to (``sh:class`` reads their
       ``rdf:type``; a fact's passage text, a target's report year, a sentence's paragraph);
-    * the ``skos:broader`` chain from there (the cycle check follows ``skos:broader*``);
+    * the ``skos:broader`` chain from there (the cycle check follows ``skos:broader*``), and the
+      selector of a source quote reached that way (``ep:sourceQuote/oa:hasSelector/oa:exact``);
     * what is derived from the same passages as a focus node, with its quads (a lost number
       looks for the ``ep:SourceGap`` of its passage);
     * for an indicator, its facts' ``ep:indicator``/``ep:status``/``ep:refPeriod``: one fact
@@ -770,6 +774,8 @@ def focus_subgraph(view, nodes: Iterable[str]) -> list[ox.Quad]:
         hop |= describe(n)
     for n in hop:
         describe(n)
+        for q in view.quads_for_pattern(n, V.OA.hasSelector, None, None):  # a source quote's words
+            describe(q.object)                                   # (eps:Fact-valueInQuote reads them)
     chain = list(nodes | hop)
     seen = set(chain)
     while chain:                                                   # skos:broader*
