@@ -26,7 +26,7 @@ it), and its difference from the base is what is validated and logged, so that e
 replays the same change.  Blank nodes of a load get fresh labels, so that they cannot meet the
 store's.
 
-External stores (``--store URL``) take the older path: a staging copy, then one SPARQL Update
+External stores (``--store URL``) take another path: a staging copy, then one SPARQL Update
 request that replaces the changed graphs.
 
 The ontology and shapes graphs cannot be written (403): they change only through the
