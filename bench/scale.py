@@ -35,11 +35,12 @@ For every size it measures:
 4. a validated load into the big store (``--load-batch``, default 100k triples): a batch of
    new reports of new cities, written as N-Quads and loaded the way ``econplan load`` does
    (``server.kg.loading.parse_file``, then ``server.kg.writes.load`` on a build folder holding the
-   store: staging copy, SHACL gate, commit) in a child process with a time limit
-   (``--load-timeout``) and a memory limit (``--load-mem-limit``); it reports the outcome
-   (accepted, or rejected with the number of violations), the time of each stage (parse,
-   staging, validation and its engine run, commit), whether the focus path or the whole
-   graph was validated (writes.FOCUS_LIMIT), and the child's peak RSS — or, if it was
+   store: the RocksDB store as the base, the SHACL gate, the commit of one change-log record) in a
+   child process with a time limit (``--load-timeout``) and a memory limit
+   (``--load-mem-limit``); it reports the outcome (accepted, or rejected with the number of
+   violations), the wall and CPU time and the time of each stage (parse, base, validation and
+   its engine run, commit), whether the focus path or the whole graph was validated
+   (writes.FOCUS_LIMIT), and the child's peak RSS — or, if it was
    stopped, which stage it was in.
 
 Everything runs on 127.0.0.1, in a temporary folder that is removed at the end; every
@@ -482,7 +483,6 @@ def _child_vload(build: str, batch: str, events: str, engine: str) -> None:  # r
     sys.path.insert(0, str(L.ROOT))
     import pyoxigraph as ox
 
-    from server.kg import build as B
     from server.kg import validation as VAL
     from server.kg import writes as W
     from server.kg.errors import ValidationFailed
@@ -519,19 +519,17 @@ def _child_vload(build: str, batch: str, events: str, engine: str) -> None:  # r
         return wrapper
 
     # writes.load calls these as module globals; validate_staging imports validate at call time
-    W._staging = timed("staging (copy of the dump into memory)", W._staging)
-    VAL.validate = timed("validation", VAL.validate)  # both paths import it at call time
+    from server.kg import builddir as BD
+
+    W._base = timed("base (the store, brought up to date and opened)", W._base)
+    VAL.validate = timed("validation", VAL.validate)  # writes imports it at call time
     VAL.data_store = timed("validation: engine input (copy of the store)", VAL.data_store)
     VAL.expand_focus = timed("validation: focus expansion", VAL.expand_focus)
     VAL.focus_subgraph = timed("validation: focus subgraph", VAL.focus_subgraph)
     VAL._run_turbo = timed("validation: pyshacl-turbo", VAL._run_turbo)
     VAL._run_pyshacl = timed("validation: pySHACL", VAL._run_pyshacl)
     VAL._with_context = timed("validation: report context", VAL._with_context)
-    W._commit = timed("commit (sorted dump, fsync, rename)", W._commit)
-    B.sort_quads = timed("commit: sort", B.sort_quads)
-    W.reconcile = timed("commit: TriG dump + RocksDB store", W.reconcile)
-    W._append_to_dump = timed("commit (sorted dump, fsync, rename)", W._append_to_dump)
-    W._extend_derived = timed("commit: TriG dump + RocksDB store", W._extend_derived)
+    BD.commit = timed("commit (change log record, fsync)", BD.commit)
 
     event(stage="parse", at="start")
     t0 = time.perf_counter()
@@ -539,14 +537,19 @@ def _child_vload(build: str, batch: str, events: str, engine: str) -> None:  # r
     parse_s = time.perf_counter() - t0
     subjects = {q.subject for q in quads}
     named = {s for s in subjects if isinstance(s, ox.NamedNode)}
-    append = W._appendable(Path(build), quads)
-    whole = not append and (len(named) > W.FOCUS_LIMIT or len(named) != len(subjects))
-    path = "append, focus subgraph" if append else "whole graph" if whole else "focus"
+    from server.kg import builddir as BDIR
+
+    info = BDIR.dump_info(build)  # the store's quads (builddir keeps the count), to name the path writes.load takes
+    before = info.quads if info is not None else None
+    whole = len(named) != len(subjects) or (len(named) > W.FOCUS_LIMIT and before is not None
+                                            and before < W.WHOLE_RATIO * len(named))
+    path = "whole graph" if whole else "focus subgraph"
     event(stage="parse", at="end", seconds=round(parse_s, 3), quads=len(quads), subjects=len(named), path=path)
     out = {"parse_s": parse_s, "quads": len(quads), "subjects": len(named), "focus_limit": W.FOCUS_LIMIT,
            "path": path}
     event(stage="load", at="start")
     t0 = time.perf_counter()
+    cpu0 = time.process_time()
     try:
         res = W.load(Path(build), quads, engine=engine)
         out.update(outcome="accepted", added=res.added, triples_after=res.triples,
@@ -557,6 +560,7 @@ def _child_vload(build: str, batch: str, events: str, engine: str) -> None:  # r
                    first=[r.as_text() if hasattr(r, "as_text") else str(r.key()) for r in exc.report.results[:3]]
                    if exc.report is not None else [])
     out["load_s"] = time.perf_counter() - t0
+    out["load_cpu_s"] = time.process_time() - cpu0
     event(stage="load", at="end", seconds=round(out["load_s"], 3))
     out["stages"] = stages
     print(json.dumps(out))
@@ -692,17 +696,19 @@ SERVER_MODES = {"memory": ("econplan memory", "memory"), "disk": ("econplan disk
                 "oxigraph": ("oxigraph", None)}
 
 
-def _build_folder(build: Path, nq: Path, store: Path) -> Path:
+def _build_folder(build: Path, nq: Path, store: Path, triples: int | None = None) -> Path:
     """A build folder over the generated data, as `econplan build` leaves one: the N-Quads dump
     (a hard link to the generated file), the RocksDB store (moved there), the version stamp."""
     sys.path.insert(0, str(L.ROOT))
-    from server.kg.store import version_of
+    from server.kg import builddir
 
     build.mkdir()
-    os.link(nq, build / "econplan.nq")
-    shutil.move(str(store), str(build / "store"))
-    (build / "econplan.trig").write_bytes(b"")
-    (build / "store.version").write_text(version_of(build) + "\n")
+    os.link(nq, builddir.dump(build))
+    shutil.move(str(store), str(builddir.store_dir(build)))
+    builddir.trig(build).write_bytes(b"")
+    builddir.path(build, builddir.STORE_STAMP).write_text(builddir.version_of(build) + "\n")
+    if triples is not None:
+        builddir.set_count(build, triples)
     return build
 
 
@@ -756,7 +762,7 @@ def validated_load(size: int, work: Path, build: Path, seed: int, batch_triples:
         out["stages_done"] = done
         out["running_at_stop"] = running  # stage -> seconds since the child started
     if out["finished"]:
-        msg = (f"{out['outcome']} in {out['load_s']:.1f} s (validation {out['stages'].get('validation', {}).get('seconds', 0):.1f} s, "
+        msg = (f"{out['outcome']} in {out['load_s']:.1f} s (CPU {out.get('load_cpu_s', 0):.1f} s, validation {out['stages'].get('validation', {}).get('seconds', 0):.1f} s, "
                f"{out['path']}, {out['subjects']} subjects), peak {peak:.0f} MiB")
     else:
         msg = f"{out['error']}; running then: {', '.join(running) or '-'}"
@@ -817,7 +823,7 @@ def measure(size: int, work: Path, seed: int, *, servers: bool, timeout: float,
     except (subprocess.TimeoutExpired, RuntimeError) as exc:
         r["saved_query_as_written"] = {"error": str(exc)[:200]}
     print(f"[{size}] store queries done", flush=True)
-    build = _build_folder(work / f"build-{size}", nq, disk)
+    build = _build_folder(work / f"build-{size}", nq, disk, r["triples"])
     if servers:
         servers_step(r, build, oxdir, work, qs, size, timeout=timeout, econplan_tree=econplan_tree,
                      modes=server_modes)
@@ -955,26 +961,23 @@ def _s(stages: dict, name: str) -> str:
     return f"{v['seconds']:.1f} s" if v else "-"
 
 
-STAGE_COLUMNS = ["staging (copy of the dump into memory)", "validation", "validation: pyshacl-turbo",
-                 "commit (sorted dump, fsync, rename)", "commit: TriG dump + RocksDB store"]
-# The append path (a load without blank nodes into a local build) has no staging copy; its
-# commit appends to the dump (copy + new quads, fsync, rename), then extends the TriG dump and
-# a checkpoint of the RocksDB store; it is timed under the same two commit names.
+STAGE_COLUMNS = ["base (the store, brought up to date and opened)", "validation", "validation: pyshacl-turbo",
+                 "commit (change log record, fsync)"]
 
 
 def validated_load_report(results: list[dict]) -> list[str]:
     out = ["Validated load into the big store: a batch of new reports (new cities, so new IRIs; valid "
            "data) as N-Quads, through `econplan load`'s path — `server.kg.loading.parse_file`, then "
            "`server.kg.writes.load` — in a child process with a time limit; stages timed by wrapping the "
-           "module functions. Path \"append\" (a load without blank nodes into a local build): the SHACL "
-           "gate on the part of the store plus the batch that the batch's subjects (expanded) read, then "
-           "the commit appends to the N-Quads dump (copy, new quads, fsync, rename), the TriG dump and a "
-           "checkpoint of the RocksDB store; no staging copy. Paths \"focus\"/\"whole graph\" (blank nodes, "
-           "replacing loads, and every load before the append path): copy of the dump into an in-memory "
-           "staging store, the SHACL gate, commit: sorted N-Quads dump, TriG dump, RocksDB store rebuilt. "
-           "Several batches: one after the other, each into the store as the previous one left it.", "",
-           "| store | batch | subjects → path | outcome | parse | `writes.load` | staging | validation | "
-           "of which pyshacl-turbo | commit | of which TriG + RocksDB | peak RSS |",
+           "module functions. The base is the RocksDB store (opened read-only; `econplan load` has no store "
+           "in memory). Path \"focus subgraph\": the SHACL gate on the part of the store plus the batch that "
+           "the batch's subjects (expanded) read; \"whole graph\" (blank-node subjects, or more than FOCUS_LIMIT "
+           "subjects in a store of less than WHOLE_RATIO quads for each): the gate on a copy of the whole data. "
+           "The commit appends one record to the change log "
+           "(fsync). Wall time and the child's CPU time (user + system) of `writes.load`. Several batches: one "
+           "after the other, each into the store as the previous one left it.", "",
+           "| store | batch | subjects → path | outcome | parse | `writes.load` wall | CPU | base | validation | "
+           "of which pyshacl-turbo | commit | peak RSS |",
            "|---:|---:|---|---|---:|---:|---:|---:|---:|---:|---:|---:|"]
     notes = []
     rows = []
@@ -994,7 +997,8 @@ def validated_load_report(results: list[dict]) -> list[str]:
             outcome = (f"accepted (+{v['added']:,}; {v.get('warnings', 0)} warnings)" if v["outcome"] == "accepted"
                        else f"rejected: {v['violations']} violations")
             cells = [_s(st, c) for c in STAGE_COLUMNS]
-            out.append(head + f"{subj} | {outcome} | {v['parse_s']:.1f} s | {v['load_s']:.1f} s | "
+            cpu = f"{v['load_cpu_s']:.1f} s" if v.get("load_cpu_s") is not None else "-"
+            out.append(head + f"{subj} | {outcome} | {v['parse_s']:.1f} s | {v['load_s']:.1f} s | {cpu} | "
                        + " | ".join(cells) + f" | {v['peak_rss_mib']:.0f} MiB |")
         else:
             done, running = v.get("stages_done", {}), v.get("running_at_stop", {})
@@ -1007,7 +1011,7 @@ def validated_load_report(results: list[dict]) -> list[str]:
                 return "-"
 
             peak = v.get("peak_rss_mib") or v.get("events_peak_rss_mib") or 0
-            out.append(head + f"{subj} | **not finished**: {v['error']} | {cell('parse')} | {cell('load')} | "
+            out.append(head + f"{subj} | **not finished**: {v['error']} | {cell('parse')} | {cell('load')} | - | "
                        + " | ".join(cell(c) for c in STAGE_COLUMNS) + f" | {peak:.0f} MiB when stopped |")
         if v.get("path") == "whole graph":
             notes.append(f"{v['batch_triples']:,} triples into {store:,}: the batch touches {v['subjects']:,} "

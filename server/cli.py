@@ -84,7 +84,7 @@ def cli(ctx, root: Path, build_dir: Path | None, store_url: str | None):
 @handle_errors
 def build(obj, force: bool):
     """Build the store and the TriG/N-Quads dumps from ontology/, data/ and shapes/, then replay
-    the logged writes (loads, imports, updates in BUILD_DIR/writes/)."""
+    the logged writes (loads, imports, updates in the change log BUILD_DIR/econplan.changes)."""
     from .kg.build import build as do_build
 
     counts = do_build(obj["root"], obj["build_dir"], force=force)
@@ -307,7 +307,9 @@ def import_table(obj, file: Path, year, status, source, area, vintage, dataset, 
     from .kg.errors import ValidationFailed
     from .kg.tables import Fixed, import_table as run
 
-    if not obj["store"] and not (Path(obj["build_dir"]) / "econplan.nq").exists():
+    from .kg import builddir
+
+    if not obj["store"] and not builddir.is_built(obj["build_dir"]):
         raise KGError(f"{obj['build_dir']}: no build here to import into; run `econplan build` first "
                       "(or give --build-dir)", status=400)
     try:
@@ -335,9 +337,8 @@ def _render_report(report, fmt: str) -> str:
 @click.pass_obj
 @handle_errors
 def push(obj):
-    """Copy the built graph (build/econplan.nq) into the external store given with --store."""
-    import pyoxigraph as ox
-
+    """Copy the built graph (the build folder's dump and change log) into the external store given with --store."""
+    from .kg import builddir
     from .kg.remote import RemoteStore, ensure_available
     from .kg.store import version_of
 
@@ -345,10 +346,9 @@ def push(obj):
         raise KGError("give the external store with --store URL (or ECONPLAN_STORE_URL)", status=400)
     remote = RemoteStore(obj["store"])
     ensure_available(remote)
-    dump = obj["build_dir"] / "econplan.nq"
-    if not dump.exists():
-        raise KGError(f"{dump}: no build here; run `econplan build` first", status=400)
-    quads = list(ox.parse(path=str(dump), format=ox.RdfFormat.N_QUADS))
+    if not builddir.is_built(obj["build_dir"]):
+        raise KGError(f"{obj['build_dir']}: no build here; run `econplan build` first", status=400)
+    quads = builddir.current_quads(obj["build_dir"])
     graphs: dict = {}
     for q in quads:
         graphs.setdefault(q.graph_name, []).append(q)
@@ -356,6 +356,25 @@ def push(obj):
         graphs.setdefault(g, [])
     remote.replace_graphs(graphs, version_of(obj["build_dir"]))
     click.echo(f"pushed {len(quads)} quads in {len(graphs)} graphs to {remote.url}")
+
+
+@cli.command()
+@click.pass_obj
+@handle_errors
+def compact(obj):
+    """Fold the change log (the writes since the build) into the dumps, atomically."""
+    from .kg import builddir
+
+    if not builddir.is_built(obj["build_dir"]):
+        raise KGError(f"{obj['build_dir']}: no build here; run `econplan build` first", status=400)
+    with builddir.writer(obj["build_dir"]):
+        done = builddir.compact(obj["build_dir"])
+        builddir.reconcile(obj["build_dir"], locked=True)
+    if done["records"]:
+        click.echo(f"folded {done['records']} write(s) into the dumps: {done['triples']} triples "
+                   f"(version {done['version']})")
+    else:
+        click.echo(f"nothing to fold (version {done['version']})")
 
 
 def _kg(obj):

@@ -242,10 +242,16 @@ def _die_with_parent() -> None:  # pragma: no cover - runs in a worker
 
 
 def _reconcile_apart(build_dir) -> None:
-    """Finish an interrupted write (writes.reconcile) in a child process: RocksDB used here,
-    before the workers are forked, would leave its background threads behind in them."""
+    """Fold the change log into the dumps and bring the RocksDB store up to date
+    (server.kg.builddir: compact, reconcile) in a child process: RocksDB used here, before the
+    workers are forked, would leave its background threads behind in them."""
+    from .kg import builddir
     from .kg.errors import StoreError
-    from .kg.writes import reconcile
+
+    def reconcile(build_dir):
+        with builddir.writer(build_dir):
+            builddir.compact(build_dir)
+            builddir.reconcile(build_dir, locked=True)
 
     pid = os.fork()
     if pid == 0:  # pragma: no cover - the child
@@ -259,8 +265,8 @@ def _reconcile_apart(build_dir) -> None:
             os._exit(code)
     _, status = os.waitpid(pid, 0)
     if status != 0:
-        raise StoreError(f"{build_dir}: the store could not be brought up to date with econplan.nq "
-                         "(see the log above)")
+        raise StoreError(f"{build_dir}: the store could not be brought up to date with its dump "
+                         "and change log (see the log above)")
 
 
 def default_workers() -> int:

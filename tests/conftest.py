@@ -96,14 +96,13 @@ def make_build_dir(path: Path, quads) -> Path:
     """A build folder holding exactly ``quads`` (dump + store), as `econplan build` would write."""
     import pyoxigraph as ox
 
+    from server.kg import builddir
     from server.kg.build import sort_quads
-    from server.kg.writes import reconcile
 
     path.mkdir(parents=True, exist_ok=True)
-    tmp = path / ".econplan.nq.tmp"
-    tmp.write_bytes(ox.serialize(sort_quads(quads), format=ox.RdfFormat.N_QUADS) or b"")
-    os.replace(tmp, path / "econplan.nq")
-    reconcile(path)
+    data = ox.serialize(sort_quads(quads), format=ox.RdfFormat.N_QUADS) or b""
+    builddir.replace_dump(path, lambda fh: fh.write(data))
+    builddir.reconcile(path)
     return path
 
 

@@ -9,6 +9,8 @@ from pathlib import Path
 
 import pytest
 
+from server.kg import builddir
+
 ROOT = Path(__file__).resolve().parent.parent
 
 def require_wrk() -> None:
@@ -30,7 +32,7 @@ def test_compare_oxigraph_reports_the_processes_that_ran(built, tmp_path):
     require_wrk()
     from server.serve import default_workers
 
-    out = run("bench/compare_oxigraph.py", "--data", str(built / "econplan.nq"), "--only", "lookup",
+    out = run("bench/compare_oxigraph.py", "--data", str(builddir.dump(built)), "--only", "lookup",
               "--duration", "0.5", "--rounds", "2", "--quiet-wait", "0", "--skip-build",
               "--json", str(tmp_path / "r.json"))
     result = json.loads((tmp_path / "r.json").read_text())

@@ -4,14 +4,15 @@ from __future__ import annotations
 import pyoxigraph as ox
 import pytest
 
+from server.kg import builddir
 from server.kg.build import build, build_quads
 from server.kg.errors import DataError
 
 
 def test_two_builds_give_identical_dumps(root, built, tmp_path):
     build(root, tmp_path)
-    for name in ("econplan.nq", "econplan.trig"):
-        assert (tmp_path / name).read_bytes() == (built / name).read_bytes()
+    for name in (builddir.DUMP, builddir.TRIG):
+        assert builddir.path(tmp_path, name).read_bytes() == builddir.path(built, name).read_bytes()
 
 
 def test_one_named_graph_per_source_file(root, kg):
@@ -36,7 +37,7 @@ def test_one_named_graph_per_source_file(root, kg):
 
 def test_dump_loads_back_into_the_same_store(built, kg):
     store = ox.Store()
-    store.load(path=str(built / "econplan.trig"), format=ox.RdfFormat.TRIG)
+    store.load(path=str(builddir.trig(built)), format=ox.RdfFormat.TRIG)
     assert len(store) == len(kg)
 
 
@@ -82,12 +83,12 @@ def test_malformed_turtle_names_file_line_and_column(root, tmp_path):
 def test_failed_build_leaves_the_previous_store(root, tmp_path):
     out = tmp_path / "out"
     build(root, out)
-    before = (out / "econplan.nq").read_bytes()
+    before = builddir.dump(out).read_bytes()
     proj = _copy_project(root, tmp_path / "p")
     (proj / "data/vocab/units.csv").write_text("slug,label_zh\n")
     with pytest.raises(DataError):
         build(proj, out)
-    assert (out / "econplan.nq").read_bytes() == before
+    assert builddir.dump(out).read_bytes() == before
 
 
 def test_indicators_carry_the_alternative_labels_of_the_scheme(root, kg):
@@ -108,3 +109,28 @@ def test_indicators_carry_the_alternative_labels_of_the_scheme(root, kg):
            for q in kg.store.quads_for_pattern(None, V.SKOS.altLabel, None, None)
            if q.subject.value.startswith(V.ID + "indicator/")}
     assert expected <= got
+
+
+def test_only_builddir_names_the_files_of_the_build_folder():
+    """server.kg.builddir owns the build folder: no other module of server/ has its file names in a
+    string (docstrings may mention them)."""
+    import ast
+    from pathlib import Path
+
+    names = {builddir.DUMP, builddir.TRIG, builddir.LOG, builddir.LOCK, builddir.STORE_STAMP, builddir.MANIFEST,
+             builddir.COUNT, "appends.log", "writes"}
+    server = Path(builddir.__file__).resolve().parents[1]
+    found = []
+    for p in server.rglob("*.py"):
+        if p.name == "builddir.py":
+            continue
+        tree = ast.parse(p.read_text(encoding="utf-8"))
+        docs = {id(n.body[0].value) for n in ast.walk(tree)
+                if isinstance(n, (ast.Module, ast.FunctionDef, ast.ClassDef, ast.AsyncFunctionDef))
+                and n.body and isinstance(n.body[0], ast.Expr) and isinstance(n.body[0].value, ast.Constant)}
+        for n in ast.walk(tree):
+            if isinstance(n, ast.Constant) and isinstance(n.value, str) and id(n) not in docs:
+                found += [f"{p.relative_to(server)}:{n.lineno}: {name}" for name in names
+                          if name == n.value or name.startswith(".") and name in n.value
+                          or "." in name and name in n.value]
+    assert not found, found

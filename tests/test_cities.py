@@ -17,6 +17,7 @@ from conftest import LiveServer, make_build_dir
 from server.kg import vocab as V
 from server.kg.citycsv import Lookups, csv_to_quads, read_mapping
 from server.kg.errors import DataError
+from server.kg import builddir
 
 BIN = Path(sys.executable).parent / "econplan"
 CITIES = Path(__file__).resolve().parent.parent / "data" / "china" / "cities-2023-headline"
@@ -116,7 +117,7 @@ def test_malformed_mapping_is_reported(tmp_path):
 
 def _scratch_build(built, tmp_path):
     out = tmp_path / "b"
-    shutil.copytree(built, out, ignore=shutil.ignore_patterns("*.log", ".write.lock"))
+    shutil.copytree(built, out, ignore=shutil.ignore_patterns("*.log", builddir.LOCK))
     return out
 
 
@@ -141,7 +142,7 @@ def test_import_csv_goes_through_the_gate(built, root, tmp_path):
 
 def test_import_csv_rejects_a_whole_file_on_a_violation(built, root, tmp_path):
     out = _scratch_build(built, tmp_path)
-    before = (out / "econplan.nq").read_bytes()
+    before = builddir.version_of(out)
     csv_file = tmp_path / "bad.csv"
     # row 2 is fine; row 3 gives a growth rate in 亿元, which the shapes reject
     csv_file.write_text("city,gb2260,indicator,kind,period,value,unit,qualifier,status,source,note\n"
@@ -151,7 +152,7 @@ def test_import_csv_rejects_a_whole_file_on_a_violation(built, root, tmp_path):
     r = _run("--root", str(root), "--build-dir", str(out), "import-csv", str(csv_file))
     assert r.returncode == 1, r.stdout + r.stderr
     assert "row 2" in r.stdout or "row=2" in r.stdout
-    assert (out / "econplan.nq").read_bytes() == before
+    assert builddir.version_of(out) == before
 
 
 def test_void_description(live):

@@ -21,7 +21,9 @@ def test_build_prints_triple_count_per_graph(root, tmp_path):
     assert r.returncode == 0, r.stderr
     assert "https://w3id.org/econplan/graph/ontology/econplan" in r.stdout
     assert "triples in" in r.stdout
-    assert (tmp_path / "econplan.nq").exists() and (tmp_path / "store").is_dir()
+    from server.kg import builddir
+
+    assert builddir.dump(tmp_path).exists() and builddir.store_dir(tmp_path).is_dir()
 
 
 def test_query_json_output(root, built):

@@ -11,6 +11,7 @@ from pathlib import Path
 
 from server.kg import vocab as V
 from server.kg.build import build_quads
+from server.kg import builddir
 
 BIN = Path(sys.executable).parent / "econplan"
 ROOT = Path(__file__).resolve().parent.parent
@@ -29,7 +30,7 @@ def _run(*args):
 
 def _scratch(built, tmp_path):
     out = tmp_path / "b"
-    shutil.copytree(built, out, ignore=shutil.ignore_patterns("*.log", ".write.lock", "writes"))
+    shutil.copytree(built, out, ignore=shutil.ignore_patterns("*.log", builddir.LOCK))
     return out
 
 
@@ -92,10 +93,10 @@ def test_a_real_disagreement_is_flagged_and_nothing_written(built, tmp_path):
     out = _scratch(built, tmp_path)
     src = "https://example.org/beijing/bulletin-2023"
     assert _import(out, _table(tmp_path / "a", "bj.csv", [f"北京市,110000,gdp,level,2023,43760.7,亿元,exact,actual,{src},,,"], "bj-a")).returncode == 0
-    before = (out / "econplan.nq").read_bytes()
+    before = builddir.version_of(out)
     r = _import(out, _table(tmp_path / "b", "bj.csv", [f"北京市,110000,gdp,level,2023,4.5,万亿元,exact,actual,{src},,,"], "bj-b"))
     assert r.returncode == 1 and "Fact-conflict" in r.stdout, r.stdout + r.stderr
-    assert (out / "econplan.nq").read_bytes() == before
+    assert builddir.version_of(out) == before
     # "over 4.4万亿元" cannot be 43760.7亿元 either
     r = _import(out, _table(tmp_path / "c", "bj.csv", [f"北京市,110000,gdp,level,2023,4.4,万亿元,over,actual,{src},,,"], "bj-c"))
     assert r.returncode == 1 and "Fact-conflict" in r.stdout
@@ -121,11 +122,12 @@ def test_a_build_stops_on_data_it_would_not_reproduce(built, tmp_path):
     r = _run("--root", ROOT, "--build-dir", out, "build")    # writes the record of what data/ gives
     assert r.returncode == 0, r.stderr
     assert _import(out, _table(tmp_path / "in", "ningbo.csv", NINGBO)).returncode == 0
-    shutil.rmtree(out / "writes")                           # the write is no longer in the log
-    before = (out / "econplan.nq").read_bytes()
+    assert _run("--build-dir", out, "compact").returncode == 0  # the write is in the dump...
+    (out / "econplan.changes").unlink()                     # ...and no longer in the log
+    before = builddir.version_of(out)
     r = _run("--root", ROOT, "--build-dir", out, "build")
     assert r.returncode != 0 and "would not reproduce" in r.stderr and "import/test-figures" in r.stderr
-    assert (out / "econplan.nq").read_bytes() == before
+    assert builddir.version_of(out) == before
     assert _run("--root", ROOT, "--build-dir", out, "build", "--force").returncode == 0
     assert not _select(out, IMPORTED)
 

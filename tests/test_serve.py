@@ -16,6 +16,7 @@ import urllib.request
 import pytest
 
 from conftest import LiveServer
+from server.kg import builddir
 
 PATHOLOGICAL = "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i }"
 
@@ -292,7 +293,7 @@ def test_after_a_load_every_worker_answers_from_the_new_data_and_none_is_replace
     from pathlib import Path
 
     path = tmp_path / "b"
-    shutil.copytree(built, path, ignore=shutil.ignore_patterns("*.log", ".write.lock"))
+    shutil.copytree(built, path, ignore=shutil.ignore_patterns("*.log", builddir.LOCK))
     server = LiveServer(path, env={"ECONPLAN_WRITE_TOKEN": "tok", "ECONPLAN_LOG_LEVEL": "INFO"}, workers=2)
     alt = ("SELECT ?l WHERE { <https://w3id.org/econplan/id/indicator/gdp> "
            "<http://www.w3.org/2004/02/skos/core#altLabel> ?l } ORDER BY ?l # %d")

@@ -15,6 +15,7 @@ from conftest import make_build_dir
 from server.kg.remote import RemoteStore
 from server.kg.stores import adapter_for, parse_store_url
 from test_stores import EXTERNAL, STAGING, content, econplan, start
+from server.kg import builddir
 
 
 @pytest.fixture(scope="module", params=EXTERNAL)
@@ -114,7 +115,7 @@ def store_port(url: str) -> int:
 
 
 def test_a_load_cut_mid_write_leaves_the_store_as_it_was(store, built, tmp_path):
-    build = make_build_dir(tmp_path / "b", ox.parse(path=str(built / "econplan.nq"), format=ox.RdfFormat.N_QUADS))
+    build = make_build_dir(tmp_path / "b", ox.parse(path=str(builddir.dump(built)), format=ox.RdfFormat.N_QUADS))
     r = econplan("--build-dir", build, "--store", store.url, "push")
     assert r.returncode == 0, r.stderr
     before = content(store.url)

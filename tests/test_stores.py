@@ -22,6 +22,7 @@ from external_stores import STORES
 
 from server.kg.stores import Virtuoso, adapter_for, display_url
 from server.kg.remote import RemoteStore
+from server.kg import builddir
 
 EXTERNAL = [b for b in BACKENDS if b != "embedded"]
 META = "https://w3id.org/econplan/graph/meta"
@@ -63,12 +64,12 @@ def econplan(*args, timeout=600):
 # -- values survive the round trip -------------------------------------------------------------
 
 def test_push_keeps_every_value_datatype_and_language_tag(store, built, tmp_path):
-    build = make_build_dir(tmp_path / "b", ox.parse(path=str(built / "econplan.nq"), format=ox.RdfFormat.N_QUADS))
+    build = make_build_dir(tmp_path / "b", ox.parse(path=str(builddir.dump(built)), format=ox.RdfFormat.N_QUADS))
     r = econplan("--build-dir", build, "--store", store.url, "push")
     assert r.returncode == 0, r.stderr
     assert "***" in r.stdout or "@" not in store.url  # a password is never printed
     embedded = ox.Store()
-    embedded.bulk_load(path=str(build / "econplan.nq"), format=ox.RdfFormat.N_QUADS)
+    embedded.bulk_load(path=str(builddir.dump(build)), format=ox.RdfFormat.N_QUADS)
     local = set(embedded)
     remote = content(store.url)
     assert len(remote) == len(local)
@@ -161,7 +162,7 @@ def apps(store, built, root, tmp_path_factory):
     from server import create_app
 
     build = make_build_dir(tmp_path_factory.mktemp("pages") / "b",
-                           ox.parse(path=str(built / "econplan.nq"), format=ox.RdfFormat.N_QUADS))
+                           ox.parse(path=str(builddir.dump(built)), format=ox.RdfFormat.N_QUADS))
     r = econplan("--build-dir", build, "--store", store.url, "push")
     assert r.returncode == 0, r.stderr
     made = []

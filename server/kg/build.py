@@ -443,58 +443,54 @@ def graph_counts(quads) -> dict[str, int]:
     return dict(sorted(counts.items()))
 
 
-def write_dumps(quads, out: Path) -> None:
+def write_dumps(quads, out: Path, *, folded: int = 0) -> str:
+    """The N-Quads dump (with its first line: server.kg.builddir) and the TriG dump of ``quads``
+    in the folder ``out``; returns the build id."""
+    from . import builddir
+
     out.mkdir(parents=True, exist_ok=True)
-    (out / "econplan.nq").write_bytes(ox.serialize(quads, format=ox.RdfFormat.N_QUADS) or b"")
-    (out / "econplan.trig").write_bytes(
-        ox.serialize(quads, format=ox.RdfFormat.TRIG, prefixes=V.PREFIXES) or b"")
+    build_id = builddir.write_dump(quads, builddir.dump(out), folded=folded)
+    builddir.write_trig(quads, builddir.trig(out))
+    return build_id
 
 
 def build(root: Path, out: Path, *, force: bool = False) -> dict[str, int]:
     """Build the store and dumps under ``out``; replaces them atomically. Returns triple counts.
 
-    The logged writes in ``out/writes/`` (loads, imports, updates) are replayed on top of
-    ``data/``.  When the store holds a graph that neither the last build nor this one
-    produces, the build stops with a DataError naming it, unless ``force``.
+    The writes in the change log (``out/econplan.changes``: loads, imports, updates) are replayed
+    on top of ``data/`` (server.kg.writelog), and the log is kept: the next build replays them
+    again.  When the store holds a graph that neither the last build nor this one produces, the
+    build stops with a DataError naming it, unless ``force``.
     """
-    from . import writelog
+    from . import builddir, writelog
 
     root, out = Path(root), Path(out)
     from_data = build_quads(root)
-    quads = sort_quads(writelog.replay(out, from_data, _rename_blank_nodes))
-    lost = [] if force else writelog.unreproduced(out, writelog.graph_hashes(quads))
-    if lost:
-        shown = ", ".join(lost[:5]) + (f" and {len(lost) - 5} more" if len(lost) > 5 else "")
-        raise DataError(f"{out}: the store holds data that this build would not reproduce "
-                        f"(graphs {shown}): writes not in the log {out / writelog.LOG_DIR}; "
-                        "keep them as files under data/, or rebuild with --force to discard them")
     out.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=".build-", dir=out))
     try:
-        store = ox.Store(str(tmp / "store"))
-        store.bulk_extend(quads)
-        store.flush()
-        store.optimize()
-        del store
-        write_dumps(quads, tmp)
-        for name in ("econplan.nq", "econplan.trig"):
-            (tmp / name).replace(out / name)
-        old = out / "store"
-        if old.exists():
-            trash = out / ".store-old"
-            shutil.rmtree(trash, ignore_errors=True)
-            old.rename(trash)
-            (tmp / "store").rename(old)
-            shutil.rmtree(trash, ignore_errors=True)
-        else:
-            (tmp / "store").rename(old)
-        from .store import version_of
-
-        (out / "store.version").write_text(version_of(out) + "\n")
-        # what data/ alone gave: a graph that differs from it and from the next build is a write
-        writelog.write_manifest(out, writelog.graph_hashes(from_data))
+        with builddir.writer(out):  # no write between reading the log and installing the build
+            builddir.check_log(out)
+            quads, folded = writelog.replay(out, from_data, _rename_blank_nodes)
+            quads = sort_quads(quads)
+            lost = [] if force else writelog.unreproduced(out, writelog.graph_hashes(quads))
+            if lost:
+                shown = ", ".join(lost[:5]) + (f" and {len(lost) - 5} more" if len(lost) > 5 else "")
+                raise DataError(f"{out}: the store holds data that this build would not reproduce "
+                                f"(graphs {shown}): writes not in the log {builddir.log_path(out)}; "
+                                "keep them as files under data/, or rebuild with --force to discard them")
+            tmp = Path(tempfile.mkdtemp(prefix=".build-", dir=out))
+            try:
+                store = ox.Store(str(builddir.store_dir(tmp)))
+                store.bulk_extend(quads)
+                store.flush()
+                store.optimize()
+                del store
+                write_dumps(quads, tmp, folded=folded)
+                builddir.install_build(tmp, out)
+            finally:
+                shutil.rmtree(tmp, ignore_errors=True)
+            # what data/ alone gave: a graph that differs from it and from the next build is a write
+            writelog.write_manifest(out, writelog.graph_hashes(from_data))
     except OSError as exc:
         raise DataError(f"{out}: could not write the build ({exc.strerror})") from None
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
     return graph_counts(quads)

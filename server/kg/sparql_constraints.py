@@ -330,12 +330,45 @@ def _rows(store: ox.Store, check: Check, nodes: list):
     conflict check badly with it: seconds a node.)"""
     if _THIS_FIRST.match(check.select, check.at):
         wanted = set(nodes)
-        for row in _solutions(store.query(check.prefixes + check.select)):
+        for row in _solutions(store.query(check.prefixes + _hash_joined(check.select, check.at))):
             if row.get("this") in wanted:
                 yield row
         return
     for n in nodes:
         yield from _solutions(store.query(check.prefixes + check.select, substitutions={ox.Variable("this"): n}))
+
+
+@lru_cache(maxsize=256)
+def _hash_joined(select: str, at: int) -> str:
+    """``select`` (run unbound) with each of the triple-pattern statements that open its outermost
+    group, when there are several with different subjects and no property paths, in a sub-select of its own
+    (``{ SELECT * WHERE { … } }``): the same solutions, but pyoxigraph 0.5 then joins the
+    statements' whole matches (a hash join) instead of looking the second up for each solution of
+    the first.  For the conflict check, which pairs each fact with the facts of the same
+    indicator, period, kind, status and area, on a load of 100k triples: 0.1 s instead of 22 s."""
+    blank = _blank_strings(select)
+    statements, i = [], at
+    while True:
+        j = i
+        while j < len(blank) and blank[j].isspace():
+            j += 1
+        if j >= len(blank) or blank[j] not in "?$":
+            break
+        end = j
+        while end < len(blank) and not (blank[end] == "." and (end + 1 == len(blank) or blank[end + 1].isspace())):
+            if blank[end] in "{}":
+                return select
+            end += 1
+        if end >= len(blank):
+            break
+        statements.append((j, end + 1, blank[j:].split(None, 1)[0]))
+        i = end + 1
+    if len(statements) < 2 or len({subject for _, _, subject in statements}) < 2:
+        return select
+    if any(c in blank[a:b] for a, b, _ in statements for c in "*+/|^"):
+        return select  # a property path: unbound, ``?x p* ?y`` would pair every node with itself
+    wrapped = "".join(f"\n{{ SELECT * WHERE {{ {select[a:b - 1].strip()} }} }}" for a, b, _ in statements)
+    return select[:statements[0][0]] + wrapped.lstrip("\n") + select[statements[-1][1]:]
 
 
 def _solutions(result):

@@ -1,7 +1,8 @@
 """The knowledge graph over a pyoxigraph store: query, stats, describe.
 
-The build writes two things under ``build/``: an on-disk RocksDB store (the
-durable copy that validated loads write to) and N-Quads/TriG dumps.  A
+The build folder (``build/``, see server.kg.builddir) holds N-Quads/TriG dumps, the change
+log of the writes since (validated loads and updates commit there) and an on-disk RocksDB
+store kept up to date with both.  A
 :class:`KnowledgeGraph` serves queries either from that on-disk store or from
 an in-memory copy of it (the default: 2.5-3x faster on heavy queries; the HTTP worker
 processes share the copy the main process loaded before starting them, see server/serve.py).
@@ -12,7 +13,6 @@ Fuseki's ``unionDefaultGraph``, unless the request names its default graphs.
 from __future__ import annotations
 
 import hashlib
-import os
 import re
 import threading
 from dataclasses import dataclass
@@ -21,6 +21,7 @@ from pathlib import Path
 import pyoxigraph as ox
 
 from . import vocab as V
+from .builddir import version_of  # noqa: F401 - the version of a build folder
 from .errors import QueryError, StoreError
 
 _LINE_COL = re.compile(r"(\d+):(\d+)")
@@ -48,87 +49,106 @@ class Stats:
 class KnowledgeGraph:
     """A pyoxigraph store plus the version that identifies its content."""
 
-    def __init__(self, store: ox.Store, *, path: Path | None = None, version: str | None = None,
-                 dump_size: int | None = None):
+    def __init__(self, store: ox.Store, *, path: Path | None = None, version: str | None = None):
         self.store = store
         self.path = path
         self.version = version or "0"
-        #: in memory mode, the size of the dump this store was loaded from (for catch_up)
-        self.dump_size = dump_size
         self.lock = threading.RLock()
+
+    #: a RocksDB store opened read-only: a new version is opened anew, not applied
+    store_mode_disk = False
+    _pairs = None
+
+    def pairs(self) -> dict:
+        """The store's (indicator, status, period) pairs (server.kg.validation.fact_pairs), computed
+        once and then kept up to date as records are applied (:meth:`catch_up`)."""
+        if self._pairs is None:
+            from .validation import fact_pairs
+
+            self._pairs = fact_pairs(self.store)
+        return self._pairs
 
     # -- opening -------------------------------------------------------------
     @classmethod
     def open(cls, build_dir: Path, *, mode: str = "memory") -> "KnowledgeGraph":
-        """Open the built store: ``memory`` loads the N-Quads dump, ``disk`` opens RocksDB."""
+        """Open the built store: ``memory`` loads the N-Quads dump and applies the change log's
+        records beyond it (server.kg.builddir), ``disk`` opens RocksDB (brought up to date first)."""
+        from . import builddir
         from .remote import RemoteStore, is_remote
 
         if is_remote(build_dir):
             remote = RemoteStore(str(build_dir))
             return cls(remote, path=None, version=remote.version())
         build_dir = Path(build_dir)
-        dump = build_dir / "econplan.nq"
-        if not dump.exists():
+        if not builddir.is_built(build_dir):
             raise StoreError(f"{build_dir}: no built store here; run `econplan build` first")
-        version = version_of(build_dir)
-        dump_size = None
         if mode == "memory":
-            before = _file_key(dump)
-            store = ox.Store()
-            store.bulk_load(path=str(dump), format=ox.RdfFormat.N_QUADS)
-            if before is not None and _file_key(dump) == before and version_of(build_dir) == version:
-                dump_size = before[2]  # the file read is the one the version names
-        elif mode == "disk":
-            # Read-only: every worker process opens the same RocksDB folder, and
-            # writes never go through these handles (they replace the folder; see writes.py).
+            for _ in range(5):
+                info = builddir.dump_info(build_dir)
+                version = builddir.version_of(build_dir)
+                # parsed, then added: the store keeps the dump's blank-node labels (bulk_load
+                # renames them), so that the log's records, written with those labels, apply to it
+                store = ox.Store()
+                store.bulk_extend(ox.parse(path=str(builddir.dump(build_dir)), format=ox.RdfFormat.N_QUADS))
+                now = builddir.dump_info(build_dir)
+                if now is None or now.key != info.key:
+                    continue  # compacted or rebuilt while it was read
+                build = builddir.split_version(version)[0]
+                kg = cls(store, path=build_dir, version=f"{build}+{info.folded}" if info.folded else build)
+                caught = kg.catch_up(builddir.version_of(build_dir))
+                if caught is not None:
+                    return caught
+            raise StoreError(f"{build_dir}: the data kept changing while it was loaded; try again")
+        if mode == "disk":
+            # Read-only: every worker process opens the same RocksDB folder, and writes never go
+            # through these handles (reconcile replaces the folder; see builddir).
+            builddir.reconcile(build_dir)
             try:
-                store = ox.Store.read_only(str(build_dir / "store"))
+                store = ox.Store.read_only(str(builddir.store_dir(build_dir)))
             except OSError as exc:
-                raise StoreError(f"{build_dir / 'store'}: cannot open the store ({exc})") from None
-        else:
-            raise StoreError(f"unknown store mode {mode!r}; use memory or disk")
-        return cls(store, path=build_dir, version=version, dump_size=dump_size)
+                raise StoreError(f"{builddir.store_dir(build_dir)}: cannot open the store ({exc})") from None
+            kg = cls(store, path=build_dir, version=builddir.store_version(build_dir) or "0")
+            kg.store_mode_disk = True
+            return kg
+        raise StoreError(f"unknown store mode {mode!r}; use memory or disk")
 
     def catch_up(self, version: str) -> "KnowledgeGraph | None":
-        """This in-memory store brought to ``version`` by adding what loads appended since it
-        was loaded (``appends.log``, written by writes.py's append path), or None when that is
-        not how the dump got there (a build, a copying write): then reload it whole.
+        """This in-memory store brought to ``version`` by applying the change log's records it
+        lacks (server.kg.builddir), or None when ``version`` does not follow from this one (a
+        build, a log that lacks them, a store on disk): then open it anew.
 
-        The store is extended in place by one transaction: pyoxigraph's Store guarantees
-        repeatable read, so a query running meanwhile sees the data before or after it, not a
-        mix.  The returned KnowledgeGraph shares the store.
+        The records are applied in place: pyoxigraph's Store guarantees repeatable read, so a
+        query running meanwhile sees each record's change whole or not at all.  The returned
+        KnowledgeGraph shares the store.
         """
-        if self.path is None or self.dump_size is None or not isinstance(self.store, ox.Store):
+        from . import builddir
+
+        if self.path is None or not isinstance(self.store, ox.Store) or self.store_mode_disk:
             return None
-        start, end = self.dump_size, None
-        cur = self.version
-        for entry in read_appends(self.path):
-            if entry[0] == cur and (end or start) == entry[1]:
-                cur, end = entry[2], entry[3]
-        if cur != version or end is None:
+        have_build, have = builddir.split_version(self.version)
+        build, want = builddir.split_version(version)
+        if build != have_build or want < have:
             return None
-        dump = Path(self.path) / "econplan.nq"
-        try:
-            with open(dump, "rb") as fh:
-                st = os.fstat(fh.fileno())
-                if st.st_size != end:
-                    return None
-                fh.seek(start)
-                tail = fh.read(end - start)
-            if os.stat(dump).st_ino != st.st_ino or version_of(self.path) != version:
-                return None  # replaced while it was read
-            quads = list(ox.parse(tail, format=ox.RdfFormat.N_QUADS))
-        except (OSError, SyntaxError):
-            return None
-        self.store.extend(quads)
-        return KnowledgeGraph(self.store, path=self.path, version=version, dump_size=end)
+        pairs = self._pairs
+        if want > have:
+            recs = builddir.records(self.path, have, want)
+            if recs is None:
+                return None
+            builddir.apply(self.store, recs)
+            if pairs is not None:
+                from .validation import pairs_after
+
+                pairs = pairs_after(pairs, self.store, recs)
+        caught = KnowledgeGraph(self.store, path=self.path, version=version)
+        caught._pairs = pairs
+        return caught
 
     @classmethod
     def up_to_date(cls, kg: "KnowledgeGraph | None", target, *, mode: str, version: str) -> "KnowledgeGraph":
         """``kg`` caught up with ``version`` (:meth:`catch_up`), else the store at ``target``
         opened anew: what a process does when the data version has changed."""
         caught = kg.catch_up(version) if kg is not None else None
-        return caught or cls.open(target, mode=mode)
+        return caught if caught is not None else cls.open(target, mode=mode)
 
     @classmethod
     def from_quads(cls, quads) -> "KnowledgeGraph":
@@ -185,6 +205,9 @@ class KnowledgeGraph:
     def __len__(self) -> int:
         return len(self.store)
 
+    def __bool__(self) -> bool:  # (not len(): counting a big store takes seconds)
+        return True
+
     def graphs(self) -> dict[str, int]:
         rows = self.select("SELECT ?g (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } } "
                            "GROUP BY ?g ORDER BY ?g")
@@ -227,72 +250,3 @@ def _remote_for(url: str):
     if url not in _REMOTES:
         _REMOTES[url] = RemoteStore(url)
     return _REMOTES[url]
-
-
-_VERSIONS: dict = {}  # dump path -> (its stat key, version): one stat a call once known
-_DUMP_PATHS: dict = {}  # build folder -> the path of its dump
-
-
-APPENDS = "appends.log"
-
-
-def read_appends(build_dir) -> list[tuple[str, int, str, int]]:
-    """The appends recorded in the build folder: (version before, dump size before, version
-    after, dump size after), oldest first; a load that appended its quads to the dump wrote one."""
-    try:
-        lines = (Path(build_dir) / APPENDS).read_text().splitlines()
-    except OSError:
-        return []
-    out = []
-    for line in lines:
-        parts = line.split()
-        if len(parts) == 4 and parts[1].isdigit() and parts[3].isdigit():
-            out.append((parts[0], int(parts[1]), parts[2], int(parts[3])))
-    return out
-
-
-def _file_key(path) -> tuple | None:
-    try:
-        st = os.stat(path)
-    except FileNotFoundError:
-        return None
-    return (st.st_ino, st.st_mtime_ns, st.st_size)
-
-
-def version_of(build_dir: Path) -> str:
-    """The content version of a build: the hash of its N-Quads dump (cached by mtime)."""
-    dump = _DUMP_PATHS.get(build_dir)
-    if dump is None:  # (the join costs as much as the stat: it is done once per build)
-        dump = _DUMP_PATHS[build_dir] = os.path.join(build_dir, "econplan.nq")
-    try:
-        st = os.stat(dump)
-    except FileNotFoundError:
-        return "0"
-    key = (st.st_ino, st.st_mtime_ns, st.st_size)
-    known = _VERSIONS.get(dump)
-    if known is not None and known[0] == key:
-        return known[1]
-    version = _version_from_stamp(Path(build_dir))
-    if version != "0":
-        _VERSIONS[dump] = (key, version)
-    return version
-
-
-def _version_from_stamp(build_dir: Path) -> str:
-    dump = Path(build_dir) / "econplan.nq"
-    stamp = Path(build_dir) / "VERSION"
-    try:
-        st = os.stat(dump)
-        if stamp.exists():
-            cached = stamp.read_text().split()
-            if len(cached) == 2 and cached[0] == f"{st.st_mtime_ns}:{st.st_size}":
-                return cached[1]
-        with open(dump, "rb") as fh:  # streamed: the dump of a big store is gigabytes
-            digest = hashlib.file_digest(fh, "sha256").hexdigest()[:16]
-        try:
-            stamp.write_text(f"{st.st_mtime_ns}:{st.st_size} {digest}\n")
-        except OSError:
-            pass
-        return digest
-    except FileNotFoundError:
-        return "0"

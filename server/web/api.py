@@ -8,6 +8,7 @@ import pyoxigraph as ox
 from flask import Blueprint, Response, current_app, jsonify, request
 
 from .app import get_kg, get_state, read_body
+from ..kg import builddir
 from ..kg import vocab as V
 from ..kg.errors import KGError
 from ..sparql.endpoint import answer_query, check_update
@@ -198,7 +199,7 @@ def load_rdf():
     state = get_state()
     existed = bool(graph) and get_kg().store.contains_named_graph(ox.NamedNode(graph))
     try:
-        result = load(state.target, quads, graph=graph, replace=request.method == "PUT")
+        result = load(state.target, quads, graph=graph, replace=request.method == "PUT", kg=state.writer_kg)
     except ValidationFailed as exc:
         return _rejected(exc)
     if existed:
@@ -228,7 +229,8 @@ def sparql_update():
     check_update(req.update, current_app.config, base_iri=request.base_url)
     try:
         result = update(get_state().target, req.update, using_graphs=req.default_graphs,
-                        using_named_graphs=req.named_graphs, base_iri=request.base_url)
+                        using_named_graphs=req.named_graphs, base_iri=request.base_url,
+                        kg=get_state().writer_kg)
     except ValidationFailed as exc:
         return _rejected(exc)
     return jsonify(result.to_dict())
@@ -252,8 +254,8 @@ def void_description():
     dec = lambda n: ox.Literal(str(n), datatype=V.XSD_INTEGER)  # noqa: E731
     triples += [
         ox.Triple(ds, void("sparqlEndpoint"), ox.NamedNode(root + "/sparql")),
-        ox.Triple(ds, void("dataDump"), ox.NamedNode(root + "/dumps/econplan.nq")),
-        ox.Triple(ds, void("dataDump"), ox.NamedNode(root + "/dumps/econplan.trig")),
+        ox.Triple(ds, void("dataDump"), ox.NamedNode(root + "/dumps/" + builddir.DUMP)),
+        ox.Triple(ds, void("dataDump"), ox.NamedNode(root + "/dumps/" + builddir.TRIG)),
         ox.Triple(ds, void("triples"), dec(len(kg))),
     ]
     counts = kg.select("SELECT (COUNT(DISTINCT ?s) AS ?e) (COUNT(DISTINCT ?c) AS ?k) WHERE { ?s a ?c }")[0]

@@ -29,6 +29,7 @@ class AppState:
     guard and the saved queries."""
 
     def __init__(self, config: dict):
+        from ..kg import builddir
         from ..kg.store import current_version, version_of
         from ..sparql.endpoint import Guard, ResponseCache, TimeoutMemo
 
@@ -50,7 +51,7 @@ class AppState:
         self.memo = TimeoutMemo(config.get("MEMO_DIR"), config["TIMEOUT_MEMO"])
         if config.get("STORE_URL"):
             self.current_kg()  # fail early if unreachable
-        elif not (self.build_dir / "econplan.nq").exists():
+        elif not builddir.is_built(self.build_dir):
             raise StoreError(f"{self.build_dir}: no built store here; run `econplan build` first")
 
     def current_kg(self):
@@ -61,9 +62,6 @@ class AppState:
         if kg is None or version != kg.version:
             with self._lock:
                 if self._kg is None and not self.config.get("STORE_URL"):
-                    from ..kg.writes import reconcile
-
-                    reconcile(self.build_dir)  # finish a write that a crash interrupted
                     version = self._version_of(self.target)
                 if self._kg is None or version != self._kg.version:
                     from ..kg.store import KnowledgeGraph
@@ -76,6 +74,14 @@ class AppState:
     @property
     def kg(self):
         return self.current_kg()
+
+    @property
+    def writer_kg(self):
+        """For a write: how to get this process's in-memory store at the current version (the
+        write's base, server.kg.writes), or None when it has none (disk mode, external store)."""
+        if self.config.get("STORE_URL") or self.config["STORE_MODE"] != "memory":
+            return None
+        return self.current_kg
 
     @property
     def runner(self):

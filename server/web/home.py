@@ -6,6 +6,7 @@ from pathlib import Path
 from flask import Response, render_template, send_file
 import pyoxigraph as ox
 
+from ..kg import builddir
 from ..kg import vocab as V
 from ..kg.errors import NotFoundError
 from .app import get_kg, get_state
@@ -58,18 +59,24 @@ def area_counts(kg) -> list[tuple[str, int]]:
 
 # -- downloads ------------------------------------------------------------------------------
 
-DUMPS = {"econplan.trig": "application/trig", "econplan.nq": "application/n-quads"}
+DUMPS = builddir.DUMPS
 
 
 @bp.route("/dumps/<name>")
 def dump(name: str):
     if name not in DUMPS:
         raise NotFoundError(f"no dump named {name!r}; there are {', '.join(sorted(DUMPS))}")
-    path = Path(get_state().build_dir) / name
+    build_dir = Path(get_state().build_dir)
+    path = builddir.path(build_dir, name)
     if not path.is_file():
         raise NotFoundError(f"the dump {name} has not been built (run `econplan build`)")
-    resp = send_file(path, mimetype=DUMPS[name], as_attachment=False, conditional=True,
-                     download_name=name, max_age=0)
+    if builddir.pending(build_dir):  # writes since the dumps were written: the current data
+        fmt = ox.RdfFormat.TRIG if name == builddir.TRIG else ox.RdfFormat.N_QUADS
+        body = ox.serialize(get_kg().store, format=fmt, prefixes=V.PREFIXES if fmt == ox.RdfFormat.TRIG else None)
+        resp = Response(body or b"", mimetype=DUMPS[name])
+    else:
+        resp = send_file(path, mimetype=DUMPS[name], as_attachment=False, conditional=True,
+                         download_name=name, max_age=0)
     resp.headers["Content-Type"] = f"{DUMPS[name]}; charset=utf-8"
     resp.headers["Content-Disposition"] = f'inline; filename="{name}"'
     return resp
