@@ -680,3 +680,23 @@ def test_the_plans_work_areas_and_indicators(drafter):
     assert [q.indicator.removeprefix(IND) for q in qs] == ["plan-indicators",
                                                           "plan-indicators-expected"]
     assert draft(drafter, "新建学校12项指标全部完成。")[0].indicator != IND + "plan-indicators"
+
+
+def test_an_opening_expected_covers_the_whole_sentence(drafter):
+    # phrases of our own: 预计 opens the sentence, its figures separated by ；/; and commas
+    qs = draft(drafter, "预计全市粮食产量增长3%;工业用电量增长8%，其中制造业用电增长9%；"
+                        "进出口总额下降2%。")
+    assert [(q.value, q.status) for q in qs] == [
+        ("3", "expected"), ("8", "expected"), ("9", "expected"), ("2", "expected")]
+    qs = draft(drafter, "2022年，预计全年港口营业收入41亿元；航空旅客吞吐量增长12%。")
+    assert [q.status for q in qs] == ["expected", "expected"]
+    # a later clause with its own status word keeps it
+    qs = draft(drafter, "预计物流总额增长5%；快递业务量力争增长10%。")
+    assert [(q.value, q.status) for q in qs] == [("5", "expected"), ("10", "target")]
+    qs = draft(drafter, "预计物流总额增长5%；完成交通投资120亿元，为年度计划的104%。")
+    assert [(q.value, q.status) for q in qs][1:] == [("120", "actual"), ("104", "actual")]
+    # a 预计 inside the sentence, or 初步核算, does not cover the clauses after a ；
+    qs = draft(drafter, "货运量增长4%，预计港口吞吐量增长6%；航空旅客吞吐量增长12%。")
+    assert [q.status for q in qs] == ["actual", "expected", "actual"]
+    qs = draft(drafter, "初步核算，港口营业收入41亿元；航空旅客吞吐量增长12%。")
+    assert [q.status for q in qs] == ["actual", "actual"]

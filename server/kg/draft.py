@@ -213,6 +213,12 @@ EXPECTED_RE = re.compile(r"预计|预期(?!目标|性|的目标)")
 EXPECTED_AFTER_RE = re.compile(r"(?:以上|以下|左右|以内)?[((]预计(?:数|值)?(?P<below>[,，、]?下同)?[))]")
 #: The note (预计) alone: about the value before it only, not a 预计 that opens a list.
 EXPECTED_NOTE_RE = re.compile(r"[((]预计(?:数|值)?[))]")
+#: 预计 (预计全年) opening a sentence: it covers every figure of the sentence, across ；/; too
+#: (预计地区生产总值增长9%;固定资产投资增长18%;…), unless a clause has its own status word.
+#: 初步核算 / 初步统计 are not 预计: the annotated sets record the figures after them as actual.
+OPENING_EXPECTED_RE = re.compile(r"^[\s—\-－]*(?:(?:19|20)\d\d年)?[，,]?(?:全年|全市|全区|今年|去年|上年)?"
+                                 r"[，,]?预计")
+OWN_STATUS_RE = re.compile(r"目标|计划|力争|确保|争取|完成|预期|实际")
 #: A ratio to a base of 100, the base said after it: 性别比为104.5(以女性为100), unit per-hundred.
 PER_HUNDRED_RE = re.compile(rf"(?P<a>{_NUM})(?=[((]以[\u4e00-\u9fff]{{1,8}}为100[))])")
 #: 比上年增加0.78万公顷, 较上年减少2万人: an amount's change from the year before (a difference).
@@ -1095,6 +1101,9 @@ class Drafter:
         head, clause = EXPECTED_NOTE_RE.sub("", head), EXPECTED_NOTE_RE.sub("", clause)
         if EXPECTED_RE.search(clause) or EXPECTED_RE.search(re.split(r"[；;]", head)[-1]):
             status = "expected"  # 预计A增长47%,B增长32%: one 预计 for the whole list
+        elif OPENING_EXPECTED_RE.match(text) and \
+                not OWN_STATUS_RE.search(EXPECTED_NOTE_RE.sub("", _whole_clause(text, q.span))):
+            status = "expected"  # 预计A增长9%;B增长18%: a 预计 opening the sentence covers it all
         elif EXPECTED_AFTER_RE.match(text, q.span[1]):
             status = "expected"  # 增长7%(预计,下同)
         elif mode == "actual" and re.search(r"力争|确保|目标(?:是|为)|预期目标|将(?:力争|达到)", clause) \
