@@ -700,3 +700,17 @@ def test_an_opening_expected_covers_the_whole_sentence(drafter):
     assert [q.status for q in qs] == ["actual", "expected", "actual"]
     qs = draft(drafter, "初步核算，港口营业收入41亿元；航空旅客吞吐量增长12%。")
     assert [q.status for q in qs] == ["actual", "actual"]
+
+
+def test_a_stock_of_people_is_a_level(drafter):
+    # phrases of our own: a stock of people is a level, its change from last year a difference,
+    # a flow of people a count
+    qs = draft(drafter, "年末全县户籍总人口52830人，比上年末减少412人，其中女性人口26015人；"
+                        "全县常住人口为4.87万人，城镇人口2.31万人。")
+    assert [(q.value, q.unit, q.kind) for q in qs] == [
+        ("52830", "person", "level"), ("412", "person", "difference"),
+        ("26015", "person", "level"), ("4.87", "wan-person", "level"),
+        ("2.31", "wan-person", "level")]
+    qs = draft(drafter, "全年出生人口3120人，城镇新增就业1.2万人，接待游客86万人次，乡村人口比上年增加90人。")
+    assert [(q.value, q.kind) for q in qs] == [
+        ("3120", "count"), ("1.2", "count"), ("86", "count"), ("90", "difference")]

@@ -139,6 +139,14 @@ COUNT_UNITS = {"count", "wan-count", "yi-count", "enterprise", "wan-enterprise",
                "亿人次",
                "万台", "万条", "万座", "万张", "万所", "万件", "件"}
 
+#: A stock of people (常住人口, 户籍总人口, 城镇人口, 年末全市人口, 女性人口) is a ``level``, as
+#: data/sources/cities-2023/figures.csv records 常住人口; a flow of people (出生人口, 新增就业,
+#: 游客, 人次) stays a ``count``.
+PERSON_UNITS = {"person", "wan-person"}
+STOCK_OF_PEOPLE_RE = re.compile(r"(?:常住|户籍|总|城镇|乡村|农村|男性?|女性?|年末)[\u4e00-\u9fff]{0,4}?"
+                                r"人口(?:总量|总数|数)?(?:为|达到|达|是|有|共)?$")
+PEOPLE_FLOW_RE = re.compile(r"出生|死亡|迁入|迁出|流入|流出|新增|转移|增加|减少|净")
+
 #: Per-person units: a rate written as 每万人 … x个 (the 个 is per ten thousand persons).
 PER_UNITS = (("每万老年人", "张", "bed-per-wan-elderly"), ("每万人", "个", "per-wan-person"),
              ("每千人", "个", "per-thousand-person"))
@@ -222,7 +230,7 @@ OWN_STATUS_RE = re.compile(r"目标|计划|力争|确保|争取|完成|预期|�
 #: A ratio to a base of 100, the base said after it: 性别比为104.5(以女性为100), unit per-hundred.
 PER_HUNDRED_RE = re.compile(rf"(?P<a>{_NUM})(?=[((]以[\u4e00-\u9fff]{{1,8}}为100[))])")
 #: 比上年增加0.78万公顷, 较上年减少2万人: an amount's change from the year before (a difference).
-YEAR_ON_YEAR_CHANGE_RE = re.compile(r"(?:比上年|比去年|较上年|较去年|同比)(?:增加|减少|多|少)了?$")
+YEAR_ON_YEAR_CHANGE_RE = re.compile(r"(?:比上年|比去年|较上年|较去年|同比)[末底]?(?:增加|减少|多|少)了?$")
 #: 总量, 规模 …: the total of the measure named just before (GDP增长6%,总量跨过3000亿元).
 TOTAL_RE = re.compile(r"(?:经济)?(?:总量|总规模|规模|总额)(?:首次|历史性地?|成功)?")
 #: A change of rank: 排名提升5位 (a difference of 5 places).
@@ -957,6 +965,9 @@ class Drafter:
                 if w in tail and not re.search(r"(?:至|到)$", tail) and tail.rfind(w) > last_share:
                     return "growth"
             return "share"
+        if unit in PERSON_UNITS and STOCK_OF_PEOPLE_RE.search(clause[-12:]) and \
+                not PEOPLE_FLOW_RE.search(clause[-12:]):
+            return "level"   # 常住人口61.55万人: a stock of people, as the cities' figures record it
         if unit in COUNT_UNITS:
             return "count"
         return "level"
