@@ -714,3 +714,15 @@ def test_a_stock_of_people_is_a_level(drafter):
     qs = draft(drafter, "全年出生人口3120人，城镇新增就业1.2万人，接待游客86万人次，乡村人口比上年增加90人。")
     assert [(q.value, q.kind) for q in qs] == [
         ("3120", "count"), ("1.2", "count"), ("86", "count"), ("90", "difference")]
+
+
+def test_a_sector_ratio_gives_three_shares(drafter):
+    # phrases of our own: 三次产业结构 written N:N:N (ASCII or full-width colons)
+    for text in ("全县三次产业结构为12.5:38.1:49.4。", "三次产业增加值比例为12.5：38.1：49.4，结构持续优化。"):
+        qs = draft(drafter, text)
+        assert [(q.value, q.unit, q.kind, q.indicator, q.indicator_label) for q in qs] == [
+            ("12.5", "percent", "share", "", "第一产业增加值比重"),
+            ("38.1", "percent", "share", "", "第二产业增加值比重"),
+            ("49.4", "percent", "share", "", "第三产业增加值比重")]
+        assert [text[q.start:q.end] for q in qs] == ["12.5", "38.1", "49.4"]
+    assert draft(drafter, "比分为3:2:1。") == []                   # not a sector ratio

@@ -171,6 +171,12 @@ QUANTITY_RE = re.compile(
     rf"(?P<more2>余|多)?")
 
 # Chinese-written quantities.
+#: A sector ratio (三次产业结构为7.83:21.74:70.43, 三次产业增加值比重为…): three shares in percent of the
+#: total, the first, second and third sector's; the ratio's parts add up to 100.
+SECTOR_RATIO_RE = re.compile(rf"(?:三次)?产业(?:增加值)?(?:结构|比重|比例|构成|之比)(?:比)?(?:为|是|达到)?"
+                             rf"(?P<a>{_NUM})[:：](?P<b>{_NUM})[:：](?P<c>{_NUM})(?![:：\d])")
+SECTOR_LABELS = ("第一产业增加值比重", "第二产业增加值比重", "第三产业增加值比重")
+
 CN_FRACTION_RE = re.compile(rf"([{_CN_DIGITS}]+)分之([{_CN_DIGITS}]+)")
 CN_MAGNITUDE_RE = re.compile(r"(?P<q>超过|超|近|逾|约|突破)(?P<n>[一二两三四五六七八九]?[十百千]+)"
                              r"(?P<unit>万亿元|亿元|万元|万亿|亿|万)")
@@ -681,6 +687,16 @@ class Drafter:
         def free(a: int, b: int) -> bool:
             return all(b <= x or a >= y for x, y in taken)
 
+        ratio_parts: list[tuple[Quantity, str]] = []
+        for m in SECTOR_RATIO_RE.finditer(text):
+            for g, label in zip("abc", SECTOR_LABELS):
+                a, b = m.span(g)
+                q = Quantity(s, a, b, m.group(g), m.group(g), "percent", "share", "exact", "", "",
+                             "", "", "", 0.7, ["a part of a sector ratio N:N:N, a share in percent"],
+                             (a, b))
+                found.append(q)
+                taken.append(q.span)
+                ratio_parts.append((q, label))
         for m in QUANTITY_RE.finditer(text):
             q = self._digits(s, m, text)
             if q is not None and free(*q.span):
@@ -699,6 +715,8 @@ class Drafter:
                 q.reasons.append("N个、M个百分点: a difference in points")
         found = self._each(found, text)
         self._propagate(found, text, s)
+        for q, label in ratio_parts:
+            q.indicator, q.indicator_label = "", label   # the scheme has no sector shares
         for q in found:
             self._status_period(q, text, s, mode)
             q.area = self.area
