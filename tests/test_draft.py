@@ -726,3 +726,20 @@ def test_a_sector_ratio_gives_three_shares(drafter):
             ("49.4", "percent", "share", "", "第三产业增加值比重")]
         assert [text[q.start:q.end] for q in qs] == ["12.5", "38.1", "49.4"]
     assert draft(drafter, "比分为3:2:1。") == []                   # not a sector ratio
+
+
+def test_a_short_quoted_name_with_a_numeral_counts_its_parts(drafter):
+    # phrases of our own: 两 (like 二, 三) with a measure word is a count; a quoted numeral with a
+    # word or two abbreviates a list of that many things, even right before another quoted name
+    qs = draft(drafter, "新建两个公园，改造两座桥梁，实施两项改革，打造两大平台。")
+    assert [(q.value, q.unit, q.kind) for q in qs] == [
+        ("2", "count", "count"), ("2", "station", "count"), ("2", "item", "count"),
+        ("2", "count", "count")]
+    qs = draft(drafter, "围绕“两强”“五大行动”等任务，落实\"四优\"政策。")
+    assert [(q.value, q.name, q.kind, q.status, q.indicator_label) for q in qs] == [
+        ("2", "两强", "count", "actual", "点名工程、行动所含项数"),
+        ("5", "五大行动", "count", "actual", "点名工程、行动所含项数"),
+        ("4", "四优", "count", "actual", "点名工程、行动所含项数")]
+    assert qs[0].span[1] - qs[0].span[0] == 4                      # the quotes and the name
+    # a place, 十字, two numerals or a bare name are parts of the name
+    assert draft(drafter, "“两岸”新区建设提速，“十字街”人气旺，编制“十四五”规划，推进“三改一拆”。") == []

@@ -195,6 +195,11 @@ PEOPLE_RE = re.compile(rf"(?P<a>{_NUM})(?P<more>[多余])?万(?P<place>[\u4e00-\
 CN_COUNT_RE = re.compile(rf"(?P<n>[两二三四五六七八九十]+|[一二三四五六七八九]?十[一二三四五六七八九]?)"
                          rf"(?P<unit>{'|'.join(CN_MEASURES)})")
 
+#: A short quoted name, a numeral and one or two characters (“两重”, “两新”, “七优享”): it counts the
+#: parts of the name, as 两个/两项 do; not after it a place (“两湾”产业园) or 十字 (“十字街”).
+SHORT_NAME_RE = re.compile(r"[“\"](?P<n>[两二三四五六七八九十])(?P<rest>[\u4e00-\u9fff]{1,2})[”\"]")
+PLACE_AFTER_RE = re.compile(r"产业园|园区|园|新区|片区|港|城|街|路|镇|村")
+
 # --- rules for kind, qualifier, status ------------------------------------------
 
 GROWTH_WORDS = ("同比增长", "增长", "增速", "上涨", "增幅", "涨幅", "增加", "提高", "提升", "回升")
@@ -943,6 +948,21 @@ class Drafter:
                          "", "", "", "", "", conf, reasons, (a, b), name=name)
             self._qualify(q, text, a, b)
             out.append(q)
+        for m in SHORT_NAME_RE.finditer(text):
+            # “两重”, “两新”, “六有”, “七优享”: a numeral and a word or two in quotes abbreviate a
+            # list of that many things (as 两个, 两项 count them); “两湾”产业园 names a place
+            a, b = m.span("n")
+            inner = _quoted(text, a)
+            rest = m.group("rest")
+            if inner != (a, m.end("rest")) or re.search(f"[{_CN_DIGITS}]", rest) or \
+                    rest.startswith("字") or PLACE_AFTER_RE.match(text, m.end()):
+                continue
+            name = m.group("n") + rest
+            q = Quantity(s, a, b, m.group("n"), _fmt(_cn_number(m.group("n"))), "count", "count",
+                         "exact", "", "", "", "", "", 0.5,
+                         ["Chinese numeral (cn2an)", f"counts the parts of the name {name}"],
+                         (a - 1, m.end()), name=name)
+            out.append(q)
         return out
 
     def _first_scope(self, before: str) -> str | None:
@@ -1083,7 +1103,8 @@ class Drafter:
                 # 安排了38项指标: the number of indicators of the plan
                 q.indicator, q.indicator_label = INDICATOR_BASE + plan_indicators, PLAN_INDICATORS_LABEL
                 q.reasons.append("N项指标 of a plan: the plan's indicators")
-            elif q.kind == "count" and programme and not q.value_text.isascii() and before_name:
+            elif q.kind == "count" and programme and not q.value_text.isascii() and before_name \
+                    and not q.name:   # “两重”“三大工程”: “两重” counts its own name
                 # 实施三个“一号工程”: the number of components of a named programme
                 q.indicator, q.indicator_label = (INDICATOR_BASE + programme,
                                                   PROGRAMME_COMPONENTS_LABEL)
