@@ -743,3 +743,10 @@ def test_a_short_quoted_name_with_a_numeral_counts_its_parts(drafter):
     assert qs[0].span[1] - qs[0].span[0] == 4                      # the quotes and the name
     # a place, 十字, two numerals or a bare name are parts of the name
     assert draft(drafter, "“两岸”新区建设提速，“十字街”人气旺，编制“十四五”规划，推进“三改一拆”。") == []
+
+
+def test_an_amounts_gap_to_a_wider_area_is_a_difference(drafter):
+    # phrases of our own
+    qs = draft(drafter, "农民人均可支配收入2.6万元，比全省高0.3万元，比全国平均水平高出4100元。")
+    assert [(q.value, q.kind) for q in qs] == [("2.6", "level"), ("0.3", "difference"),
+                                               ("4100", "difference")]

@@ -243,6 +243,8 @@ PER_HUNDRED_RE = re.compile(rf"(?P<a>{_NUM})(?=[((]以[\u4e00-\u9fff]{{1,8}}为1
 #: 比上年增加0.78万公顷, 较上年减少2万人: an amount's change from the year before (a difference).
 YEAR_ON_YEAR_CHANGE_RE = re.compile(r"(?:比上年|比去年|较上年|较去年|同比)[末底]?(?:增加|减少|多|少)了?$")
 #: 总量, 规模 …: the total of the measure named just before (GDP增长6%,总量跨过3000亿元).
+#: 比全省高1.2万元, 比全国平均水平低300元: the gap of an amount to a wider area is a difference.
+AREA_DIFFERENCE_RE = re.compile(r"比(?:全国|全省|全市|全区|全州)(?:平均)?(?:水平)?(?:高出?|低|多|少)了?$")
 TOTAL_RE = re.compile(r"(?:经济)?(?:总量|总规模|规模|总额)(?:首次|历史性地?|成功)?")
 #: A change of rank: 排名提升5位 (a difference of 5 places).
 RANK_MOVE_RE = re.compile(r"(?:提升|上升|前移|前进|跃升|提高|下降|下滑|后退|后移)$")
@@ -986,6 +988,8 @@ class Drafter:
             return "share"   # 出生率为5.46‰, 自然增长率为-3.93‰: rates of a population, per mille
         if unit not in ("percent", "per-hundred") and YEAR_ON_YEAR_CHANGE_RE.search(tail):
             return "difference"   # 比上年增加0.78万公顷: the change of an amount from last year
+        if unit not in ("percent", "per-hundred") and AREA_DIFFERENCE_RE.search(clause[-12:]):
+            return "difference"   # 比全省高1.2万元: an amount's gap to a wider area
         if unit == "percent":
             if PLAN_RATIO_RE.search(clause[-12:]):
                 return "ratio-to-plan"
