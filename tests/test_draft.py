@@ -750,3 +750,12 @@ def test_an_amounts_gap_to_a_wider_area_is_a_difference(drafter):
     qs = draft(drafter, "农民人均可支配收入2.6万元，比全省高0.3万元，比全国平均水平高出4100元。")
     assert [(q.value, q.kind) for q in qs] == [("2.6", "level"), ("0.3", "difference"),
                                                ("4100", "difference")]
+
+
+def test_a_list_of_ranks_written_in_digits(drafter):
+    # phrases of our own: 分别排全省第4、第2、第5位 gives a rank for each item
+    qs = draft(drafter, "各季度工业增加值分别增长5%、6%、7%，分别排全省第4、第2、第5位。")
+    assert [(q.value, q.kind) for q in qs if q.unit == "rank"] == [
+        ("4", "rank"), ("2", "rank"), ("5", "rank")]
+    qs = draft(drafter, "两项指标分别居全市第3、第1。")
+    assert [(q.value, q.kind) for q in qs if q.unit == "rank"] == [("3", "rank"), ("1", "rank")]

@@ -252,6 +252,7 @@ RANK_MOVE_RE = re.compile(r"(?:提升|上升|前移|前进|跃升|提高|下降|
 #: is a rank of at most 3.
 DIGIT_RANK_RE = re.compile(r"(?:居|位居|位列|列|排名|排|保持)[^，,；;。、第前]{0,8}(?P<w>第|前)(?P<n>\d+)"
                            r"(?P<wei>位|名)?(?=[，,；;。、)）]|$)")
+DIGIT_RANK_NEXT_RE = re.compile(r"、第(?P<n>\d+)(?:位|名)?(?=[，,；;。、)）]|$)")
 #: 时速350公里的高铁, 年产能12GWh动力电池: a design figure of the project named right after it
 #: (status ``design``, data/README.md), not a value of the year.
 DESIGN_WORD_RE = re.compile(r"(?:设计)?(?:时速|速度|年产能|产能|年产|能力|装机容量|装机)$")
@@ -864,6 +865,16 @@ class Drafter:
                                 "at-most" if top else "exact", "", "", "", "", "", 0.8,
                                 ["rank written without 位"] + (["前N: at most N"] if top else []),
                                 (a - 1, m.end())))
+            if top:
+                continue
+            # 分别排全省第4、第2、第5位: a list of ranks, one for each item of the 分别 list
+            pos = m.end()
+            while (n := DIGIT_RANK_NEXT_RE.match(text, pos)) is not None:
+                a = n.start("n")
+                out.append(Quantity(s, a, n.end("n"), n.group("n"), n.group("n"), "rank", "rank",
+                                    "exact", "", "", "", "", "", 0.7,
+                                    ["rank in a list of ranks after 第N"], (n.start() + 1, n.end())))
+                pos = n.end()
         for m in CN_RANK_RE.finditer(text):
             after = text[m.end():m.end() + 1]
             end = m.end()
