@@ -680,3 +680,82 @@ def test_the_plans_work_areas_and_indicators(drafter):
     assert [q.indicator.removeprefix(IND) for q in qs] == ["plan-indicators",
                                                           "plan-indicators-expected"]
     assert draft(drafter, "新建学校12项指标全部完成。")[0].indicator != IND + "plan-indicators"
+
+
+def test_an_opening_expected_covers_the_whole_sentence(drafter):
+    # phrases of our own: 预计 opens the sentence, its figures separated by ；/; and commas
+    qs = draft(drafter, "预计全市粮食产量增长3%;工业用电量增长8%，其中制造业用电增长9%；"
+                        "进出口总额下降2%。")
+    assert [(q.value, q.status) for q in qs] == [
+        ("3", "expected"), ("8", "expected"), ("9", "expected"), ("2", "expected")]
+    qs = draft(drafter, "2022年，预计全年港口营业收入41亿元；航空旅客吞吐量增长12%。")
+    assert [q.status for q in qs] == ["expected", "expected"]
+    # a later clause with its own status word keeps it
+    qs = draft(drafter, "预计物流总额增长5%；快递业务量力争增长10%。")
+    assert [(q.value, q.status) for q in qs] == [("5", "expected"), ("10", "target")]
+    qs = draft(drafter, "预计物流总额增长5%；完成交通投资120亿元，为年度计划的104%。")
+    assert [(q.value, q.status) for q in qs][1:] == [("120", "actual"), ("104", "actual")]
+    # a 预计 inside the sentence, or 初步核算, does not cover the clauses after a ；
+    qs = draft(drafter, "货运量增长4%，预计港口吞吐量增长6%；航空旅客吞吐量增长12%。")
+    assert [q.status for q in qs] == ["actual", "expected", "actual"]
+    qs = draft(drafter, "初步核算，港口营业收入41亿元；航空旅客吞吐量增长12%。")
+    assert [q.status for q in qs] == ["actual", "actual"]
+
+
+def test_a_stock_of_people_is_a_level(drafter):
+    # phrases of our own: a stock of people is a level, its change from last year a difference,
+    # a flow of people a count
+    qs = draft(drafter, "年末全县户籍总人口52830人，比上年末减少412人，其中女性人口26015人；"
+                        "全县常住人口为4.87万人，城镇人口2.31万人。")
+    assert [(q.value, q.unit, q.kind) for q in qs] == [
+        ("52830", "person", "level"), ("412", "person", "difference"),
+        ("26015", "person", "level"), ("4.87", "wan-person", "level"),
+        ("2.31", "wan-person", "level")]
+    qs = draft(drafter, "全年出生人口3120人，城镇新增就业1.2万人，接待游客86万人次，乡村人口比上年增加90人。")
+    assert [(q.value, q.kind) for q in qs] == [
+        ("3120", "count"), ("1.2", "count"), ("86", "count"), ("90", "difference")]
+
+
+def test_a_sector_ratio_gives_three_shares(drafter):
+    # phrases of our own: 三次产业结构 written N:N:N (ASCII or full-width colons)
+    for text in ("全县三次产业结构为12.5:38.1:49.4。", "三次产业增加值比例为12.5：38.1：49.4，结构持续优化。"):
+        qs = draft(drafter, text)
+        assert [(q.value, q.unit, q.kind, q.indicator, q.indicator_label) for q in qs] == [
+            ("12.5", "percent", "share", "", "第一产业增加值比重"),
+            ("38.1", "percent", "share", "", "第二产业增加值比重"),
+            ("49.4", "percent", "share", "", "第三产业增加值比重")]
+        assert [text[q.start:q.end] for q in qs] == ["12.5", "38.1", "49.4"]
+    assert draft(drafter, "比分为3:2:1。") == []                   # not a sector ratio
+
+
+def test_a_short_quoted_name_with_a_numeral_counts_its_parts(drafter):
+    # phrases of our own: 两 (like 二, 三) with a measure word is a count; a quoted numeral with a
+    # word or two abbreviates a list of that many things, even right before another quoted name
+    qs = draft(drafter, "新建两个公园，改造两座桥梁，实施两项改革，打造两大平台。")
+    assert [(q.value, q.unit, q.kind) for q in qs] == [
+        ("2", "count", "count"), ("2", "station", "count"), ("2", "item", "count"),
+        ("2", "count", "count")]
+    qs = draft(drafter, "围绕“两强”“五大行动”等任务，落实\"四优\"政策。")
+    assert [(q.value, q.name, q.kind, q.status, q.indicator_label) for q in qs] == [
+        ("2", "两强", "count", "actual", "点名工程、行动所含项数"),
+        ("5", "五大行动", "count", "actual", "点名工程、行动所含项数"),
+        ("4", "四优", "count", "actual", "点名工程、行动所含项数")]
+    assert qs[0].span[1] - qs[0].span[0] == 4                      # the quotes and the name
+    # a place, 十字, two numerals or a bare name are parts of the name
+    assert draft(drafter, "“两岸”新区建设提速，“十字街”人气旺，编制“十四五”规划，推进“三改一拆”。") == []
+
+
+def test_an_amounts_gap_to_a_wider_area_is_a_difference(drafter):
+    # phrases of our own
+    qs = draft(drafter, "农民人均可支配收入2.6万元，比全省高0.3万元，比全国平均水平高出4100元。")
+    assert [(q.value, q.kind) for q in qs] == [("2.6", "level"), ("0.3", "difference"),
+                                               ("4100", "difference")]
+
+
+def test_a_list_of_ranks_written_in_digits(drafter):
+    # phrases of our own: 分别排全省第4、第2、第5位 gives a rank for each item
+    qs = draft(drafter, "各季度工业增加值分别增长5%、6%、7%，分别排全省第4、第2、第5位。")
+    assert [(q.value, q.kind) for q in qs if q.unit == "rank"] == [
+        ("4", "rank"), ("2", "rank"), ("5", "rank")]
+    qs = draft(drafter, "两项指标分别居全市第3、第1。")
+    assert [(q.value, q.kind) for q in qs if q.unit == "rank"] == [("3", "rank"), ("1", "rank")]

@@ -139,6 +139,14 @@ COUNT_UNITS = {"count", "wan-count", "yi-count", "enterprise", "wan-enterprise",
                "亿人次",
                "万台", "万条", "万座", "万张", "万所", "万件", "件"}
 
+#: A stock of people (常住人口, 户籍总人口, 城镇人口, 年末全市人口, 女性人口) is a ``level``, as
+#: data/sources/cities-2023/figures.csv records 常住人口; a flow of people (出生人口, 新增就业,
+#: 游客, 人次) stays a ``count``.
+PERSON_UNITS = {"person", "wan-person"}
+STOCK_OF_PEOPLE_RE = re.compile(r"(?:常住|户籍|总|城镇|乡村|农村|男性?|女性?|年末)[\u4e00-\u9fff]{0,4}?"
+                                r"人口(?:总量|总数|数)?(?:为|达到|达|是|有|共)?$")
+PEOPLE_FLOW_RE = re.compile(r"出生|死亡|迁入|迁出|流入|流出|新增|转移|增加|减少|净")
+
 #: Per-person units: a rate written as 每万人 … x个 (the 个 is per ten thousand persons).
 PER_UNITS = (("每万老年人", "张", "bed-per-wan-elderly"), ("每万人", "个", "per-wan-person"),
              ("每千人", "个", "per-thousand-person"))
@@ -163,6 +171,12 @@ QUANTITY_RE = re.compile(
     rf"(?P<more2>余|多)?")
 
 # Chinese-written quantities.
+#: A sector ratio (三次产业结构为7.83:21.74:70.43, 三次产业增加值比重为…): three shares in percent of the
+#: total, the first, second and third sector's; the ratio's parts add up to 100.
+SECTOR_RATIO_RE = re.compile(rf"(?:三次)?产业(?:增加值)?(?:结构|比重|比例|构成|之比)(?:比)?(?:为|是|达到)?"
+                             rf"(?P<a>{_NUM})[:：](?P<b>{_NUM})[:：](?P<c>{_NUM})(?![:：\d])")
+SECTOR_LABELS = ("第一产业增加值比重", "第二产业增加值比重", "第三产业增加值比重")
+
 CN_FRACTION_RE = re.compile(rf"([{_CN_DIGITS}]+)分之([{_CN_DIGITS}]+)")
 CN_MAGNITUDE_RE = re.compile(r"(?P<q>超过|超|近|逾|约|突破)(?P<n>[一二两三四五六七八九]?[十百千]+)"
                              r"(?P<unit>万亿元|亿元|万元|万亿|亿|万)")
@@ -180,6 +194,11 @@ PEOPLE_RE = re.compile(rf"(?P<a>{_NUM})(?P<more>[多余])?万(?P<place>[\u4e00-\
                        r"(?P<noun>人民|群众|市民|居民|村民|农民|儿女|同胞|乡亲|子弟|儿郎)")
 CN_COUNT_RE = re.compile(rf"(?P<n>[两二三四五六七八九十]+|[一二三四五六七八九]?十[一二三四五六七八九]?)"
                          rf"(?P<unit>{'|'.join(CN_MEASURES)})")
+
+#: A short quoted name, a numeral and one or two characters (“两重”, “两新”, “七优享”): it counts the
+#: parts of the name, as 两个/两项 do; not after it a place (“两湾”产业园) or 十字 (“十字街”).
+SHORT_NAME_RE = re.compile(r"[“\"](?P<n>[两二三四五六七八九十])(?P<rest>[\u4e00-\u9fff]{1,2})[”\"]")
+PLACE_AFTER_RE = re.compile(r"产业园|园区|园|新区|片区|港|城|街|路|镇|村")
 
 # --- rules for kind, qualifier, status ------------------------------------------
 
@@ -213,11 +232,19 @@ EXPECTED_RE = re.compile(r"预计|预期(?!目标|性|的目标)")
 EXPECTED_AFTER_RE = re.compile(r"(?:以上|以下|左右|以内)?[((]预计(?:数|值)?(?P<below>[,，、]?下同)?[))]")
 #: The note (预计) alone: about the value before it only, not a 预计 that opens a list.
 EXPECTED_NOTE_RE = re.compile(r"[((]预计(?:数|值)?[))]")
+#: 预计 (预计全年) opening a sentence: it covers every figure of the sentence, across ；/; too
+#: (预计地区生产总值增长9%;固定资产投资增长18%;…), unless a clause has its own status word.
+#: 初步核算 / 初步统计 are not 预计: the annotated sets record the figures after them as actual.
+OPENING_EXPECTED_RE = re.compile(r"^[\s—\-－]*(?:(?:19|20)\d\d年)?[，,]?(?:全年|全市|全区|今年|去年|上年)?"
+                                 r"[，,]?预计")
+OWN_STATUS_RE = re.compile(r"目标|计划|力争|确保|争取|完成|预期|实际")
 #: A ratio to a base of 100, the base said after it: 性别比为104.5(以女性为100), unit per-hundred.
 PER_HUNDRED_RE = re.compile(rf"(?P<a>{_NUM})(?=[((]以[\u4e00-\u9fff]{{1,8}}为100[))])")
 #: 比上年增加0.78万公顷, 较上年减少2万人: an amount's change from the year before (a difference).
-YEAR_ON_YEAR_CHANGE_RE = re.compile(r"(?:比上年|比去年|较上年|较去年|同比)(?:增加|减少|多|少)了?$")
+YEAR_ON_YEAR_CHANGE_RE = re.compile(r"(?:比上年|比去年|较上年|较去年|同比)[末底]?(?:增加|减少|多|少)了?$")
 #: 总量, 规模 …: the total of the measure named just before (GDP增长6%,总量跨过3000亿元).
+#: 比全省高1.2万元, 比全国平均水平低300元: the gap of an amount to a wider area is a difference.
+AREA_DIFFERENCE_RE = re.compile(r"比(?:全国|全省|全市|全区|全州)(?:平均)?(?:水平)?(?:高出?|低|多|少)了?$")
 TOTAL_RE = re.compile(r"(?:经济)?(?:总量|总规模|规模|总额)(?:首次|历史性地?|成功)?")
 #: A change of rank: 排名提升5位 (a difference of 5 places).
 RANK_MOVE_RE = re.compile(r"(?:提升|上升|前移|前进|跃升|提高|下降|下滑|后退|后移)$")
@@ -225,6 +252,7 @@ RANK_MOVE_RE = re.compile(r"(?:提升|上升|前移|前进|跃升|提高|下降|
 #: is a rank of at most 3.
 DIGIT_RANK_RE = re.compile(r"(?:居|位居|位列|列|排名|排|保持)[^，,；;。、第前]{0,8}(?P<w>第|前)(?P<n>\d+)"
                            r"(?P<wei>位|名)?(?=[，,；;。、)）]|$)")
+DIGIT_RANK_NEXT_RE = re.compile(r"、第(?P<n>\d+)(?:位|名)?(?=[，,；;。、)）]|$)")
 #: 时速350公里的高铁, 年产能12GWh动力电池: a design figure of the project named right after it
 #: (status ``design``, data/README.md), not a value of the year.
 DESIGN_WORD_RE = re.compile(r"(?:设计)?(?:时速|速度|年产能|产能|年产|能力|装机容量|装机)$")
@@ -667,6 +695,16 @@ class Drafter:
         def free(a: int, b: int) -> bool:
             return all(b <= x or a >= y for x, y in taken)
 
+        ratio_parts: list[tuple[Quantity, str]] = []
+        for m in SECTOR_RATIO_RE.finditer(text):
+            for g, label in zip("abc", SECTOR_LABELS):
+                a, b = m.span(g)
+                q = Quantity(s, a, b, m.group(g), m.group(g), "percent", "share", "exact", "", "",
+                             "", "", "", 0.7, ["a part of a sector ratio N:N:N, a share in percent"],
+                             (a, b))
+                found.append(q)
+                taken.append(q.span)
+                ratio_parts.append((q, label))
         for m in QUANTITY_RE.finditer(text):
             q = self._digits(s, m, text)
             if q is not None and free(*q.span):
@@ -685,6 +723,8 @@ class Drafter:
                 q.reasons.append("N个、M个百分点: a difference in points")
         found = self._each(found, text)
         self._propagate(found, text, s)
+        for q, label in ratio_parts:
+            q.indicator, q.indicator_label = "", label   # the scheme has no sector shares
         for q in found:
             self._status_period(q, text, s, mode)
             q.area = self.area
@@ -825,6 +865,16 @@ class Drafter:
                                 "at-most" if top else "exact", "", "", "", "", "", 0.8,
                                 ["rank written without 位"] + (["前N: at most N"] if top else []),
                                 (a - 1, m.end())))
+            if top:
+                continue
+            # 分别排全省第4、第2、第5位: a list of ranks, one for each item of the 分别 list
+            pos = m.end()
+            while (n := DIGIT_RANK_NEXT_RE.match(text, pos)) is not None:
+                a = n.start("n")
+                out.append(Quantity(s, a, n.end("n"), n.group("n"), n.group("n"), "rank", "rank",
+                                    "exact", "", "", "", "", "", 0.7,
+                                    ["rank in a list of ranks after 第N"], (n.start() + 1, n.end())))
+                pos = n.end()
         for m in CN_RANK_RE.finditer(text):
             after = text[m.end():m.end() + 1]
             end = m.end()
@@ -911,6 +961,21 @@ class Drafter:
                          "", "", "", "", "", conf, reasons, (a, b), name=name)
             self._qualify(q, text, a, b)
             out.append(q)
+        for m in SHORT_NAME_RE.finditer(text):
+            # “两重”, “两新”, “六有”, “七优享”: a numeral and a word or two in quotes abbreviate a
+            # list of that many things (as 两个, 两项 count them); “两湾”产业园 names a place
+            a, b = m.span("n")
+            inner = _quoted(text, a)
+            rest = m.group("rest")
+            if inner != (a, m.end("rest")) or re.search(f"[{_CN_DIGITS}]", rest) or \
+                    rest.startswith("字") or PLACE_AFTER_RE.match(text, m.end()):
+                continue
+            name = m.group("n") + rest
+            q = Quantity(s, a, b, m.group("n"), _fmt(_cn_number(m.group("n"))), "count", "count",
+                         "exact", "", "", "", "", "", 0.5,
+                         ["Chinese numeral (cn2an)", f"counts the parts of the name {name}"],
+                         (a - 1, m.end()), name=name)
+            out.append(q)
         return out
 
     def _first_scope(self, before: str) -> str | None:
@@ -934,6 +999,8 @@ class Drafter:
             return "share"   # 出生率为5.46‰, 自然增长率为-3.93‰: rates of a population, per mille
         if unit not in ("percent", "per-hundred") and YEAR_ON_YEAR_CHANGE_RE.search(tail):
             return "difference"   # 比上年增加0.78万公顷: the change of an amount from last year
+        if unit not in ("percent", "per-hundred") and AREA_DIFFERENCE_RE.search(clause[-12:]):
+            return "difference"   # 比全省高1.2万元: an amount's gap to a wider area
         if unit == "percent":
             if PLAN_RATIO_RE.search(clause[-12:]):
                 return "ratio-to-plan"
@@ -951,6 +1018,9 @@ class Drafter:
                 if w in tail and not re.search(r"(?:至|到)$", tail) and tail.rfind(w) > last_share:
                     return "growth"
             return "share"
+        if unit in PERSON_UNITS and STOCK_OF_PEOPLE_RE.search(clause[-12:]) and \
+                not PEOPLE_FLOW_RE.search(clause[-12:]):
+            return "level"   # 常住人口61.55万人: a stock of people, as the cities' figures record it
         if unit in COUNT_UNITS:
             return "count"
         return "level"
@@ -1048,7 +1118,8 @@ class Drafter:
                 # 安排了38项指标: the number of indicators of the plan
                 q.indicator, q.indicator_label = INDICATOR_BASE + plan_indicators, PLAN_INDICATORS_LABEL
                 q.reasons.append("N项指标 of a plan: the plan's indicators")
-            elif q.kind == "count" and programme and not q.value_text.isascii() and before_name:
+            elif q.kind == "count" and programme and not q.value_text.isascii() and before_name \
+                    and not q.name:   # “两重”“三大工程”: “两重” counts its own name
                 # 实施三个“一号工程”: the number of components of a named programme
                 q.indicator, q.indicator_label = (INDICATOR_BASE + programme,
                                                   PROGRAMME_COMPONENTS_LABEL)
@@ -1095,6 +1166,9 @@ class Drafter:
         head, clause = EXPECTED_NOTE_RE.sub("", head), EXPECTED_NOTE_RE.sub("", clause)
         if EXPECTED_RE.search(clause) or EXPECTED_RE.search(re.split(r"[；;]", head)[-1]):
             status = "expected"  # 预计A增长47%,B增长32%: one 预计 for the whole list
+        elif OPENING_EXPECTED_RE.match(text) and \
+                not OWN_STATUS_RE.search(EXPECTED_NOTE_RE.sub("", _whole_clause(text, q.span))):
+            status = "expected"  # 预计A增长9%;B增长18%: a 预计 opening the sentence covers it all
         elif EXPECTED_AFTER_RE.match(text, q.span[1]):
             status = "expected"  # 增长7%(预计,下同)
         elif mode == "actual" and re.search(r"力争|确保|目标(?:是|为)|预期目标|将(?:力争|达到)", clause) \
