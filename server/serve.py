@@ -9,7 +9,8 @@ Flask.  Queries run in query threads of the worker (server.sparql.runner).
 A worker *retires* (``retire``) when it holds a query it cannot stop: one past QUERY_TIMEOUT
 (the client had its 503 at once) or past QUERY_MEMORY (every query running there had its
 503).  It closes its keep-alive connections (``Connection: close``) so that clients go
-elsewhere, stops listening, waits for its requests in flight (its writes up to LOAD_TIMEOUT:
+elsewhere, stops listening once another worker listens (two workers retiring at once take
+turns, so that the port always has a listener), waits for its requests in flight (its writes up to LOAD_TIMEOUT:
 a load is never cut), then exits with RETIRED; the supervisor starts a fresh one.  After a
 write no process is replaced: each applies the change on its next request.
 
@@ -187,6 +188,76 @@ def retire(front: Front, reason: str, *, grace: float, load_timeout: float) -> N
                      name="econplan-retire").start()
 
 
+#: the folder where each worker that listens has a file named by its pid (set in each worker)
+_peers: dict = {"dir": None}
+#: the longest a retiring worker keeps listening while it waits for another one to listen
+PEER_WAIT = 10.0
+
+
+def _listening(flag: bool) -> None:
+    """Say whether this worker listens (its file in the peers folder)."""
+    folder = _peers["dir"]
+    if folder is None:
+        return
+    path = os.path.join(folder, str(os.getpid()))
+    try:
+        if flag:
+            open(path, "w").close()
+        else:
+            os.unlink(path)
+    except OSError:
+        pass
+
+
+def _another_listens() -> bool:
+    """Whether another live worker listens (so that closing this one's socket refuses nobody)."""
+    folder = _peers["dir"]
+    if folder is None:
+        return True
+    try:
+        names = os.listdir(folder)
+    except OSError:
+        return True
+    for name in names:
+        if not name.isdigit() or int(name) == os.getpid():
+            continue
+        try:
+            os.kill(int(name), 0)
+            return True
+        except ProcessLookupError:
+            try:  # a worker that died without saying so
+                os.unlink(os.path.join(folder, name))
+            except OSError:
+                pass
+        except OSError:
+            return True
+    return False
+
+
+def _stop_listening_after_another() -> None:  # pragma: no cover - runs in a process about to exit
+    """Stop listening once another worker listens, checked and done under one lock so that two
+    retiring workers cannot both close at once (up to PEER_WAIT; then it closes anyway)."""
+    import fcntl
+
+    folder, start = _peers["dir"], time.monotonic()
+    while True:
+        try:
+            fh = open(os.path.join(folder, ".lock"), "a") if folder else None
+        except OSError:
+            fh = None
+        try:
+            if fh is not None:
+                fcntl.flock(fh, fcntl.LOCK_EX)
+            if _another_listens() or fh is None or time.monotonic() - start > PEER_WAIT:
+                _listening(False)
+                _stop_listening()
+                return
+        finally:
+            if fh is not None:
+                fh.close()  # releases the lock
+        time.sleep(0.05)
+
+
 def _drain_and_exit(front: Front, reason: str, grace: float, load_timeout: float) -> None:  # pragma: no cover - ends the process (tested from outside)
     front.closing = True
     # memory: at once, for the runaway query keeps growing until the process ends; its 503 and
@@ -194,7 +265,13 @@ def _drain_and_exit(front: Front, reason: str, grace: float, load_timeout: float
     urgent = reason == "memory"
     if not urgent:
         time.sleep(CLOSE_FOR)
-    _stop_listening()  # no new connection comes here; those just accepted get their answer
+    # Two workers retiring at once would leave the port with no listener (connections refused
+    # until a fresh one starts): a worker keeps listening until another one does (PEER_WAIT).
+    if urgent:
+        _listening(False)
+        _stop_listening()
+    else:
+        _stop_listening_after_another()  # no new connection comes here; those accepted get answers
     start = time.monotonic()
     seen, quiet_since = front.started, start
     while True:
@@ -339,15 +416,20 @@ def _run(config: dict, *, host: str, port: int, workers: int) -> None:
     grace = float(config["QUERY_TIMEOUT"]) + 10
     load_timeout = float(config["LOAD_TIMEOUT"])
     master = os.getpid()
+    peers = os.path.join(config["MEMO_DIR"], "listening") if config.get("MEMO_DIR") else None
+    if peers:
+        os.makedirs(peers, exist_ok=True)
 
     def load(_target=None):
         _die_with_parent()
         if os.getppid() != master:
             os._exit(1)
         _retiring.clear()
+        _peers["dir"] = peers
         front = Front(app)
         runner.on_retire = lambda reason: retire(front, reason, grace=grace, load_timeout=load_timeout)
         state.runner  # noqa: B018 - this worker's query threads
+        _listening(True)
         return front
 
     level = _log_level(config)

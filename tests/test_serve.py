@@ -320,3 +320,36 @@ def test_after_a_load_every_worker_answers_from_the_new_data_and_none_is_replace
         server.stop()
     assert not [ln for ln in after_load.splitlines()
                 if any(level in ln for level in ("WARNING", "ERROR", "CRITICAL"))], after_load[-2000:]
+
+
+def test_a_retiring_worker_sees_whether_another_one_listens(tmp_path):
+    """Two workers retiring at once take turns closing their sockets (server.serve
+    _stop_listening_after_another): a worker closes only while another live one listens. Its view
+    of the others: a file per listening worker, named by its pid; a dead worker's file is removed."""
+    import subprocess
+    import sys
+
+    from server import serve
+
+    folder = tmp_path / "listening"
+    folder.mkdir()
+    serve._peers["dir"] = str(folder)
+    try:
+        serve._listening(True)
+        assert (folder / str(os.getpid())).exists()
+        assert not serve._another_listens()  # itself only
+        dead = subprocess.Popen([sys.executable, "-c", "pass"])
+        dead.wait()
+        (folder / str(dead.pid)).touch()
+        assert not serve._another_listens() and not (folder / str(dead.pid)).exists()
+        live = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(30)"])
+        try:
+            (folder / str(live.pid)).touch()
+            assert serve._another_listens()
+        finally:
+            live.kill()
+            live.wait()
+        serve._listening(False)
+        assert not (folder / str(os.getpid())).exists()
+    finally:
+        serve._peers["dir"] = None
