@@ -6,6 +6,7 @@
     .venv/bin/python bench/draft_eval.py --blind         # the blind set in bench/draft-blind/
     .venv/bin/python bench/draft_eval.py --blind2        # the second blind set in bench/draft-blind2/
     .venv/bin/python bench/draft_eval.py --blind3        # the third blind set in bench/draft-blind3/
+    .venv/bin/python bench/draft_eval.py --blind4        # the fourth blind set in bench/draft-blind4/
     .venv/bin/python bench/draft_eval.py --errors        # also list misses, extras and field errors
 
 Matching: a proposal matches a gold fact when the sentence and the value as written agree
@@ -274,6 +275,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--blind3", action="store_true",
                     help="score the third blind set (bench/draft-blind3/): other cities' text, "
                          "annotated and committed before the drafter first ran on it, never tuned on")
+    ap.add_argument("--blind4", action="store_true",
+                    help="score the fourth blind set (bench/draft-blind4/): other cities' text, "
+                         "annotated and committed before the drafter first ran on it, never tuned on")
     ap.add_argument("--gold", type=Path, help="score a draft CSV (--draft) against this gold file")
     ap.add_argument("--draft", type=Path, help="a draft CSV written by `econplan draft`")
     ap.add_argument("--errors", action="store_true", help="list misses, extras and field errors")
@@ -286,6 +290,9 @@ def main(argv: list[str] | None = None) -> int:
             return 2
         s = score(read_gold_facts([args.gold]), read_draft(args.draft))
         print(report(f"{args.draft} against {args.gold}", s))
+    elif args.blind4:
+        s, sec = run_dev(ROOT / "bench" / "draft-blind4", args.data)
+        print(report("fourth blind set (other cities; annotated before the drafter ran on it)", s, sec))
     elif args.blind3:
         s, sec = run_dev(ROOT / "bench" / "draft-blind3", args.data)
         print(report("third blind set (other cities; annotated before the drafter ran on it)", s, sec))
