@@ -439,10 +439,9 @@ def triples(build_dir, base: ox.Store) -> int:
 # -- the one writer ---------------------------------------------------------------------------
 
 @contextmanager
-def writer(build_dir, timeout: float = 60.0):
-    """Hold the build folder's write lock (409 after ``timeout`` seconds of waiting)."""
-    Path(build_dir).mkdir(parents=True, exist_ok=True)
-    with open(path(build_dir, LOCK), "a+") as fh:
+def locked(lock_file, timeout: float = 60.0):
+    """Hold an exclusive lock on ``lock_file`` (409 after ``timeout`` seconds of waiting)."""
+    with open(lock_file, "a+") as fh:
         deadline = time.monotonic() + timeout
         while True:
             try:
@@ -453,10 +452,18 @@ def writer(build_dir, timeout: float = 60.0):
                     raise KGError("another write is in progress; try again later", status=409) from None
                 time.sleep(0.02)
         try:
-            remove_leftovers(build_dir)
             yield
         finally:
             fcntl.flock(fh, fcntl.LOCK_UN)
+
+
+@contextmanager
+def writer(build_dir, timeout: float = 60.0):
+    """Hold the build folder's write lock (409 after ``timeout`` seconds of waiting)."""
+    Path(build_dir).mkdir(parents=True, exist_ok=True)
+    with locked(path(build_dir, LOCK), timeout):
+        remove_leftovers(build_dir)
+        yield
 
 
 def remove_leftovers(build_dir) -> None:
@@ -610,30 +617,36 @@ def reconcile(build_dir, *, locked: bool = False) -> bool:
     if recs is None:
         _rebuild(build_dir)
         return True
-    tmp = Path(tempfile.mkdtemp(prefix=".append-", dir=build_dir))
-    try:
+    def from_checkpoint(tmp: Path):
         old = ox.Store.read_only(str(store_dir(build_dir)))
         old.backup(str(tmp / STORE))
         del old
         store = ox.Store(str(tmp / STORE))
         apply(store, recs)
-        store.flush()
-        del store
-        _swap_store(build_dir, tmp / STORE)
-        _set_stamp(build_dir, version)
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
+        return store
+
+    _new_store(build_dir, version, ".append-", from_checkpoint)
     return True
 
 
 def _rebuild(build_dir: Path) -> None:
     version = version_of(build_dir)
     info = dump_info(build_dir)
-    tmp = Path(tempfile.mkdtemp(prefix=".reconcile-", dir=build_dir))
-    try:
+
+    def from_dump(tmp: Path):
         store = ox.Store(str(tmp / STORE))
         store.bulk_extend(dump_quads(build_dir))  # (bulk_load would rename the blank nodes)
         apply(store, records(build_dir, info.folded, split_version(version)[1]) or [])
+        return store
+
+    _new_store(build_dir, version, ".reconcile-", from_dump)
+
+
+def _new_store(build_dir: Path, version: str, prefix: str, make) -> None:
+    """Make a store in a temporary folder (``make(tmp)`` returns it), swap it in, stamp it."""
+    tmp = Path(tempfile.mkdtemp(prefix=prefix, dir=build_dir))
+    try:
+        store = make(tmp)
         store.flush()
         del store
         _swap_store(build_dir, tmp / STORE)

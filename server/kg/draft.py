@@ -112,7 +112,7 @@ UNIT_SLUGS = {
     "公里": "kilometre", "万亩": "wan-mu", "亩": "mu", "万个": "wan-count", "个": "count",
     "项": "item", "条": "strip", "亿条": "yi-count", "座": "station", "万套": "wan-set", "套": "set",
     "所": "school", "张": "sheet", "台": "machine", "万辆": "wan-vehicle", "辆": "vehicle",
-    "宗": "case", "万处": "wan-place", "处": "place", "万场": "wan-session", "场": "session",
+    "宗": "case", "万处": "wan-place", "处": "place", "万场": "wan-occasion", "场": "occasion",
     "万份": "wan-copy", "份": "copy", "万幢": "wan-building", "幢": "building", "种": "kind",
     "万次": "wan-time", "次": "time", "届": "edition", "位": "rank", "GWh": "gwh", "MWp": "mwp",
     "P": "pflops", "年": "year", "大": "count", "个月": "month", "个季度": "quarter",
@@ -134,7 +134,7 @@ COUNT_UNITS = {"count", "wan-count", "yi-count", "enterprise", "wan-enterprise",
                "item", "strip", "person", "person-ming", "wan-person", "wan-person-ming",
                "person-time", "wan-person-time", "household", "wan-household", "building",
                "wan-building", "set", "wan-set", "school", "sheet", "machine", "vehicle",
-               "wan-vehicle", "case", "place", "wan-place", "session", "wan-session", "copy",
+               "wan-vehicle", "case", "place", "wan-place", "occasion", "wan-occasion", "copy",
                "wan-copy", "kind", "time", "wan-time", "station", "edition", "year", "month", "quarter",
                "亿人次",
                "万台", "万条", "万座", "万张", "万所", "万件", "件"}
@@ -155,7 +155,7 @@ PER_UNITS = (("每万老年人", "张", "bed-per-wan-elderly"), ("每万人", "�
 # in data/vocab/units.csv yet and is proposed as written.
 CN_MEASURES = {"项": "item", "个": "count", "家": "enterprise", "条": "strip", "名": "person-ming",
                "座": "station", "所": "school", "张": "sheet", "台": "machine", "处": "place",
-               "场": "session", "种": "kind", "套": "set", "位": "rank", "年": "year",
+               "场": "occasion", "种": "kind", "套": "set", "位": "rank", "年": "year",
                "大": "count", "件": "件"}
 #: Where a rank is counted: 全国, 全省, 全区 (an autonomous region's own word for itself) …
 RANK_SCOPES = ("全国", "全省", "全区", "全市", "全州", "全盟")

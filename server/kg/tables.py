@@ -873,6 +873,22 @@ def _year(text: str) -> str | None:
     return m.group(1) if m else None
 
 
+def _row_unit(h, bad_unit, ic: Cell, uc: Cell, vocab, problems) -> tuple[bool, str | None]:
+    """A row's unit: its unit cell ``uc`` when filled, else what its indicator cell ``ic`` names
+    (``h``, parsed); (False, None) with a problem when it names an unknown unit."""
+    fix = "use a symbol from data/vocab/units.csv (亿元, 万人, %, 个百分点 …)"
+    if _norm(uc.text):
+        unit = vocab.units.find(uc.text)
+        if unit is None:
+            problems.append(Problem(uc.ref, f"unknown unit {uc.text.strip()!r}", fix))
+            return False, None
+        return True, unit
+    if bad_unit is not None:
+        problems.append(Problem(ic.ref, f"unknown unit {bad_unit!r}", fix))
+        return False, None
+    return True, h.unit
+
+
 def _indicator(h: Header, vocab: Vocab, where: str, text: str, problems: list[Problem]) -> str | None:
     found = vocab.indicators.find(h.label)
     if len(found) == 1:
@@ -1107,17 +1123,8 @@ def _indicator_rows(header, texts, body, roles, vocab, fixed, problems, table_un
                 problems.append(Problem(f"row {_row_of(row[0].ref)}", "no area in this row", "fill in the area"))
                 continue
         rh, bad_unit = parse_header(ITEM_MARK.sub("", _norm(_zh(ic.text))), vocab.units)
-        row_unit = rh.unit
-        uc = at(unit_col)
-        if _norm(uc.text):
-            row_unit = vocab.units.find(uc.text)
-            if row_unit is None:
-                problems.append(Problem(uc.ref, f"unknown unit {uc.text.strip()!r}",
-                                        "use a symbol from data/vocab/units.csv (亿元, 万人, %, 个百分点 …)"))
-                continue
-        elif bad_unit is not None:
-            problems.append(Problem(ic.ref, f"unknown unit {bad_unit!r}",
-                                    "use a symbol from data/vocab/units.csv (亿元, 万人, %, 个百分点 …)"))
+        ok, row_unit = _row_unit(rh, bad_unit, ic, at(unit_col), vocab, problems)
+        if not ok:
             continue
         ind = _indicator(rh, vocab, ic.ref, ic.text, problems)
         for j, h in cols.items():
@@ -1165,17 +1172,8 @@ def _long(header, body, roles, vocab, fixed, problems, table_unit) -> list[Table
     for row, area in zip(body, areas):
         ic = get(row, "indicator")
         h, bad_unit = parse_header(ic.text, vocab.units)
-        unit = h.unit
-        uc = get(row, "unit")
-        if _norm(uc.text):
-            unit = vocab.units.find(uc.text)
-            if unit is None:
-                problems.append(Problem(uc.ref, f"unknown unit {uc.text.strip()!r}",
-                                        "use a symbol from data/vocab/units.csv (亿元, 万人, %, 个百分点 …)"))
-                continue
-        elif bad_unit is not None:
-            problems.append(Problem(ic.ref, f"unknown unit {bad_unit!r}",
-                                    "use a symbol from data/vocab/units.csv (亿元, 万人, %, 个百分点 …)"))
+        ok, unit = _row_unit(h, bad_unit, ic, get(row, "unit"), vocab, problems)
+        if not ok:
             continue
         ind = _indicator(h, vocab, ic.ref, ic.text, problems)
         kind = h.kind

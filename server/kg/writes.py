@@ -97,22 +97,8 @@ def _lock_path(target) -> Path:
 def write_lock(build_dir, timeout: float = 60.0):
     """The one writer: the build folder's lock (server.kg.builddir.writer)."""
     if _is_remote(build_dir):
-        import fcntl
-
-        with open(_lock_path(build_dir), "a+") as fh:
-            deadline = time.monotonic() + timeout
-            while True:
-                try:
-                    fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                    break
-                except BlockingIOError:
-                    if time.monotonic() > deadline:
-                        raise KGError("another write is in progress; try again later", status=409) from None
-                    time.sleep(0.05)
-            try:
-                yield
-            finally:
-                fcntl.flock(fh, fcntl.LOCK_UN)
+        with builddir.locked(_lock_path(build_dir), timeout):
+            yield
         return
     with builddir.writer(build_dir, timeout):
         yield
