@@ -3,10 +3,8 @@
     .venv/bin/python bench/draft_eval.py                 # Hangzhou: the curated facts are the gold
     .venv/bin/python bench/draft_eval.py --dev           # the development set in bench/draft-dev/
     .venv/bin/python bench/draft_eval.py --heldout       # the held-out set in bench/draft-heldout/
-    .venv/bin/python bench/draft_eval.py --blind         # the blind set in bench/draft-blind/
-    .venv/bin/python bench/draft_eval.py --blind2        # the second blind set in bench/draft-blind2/
-    .venv/bin/python bench/draft_eval.py --blind3        # the third blind set in bench/draft-blind3/
-    .venv/bin/python bench/draft_eval.py --blind4        # the fourth blind set in bench/draft-blind4/
+    .venv/bin/python bench/draft_eval.py --blind         # the first blind set in bench/draft-blind/
+    .venv/bin/python bench/draft_eval.py --blind 5       # the fifth blind set in bench/draft-blind5/
     .venv/bin/python bench/draft_eval.py --errors        # also list misses, extras and field errors
 
 Matching: a proposal matches a gold fact when the sentence and the value as written agree
@@ -258,6 +256,9 @@ def run_dev(dev_dir: Path, data_dir: Path) -> tuple[Score, float]:
     return score(gold, proposed), seconds
 
 
+BLIND_SETS = (1, 2, 3, 4, 5)
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--data", type=Path, default=ROOT / "data")
@@ -266,18 +267,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--heldout", action="store_true",
                     help="score the held-out set (bench/draft-heldout/): other cities' text, "
                          "annotated and never used to change the drafter")
-    ap.add_argument("--blind", action="store_true",
-                    help="score the blind set (bench/draft-blind/): other cities' text, annotated "
-                         "and committed before the drafter first ran on it, never tuned on")
-    ap.add_argument("--blind2", action="store_true",
-                    help="score the second blind set (bench/draft-blind2/): other cities' text, "
-                         "annotated and committed before the drafter first ran on it, never tuned on")
-    ap.add_argument("--blind3", action="store_true",
-                    help="score the third blind set (bench/draft-blind3/): other cities' text, "
-                         "annotated and committed before the drafter first ran on it, never tuned on")
-    ap.add_argument("--blind4", action="store_true",
-                    help="score the fourth blind set (bench/draft-blind4/): other cities' text, "
-                         "annotated and committed before the drafter first ran on it, never tuned on")
+    ap.add_argument("--blind", nargs="?", const=1, type=int, choices=BLIND_SETS, metavar="N",
+                    help="score the Nth blind set (bench/draft-blind/, bench/draft-blindN/): other "
+                         "cities' text, annotated and committed before the drafter first ran on it")
     ap.add_argument("--gold", type=Path, help="score a draft CSV (--draft) against this gold file")
     ap.add_argument("--draft", type=Path, help="a draft CSV written by `econplan draft`")
     ap.add_argument("--errors", action="store_true", help="list misses, extras and field errors")
@@ -290,18 +282,11 @@ def main(argv: list[str] | None = None) -> int:
             return 2
         s = score(read_gold_facts([args.gold]), read_draft(args.draft))
         print(report(f"{args.draft} against {args.gold}", s))
-    elif args.blind4:
-        s, sec = run_dev(ROOT / "bench" / "draft-blind4", args.data)
-        print(report("fourth blind set (other cities; annotated before the drafter ran on it)", s, sec))
-    elif args.blind3:
-        s, sec = run_dev(ROOT / "bench" / "draft-blind3", args.data)
-        print(report("third blind set (other cities; annotated before the drafter ran on it)", s, sec))
-    elif args.blind2:
-        s, sec = run_dev(ROOT / "bench" / "draft-blind2", args.data)
-        print(report("second blind set (other cities; annotated before the drafter ran on it)", s, sec))
     elif args.blind:
-        s, sec = run_dev(ROOT / "bench" / "draft-blind", args.data)
-        print(report("blind set (other cities; annotated before the drafter ran on it)", s, sec))
+        folder = "draft-blind" if args.blind == 1 else f"draft-blind{args.blind}"
+        s, sec = run_dev(ROOT / "bench" / folder, args.data)
+        print(report(f"blind set {args.blind} (other cities; annotated before the drafter ran on it)",
+                     s, sec))
     elif args.heldout:
         s, sec = run_dev(ROOT / "bench" / "draft-heldout", args.data)
         print(report("held-out set (other cities; never tuned on)", s, sec))
