@@ -103,7 +103,7 @@ def clean_text(raw: str, spam: SpamPatterns | None = None) -> str:
 
 #: Units as written -> unit slug of data/vocab/units.csv; longest first when matching.
 UNIT_SLUGS = {
-    "万亿元": "wan-yi-yuan", "亿美元": "yi-usd", "亿元": "yi-yuan", "万元": "wan-yuan", "元": "yuan",
+    "万亿元": "wan-yi-yuan", "亿美元": "yi-usd", "万美元": "wan-usd", "亿元": "yi-yuan", "万元": "wan-yuan", "元": "yuan",
     "%": "percent", "％": "percent", "个百分点": "percentage-point", "百分点": "percentage-point",
     "万人次": "wan-person-time", "人次": "person-time", "万人": "wan-person", "万名": "wan-person-ming",
     "名": "person-ming", "人": "person", "万户": "wan-household", "户": "household",
@@ -170,6 +170,13 @@ QUANTITY_RE = re.compile(
     rf"(?:(?P<wan>[万亿])(?P<more>[余多])|(?P<more0>[余多]))?(?P<unit>{'|'.join(re.escape(u) for u in _UNIT_WORDS)})"
     rf"(?P<more2>余|多)?")
 
+#: 13.57万亿! (a headline): a number with a magnitude and no unit, the unit as written (万亿).
+MAGNITUDE_ONLY_RE = re.compile(rf"(?<![\d.])(?P<a>{_NUM})(?P<unit>万亿|亿|万)(?=[!！?？，,。；;、)）\s]|$)")
+#: 全国首个突破13万亿元的省份, 广东第二个规模以上工业总产值突破3万亿元的城市: the amount between a
+#: rank and the noun it ranks says what is ranked (a threshold), it is not a quantity of the year.
+RANKED_BEFORE_RE = re.compile(r"(?:首|第[一二三四五六七八九十\d]+)[个家座所][^，,；;。、：:]{0,16}$")
+RANKED_AFTER_RE = re.compile(r"[^，,；;。、：:\d]{0,3}的[\u4e00-\u9fff]")
+
 # Chinese-written quantities.
 #: A sector ratio (三次产业结构为7.83:21.74:70.43, 三次产业增加值比重为…): three shares in percent of the
 #: total, the first, second and third sector's; the ratio's parts add up to 100.
@@ -178,12 +185,15 @@ SECTOR_RATIO_RE = re.compile(rf"(?:三次)?产业(?:增加值)?(?:结构|比重|
 SECTOR_LABELS = ("第一产业增加值比重", "第二产业增加值比重", "第三产业增加值比重")
 
 CN_FRACTION_RE = re.compile(rf"([{_CN_DIGITS}]+)分之([{_CN_DIGITS}]+)")
+#: Characters of a unit that may follow 亿/万 and that data/vocab/units.csv lacks (亿斤, 万吨).
+WRITTEN_UNIT_CHARS = "斤吨亩度"
 CN_MAGNITUDE_RE = re.compile(r"(?P<q>超过|超|近|逾|约|突破)(?P<n>[一二两三四五六七八九]?[十百千]+)"
                              r"(?P<unit>万亿元|亿元|万元|万亿|亿|万)")
 CN_RANK_RE = re.compile(r"(?P<w>第|前)(?P<n>[一二三四五六七八九十]+)(?P<suffix>位|名)?")
-#: 全国首家, 全省首单, 西部地区首个: the first of its kind in a scope is a rank of 1 (首批 is a batch).
+#: 全国首家, 全省首单, 西部地区首个: the first of its kind in a scope is a rank of 1 (首批 is a batch);
+#: so is the first place in a scope, 居全国首位.
 #: A place (a name of data/vocab/areas.csv: 广西首个, 玉林首个) or one of these words scopes it.
-FIRST_RE = re.compile(r"(?P<scope>(?:唯一|率先)?)(?P<n>首)(?P<unit>家|单|个|例|座|部|台|条)")
+FIRST_RE = re.compile(r"(?P<scope>(?:唯一|率先)?)(?P<n>首)(?P<unit>家|单|个|例|座|部|台|条|位(?!度))")
 FIRST_SCOPES = ("全国", "全省", "全区", "全市", "国内", "省内", "全球", "全世界", "地区", "城市",
                 "本市", "我市", "本省", "我省", "本区", "我区")
 #: N(多)万 + a place + 人民/群众 …: 740多万玉林人民, 1200万市民 (a number of persons, in 万).
@@ -564,6 +574,11 @@ def _amount_in_a_description(text: str, a: int, b: int, unit_w: str) -> bool:
         not re.match(r"以上|以下|左右|以内|增长|下降|提高|同比|比上年", text[b:])
 
 
+def _ranked_description(text: str, a: int, b: int) -> bool:
+    """Is the amount at ``a``–``b`` inside the description of a rank (首个突破13万亿元的省份)?"""
+    return bool(RANKED_BEFORE_RE.search(text[:a]) and RANKED_AFTER_RE.match(text, b))
+
+
 def _design_attribute(text: str, a: int, b: int) -> bool:
     """Is the quantity at ``a``–``b`` a design figure of the project named right after it?
 
@@ -710,6 +725,17 @@ class Drafter:
             if q is not None and free(*q.span):
                 found.append(q)
                 taken.append(q.span)
+        for m in MAGNITUDE_ONLY_RE.finditer(text):
+            a, b = m.span("a")
+            if not free(a, m.end()) or re.search(r"[A-Za-z]$", text[:a]):
+                continue
+            q = Quantity(s, a, b, m.group("a"), m.group("a"), m.group("unit"), "level", "exact",
+                         "", "", "", "", "", 0.5,
+                         [f"no unit after {m.group('unit')}: the magnitude is the unit as written"],
+                         m.span())
+            self._qualify(q, text, a, m.end())
+            found.append(q)
+            taken.append(q.span)
         for q in self._chinese(s, text):
             if free(*q.span):
                 found.append(q)
@@ -777,7 +803,7 @@ class Drafter:
         if re.match(r"(?:以上|以下)(?!的?[，,。；;、)）]|$)[的]?[\u4e00-\u9fff]", text[b:]) and \
                 unit_w in ("亿元", "万元", "元") :
             return None
-        if _amount_in_a_description(text, a, b, unit_w):
+        if _amount_in_a_description(text, a, b, unit_w) or _ranked_description(text, a, b):
             return None
         unit = UNIT_SLUGS.get(unit_w, unit_w)
         for prefix, written, slug in PER_UNITS:
@@ -786,7 +812,7 @@ class Drafter:
         if m.group("ua") == "万" and not (m.group("b") and unit_w.startswith("万")):
             return None
         if unit_w == "公里" and re.search(r"时速$", text[:a]):
-            unit = "公里/小时"   # 时速350公里 is a speed (not in data/vocab/units.csv yet)
+            unit = "kilometre-per-hour"   # 时速350公里 is a speed
         if unit_w == "%" or m.group("ua") in ("%", "％"):
             unit = "percent"
         value_end = min(m.start(g) for g in ("wan", "more0", "unit") if m.start(g) >= 0)
@@ -805,12 +831,15 @@ class Drafter:
         if UNIT_SLUGS.get(unit_w, unit_w) == unit_w:
             conf -= 0.3
             reasons.append(f"unit {unit_w} is not in data/vocab/units.csv")
+        of_a_kind = text[a - 1:a] == "第" and unit_w in ("家", "个")
         if text[a - 1:a] == "第" and unit_w in ("位", "家", "个", "名"):
-            unit, unit_w = "rank", "位"
+            # 第4位 is a rank; 全国第8家数据交易所 too, in the measure word's unit (as 全省首家)
+            unit = CN_MEASURES[unit_w] if of_a_kind else "rank"
+            unit_w = "位"
         moved = 0
         if unit_w == "位" and not rank_move:
             a, moved = a - 1, 1  # the mention starts at 第
-        kind = "difference" if rank_move else self._kind(text, a, b, unit)
+        kind = "difference" if rank_move else "rank" if of_a_kind else self._kind(text, a, b, unit)
         q = Quantity(s, a + moved, value_end, value_text, value, unit, kind,
                      qualifier, "", "", "", "", "", conf, reasons, (a, b), name=name)
         self._qualify(q, text, a, b)
@@ -839,14 +868,24 @@ class Drafter:
             n = m.group("n")
             unit_w = m.group("unit")
             value = _cn_number(n)
-            if value is None:
+            if value is None or _ranked_description(text, m.start(), m.end()):
                 continue
-            unit = {"万亿": "wan-yi-yuan", "亿": "yi-yuan", "万": "wan-yuan"}.get(unit_w) or UNIT_SLUGS[unit_w]
             a, b = m.start("n"), m.end()
+            # 超千亿斤, 近百万人, 超百亿美元: the unit goes on after 亿/万
+            longer = next((w for w in _UNIT_WORDS if len(w) > len(unit_w) and w.startswith(unit_w)
+                           and text.startswith(w[len(unit_w):], b)), None)
+            if longer:
+                unit_w, b = longer, b + len(longer) - len(unit_w)
+                unit = UNIT_SLUGS[longer]
+            elif unit_w in ("万亿", "亿", "万") and text[b:b + 1] in WRITTEN_UNIT_CHARS:
+                unit_w, b = unit_w + text[b], b + 1
+                unit = unit_w   # 亿斤: not in data/vocab/units.csv, proposed as written
+            else:
+                unit = {"万亿": "wan-yi-yuan", "亿": "yi-yuan", "万": "wan-yuan"}.get(unit_w) or UNIT_SLUGS[unit_w]
             q = Quantity(s, a, m.end("n"), n, _fmt(value), unit, "level", "exact", "", "", "", "", "",
-                         0.5 if unit_w in ("万亿", "亿", "万") else 0.6,
+                         0.5 if unit_w in ("万亿", "亿", "万") or unit == unit_w else 0.6,
                          ["Chinese numeral (cn2an)"] + (["元 not written: unit guessed"]
-                                                        if not unit_w.endswith("元") else []),
+                                                        if unit_w in ("万亿", "亿", "万") else []),
                          (m.start(), b))
             self._qualify(q, text, a, b)
             out.append(q)
@@ -879,11 +918,13 @@ class Drafter:
             after = text[m.end():m.end() + 1]
             end = m.end()
             if not m.group("suffix") and after and after not in CLAUSE_BREAK + "、":
-                if not (after in "个家" and text[:m.start()].endswith(RANK_SCOPES)):
+                scoped = self._rank_scope(text[:m.start()])
+                if not (after in "个家" and scoped):
                     continue  # 第四批, 第五轮, 第三届: an ordinal inside a name, not a rank
-                end += 1      # 全区第四个, 全国第八家: the Nth in a scope is a rank
+                end += 1      # 全区第四个, 全国第八家, 广东第二个: the Nth in a scope is a rank
             ctx = _clause_before(text, m.start())[0]
-            if not re.search("|".join(RANK_SCOPES) + r"|城市|省会|副省级|排名|位居|位列|居|保持", ctx):
+            if not re.search("|".join(RANK_SCOPES) + r"|城市|省会|副省级|排名|位居|位列|居|保持", ctx) \
+                    and not self._rank_scope(text[:m.start()]):
                 continue
             if m.group("w") == "前" and not (after in CLAUSE_BREAK + "、" or m.group("suffix")):
                 continue
@@ -894,7 +935,9 @@ class Drafter:
                 continue
             a = m.start("n")
             top = m.group("w") == "前"   # 位居全国前十: among the first ten
-            out.append(Quantity(s, a, m.end("n"), m.group("n"), _fmt(value), "rank", "rank",
+            # 广东第二个: the Nth of a kind, in the measure word's unit (as 全省首个 is)
+            unit = CN_MEASURES[after] if end > m.end() else "rank"
+            out.append(Quantity(s, a, m.end("n"), m.group("n"), _fmt(value), unit, "rank",
                                 "at-most" if top else "exact", "", "", "", "", "", 0.7,
                                 ["Chinese rank (cn2an)"], (m.start(), end)))
         for m in PEOPLE_RE.finditer(text):
@@ -977,6 +1020,11 @@ class Drafter:
                          (a - 1, m.end()), name=name)
             out.append(q)
         return out
+
+    def _rank_scope(self, before: str) -> str | None:
+        """The scope an Nth (第二个, 第八家) is counted in, ending ``before``: 全国 …, or a place."""
+        return next((s for s in RANK_SCOPES if before.endswith(s)), None) or \
+            next((p for p in self.scheme.places if before.endswith(p)), None)
 
     def _first_scope(self, before: str) -> str | None:
         """The scope a first (首个, 首家) is counted in, ending ``before``: 全国, 全省 …, or a place."""
