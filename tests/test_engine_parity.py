@@ -20,6 +20,10 @@ def test_engines_agree_on_fixture(path: Path):
     reference = fixture_report(path, "pyshacl")
     assert _keys(turbo) == _keys(reference)
     assert turbo.as_text() == reference.as_text()
+    # every result speaks both languages, a SPARQL constraint's too (its message reaches the
+    # report without its language tag, one that quotes Chinese words in English included)
+    for r in turbo.results + reference.results:
+        assert set(r.message) == {"zh", "en"}, (r.source_shape, r.message)
 
 
 def test_engines_agree_on_the_shipped_data(kg):

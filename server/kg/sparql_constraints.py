@@ -405,9 +405,9 @@ def evaluate(store: ox.Store, plan: Plan, focus, result_type, lang_of) -> list:
             if value is not None:
                 bound["value"] = value
             messages: dict = {}
-            for msg, lang in sorted(((_format(t, bound), lang) for t, lang in check.messages), key=lambda m: m[0]):
-                # both engines' reports give the substituted message without its language tag
-                messages.setdefault(lang_of(ox.Literal(msg)), msg)
+            for t, lang in check.messages:
+                msg = _format(t, bound)
+                messages.setdefault(lang or lang_of(ox.Literal(msg)), msg)
             out.append(result_type(
                 severity=check.severity, focus=str(this),
                 path=f"<{path.value}>" if isinstance(path, ox.NamedNode) else check.path,

@@ -995,10 +995,33 @@ def _run_pyshacl(store: ox.Store, shapes_nt: bytes, focus_nodes):
     return report
 
 
-def _results_from_report(report) -> list[Result]:
+@lru_cache(maxsize=8)
+def _message_templates(shapes_nt: bytes) -> tuple:
+    """The shapes' language-tagged sh:message texts as patterns: a SPARQL constraint's message
+    reaches pySHACL's report substituted and without its language tag; matching it with its
+    template gives the tag back (an English message that quotes Chinese words stays English)."""
+    out = []
+    for t in ox.parse(shapes_nt, format=ox.RdfFormat.N_TRIPLES):
+        if t.predicate.value == _SH + "message" and isinstance(t.object, ox.Literal) and \
+                t.object.language:
+            pattern = re.sub(r"\\\{\\[?$]\w+\\\}", "(?s:.*?)", re.escape(t.object.value))
+            out.append((re.compile(pattern), t.object.language.split("-")[0].lower()))
+    return tuple(out)
+
+
+def _message_lang(message, templates: tuple) -> str:
+    if getattr(message, "language", None):
+        return _lang_of(message)
+    text = str(message)
+    return next((lang for pattern, lang in templates if pattern.fullmatch(text)), None) or \
+        _lang_of(message)
+
+
+def _results_from_report(report, shapes_nt: bytes = b"") -> list[Result]:
     import rdflib
 
     sh = rdflib.Namespace(_SH)
+    templates = _message_templates(shapes_nt) if shapes_nt else ()
     results = []
     for node in report.objects(None, sh.result):
         sev = report.value(node, sh.resultSeverity)
@@ -1008,7 +1031,7 @@ def _results_from_report(report) -> list[Result]:
         value = report.value(node, sh.value)
         messages: dict[str, str] = {}
         for m in sorted(report.objects(node, sh.resultMessage), key=str):
-            messages.setdefault(_lang_of(m), str(m))
+            messages.setdefault(_message_lang(m, templates), str(m))
         constraint = report.value(node, sh.sourceConstraint)
         results.append(Result(
             severity=severity,
@@ -1086,10 +1109,12 @@ def validate(data, shapes=None, *, engine: str = "turbo", focus=None,
         focus_nodes = sorted(expanded)
     if engine == "turbo":
         plan = sparql_constraints.split(shapes_quads)
-        results = _results_from_report(_run_turbo(store, _shapes_nt(tuple(plan.rest)), focus_nodes))
+        rest_nt = _shapes_nt(tuple(plan.rest))
+        results = _results_from_report(_run_turbo(store, rest_nt, focus_nodes), rest_nt)
         results += _run_sparql(store, plan, expanded)
     else:
-        results = _results_from_report(_run_pyshacl(store, _shapes_nt(tuple(shapes_quads)), focus_nodes))
+        nt = _shapes_nt(tuple(shapes_quads))
+        results = _results_from_report(_run_pyshacl(store, nt, focus_nodes), nt)
     if expanded is not None:
         # Both engines already limit targets to focus_nodes; this only guards the contract.
         results = [r for r in results if r.focus[1:-1] in expanded]
