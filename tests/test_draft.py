@@ -792,3 +792,82 @@ def test_a_magnitude_without_a_unit_and_units_after_a_magnitude(drafter):
         ("100", "亿斤", "over"), ("100", "yi-usd", "over"), ("4321", "wan-usd", "exact")]
     qs = draft(drafter, "开通时速250公里的城际铁路。")
     assert [(q.value, q.unit, q.status) for q in qs] == [("250", "kilometre-per-hour", "design")]
+
+
+# --- conventions of the genre found on the fifth blind set (tested on phrases of our own) --------
+
+def test_dates_titles_and_headings_do_not_open_the_plan(drafter):
+    # a title of the next year's report, a date line, a review heading after them, then the
+    # plan's heading behind a bullet mark
+    text = ("2024年某市人民政府工作报告\n\n——2024年1月20日在某市人民代表大会上\n\n"
+            "2024年2月1日\n\n2023年工作回顾\n\n全市地区生产总值增长6.1%。\n\n"
+            "■ 2024年经济社会发展的主要预期目标\n\n●地区生产总值增长5.5%左右")
+    qs = drafter.draft(text)
+    assert [(q.value, q.status, q.period) for q in qs] == [("6.1", "actual", "2023"),
+                                                          ("5.5", "target", "2024")]
+
+
+def test_expectations_compared_and_hoped_for(drafter):
+    # 弱于预期 compares with expectations (not a 预计); 有望 is one
+    qs = draft(drafter, "在外需弱于预期的情况下，全市出口增长4.2%，好于预期。")
+    assert [q.status for q in qs] == ["actual"]
+    qs = draft(drafter, "全年地区生产总值有望保持全省第2位。")
+    assert [(q.value, q.status) for q in qs] == [("2", "expected")]
+
+
+def test_a_value_followed_by_target_is_the_years_target(drafter):
+    # the review quotes the year's targets: 增长9%以上目标 is a target of the reviewed year, and
+    # its subject is the quantity's before it
+    qs = draft(drafter, "全年固定资产投资增长11%，完成市人大批准增长9%以上目标；失业率3.1%，"
+                        "完成控制在4%以内目标。")
+    assert [(q.value, q.status, q.period) for q in qs] == [
+        ("11", "actual", "2023"), ("9", "target", "2023"), ("3.1", "actual", "2023"),
+        ("4", "target", "2023")]
+    assert qs[1].indicator == qs[0].indicator != ""
+
+
+def test_ratio_colons_negative_rates_and_units_as_written(drafter):
+    qs = draft(drafter, "三次产业结构为9.2∶40.3∶50.5，人口自然增长率-1.05‰。")
+    assert [(q.value, q.unit) for q in qs] == [("9.2", "percent"), ("40.3", "percent"),
+                                               ("50.5", "percent"), ("-1.05", "per-mille")]
+    qs = draft(drafter, "派出3批医疗队，捐赠200万只手套和4只救护艇，劳动生产率达到18万元/人，出台两组措施。")
+    assert [(q.value, q.unit, q.kind) for q in qs] == [
+        ("3", "批", "count"), ("200", "万只", "count"), ("4", "只", "count"),
+        ("18", "万元/人", "level"), ("2", "组", "count")]
+
+
+def test_two_differences_in_points_with_one_unit(drafter):
+    qs = draft(drafter, "城镇化率分别高于全国、全省8.2、3.4个百分点。")
+    assert [(q.value, q.unit, q.kind) for q in qs] == [
+        ("8.2", "percentage-point", "difference"), ("3.4", "percentage-point", "difference")]
+
+
+def test_a_measure_per_unit_of_gdp_is_not_gdp(drafter):
+    for text in ("万元GDP能耗下降2.1%。", "单位地区生产总值能耗下降2.1%。", "万元地区生产总值水耗下降2.1%。",
+                 "人均GDP达到9.8万元。"):
+        assert draft(drafter, text)[0].indicator == "", text
+    assert draft(drafter, "GDP增长2.1%。")[0].indicator == GDP
+    assert draft(drafter, "经济增长5%左右。")[0].indicator == GDP        # the economy's growth
+    assert draft(drafter, "数字经济增长5%。")[0].indicator == ""
+
+
+def test_a_level_in_another_unit_is_not_the_scheme_indicator(drafter):
+    # GDP is an amount of money (data/vocab/indicators/allowed-units.ttl): 5座 counts cities
+    qs = draft(drafter, "地区生产总值千亿县增至5座。")
+    assert [(q.value, q.unit, q.indicator) for q in qs] == [("5", "station", "")]
+
+
+def test_urban_and_rural_lists(drafter):
+    urban = "https://w3id.org/econplan/id/indicator/urban-disposable-income-per-capita"
+    rural = "https://w3id.org/econplan/id/indicator/rural-disposable-income-per-capita"
+    qs = draft(drafter, "城镇和农村居民人均可支配收入分别增长5.1%、7.2%。")
+    assert [q.indicator for q in qs] == [urban, rural]
+    qs = draft(drafter, "城乡居民人均可支配收入41000元、19000元，分别增长6.5%、8.1%。")
+    assert [(q.value, q.indicator) for q in qs] == [("41000", urban), ("19000", rural),
+                                                    ("6.5", urban), ("8.1", rural)]
+
+
+def test_counts_before_quoted_plans_and_measures(drafter):
+    qs = draft(drafter, "制定三个“专项方案”和两组“若干措施”。")
+    assert [(q.value, q.indicator_label) for q in qs] == [("3", "点名工程、行动所含项数"),
+                                                        ("2", "点名工程、行动所含项数")]

@@ -125,7 +125,7 @@ UNIT_SLUGS = {
     "米": "米", "万平方公里": "万平方公里", "万立方米": "万立方米", "立方米": "立方米",
     "万千瓦时": "万千瓦时", "亿斤": "亿斤", "万斤": "万斤", "万吨标准煤": "万吨标准煤",
     "万吨标煤": "万吨标煤", "吨标准煤": "吨标准煤", "吨标煤": "吨标煤", "亿立方米": "亿立方米", "万张": "万张", "万所": "万所",
-    "万件": "万件", "件": "件",
+    "万件": "万件", "件": "件", "万只": "万只", "只": "只", "批": "批", "万元/人": "万元/人",
 }
 _UNIT_WORDS = sorted(UNIT_SLUGS, key=len, reverse=True)
 
@@ -137,7 +137,7 @@ COUNT_UNITS = {"count", "wan-count", "yi-count", "enterprise", "wan-enterprise",
                "wan-vehicle", "case", "place", "wan-place", "occasion", "wan-occasion", "copy",
                "wan-copy", "kind", "time", "wan-time", "station", "edition", "year", "month", "quarter",
                "亿人次",
-               "万台", "万条", "万座", "万张", "万所", "万件", "件"}
+               "万台", "万条", "万座", "万张", "万所", "万件", "件", "万只", "只", "批", "组"}
 
 #: A stock of people (常住人口, 户籍总人口, 城镇人口, 年末全市人口, 女性人口) is a ``level``, as
 #: data/sources/cities-2023/figures.csv records 常住人口; a flow of people (出生人口, 新增就业,
@@ -156,7 +156,7 @@ PER_UNITS = (("每万老年人", "张", "bed-per-wan-elderly"), ("每万人", "�
 CN_MEASURES = {"项": "item", "个": "count", "家": "enterprise", "条": "strip", "名": "person-ming",
                "座": "station", "所": "school", "张": "sheet", "台": "machine", "处": "place",
                "场": "occasion", "种": "kind", "套": "set", "位": "rank", "年": "year",
-               "大": "count", "件": "件"}
+               "大": "count", "件": "件", "组": "组"}
 #: Where a rank is counted: 全国, 全省, 全区 (an autonomous region's own word for itself) …
 RANK_SCOPES = ("全国", "全省", "全区", "全市", "全州", "全盟")
 
@@ -166,7 +166,7 @@ _RANGE_SEP = "-－—~～至到"
 
 # Quantities are read in this pattern: number [range] [余/多] unit.
 QUANTITY_RE = re.compile(
-    rf"(?:(?<=[为是:：])(?P<neg>[-－−]))?(?P<a>{_NUM})(?P<ua>%|％|万(?=[{_RANGE_SEP}—]))?(?:(?P<sep>[{_RANGE_SEP}]|—+)(?P<b>{_NUM}))?"
+    rf"(?:(?<=[为是:：率])(?P<neg>[-－−]))?(?P<a>{_NUM})(?P<ua>%|％|万(?=[{_RANGE_SEP}—]))?(?:(?P<sep>[{_RANGE_SEP}]|—+)(?P<b>{_NUM}))?"
     rf"(?:(?P<wan>[万亿])(?P<more>[余多])|(?P<more0>[余多]))?(?P<unit>{'|'.join(re.escape(u) for u in _UNIT_WORDS)})"
     rf"(?P<more2>余|多)?")
 
@@ -177,11 +177,14 @@ MAGNITUDE_ONLY_RE = re.compile(rf"(?<![\d.])(?P<a>{_NUM})(?P<unit>万亿|亿|万
 RANKED_BEFORE_RE = re.compile(r"(?:首|第[一二三四五六七八九十\d]+)[个家座所][^，,；;。、：:]{0,16}$")
 RANKED_AFTER_RE = re.compile(r"[^，,；;。、：:\d]{0,3}的[\u4e00-\u9fff]")
 
+#: 高于全国、全省16.6、15.5个百分点: a number before 、 and a number in 个百分点 shares its unit.
+POINTS_LIST_RE = re.compile(rf"(?<![\d.])(?P<a>{_NUM})(?=[、和]{_NUM}个?百分点)")
+
 # Chinese-written quantities.
 #: A sector ratio (三次产业结构为7.83:21.74:70.43, 三次产业增加值比重为…): three shares in percent of the
 #: total, the first, second and third sector's; the ratio's parts add up to 100.
 SECTOR_RATIO_RE = re.compile(rf"(?:三次)?产业(?:增加值)?(?:结构|比重|比例|构成|之比)(?:比)?(?:为|是|达到)?"
-                             rf"(?P<a>{_NUM})[:：](?P<b>{_NUM})[:：](?P<c>{_NUM})(?![:：\d])")
+                             rf"(?P<a>{_NUM})[:：∶](?P<b>{_NUM})[:：∶](?P<c>{_NUM})(?![:：∶\d])")
 SECTOR_LABELS = ("第一产业增加值比重", "第二产业增加值比重", "第三产业增加值比重")
 
 CN_FRACTION_RE = re.compile(rf"([{_CN_DIGITS}]+)分之([{_CN_DIGITS}]+)")
@@ -233,10 +236,11 @@ PLAN_INDICATORS_RE = re.compile(r"(?:主要)?(?:国民经济和社会发展|经�
 PLAN_WORDS_RE = re.compile(r"计划|目标|下达|安排")
 #: 实施三个“一号工程”: a count before a quoted name counts the components of a programme.
 PROGRAMME_COMPONENTS_LABEL = "点名工程、行动所含项数"
-PROGRAMME_NAME_RE = re.compile(r"[“\"](?:[^”\"]{0,12}(?:工程|行动|战略|计划)[”\"]"
-                               r"|[^”\"]{1,12}[”\"](?:工程|行动|战略|计划))")
-#: 预计 (expected): 预期 too, unless it names the plan's targets (预期目标, 预期性指标).
-EXPECTED_RE = re.compile(r"预计|预期(?!目标|性|的目标)")
+PROGRAMME_NAME_RE = re.compile(r"[“\"](?:[^”\"]{0,12}(?:工程|行动|战略|计划|方案|措施)[”\"]"
+                               r"|[^”\"]{1,12}[”\"](?:工程|行动|战略|计划|方案|措施))")
+#: 预计 (expected): 有望 and 预期 too, unless 预期 names the plan's targets (预期目标, 预期性指标)
+#: or is compared with (弱于预期, 好于预期, 超预期, 符合预期, 不及预期).
+EXPECTED_RE = re.compile(r"预计|有望|(?<![于超乎合及过])预期(?!目标|性|的目标)")
 #: 增长7%(预计,下同): a note after the value makes it expected; 下同 (the same below) makes the
 #: report year's actuals after it expected too.
 EXPECTED_AFTER_RE = re.compile(r"(?:以上|以下|左右|以内)?[((]预计(?:数|值)?(?P<below>[,，、]?下同)?[))]")
@@ -247,6 +251,14 @@ EXPECTED_NOTE_RE = re.compile(r"[((]预计(?:数|值)?[))]")
 #: 初步核算 / 初步统计 are not 预计: the annotated sets record the figures after them as actual.
 OPENING_EXPECTED_RE = re.compile(r"^[\s—\-－]*(?:(?:19|20)\d\d年)?[，,]?(?:全年|全市|全区|今年|去年|上年)?"
                                  r"[，,]?预计")
+#: Marks before a heading (■ 2025年…目标, ● …), a line that opens with a date (长江日报 2025年01月17日,
+#: 2024年3月3日, ——2016年1月31日在…会议上), a document's title (2020年遵义市人民政府工作报告): none opens a part of a report.
+HEADING_MARKS_RE = re.compile(r"^[\s■●◆◇▲△★☆□○•·—\-－、]+")
+DATE_LINE_RE = re.compile(r"[^，,。；;\d]{0,8}?\s*(?:19|20)\d\d年\d{1,2}月(?:\d{1,2}日|$)")
+TITLE_RE = re.compile(r"[^，,。；;:：]{2,60}(?:政府工作报告|统计公报|情况的?报告|草案的?报告|计划的?报告)")
+#: 完成…批准增长8%以上目标, 控制在3.2%以内目标: a value followed by 目标 is a target (of the year
+#: the part is about: one the review quotes is the reviewed year's).
+TARGET_AFTER_RE = re.compile(r"(?:以上|以下|以内|左右)?(?:的)?(?:年度|预期|奋斗)?目标")
 OWN_STATUS_RE = re.compile(r"目标|计划|力争|确保|争取|完成|预期|实际")
 #: A ratio to a base of 100, the base said after it: 性别比为104.5(以女性为100), unit per-hundred.
 PER_HUNDRED_RE = re.compile(rf"(?P<a>{_NUM})(?=[((]以[\u4e00-\u9fff]{{1,8}}为100[))])")
@@ -339,6 +351,8 @@ class IndicatorScheme:
     places: frozenset[str] = frozenset()
     #: a short label made by dropping a leading bracket -> that bracket: 接待游客 -> “免费游”
     scopes: dict[str, str] = field(default_factory=dict)
+    #: slug -> the units a level of it may be in (data/vocab/indicators/allowed-units.ttl)
+    allowed: dict[str, frozenset[str]] = field(default_factory=dict)
 
     @classmethod
     def load(cls, data_dir: Path) -> "IndicatorScheme":
@@ -382,7 +396,17 @@ class IndicatorScheme:
                 for rec in csv.DictReader(fh):
                     places.update(n.strip() for n in (rec.get("name_zh"), rec.get("short_zh"))
                                   if n and len(n.strip()) >= 2)
-        return cls(labels, frozenset(places), scopes)
+        allowed: dict[str, set[str]] = {}
+        units = data_dir / "vocab" / "indicators" / "allowed-units.ttl"
+        if units.exists():
+            import pyoxigraph as ox
+
+            for t in ox.parse(path=str(units), format=ox.RdfFormat.TURTLE):
+                if t.predicate.value.endswith("#allowedUnit"):
+                    allowed.setdefault(t.subject.value.rsplit("/", 1)[-1], set()).add(
+                        t.object.value.rsplit("/", 1)[-1])
+        return cls(labels, frozenset(places), scopes,
+                   {k: frozenset(v) for k, v in allowed.items()})
 
     def match(self, context: str) -> tuple[str, str, int] | None:
         """The label ending nearest the end of ``context`` (longest on a tie): (slug, label, pos)."""
@@ -456,14 +480,25 @@ class IndicatorScheme:
 NARROWING = ("城镇", "农村", "城市", "乡村", "人均", "户均", "城区", "市区", "农民")
 
 
+#: 万元GDP能耗, 单位地区生产总值能耗: a measure per unit of another is not that measure.
+PER_UNIT_OF = ("万元", "单位", "每万元", "人均", "户均")
+
+
 def _narrower(label: str, near: str) -> bool:
-    """Is the label said in ``near`` only as a part of a narrower measure (城镇常住人口)?"""
+    """Is the label said in ``near`` only as a part of a narrower measure (城镇常住人口, 人均GDP,
+    万元GDP能耗)?"""
+    if label.isascii():
+        k = near.rfind(label)
+        return k >= 0 and near[:k].endswith(PER_UNIT_OF)
     core = re.sub(r"[((][^))]*[))]|[^\u4e00-\u9fff]", "", label)
     run = _longest_run(core, near)
     if run < 3:
         return False
     piece = next(core[i:i + run] for i in range(len(core) - run + 1) if core[i:i + run] in near)
     before = near[max(0, near.rfind(piece) - 6):near.rfind(piece)]
+    if re.search(rf"(?:{'|'.join(PER_UNIT_OF)})(?:地区|全市|全省|全国)?$", before) and \
+            not label.startswith(PER_UNIT_OF):
+        return True
     # 城镇/农村 … split a statistical aggregate (of population, income, output, employment, spending,
     # prices), not a thing (城镇老旧小区改造 is 老旧小区改造); 人均 and 户均 narrow any measure
     aggregate = re.search(r"人口|收入|总值|增加值|产值|就业|支出|消费|价格", core)
@@ -523,6 +558,7 @@ def _bigrams(text: str) -> set[str]:
 def _respectively(found: list[Quantity], text: str) -> dict[int, str]:
     """A、B、C…分别x、y、z: the subject of each quantity of the list (A plus the shared head noun)."""
     out: dict[int, str] = {}
+    last: list[str] = []   # the subjects of the list before, for a 分别 list without its own
     i = 0
     while i < len(found):
         j = i
@@ -531,24 +567,51 @@ def _respectively(found: list[Quantity], text: str) -> dict[int, str]:
         run = found[i:j + 1]
         head = text[:run[0].span[0]]
         k = head.rfind("分别")
+        clause, _ = _clause_before(text, run[0].span[0])
         if len(run) > 1 and k >= 0 and all(ch not in CLAUSE_BREAK for ch in head[k:]):
             subject, _ = _clause_before(text, k)
-            items = subject.split("、")
-            if len(items) == 1 and len(run) == 2 and "城乡" in subject:
-                # 城乡居民人均可支配收入分别…x和y: the urban figure, then the rural one
-                items = [subject.replace("城乡", "城镇", 1), subject.replace("城乡", "农村", 1)]
-            if len(items) == len(run):
-                widths = sorted(len(x) for x in items[:-1])
-                tail = items[-1][widths[len(widths) // 2]:]
-                for q, item in zip(run, items):
-                    out[id(q)] = item if item is items[-1] else item + tail
+        elif len(run) == 2 and URBAN_RURAL_RE.search(clause):
+            subject = clause   # 城乡居民人均可支配收入35352元、13565元: urban, then rural
+        else:
+            i = j + 1
+            continue
+        items = subject.split("、")
+        pair = URBAN_RURAL_RE.search(subject)
+        if len(run) == 2 and pair and (len(items) == 1 or pair.group(0) == "城镇、农村"):
+            # 城乡居民人均可支配收入分别…x和y, 城镇和农村居民…分别x、y: urban, then rural
+            items = [subject.replace(pair.group(0), "城镇", 1), subject.replace(pair.group(0), "农村", 1)]
+            for q, item in zip(run, items):
+                out[id(q)] = item
+        elif len(items) == len(run) and len(items) > 1:
+            widths = sorted(len(x) for x in items[:-1])
+            tail = items[-1][widths[len(widths) // 2]:]
+            for q, item in zip(run, items):
+                out[id(q)] = item if item is items[-1] else item + tail
+            items = [out[id(q)] for q in run]
+        elif len(last) == len(run) and all(q.kind != "rank" for q in run) and not re.search(r"[\u4e00-\u9fff]{2}", re.sub(
+                r"分别|增长|下降|提高|为|达到?|同比|比上年", "", subject)):
+            # …35352元、13565元,分别增长9.4%、10.6%: the same subjects as the list before
+            items = last
+            for q, item in zip(run, items):
+                out[id(q)] = item + "增长" if q.unit == "percent" else item
+        else:
+            items = []
+        last = items if len(items) == len(run) else []
         i = j + 1
     return out
 
 
+#: 城乡居民, 城镇和农村居民: the urban and the rural measure, in this order.
+URBAN_RURAL_RE = re.compile(r"城乡|城镇和农村|城镇、农村|城镇与农村")
+
+
 def _expand(text: str) -> str:
-    """The reports' abbreviations written out: 一产/二产/三产 are 第一/二/三产业, 规上 is 规模以上."""
+    """The reports' abbreviations written out: 一产/二产/三产 are 第一/二/三产业, 规上 is 规模以上,
+    经济增长 (right before the value) is the growth of 地区生产总值."""
     text = re.sub(r"(?<![\u4e00-\u9fff])([一二三])产(?!业)", r"第\1产业", text)
+    # 经济增长6%左右, 经济增速6%: the growth of the economy is the growth of GDP
+    text = re.sub(r"(?:^|(?<=全年)|(?<=全市)|(?<=全省)|(?<=全区)|(?<=今年)|(?<=[，,；;：:●◆—]))经济"
+                  r"(?=增长|增速|$)", "地区生产总值", text)
     return text
 
 
@@ -668,10 +731,17 @@ class Drafter:
         mode, out = "actual", {}
         nxt = str(self.year + 1)
         switch = re.compile(rf"^(?:{nxt}年|做好{nxt}年)|{nxt}年(?:经济社会发展|国民经济和社会发展)?"
-                            r"(?:的)?(?:主要|总体|发展)?(?:目标|任务|工作安排|计划安排|工作)")
+                            r"(?:的)?(?:主要|总体|发展)?(?:预期)?(?:目标|任务|工作安排|计划安排|工作)")
+        # 2019年工作回顾, ■ 2024年成绩单: a heading of the review (after a title of the next year)
+        review = re.compile(rf"^{self.year}年[^，,。；;]{{0,12}}(?:回顾|成绩单|成绩|执行情况|工作总结)")
         for p in paras:
-            if mode == "actual" and switch.search(p.text[:40]) and \
-                    not re.search(rf"{self.year}年", p.text[:12]):
+            head = HEADING_MARKS_RE.sub("", p.text)
+            if DATE_LINE_RE.match(head) or TITLE_RE.fullmatch(head):
+                pass   # 2024年3月3日, 2020年遵义市人民政府工作报告: a date or a title, not a part
+            elif review.match(head):
+                mode = "actual"
+            elif mode == "actual" and switch.search(head[:40]) and \
+                    not re.search(rf"{self.year}年", head[:12]):
                 mode = "target"
             out[p.id] = mode
         return out
@@ -738,6 +808,15 @@ class Drafter:
             taken.append(q.span)
         for q in self._chinese(s, text):
             if free(*q.span):
+                found.append(q)
+                taken.append(q.span)
+        for m in POINTS_LIST_RE.finditer(text):
+            # 高于全国、全区16.6、15.5个百分点: the first of two differences without its unit
+            a, b = m.span("a")
+            if free(a, b):
+                q = Quantity(s, a, b, m.group("a"), m.group("a"), "percentage-point", "difference",
+                             "exact", "", "", "", "", "", 0.8,
+                             ["N、M个百分点: a difference in points"], (a, b))
                 found.append(q)
                 taken.append(q.span)
         found.sort(key=lambda q: q.start)
@@ -1141,10 +1220,13 @@ class Drafter:
                              text[q.span[1]:]).group(1)
             sim = self.scheme.similar(_expand(clause + after), text[max(0, q.span[0] - 40):q.span[0]],
                                       edges=(_expand(label_clause), after), sentence=text)
+            if sim is not None and q.kind in ("level", "count") and \
+                    q.unit not in self.scheme.allowed.get(sim[0], {q.unit}):
+                sim = None   # 万亿之城增至5座 is not a GDP: a level of GDP is in yuan
             bare = re.sub(r"增速|增幅|同比|比上年|比去年|较[^高低快慢提回下上]{0,4}|[高低快慢]于全[国省市]"
                           r"|[高低快慢]于|提高|回落|下降|增长|上涨|回升|为|的"
                           r"|^(?:但|而|并|且)|当月|当季|持续|(?:由|从)(?:\d+月|[一二三四]季度|上月)?|至$"
-                          r"|[、和及与]?全[国省市区]",
+                          r"|[、和及与]?全[国省市区]|完成[^，,；;]{0,10}?(?:批准|下达|确定|提出)的?",
                           "", label_clause)
             if q.kind == "rank":
                 bare = re.sub(r"(?:位居|位列|稳居|保持|排名|居|列)?(?:全国|全省|全区|全市|副省级城市|省会城市|"
@@ -1212,7 +1294,10 @@ class Drafter:
         status = mode
         # a note (预计) after an earlier value is about that value only; (预计,下同) covers the rest
         head, clause = EXPECTED_NOTE_RE.sub("", head), EXPECTED_NOTE_RE.sub("", clause)
-        if EXPECTED_RE.search(clause) or EXPECTED_RE.search(re.split(r"[；;]", head)[-1]):
+        own_target = TARGET_AFTER_RE.match(text, q.span[1]) is not None
+        if own_target:
+            status = "target"   # 增长8%以上目标
+        elif EXPECTED_RE.search(clause) or EXPECTED_RE.search(re.split(r"[；;]", head)[-1]):
             status = "expected"  # 预计A增长47%,B增长32%: one 预计 for the whole list
         elif OPENING_EXPECTED_RE.match(text) and \
                 not OWN_STATUS_RE.search(EXPECTED_NOTE_RE.sub("", _whole_clause(text, q.span))):
@@ -1234,7 +1319,7 @@ class Drafter:
             # plan's year too: a fact, not a target (确保 in “两个确保” is part of a name)
             status = "actual"
         q.status = status
-        year = self.year + 1 if status == "target" or (
+        year = self.year + 1 if status == "target" and not (own_target and mode == "actual") or (
             mode == "target" and (q.name or status == "design")) else self.year
         ym = list(re.finditer(r"((?:19|20)\d\d)年(?!代)", clause))
         if ym and not re.search(r"以来|起|比|较|同比", clause[ym[-1].end():ym[-1].end() + 2]):
