@@ -1,6 +1,6 @@
 """Build the development set's gold files from the hand annotations.
 
-    .venv/bin/python bench/draft_dev_gold.py   # bench/draft-dev/, bench/draft-heldout/, bench/draft-blind/, bench/draft-blind2/, bench/draft-blind3/, bench/draft-blind4/ and bench/draft-blind5/
+    .venv/bin/python bench/draft_dev_gold.py   # bench/draft-dev/, bench/draft-heldout/, bench/draft-blind/, bench/draft-blind2/, bench/draft-blind3/, bench/draft-blind4/, bench/draft-blind5/ and bench/draft-blind6/
 
 Each ``bench/draft-dev/NAME.annot.csv`` is written by hand (sentence, a mention copied from the
 sentence, the value as written and the fields); this script checks every row against
@@ -70,5 +70,5 @@ def build(dev_dir: Path, data_dir: Path) -> int:
 
 if __name__ == "__main__":
     for folder in ("draft-dev", "draft-heldout", "draft-blind", "draft-blind2", "draft-blind3",
-                   "draft-blind4", "draft-blind5"):
+                   "draft-blind4", "draft-blind5", "draft-blind6"):
         print(f"bench/{folder}: {build(ROOT / 'bench' / folder, ROOT / 'data')} gold quantities written")
