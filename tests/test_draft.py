@@ -871,3 +871,59 @@ def test_counts_before_quoted_plans_and_measures(drafter):
     qs = draft(drafter, "制定三个“专项方案”和两组“若干措施”。")
     assert [(q.value, q.indicator_label) for q in qs] == [("3", "点名工程、行动所含项数"),
                                                         ("2", "点名工程、行动所含项数")]
+
+
+# --- conventions of the genre found on the sixth blind set (tested on phrases of our own) --------
+
+def test_ranks_after_a_scope_and_in_the_world(drafter):
+    qs = draft(drafter, "锡产量全球第一，税收增速全省第4，经济总量保持全国城市前45位。")
+    assert [(q.value, q.unit, q.kind, q.qualifier) for q in qs] == [
+        ("1", "rank", "rank", "exact"), ("4", "rank", "rank", "exact"),
+        ("45", "rank", "rank", "at-most")]
+    assert qs[2].indicator == GDP                          # 经济总量 is GDP
+    # the amount in a longer description of an Nth of a kind is a threshold
+    qs = draft(drafter, "成为全国第3个拥有10家以上上市公司的城市。")
+    assert [(q.value, q.kind) for q in qs] == [("3", "rank")]
+
+
+def test_ratios_multiples_and_magnitudes_of_written_units(drafter):
+    qs = draft(drafter, "城乡居民收入比缩小至1.95，文化产业占比为5.5%。")
+    assert [(q.value, q.unit, q.kind) for q in qs] == [("1.95", "ratio", "level"),
+                                                      ("5.5", "percent", "share")]
+    assert draft(drafter, "比上年增长5%。")[0].unit == "percent"
+    qs = draft(drafter, "送电量超2万亿千瓦时，茶叶产值增长2倍，接待人数超300万。")
+    assert [(q.value, q.unit, q.kind, q.qualifier) for q in qs] == [
+        ("2", "万亿千瓦时", "level", "over"), ("2", "倍", "growth", "exact"),
+        ("300", "万", "count", "over")]
+
+
+def test_a_difference_to_the_plans_target_has_the_subject_before_it(drafter):
+    qs = draft(drafter, "地区生产总值增长8.2%、高于计划目标0.7个百分点。")
+    assert [(q.value, q.kind, q.indicator) for q in qs] == [("8.2", "growth", GDP),
+                                                            ("0.7", "difference", GDP)]
+
+
+def test_slogans_and_teams_in_quotes(drafter):
+    # a slogan of several numbered parts is a name; 支 counts teams
+    assert draft(drafter, "围绕“一个中心、两个基地”的目标。") == []
+    qs = draft(drafter, "加强“四支队伍”建设。")
+    assert [(q.value, q.unit, q.indicator_label) for q in qs] == [("4", "支", "点名工程、行动所含项数")]
+
+
+def test_targets_announced_before_their_list(drafter):
+    text = ("2023年全市生产总值增长6%。\n\n"
+            "今后五年全市经济社会发展的主要目标是：建成现代化城市。"
+            "全市生产总值年均增长7%左右，研发投入占比达3%。\n\n"
+            "2023年新增就业5万人。")
+    qs = drafter.draft(text)
+    assert [(q.value, q.status, q.period) for q in qs] == [
+        ("6", "actual", "2023"), ("7", "target", "2028"), ("3", "target", "2028"),
+        ("5", "actual", "2023")]
+
+
+def test_the_same_below_note_leaves_ranks_actual(drafter):
+    # (预计数,下同) covers the figures after it; a rank said later is a fact about a list
+    text = "全市生产总值增长5%(预计数,下同)；进出口增长3%。\n\n本市成为全国第2个获评城市。"
+    qs = drafter.draft(text)
+    assert [(q.value, q.status) for q in qs] == [("5", "expected"), ("3", "expected"),
+                                                 ("2", "actual")]

@@ -93,7 +93,7 @@ def test_a_different_value_in_the_same_sentence_does_not_match(tmp_path):
 @pytest.mark.parametrize("folder,at_least", [("draft-dev", 50), ("draft-heldout", 50),
                                              ("draft-blind", 40), ("draft-blind2", 80),
                                              ("draft-blind3", 110), ("draft-blind4", 60),
-                                             ("draft-blind5", 170)])
+                                             ("draft-blind5", 170), ("draft-blind6", 150)])
 def test_every_gold_value_is_written_in_its_sentence(folder, at_least):
     """Each gold quantity of the development, held-out and blind sets is at start-end of the
     cleaned text, inside the sentence it names, and every excerpt has its URL."""
@@ -120,7 +120,8 @@ def test_every_gold_value_is_written_in_its_sentence(folder, at_least):
 
 
 @pytest.mark.parametrize("folder", ["draft-dev", "draft-heldout", "draft-blind", "draft-blind2",
-                                    "draft-blind3", "draft-blind4", "draft-blind5"])
+                                    "draft-blind3", "draft-blind4", "draft-blind5",
+                                    "draft-blind6"])
 def test_gold_files_are_what_the_annotations_give(folder, tmp_path):
     """Each NAME.gold.csv is exactly what bench/draft_dev_gold.py writes from NAME.annot.csv, so a
     gold file is never edited by hand after the annotation (and a negative value such as -3.93 is

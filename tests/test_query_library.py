@@ -509,10 +509,10 @@ def test_facts_by_qualifier(kg, library, city_rows):
 
 def test_units_and_multipliers(kg, library, dataset, city_rows):
     r = rows(kg, library, "units-and-multipliers")
-    # 58 + third (三分之一, curated) + fraction (econplan draft) + 9 of the genre the drafter finds
+    # 58 + third (三分之一, curated) + fraction (econplan draft) + 10 of the genre the drafter finds
     # (per-mille, per-hundred, microgram-per-cubic-metre, hectare, wan-hectare, month, quarter,
-    # wan-usd, kilometre-per-hour)
-    assert len(r) == len(dataset.units) == 69
+    # wan-usd, kilometre-per-hour, ratio)
+    assert len(r) == len(dataset.units) == 70
     by = {x["slug"]: x for x in r}
     assert (by["yi-yuan"]["symbol"], by["yi-yuan"]["multiplier"], by["yi-yuan"]["baseUnit"]) == (
         "亿元", Decimal("100000000"), "CNY")

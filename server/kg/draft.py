@@ -127,6 +127,9 @@ UNIT_SLUGS = {
     "万吨标煤": "万吨标煤", "吨标准煤": "吨标准煤", "吨标煤": "吨标煤", "亿立方米": "亿立方米", "万张": "万张", "万所": "万所",
     "万件": "万件", "件": "件", "万只": "万只", "只": "只", "批": "批", "万元/人": "万元/人",
 }
+# 超2万亿千瓦时, 3亿吨: a magnitude before a unit the vocabulary lacks is written with it
+UNIT_SLUGS.update({m + u: m + u for m in ("万", "亿", "万亿") for u in ("千瓦时", "千瓦", "吨", "立方米", "标箱")
+                   if m + u not in UNIT_SLUGS})
 _UNIT_WORDS = sorted(UNIT_SLUGS, key=len, reverse=True)
 
 #: Unit slugs whose quantities are counts of things (kind ``count``); the others are levels.
@@ -156,9 +159,9 @@ PER_UNITS = (("每万老年人", "张", "bed-per-wan-elderly"), ("每万人", "�
 CN_MEASURES = {"项": "item", "个": "count", "家": "enterprise", "条": "strip", "名": "person-ming",
                "座": "station", "所": "school", "张": "sheet", "台": "machine", "处": "place",
                "场": "occasion", "种": "kind", "套": "set", "位": "rank", "年": "year",
-               "大": "count", "件": "件", "组": "组"}
+               "大": "count", "件": "件", "组": "组", "支": "支"}
 #: Where a rank is counted: 全国, 全省, 全区 (an autonomous region's own word for itself) …
-RANK_SCOPES = ("全国", "全省", "全区", "全市", "全州", "全盟")
+RANK_SCOPES = ("全国", "全省", "全区", "全市", "全州", "全盟", "全球", "全世界", "世界")
 
 _NUM = r"\d+(?:\.\d+)?"
 _CN_DIGITS = "零〇一二两三四五六七八九十百千万亿"
@@ -175,8 +178,11 @@ MAGNITUDE_ONLY_RE = re.compile(rf"(?<![\d.])(?P<a>{_NUM})(?P<unit>万亿|亿|万
 #: 全国首个突破13万亿元的省份, 广东第二个规模以上工业总产值突破3万亿元的城市: the amount between a
 #: rank and the noun it ranks says what is ranked (a threshold), it is not a quantity of the year.
 RANKED_BEFORE_RE = re.compile(r"(?:首|第[一二三四五六七八九十\d]+)[个家座所][^，,；;。、：:]{0,16}$")
-RANKED_AFTER_RE = re.compile(r"[^，,；;。、：:\d]{0,3}的[\u4e00-\u9fff]")
+RANKED_AFTER_RE = re.compile(r"[^，,；;。、：:]{0,16}?的[\u4e00-\u9fff]")
 
+#: 城乡居民收入比收窄至1.81, 性别比为104: a ratio of two amounts, written without a unit.
+RATIO_RE = re.compile(rf"(?<=比)(?:值)?(?:为|是|达到?|收窄至|缩小至|缩小到|扩大至|降至|降为|下降至|上升至|"
+                      rf"提高至|保持在)(?P<a>{_NUM})(?![\d.%％:：∶万亿元倍个(（])")
 #: 高于全国、全省16.6、15.5个百分点: a number before 、 and a number in 个百分点 shares its unit.
 POINTS_LIST_RE = re.compile(rf"(?<![\d.])(?P<a>{_NUM})(?=[、和]{_NUM}个?百分点)")
 
@@ -259,6 +265,10 @@ TITLE_RE = re.compile(r"[^，,。；;:：]{2,60}(?:政府工作报告|统计公�
 #: 完成…批准增长8%以上目标, 控制在3.2%以内目标: a value followed by 目标 is a target (of the year
 #: the part is about: one the review quotes is the reviewed year's).
 TARGET_AFTER_RE = re.compile(r"(?:以上|以下|以内|左右)?(?:的)?(?:年度|预期|奋斗)?目标")
+#: …的主要目标是: (the targets follow, over the next sentences of the paragraph too); 今后五年 makes
+#: them the targets of the fifth year.
+TARGETS_AHEAD_RE = re.compile(r"(?:主要|预期|发展)目标(?:是|为)[:：]")
+FIVE_YEARS_RE = re.compile(r"今后五年|未来五年|今后5年|未来5年")
 OWN_STATUS_RE = re.compile(r"目标|计划|力争|确保|争取|完成|预期|实际")
 #: A ratio to a base of 100, the base said after it: 性别比为104.5(以女性为100), unit per-hundred.
 PER_HUNDRED_RE = re.compile(rf"(?P<a>{_NUM})(?=[((]以[\u4e00-\u9fff]{{1,8}}为100[))])")
@@ -272,7 +282,8 @@ TOTAL_RE = re.compile(r"(?:经济)?(?:总量|总规模|规模|总额)(?:首次|�
 RANK_MOVE_RE = re.compile(r"(?:提升|上升|前移|前进|跃升|提高|下降|下滑|后退|后移)$")
 #: A rank written without 位: 居全省第3, 排名全国第12 (followed by a clause break); 稳居全省前3
 #: is a rank of at most 3.
-DIGIT_RANK_RE = re.compile(r"(?:居|位居|位列|列|排名|排|保持)[^，,；;。、第前]{0,8}(?P<w>第|前)(?P<n>\d+)"
+DIGIT_RANK_RE = re.compile(r"(?:(?:居|位居|位列|列|排名|排|保持)[^，,；;。、第前]{0,8}|"
+                           r"(?<=[\u4e00-\u9fff])(?:全国|全省|全市|全区)(?:城市)?)(?P<w>第|前)(?P<n>\d+)"
                            r"(?P<wei>位|名)?(?=[，,；;。、)）]|$)")
 DIGIT_RANK_NEXT_RE = re.compile(r"、第(?P<n>\d+)(?:位|名)?(?=[，,；;。、)）]|$)")
 #: 时速350公里的高铁, 年产能12GWh动力电池: a design figure of the project named right after it
@@ -611,7 +622,7 @@ def _expand(text: str) -> str:
     text = re.sub(r"(?<![\u4e00-\u9fff])([一二三])产(?!业)", r"第\1产业", text)
     # 经济增长6%左右, 经济增速6%: the growth of the economy is the growth of GDP
     text = re.sub(r"(?:^|(?<=全年)|(?<=全市)|(?<=全省)|(?<=全区)|(?<=今年)|(?<=[，,；;：:●◆—]))经济"
-                  r"(?=增长|增速|$)", "地区生产总值", text)
+                  r"(?=增长|增速|总量|$)", "地区生产总值", text)
     return text
 
 
@@ -753,11 +764,24 @@ class Drafter:
         out: list[Quantity] = []
         named: set[str] = set()
         below: int | None = None   # where a (预计,下同) note was, if one was
+        targets: tuple[str, int] | None = None   # (paragraph, year) of a 主要目标是: sentence
         for p in ps:
             if p.is_sentence:
+                # 今后五年…的主要目标是:…。全市生产总值年均增长11%左右…: the sentences after the
+                # one that announces the targets, in its paragraph, list them
+                listed = targets is not None and targets[0] == p.paragraph and \
+                    not OWN_STATUS_RE.search(p.text)
+                if TARGETS_AHEAD_RE.search(p.text):
+                    targets = (p.paragraph, self.year + (5 if FIVE_YEARS_RE.search(p.text) else 1))
+                elif not listed:
+                    targets = None
                 for q in self.sentence(p, modes.get(p.paragraph, "actual")):
+                    if listed and q.status == "actual" and not q.name:
+                        q.status, q.period = "target", str(targets[1])
+                        q.reasons.append("listed after the sentence that announces the targets")
                     if below is not None and q.span[0] > below and q.status == "actual" and \
-                            q.period == str(self.year) and not q.name:
+                            q.period == str(self.year) and not q.name and \
+                            not (q.kind == "rank" and q.unit != "rank"):   # 全球第2个…: a list's
                         q.status = "expected"
                         q.reasons.append("(预计,下同) before it")
                     note = EXPECTED_AFTER_RE.match(text, q.span[1])
@@ -799,8 +823,9 @@ class Drafter:
             a, b = m.span("a")
             if not free(a, m.end()) or re.search(r"[A-Za-z]$", text[:a]):
                 continue
-            q = Quantity(s, a, b, m.group("a"), m.group("a"), m.group("unit"), "level", "exact",
-                         "", "", "", "", "", 0.5,
+            counted = re.search(r"(?:人数|人次|户数|个数|数量|家数)[^，,；;]{0,4}$", text[:a])
+            q = Quantity(s, a, b, m.group("a"), m.group("a"), m.group("unit"),
+                         "count" if counted else "level", "exact", "", "", "", "", "", 0.5,
                          [f"no unit after {m.group('unit')}: the magnitude is the unit as written"],
                          m.span())
             self._qualify(q, text, a, m.end())
@@ -808,6 +833,13 @@ class Drafter:
             taken.append(q.span)
         for q in self._chinese(s, text):
             if free(*q.span):
+                found.append(q)
+                taken.append(q.span)
+        for m in RATIO_RE.finditer(text):
+            a, b = m.span("a")
+            if free(a, b):
+                q = Quantity(s, a, b, m.group("a"), m.group("a"), "ratio", "level", "exact",
+                             "", "", "", "", "", 0.6, ["…比为N: a ratio without a unit"], (a, b))
                 found.append(q)
                 taken.append(q.span)
         for m in POINTS_LIST_RE.finditer(text):
@@ -1050,6 +1082,8 @@ class Drafter:
             name = ""
             if _inside_quotes(text, a):
                 name = _counted_name(text, a) or ""
+                if "、" in name and len(re.findall(f"[{_CN_DIGITS}]+", name)) > 1:
+                    continue   # “一个目标、三个建成”: a slogan of several numbered parts, a name
             if unit_w == "年" and not text[:a].endswith(("连续", "持续")):
                 continue
             span_w = re.match(r"月|季度", text[b:]) if unit_w == "个" else None
@@ -1145,6 +1179,8 @@ class Drafter:
                 if w in tail and not re.search(r"(?:至|到)$", tail) and tail.rfind(w) > last_share:
                     return "growth"
             return "share"
+        if unit == "倍" and re.search(r"(?:增长|提高|增加)了?$", tail):
+            return "growth"   # 产值增长3倍
         if unit in PERSON_UNITS and STOCK_OF_PEOPLE_RE.search(clause[-12:]) and \
                 not PEOPLE_FLOW_RE.search(clause[-12:]):
             return "level"   # 常住人口61.55万人: a stock of people, as the cities' figures record it
@@ -1226,7 +1262,8 @@ class Drafter:
             bare = re.sub(r"增速|增幅|同比|比上年|比去年|较[^高低快慢提回下上]{0,4}|[高低快慢]于全[国省市]"
                           r"|[高低快慢]于|提高|回落|下降|增长|上涨|回升|为|的"
                           r"|^(?:但|而|并|且)|当月|当季|持续|(?:由|从)(?:\d+月|[一二三四]季度|上月)?|至$"
-                          r"|[、和及与]?全[国省市区]|完成[^，,；;]{0,10}?(?:批准|下达|确定|提出)的?",
+                          r"|[、和及与]?全[国省市区]|完成[^，,；;]{0,10}?(?:批准|下达|确定|提出)的?"
+                          r"|(?:年度|全年)?(?:计划|预期|控价|调控)?目标",
                           "", label_clause)
             if q.kind == "rank":
                 bare = re.sub(r"(?:位居|位列|稳居|保持|排名|居|列)?(?:全国|全省|全区|全市|副省级城市|省会城市|"
