@@ -107,6 +107,24 @@ def test_bad_row_names_the_row(kg, tmp_path):
     assert "bad.csv:2 (row 1)" in e.value.message and "万万元" in e.value.message
 
 
+def test_a_design_figure_is_neither_observed_nor_planned(kg, tmp_path):
+    # the classes of a fact follow its status as in curated and drafted data (vocab.fact_classes)
+    f = tmp_path / "design.csv"
+    f.write_text("city,gb2260,indicator,kind,period,value,unit,qualifier,status,source,note\n"
+                 "宁波市,330200,gdp,level,2022,15704.3,亿元,exact,design,test,\n"
+                 "宁波市,330200,gdp,level,2023,16452.8,亿元,exact,target,test,\n", encoding="utf-8")
+    quads = csv_to_quads(f, read_mapping(CITIES / "2023-headline.mapping.yaml"), _lookups(kg),
+                         ox.NamedNode("urn:g"))
+    ep = "https://w3id.org/econplan/def#"
+    types: dict[str, set[str]] = {}
+    for q in quads:
+        if q.predicate.value.endswith("#type") and "/fact/" in q.subject.value:
+            types.setdefault(q.subject.value, set()).add(q.object.value)
+    by_year = {next(y for y in ("2022", "2023") if y in s): t for s, t in types.items()}
+    assert by_year["2022"] == {ep + "Fact", "http://purl.org/linked-data/cube#Observation"}
+    assert by_year["2023"] == {ep + "Fact", ep + "Target", "http://purl.org/linked-data/cube#Observation"}
+
+
 def test_malformed_mapping_is_reported(tmp_path):
     m = tmp_path / "m.yaml"
     m.write_text("dataset: {slug: x}\ncolumns: [\n")

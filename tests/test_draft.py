@@ -251,12 +251,14 @@ def test_round_trip_unreviewed_draft_is_marked_drafted(project, tmp_path):
     src.write_text("2023年国民经济和社会发展统计公报\n"
                    "全年出生率为6.3‰。户籍人口性别比为103.8(以女性为100)。"
                    "细颗粒物年均浓度29微克/立方米。造林面积1.5万公顷,新建湿地公园120公顷。"
-                   "出口增速连续5个月位居全省第1,我市连续两个季度获评先进。\n", encoding="utf-8")
+                   "出口增速连续5个月位居全省第1,我市连续两个季度获评先进。"
+                   "实际利用外资8095万美元。建成时速350公里的城际铁路。城乡居民收入比缩小至1.85。\n",
+                   encoding="utf-8")
     out2 = tmp_path / "d2.csv"
     r = econplan("draft", str(src), "--area", "330200", "--year", "2023", "-o", str(out2))
     assert r.returncode == 0, r.stderr
     new_units = {"per-mille", "per-hundred", "microgram-per-cubic-metre", "wan-hectare", "hectare",
-                 "month", "quarter"}
+                 "month", "quarter", "wan-usd", "kilometre-per-hour", "ratio"}
     assert {row["unit"] for row in csv.DictReader(out2.open(encoding="utf-8"))} >= new_units
     r = econplan("--root", str(project), "draft-accept", str(out2), "--text", str(src),
                  "--dataset", "bulletin-2023", "--area", "330200", "--year", "2023")

@@ -288,10 +288,8 @@ def _facts_graph(ds: Dataset, path: Path, g: _Graph) -> None:
         if f.source_file != path:
             continue
         s = V.fact(f.id)
-        if f.status != "design":  # a design capacity is neither measured nor planned
-            g.add(s, V.RDF_TYPE, V.EP.Target if f.status == "target" else V.EP.Observation)
-        g.add(s, V.RDF_TYPE, V.EP.Fact)
-        g.add(s, V.RDF_TYPE, V.QB.Observation)
+        for cls in V.fact_classes(f.status):
+            g.add(s, V.RDF_TYPE, cls)
         g.add(s, V.QB.dataSet, V.DATASET)
         zh, en = fact_labels(ds, f)
         g.add(s, V.RDFS_LABEL, _lit(zh, "zh"))

@@ -244,9 +244,8 @@ def csv_to_quads(csv_path: Path, mapping: dict, lookups: Lookups, graph: ox.Name
         ind_zh, ind_en = lookups.indicators[ind]
         sym, unit_en = lookups.unit_labels.get(unit, (unit_text, unit))
         kind_zh, kind_en = V.KIND_LABELS[kind]
-        add(fact, V.RDF_TYPE, V.EP.Target if status == "target" else V.EP.Observation)
-        add(fact, V.RDF_TYPE, V.EP.Fact)  # the superclasses, asserted (queries need no reasoner)
-        add(fact, V.RDF_TYPE, V.QB.Observation)
+        for cls in V.fact_classes(status):  # the superclasses too (queries need no reasoner)
+            add(fact, V.RDF_TYPE, cls)
         add(fact, V.QB.dataSet, dataset)
         mult, base = lookups.unit_scale.get(unit, ("1", ""))
         nu = N.Unit(symbol=sym, multiplier=mult, base=base, label_en=unit_en)

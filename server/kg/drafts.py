@@ -318,7 +318,8 @@ def _dataset_quads(d: DraftDataset, ds, root: Path, graph_iri) -> list[ox.Quad]:
         s = ox.NamedNode(f"{base}/fact/{f['id']}")
         p = sentences[f["passage"]]
         status = f["status"]
-        add(gf, s, V.RDF_TYPE, V.EP.Target if status == "target" else V.EP.Observation)
+        for cls in V.fact_classes(status):  # the superclasses too (queries need no reasoner)
+            add(gf, s, V.RDF_TYPE, cls)
         add(gf, s, V.QB.dataSet, dataset)
         zh_ind, en_ind = labels.get(f["indicator"], (f["indicator"], ""))
         unit = ds.units[f["unit"]]

@@ -126,6 +126,14 @@ EP_QUALIFIER = {"exact": EP.exact, "at-least": EP["at-least"], "over": EP.over,
                 "at-most": EP["at-most"]}
 EP_STATUS = {"actual": EP.actual, "target": EP.target, "expected": EP.expected, "design": EP.design}
 EP_SCOPE = {"province": EP.province, "nation": EP.nation, "capitals": EP.capitals}
+
+
+def fact_classes(status: str) -> tuple:
+    """The classes of a fact of ``status``: every fact is an ep:Fact and a qb:Observation; a
+    target is an ep:Target, an actual or expected value an ep:Observation, and a design figure
+    (a capacity, a speed) neither, since it is neither measured nor planned."""
+    own = {"target": (EP.Target,), "design": ()}.get(status, (EP.Observation,))
+    return own + (EP.Fact, QB.Observation)
 KIND_LABELS = {"level": ("总量", "level"), "growth": ("增速", "growth"),
                "decline": ("降幅", "decline"), "share": ("占比", "share"),
                "count": ("数量", "count"), "ratio-to-plan": ("完成计划比例", "ratio to plan"),
