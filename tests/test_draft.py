@@ -929,3 +929,13 @@ def test_the_same_below_note_leaves_ranks_actual(drafter):
     qs = drafter.draft(text)
     assert [(q.value, q.status) for q in qs] == [("5", "expected"), ("3", "expected"),
                                                  ("2", "actual")]
+
+
+def test_measure_words_the_vocabulary_lacks_count_things(drafter):
+    # phrases of our own: classifiers of the genre proposed as written, with a magnitude too
+    qs = draft(drafter, "新增病例12例，发生事故3起，交付船舶5艘，种植苗木200万株，发放贷款1.2万笔；"
+                        "交付两艘渔船，出台三类政策。")
+    assert [(q.value, q.unit, q.kind) for q in qs] == [
+        ("12", "例", "count"), ("3", "起", "count"), ("5", "艘", "count"), ("200", "万株", "count"),
+        ("1.2", "万笔", "count"), ("2", "艘", "count"), ("3", "类", "count")]
+    assert draft(drafter, "三头六臂，两头兼顾。") == []

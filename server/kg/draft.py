@@ -127,6 +127,11 @@ UNIT_SLUGS = {
     "万吨标煤": "万吨标煤", "吨标准煤": "吨标准煤", "吨标煤": "吨标煤", "亿立方米": "亿立方米", "万张": "万张", "万所": "万所",
     "万件": "万件", "件": "件", "万只": "万只", "只": "只", "批": "批", "万元/人": "万元/人",
 }
+#: Measure words the vocabulary lacks that count things (3艘, 12例, 200万株): proposed as written.
+WRITTEN_MEASURES = ("艘", "架", "栋", "头", "匹", "枚", "颗", "篇", "册", "款", "类", "片", "块", "株",
+                    "棵", "例", "起", "笔", "单", "间", "队", "支", "组")
+UNIT_SLUGS.update({m + u: m + u for m in ("", "万", "亿") for u in WRITTEN_MEASURES
+                   if m + u not in UNIT_SLUGS})
 # 超2万亿千瓦时, 3亿吨: a magnitude before a unit the vocabulary lacks is written with it
 UNIT_SLUGS.update({m + u: m + u for m in ("万", "亿", "万亿") for u in ("千瓦时", "千瓦", "吨", "立方米", "标箱")
                    if m + u not in UNIT_SLUGS})
@@ -140,7 +145,8 @@ COUNT_UNITS = {"count", "wan-count", "yi-count", "enterprise", "wan-enterprise",
                "wan-vehicle", "case", "place", "wan-place", "occasion", "wan-occasion", "copy",
                "wan-copy", "kind", "time", "wan-time", "station", "edition", "year", "month", "quarter",
                "亿人次",
-               "万台", "万条", "万座", "万张", "万所", "万件", "件", "万只", "只", "批", "组"}
+               "万台", "万条", "万座", "万张", "万所", "万件", "件", "万只", "只", "批", "组"} | \
+    {m + u for m in ("", "万", "亿") for u in WRITTEN_MEASURES}
 
 #: A stock of people (常住人口, 户籍总人口, 城镇人口, 年末全市人口, 女性人口) is a ``level``, as
 #: data/sources/cities-2023/figures.csv records 常住人口; a flow of people (出生人口, 新增就业,
@@ -159,7 +165,9 @@ PER_UNITS = (("每万老年人", "张", "bed-per-wan-elderly"), ("每万人", "�
 CN_MEASURES = {"项": "item", "个": "count", "家": "enterprise", "条": "strip", "名": "person-ming",
                "座": "station", "所": "school", "张": "sheet", "台": "machine", "处": "place",
                "场": "occasion", "种": "kind", "套": "set", "位": "rank", "年": "year",
-               "大": "count", "件": "件", "组": "组", "支": "支"}
+               "大": "count", "件": "件", "组": "组", "支": "支",
+               **{w: w for w in ("艘", "架", "栋", "枚", "颗", "篇", "册", "款", "类", "株", "棵", "例",
+                                 "笔")}}
 #: Where a rank is counted: 全国, 全省, 全区 (an autonomous region's own word for itself) …
 RANK_SCOPES = ("全国", "全省", "全区", "全市", "全州", "全盟", "全球", "全世界", "世界")
 
