@@ -297,12 +297,13 @@ def import_csv(obj, file: Path, mapping_path: Path | None, graph: str | None, fm
 @click.option("--area", default=None, help="The GB/T 2260 code of a table about one area.")
 @click.option("--vintage", default=None, help="Which release the figures are (preliminary, revised, final, estimate, or a release date).")
 @click.option("--dataset", default=None, help="The dataset name (default: from the file name).")
+@click.option("--sheet", default=None, help="The sheet of an .xlsx workbook: its name or number (default: the first).")
 @click.option("--replace", is_flag=True, help="Replace an earlier import with the same dataset name.")
 @click.option("--format", "fmt", type=click.Choice(["text", "table", "json", "turtle"]), default="text",
               show_default=True, help="How to print the report of a rejected import.")
 @click.pass_obj
 @handle_errors
-def import_table(obj, file: Path, year, status, source, area, vintage, dataset, replace, fmt):
+def import_table(obj, file: Path, year, status, source, area, vintage, dataset, sheet, replace, fmt):
     """Import a table as published (CSV, .xlsx, CSVW) into data/<area>/<dataset>/ and the store; all or nothing."""
     from .kg.errors import ValidationFailed
     from .kg.tables import Fixed, import_table as run
@@ -313,7 +314,7 @@ def import_table(obj, file: Path, year, status, source, area, vintage, dataset, 
         raise KGError(f"{obj['build_dir']}: no build here to import into; run `econplan build` first "
                       "(or give --build-dir)", status=400)
     try:
-        r = run(obj["root"], obj["target"], file, Fixed(year, status, source, area, vintage),
+        r = run(obj["root"], obj["target"], file, Fixed(year, status, source, area, vintage, sheet),
                 dataset=dataset, replace=replace)
     except ValidationFailed as exc:
         _rejected(exc, fmt, "; data/ was not changed")

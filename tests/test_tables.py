@@ -470,6 +470,36 @@ def test_two_header_rows_a_year_over_its_indicators(tmp_path, fmt):
         assert (grid[0][2].text, grid[0][2].spanned, grid[0][2].merged) == ("", "2022年", True)
 
 
+def test_a_workbook_sheet_by_name_or_number(tmp_path):
+    # a workbook whose first sheet is a note and whose table is on the second ('数据')
+    import openpyxl
+
+    wb = openpyxl.Workbook()
+    wb.active.title = "说明"
+    wb.active.append(["本表数据为初步核算数"])
+    ws = wb.create_sheet("数据")
+    for row in YEAR_GROUPS:
+        ws.append(row)
+    for rng in ("A1:A2", "B1:C1", "D1:E1"):
+        ws.merge_cells(rng)
+    path = tmp_path / "book.xlsx"
+    wb.save(path)
+    vocab = load_vocab(ROOT / "data")
+    for sheet in ("数据", "2"):
+        rows = read_any(path, vocab, Fixed(sheet=sheet))
+        assert [(r.area, r.indicator, r.period, r.cell) for r in rows][:1] == [
+            ("320100", "gdp", "2022", "数据!B3")]
+    with pytest.raises(TableError) as e:
+        read_any(path, vocab, Fixed(sheet="Sheet9"))
+    assert "has no sheet 'Sheet9'; its sheets are 1 '说明', 2 '数据'" in str(e.value)
+    with pytest.raises(TableError) as e:                      # the first sheet is the default
+        read_any(path, vocab, Fixed())
+    csv_path = write_table(tmp_path, YEAR_GROUPS, "utf-8", name="plain")
+    with pytest.raises(TableError) as e:
+        read_any(csv_path, vocab, Fixed(sheet="1"))
+    assert "is not a workbook" in str(e.value)
+
+
 DISTRICTS = [
     ["杭州市2023年分区县主要指标", "", ""],
     ["地区", "地区生产总值(亿元)", "增长(%)"],

@@ -230,6 +230,8 @@ class Fixed:
     source: str | None = None
     area: str | None = None
     vintage: str | None = None
+    #: the sheet of a workbook to read: its name or its number (1 = the first); default the first
+    sheet: str | None = None
 
 
 @dataclass
@@ -308,8 +310,24 @@ def _xlsx_text(cell) -> str:
     return repr(float(v))
 
 
-def read_grid(path: Path) -> tuple[list[list[Cell]], str]:
-    """The table's cells with their references, and a description (encoding or sheet)."""
+def _worksheet(wb, sheet: str | None, path: Path):
+    """The worksheet ``sheet`` names (a name, or a number from 1), the first without one."""
+    if sheet is None:
+        return wb.worksheets[0]
+    names = [ws.title for ws in wb.worksheets]
+    if sheet in names:
+        return wb[sheet]
+    if sheet.isdigit() and 1 <= int(sheet) <= len(names):
+        return wb.worksheets[int(sheet) - 1]
+    wb.close()
+    raise TableError(path, [Problem("--sheet", f"{path.name} has no sheet {sheet!r}; its sheets are "
+                                    + ", ".join(f"{i} {n!r}" for i, n in enumerate(names, 1)),
+                                    "give one of these names or numbers")])
+
+
+def read_grid(path: Path, sheet: str | None = None) -> tuple[list[list[Cell]], str]:
+    """The table's cells with their references, and a description (encoding or sheet); ``sheet``
+    names the worksheet of a workbook (its name, or its number counting from 1)."""
     path = Path(path)
     if path.suffix.lower() in (".xlsx", ".xlsm"):
         import openpyxl
@@ -319,7 +337,7 @@ def read_grid(path: Path) -> tuple[list[list[Cell]], str]:
         except Exception as exc:  # openpyxl raises many kinds for a broken file
             raise TableError(path, [Problem(path.name, f"not a readable .xlsx file ({exc})",
                                                "save it again from Excel as .xlsx")]) from None
-        ws = wb.worksheets[0]
+        ws = _worksheet(wb, sheet, path)
         prefix = f"{ws.title}!" if len(wb.worksheets) > 1 else ""
         grid = [[Cell(_xlsx_text(c), f"{prefix}{_col_letter(j)}{i + 1}") for j, c in enumerate(row)]
                 for i, row in enumerate(ws.iter_rows())]
@@ -332,6 +350,9 @@ def read_grid(path: Path) -> tuple[list[list[Cell]], str]:
                         grid[i][j].spanned = first.text
         wb.close()
         return grid, f"sheet {ws.title}"
+    if sheet is not None:
+        raise TableError(path, [Problem("--sheet", f"{path.name} is not a workbook: it has no sheets",
+                                        "leave out --sheet")])
     if path.suffix.lower() == ".xls":
         raise TableError(path, [Problem(path.name, "the old .xls format is not read",
                                            "save it as .xlsx or CSV")])
@@ -1438,7 +1459,7 @@ def read_any(path: Path, vocab: Vocab, fixed: Fixed) -> list[TableRow]:
     meta = csvw_metadata_for(path)
     if meta is not None:
         return read_csvw(meta, vocab, fixed)
-    grid, _ = read_grid(path)
+    grid, _ = read_grid(path, fixed.sheet)
     return recognise(grid, vocab, fixed, name=str(path))
 
 
