@@ -941,3 +941,19 @@ def test_measure_words_the_vocabulary_lacks_count_things(drafter):
         ("12", "例", "count"), ("3", "起", "count"), ("5", "艘", "count"), ("200", "万株", "count"),
         ("1.2", "万笔", "count"), ("2", "艘", "count"), ("3", "类", "count")]
     assert draft(drafter, "三头六臂，两头兼顾。") == []
+
+
+def test_hostile_text_stays_linear(drafter):
+    # a number of 20,000 digits and a 'sentence' of 400 clauses without a full stop: read in
+    # pieces (LONG_SENTENCE), each number whole; quadratic regexes took a minute on the first
+    import time
+
+    text = "1" * 20000 + "亿元，" + "2" * 20000 + "。"
+    t = time.perf_counter()
+    qs = drafter.draft(text)
+    assert [(q.start, q.end, q.unit) for q in qs] == [(0, 20000, "yi-yuan")]
+    text = "全市出口增长5.2%，" * 400 + "。"
+    qs = drafter.draft(text)
+    assert len(qs) == 400 and all(text[q.start:q.end] == "5.2" for q in qs)
+    assert {q.sentence.id for q in qs} == {"p001-s01"}
+    assert time.perf_counter() - t < 30

@@ -177,7 +177,7 @@ _RANGE_SEP = "-－—~～至到"
 
 # Quantities are read in this pattern: number [range] [余/多] unit.
 QUANTITY_RE = re.compile(
-    rf"(?:(?<=[为是:：率])(?P<neg>[-－−]))?(?P<a>{_NUM})(?P<ua>%|％|万(?=[{_RANGE_SEP}—]))?(?:(?P<sep>[{_RANGE_SEP}]|—+)(?P<b>{_NUM}))?"
+    rf"(?:(?<=[为是:：率])(?P<neg>[-－−]))?(?<![\d.])(?P<a>{_NUM})(?P<ua>%|％|万(?=[{_RANGE_SEP}—]))?(?:(?P<sep>[{_RANGE_SEP}]|—+)(?P<b>{_NUM}))?"
     rf"(?:(?P<wan>[万亿])(?P<more>[余多])|(?P<more0>[余多]))?(?P<unit>{'|'.join(re.escape(u) for u in _UNIT_WORDS)})"
     rf"(?P<more2>余|多)?")
 
@@ -217,7 +217,7 @@ FIRST_SCOPES = ("全国", "全省", "全区", "全市", "国内", "省内", "全
 #: 儿女, 同胞, 乡亲, 子弟, 儿郎 name people by their home: the place before them may be any name
 #: (530万宜城儿女, a city's literary name); before 人民, 市民 … it must be a known place.
 HOME_NOUNS = ("儿女", "同胞", "乡亲", "子弟", "儿郎")
-PEOPLE_RE = re.compile(rf"(?P<a>{_NUM})(?P<more>[多余])?万(?P<place>[\u4e00-\u9fff]{{0,6}}?)"
+PEOPLE_RE = re.compile(rf"(?<![\d.])(?P<a>{_NUM})(?P<more>[多余])?万(?P<place>[\u4e00-\u9fff]{{0,6}}?)"
                        r"(?P<noun>人民|群众|市民|居民|村民|农民|儿女|同胞|乡亲|子弟|儿郎)")
 CN_COUNT_RE = re.compile(rf"(?P<n>[两二三四五六七八九十]+|[一二三四五六七八九]?十[一二三四五六七八九]?)"
                          rf"(?P<unit>{'|'.join(CN_MEASURES)})")
@@ -279,7 +279,7 @@ TARGETS_AHEAD_RE = re.compile(r"(?:主要|预期|发展)目标(?:是|为)[:：]"
 FIVE_YEARS_RE = re.compile(r"今后五年|未来五年|今后5年|未来5年")
 OWN_STATUS_RE = re.compile(r"目标|计划|力争|确保|争取|完成|预期|实际")
 #: A ratio to a base of 100, the base said after it: 性别比为104.5(以女性为100), unit per-hundred.
-PER_HUNDRED_RE = re.compile(rf"(?P<a>{_NUM})(?=[((]以[\u4e00-\u9fff]{{1,8}}为100[))])")
+PER_HUNDRED_RE = re.compile(rf"(?<![\d.])(?P<a>{_NUM})(?=[((]以[\u4e00-\u9fff]{{1,8}}为100[))])")
 #: 比上年增加0.78万公顷, 较上年减少2万人: an amount's change from the year before (a difference).
 YEAR_ON_YEAR_CHANGE_RE = re.compile(r"(?:比上年|比去年|较上年|较去年|同比)[末底]?(?:增加|减少|多|少)了?$")
 #: 总量, 规模 …: the total of the measure named just before (GDP增长6%,总量跨过3000亿元).
@@ -732,6 +732,10 @@ def _label_from(clause: str) -> str:
     return label[-20:]
 
 
+#: A sentence longer than this (a text without full stops) is read in pieces (Drafter.sentence).
+LONG_SENTENCE = 1500
+
+
 @dataclass
 class Drafter:
     scheme: IndicatorScheme
@@ -805,6 +809,32 @@ class Drafter:
 
     # -- one sentence
     def sentence(self, s: Passage, mode: str = "actual") -> list[Quantity]:
+        """The quantities of sentence ``s``; a sentence longer than LONG_SENTENCE characters (a
+        text without full stops) is read in pieces that end at a clause break, so that the work
+        stays linear in the length of the text."""
+        if len(s.text) <= LONG_SENTENCE:
+            return self._sentence(s, mode)
+        out, i = [], 0
+        while i < len(s.text):
+            j = min(len(s.text), i + LONG_SENTENCE)
+            if j < len(s.text):
+                cut = max(s.text.rfind(c, i + LONG_SENTENCE // 2, j) for c in "；;，,、")
+                j = cut + 1 if cut > i else j
+                number = re.compile(r"[\d.]*")
+                if s.text[j - 1].isdigit() or s.text[j - 1] == ".":   # never inside a number:
+                    back = len(s.text[i:j]) - len(s.text[i:j].rstrip("0123456789."))
+                    if back < j - i:
+                        j -= back
+                    else:   # a number longer than a piece: the piece goes on to the clause break
+                        k = number.match(s.text, j).end()
+                        brk = [x for x in (s.text.find(c, k) for c in "；;，,、") if x >= 0]
+                        j = min(brk) + 1 if brk else len(s.text)
+            piece = Passage(s.id, s.start + i, s.start + j, s.text[i:j], s.paragraph)
+            out += self._sentence(piece, mode)
+            i = j
+        return out
+
+    def _sentence(self, s: Passage, mode: str = "actual") -> list[Quantity]:
         text = s.text
         found: list[Quantity] = []
         taken: list[tuple[int, int]] = []
