@@ -159,7 +159,7 @@ def test_home_page_counts_and_links(client, kg):
     s = kg.stats()
     for key, n in [("facts", s.facts), ("indicators", s.indicators), ("projects", s.entities["Project"]),
                    ("policies", s.entities["Policy"]), ("provinces", 34), ("cities", 333),
-                   ("counties", 13), ("lost", s.lost), ("triples", s.triples)]:
+                   ("counties", 2846), ("lost", s.lost), ("triples", s.triples)]:
         m = re.search(rf'id="count-{key}"><dt>[^<]*</dt><dd>([\d,]+)</dd>', html)
         assert m, key
         assert int(m.group(1).replace(",", "")) == n, key
