@@ -929,3 +929,12 @@ def test_the_same_below_note_leaves_ranks_actual(drafter):
     qs = drafter.draft(text)
     assert [(q.value, q.status) for q in qs] == [("5", "expected"), ("3", "expected"),
                                                  ("2", "actual")]
+
+
+def test_county_level_names_are_not_places(drafter):
+    # places are the country, provinces and prefectures: many county short names are ordinary
+    # words (和平, 前进, 城关 …), and a county-level area is written with its city
+    places = drafter.scheme.places
+    assert {"中国", "广西", "广西壮族自治区", "玉林", "玉林市", "宁波"} <= places
+    assert not {"丹寨", "丹寨县", "和平", "和平区", "西湖", "萧山", "慈溪"} & places
+    assert draft(drafter, "坚持和平首个原则。") == []  # 和平 (沈阳, 天津 和平区) scopes nothing
