@@ -971,6 +971,12 @@ def test_a_county_of_another_city_has_its_page(client, lang):
     assert 'href="/id/district/429004"' in text(get(client, "/id/district/420000", lang=lang))
     found = text(get(client, "/search?q=" + "丹寨", lang=lang))
     assert 'href="/id/district/522636"' in found
+    # areas of one name are told apart by their parent
+    gulou = text(get(client, "/search?q=" + "鼓楼区", lang=lang))
+    assert gulou.count('href="/id/district/') == 4
+    for code, city in (("320106", ("南京市", "Nanjing")), ("350102", ("福州市", "Fuzhou"))):
+        item = gulou.split(f'href="/id/district/{code}"')[1].split("</li>")[0]
+        assert ("属" + city[0] if lang == "zh" else "in " + city[1]) in item
     # a district parameter takes any area's code, and the form shows it chosen
     form = text(get(client, "/queries/largest-amounts-in-yuan?area=522636", lang=lang))
     assert '<option value="522636" selected>' in form
