@@ -781,3 +781,12 @@ def test_chengdu_with_county_level_cities_and_counties(tmp_path):
     assert gdp == [("510100", "22074.7"), ("510104", "1300.1"), ("510107", "1400.2"), ("510114", "1000.3"),
                    ("510121", "600.4"), ("510185", "700.5"), ("510181", "500.6"), ("510182", "600.7")]
     assert {r.period for r in rows} == {"2023"}
+
+
+def test_an_autonomous_prefectures_counties_with_its_total_row(tmp_path):
+    # 黔东南 (522600): 全州 is the prefecture holding the other rows; 丹寨县 and 黎平县 as the drafter's
+    # blind sets name them
+    body = [["地区", "地区生产总值（亿元）"], ["全州", "1,300.1"], ["凯里市", "300.2"], ["黎平县", "100.3"],
+            ["丹寨县", "50.4"]]
+    rows = read_any(write_table(tmp_path, body, "utf-8"), load_vocab(ROOT / "data"), Fixed(year="2023"))
+    assert [r.area for r in rows] == ["522600", "522601", "522631", "522636"]

@@ -693,7 +693,8 @@ TOTAL_TYPES = {
     "全区": ("autonomous region", "district"),
     "全州": ("autonomous prefecture",),
     "全盟": ("league",),
-    "全县": ("county",),
+    "全县": ("county", "autonomous county"),
+    "全旗": ("banner", "autonomous banner"),
     "合计": None, "总计": None, "总体": None,
 }
 
