@@ -294,7 +294,9 @@ def import_csv(obj, file: Path, mapping_path: Path | None, graph: str | None, fm
 @click.option("--status", type=click.Choice(["actual", "target", "expected"]), default=None,
               help="The status of every figure (default actual).")
 @click.option("--source", default=None, help="The URL the table was published at (stored as an IRI).")
-@click.option("--area", default=None, help="The GB/T 2260 code of a table about one area.")
+@click.option("--area", default=None, help="The GB/T 2260 code of the area the table is about: a one-area "
+              "table's area, its total row's (全市), or the city whose districts its rows name (which "
+              "picks among areas of one name, 鼓楼区).")
 @click.option("--vintage", default=None, help="Which release the figures are (preliminary, revised, final, estimate, or a release date).")
 @click.option("--dataset", default=None, help="The dataset name (default: from the file name).")
 @click.option("--sheet", default=None, help="The sheet of an .xlsx workbook: its name or number (default: the first).")

@@ -263,7 +263,17 @@ def test_round_trip_unreviewed_draft_is_marked_drafted(project, tmp_path):
     r = econplan("--root", str(project), "draft-accept", str(out2), "--text", str(src),
                  "--dataset", "bulletin-2023", "--area", "330200", "--year", "2023")
     assert r.returncode == 0, r.stderr
+    # a county's report (丹寨县, a county-level area of data/vocab/areas.csv); its figures are test data
+    county = tmp_path / "danzhai.txt"
+    county.write_text("丹寨县2023年地区生产总值增长5.2%,全县常住人口12.5万人。\n", encoding="utf-8")
+    out3 = tmp_path / "d3.csv"
+    assert econplan("draft", str(county), "--area", "522636", "--year", "2023", "-o", str(out3)).returncode == 0
+    r = econplan("--root", str(project), "draft-accept", str(out3), "--text", str(county),
+                 "--dataset", "danzhai-2023", "--area", "522636", "--year", "2023")
+    assert r.returncode == 0, r.stderr
     quads, report = _build_and_validate(project)
+    assert len({q.subject for q in quads if q.predicate.value.endswith("#refArea")
+                and q.object.value.endswith("/district/522636")}) == 2
     assert report.conforms, [x.message.get("en") for x in report.by_severity("Violation")]
     review = {q.object.value.rsplit("#", 1)[1] for q in quads if q.predicate.value.endswith("#reviewStatus")}
     assert review == {"drafted"}
@@ -957,3 +967,12 @@ def test_hostile_text_stays_linear(drafter):
     assert len(qs) == 400 and all(text[q.start:q.end] == "5.2" for q in qs)
     assert {q.sentence.id for q in qs} == {"p001-s01"}
     assert time.perf_counter() - t < 30
+
+
+def test_county_level_names_are_not_places(drafter):
+    # places are the country, provinces and prefectures: many county short names are ordinary
+    # words (和平, 前进, 城关 …), and a county-level area is written with its city
+    places = drafter.scheme.places
+    assert {"中国", "广西", "广西壮族自治区", "玉林", "玉林市", "宁波"} <= places
+    assert not {"丹寨", "丹寨县", "和平", "和平区", "西湖", "萧山", "慈溪"} & places
+    assert draft(drafter, "坚持和平首个原则。") == []  # 和平 (沈阳, 天津 和平区) scopes nothing

@@ -159,7 +159,7 @@ def test_home_page_counts_and_links(client, kg):
     s = kg.stats()
     for key, n in [("facts", s.facts), ("indicators", s.indicators), ("projects", s.entities["Project"]),
                    ("policies", s.entities["Policy"]), ("provinces", 34), ("cities", 333),
-                   ("counties", 13), ("lost", s.lost), ("triples", s.triples)]:
+                   ("counties", 2846), ("lost", s.lost), ("triples", s.triples)]:
         m = re.search(rf'id="count-{key}"><dt>[^<]*</dt><dd>([\d,]+)</dd>', html)
         assert m, key
         assert int(m.group(1).replace(",", "")) == n, key
@@ -958,3 +958,25 @@ def test_an_imported_figure_shows_the_words_it_was_read_in_on_its_page(client):
     # a curated fact of the report has its sentence, and no quote section
     curated = get(client, "/id/hangzhou/2023-plan/fact/gdp-2023", lang="en")
     assert curated.status_code == 200 and 'id="source-h"' in text(curated) and 'id="quote-h"' not in text(curated)
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_a_county_of_another_city_has_its_page(client, lang):
+    """Every county-level division of data/vocab/areas.csv is an area with a page, a parent and a
+    place in search (丹寨县 under 黔东南; 仙桃市, directly administered, under 湖北省)."""
+    html = text(get(client, "/id/district/522636", lang=lang))
+    assert "丹寨县" in html and "Danzhai County" in html and "52 26 36" in html
+    assert 'href="/id/district/522600"' in html
+    assert 'href="/id/district/522636"' in text(get(client, "/id/district/522600", lang=lang))
+    assert 'href="/id/district/429004"' in text(get(client, "/id/district/420000", lang=lang))
+    found = text(get(client, "/search?q=" + "丹寨", lang=lang))
+    assert 'href="/id/district/522636"' in found
+    # areas of one name are told apart by their parent
+    gulou = text(get(client, "/search?q=" + "鼓楼区", lang=lang))
+    assert gulou.count('href="/id/district/') == 4
+    for code, city in (("320106", ("南京市", "Nanjing")), ("350102", ("福州市", "Fuzhou"))):
+        item = gulou.split(f'href="/id/district/{code}"')[1].split("</li>")[0]
+        assert ("属" + city[0] if lang == "zh" else "in " + city[1]) in item
+    # a district parameter takes any area's code, and the form shows it chosen
+    form = text(get(client, "/queries/largest-amounts-in-yuan?area=522636", lang=lang))
+    assert '<option value="522636" selected>' in form

@@ -532,6 +532,17 @@ def test_districts_and_codes(kg, library, dataset):
     assert (by["330109"]["districtZh"], by["330109"]["wikidataCode"], by["330109"]["projects"]) == (
         "萧山区", "33 01 09", 5)
     assert by["330109"]["parent"] == DISTRICT + "330100" and by["330182"]["districtKind"] == "county-level city"
+    # every county-level division, with its parent: 宁波's 海曙区, a 省直辖 unit under its province
+    assert (by["330203"]["districtZh"], by["330203"]["parent"]) == ("海曙区", DISTRICT + "330200")
+    assert (by["429004"]["districtZh"], by["429004"]["parent"]) == ("仙桃市", DISTRICT + "420000")
+    assert len([x for x in r if x.get("districtKind") in ("district", "county", "county-level city")]) == 2675
+    # within: the area and the divisions under it, at every level
+    ningbo = rows(kg, library, "districts-and-codes", within="330200")
+    assert sorted(x["code"] for x in ningbo) == sorted(
+        ["330200"] + [c for c, x in by.items() if x.get("parent") == DISTRICT + "330200"]) and len(ningbo) == 11
+    zhejiang = rows(kg, library, "districts-and-codes", within="330000")
+    assert len(zhejiang) == 1 + 11 + sum(1 for x in r if x.get("code", "").startswith("33") and
+                                           x["code"][2:] != "0000" and x["code"][4:] != "00")
 
 
 def test_source_gaps(kg, library):

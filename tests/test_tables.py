@@ -719,3 +719,104 @@ def test_figures_for_part_of_a_year_are_a_problem(tmp_path):
     assert [str(p) for p in e.value.problems] == [
         "column C “1-9月地区生产总值(亿元)”: figures for part of a year (months, a quarter, a half) (fix: "
         "import-table reads a year's figures: use the table of the whole year, or reshape it for import-csv)"]
+
+
+# ------------------------------------------------------------------ county-level areas of any city
+# The numbers in these tables are test data (made up, shaped as a bureau writes them), not figures of
+# the areas named; what is checked is which area each row is read as.
+
+NINGBO_COUNTIES = [
+    ["宁波市2023年各区县（市）主要经济指标", "", ""],
+    ["地区", "地区生产总值（亿元）", "增长(%)"],
+    ["全市", "16,452.8", "5.5"],
+    ["海曙区", "1,401.1", "5.1"],
+    ["江北区", "902.2", "5.2"],       # also 重庆市江北区 (500105): the other rows say 宁波
+    ["北仑区", "2,803.3", "5.3"],
+    ["镇海区", "1,404.4", "5.4"],
+    ["鄞州区", "3,005.5", "5.5"],
+    ["奉化区", "706.6", "5.6"],
+    ["余姚市", "1,507.7", "5.7"],
+    ["慈溪市", "2,508.8", "5.8"],
+    ["宁海县", "909.9", "5.9"],
+    ["象山县", "800.1", "6.0"],
+]
+NINGBO_CODES = ["330200", "330203", "330205", "330206", "330211", "330212", "330213", "330281", "330282",
+                "330226", "330225"]
+
+
+def test_a_citys_county_table_with_a_total_row(tmp_path):
+    rows = read_any(write_table(tmp_path, NINGBO_COUNTIES, "utf-8"), load_vocab(ROOT / "data"), Fixed(year="2023"))
+    levels = [(r.area, r.area_name, r.value) for r in rows if r.kind == "level"]
+    assert [a for a, _, _ in levels] == NINGBO_CODES
+    assert levels[2] == ("330205", "江北区", "902.2") and levels[8] == ("330282", "慈溪市", "2508.8")
+    assert len(rows) == 22
+
+
+def test_a_county_table_without_title_or_total_row_resolves_by_the_other_rows(tmp_path):
+    # no title, no total row, short names: 江北 alone is a common word (江北区 is written in full)
+    body = [["地区", "地区生产总值（亿元）"], ["海曙", "1401.1"], ["江北区", "902.2"], ["慈溪", "2508.8"]]
+    rows = read_any(write_table(tmp_path, body, "utf-8"), load_vocab(ROOT / "data"), Fixed(year="2023"))
+    assert [r.area for r in rows] == ["330203", "330205", "330282"]
+
+
+def test_import_table_of_a_citys_counties_into_the_store(project, tmp_path):
+    table = write_table(tmp_path, NINGBO_COUNTIES, "gb18030", name="ningbo-counties")
+    r = run(project, "import-table", str(table), "--year", "2023", "--source", SOURCE)
+    assert r.returncode == 0, r.stdout + r.stderr
+    got = facts(project, "ningbo-counties")
+    assert {a for a, _, _ in got} == set(NINGBO_CODES)
+    assert got[("330205", "gdp", "level")]["value"] == "902.2"
+    assert got[("330226", "gdp", "growth")]["value"] == "5.9"
+
+
+def test_a_shared_name_under_a_city_title(tmp_path):
+    # 鼓楼区 is in 南京, 徐州, 开封 and 福州: the title names 福州市
+    body = [["福州市2023年各县（市）区主要指标", ""], ["地区", "地区生产总值（亿元）"],
+            ["鼓楼区", "1,234.5"], ["台江区", "678.9"]]
+    rows = read_any(write_table(tmp_path, body, "utf-8"), load_vocab(ROOT / "data"), Fixed())
+    assert [(r.area, r.period) for r in rows] == [("350102", "2023"), ("350103", "2023")]
+    # --area says the same for a table with no title
+    body = [["地区", "地区生产总值（亿元）"], ["鼓楼区", "1,234.5"]]
+    rows = read_any(write_table(tmp_path, body, "utf-8"), load_vocab(ROOT / "data"), Fixed(year="2023", area="350100"))
+    assert [r.area for r in rows] == ["350102"]
+
+
+def test_a_shared_name_alone_is_a_problem_naming_the_candidates(project, tmp_path):
+    body = [["地区", "地区生产总值（亿元）"], ["鼓楼区", "1,234.5"]]
+    table = write_table(tmp_path, body, "utf-8", name="gulou")
+    with pytest.raises(TableError) as e:
+        read_any(table, load_vocab(ROOT / "data"), Fixed(year="2023"))
+    assert [str(p) for p in e.value.problems] == [
+        "A2: ambiguous area '鼓楼区': 4 areas have this name (320106 南京市鼓楼区; 320302 徐州市鼓楼区; "
+        "350102 福州市鼓楼区; 410204 开封市鼓楼区) (fix: write the code (or the full name) in the cell, or "
+        "give --area CODE of the city or province the table is about, or a title line naming it)"]
+    data_before = tree_digest(project / "data")
+    r = run(project, "import-table", str(table), "--year", "2023")
+    assert r.returncode == 1 and "Traceback" not in r.stderr
+    assert "A2: ambiguous area '鼓楼区': 4 areas have this name (320106 南京市鼓楼区;" in r.stderr
+    assert tree_digest(project / "data") == data_before
+    # the code written in the cell, or --area, chooses
+    body = [["地区", "地区生产总值（亿元）"], ["410204", "1,234.5"]]
+    rows = read_any(write_table(tmp_path, body, "utf-8"), load_vocab(ROOT / "data"), Fixed(year="2023"))
+    assert [r.area for r in rows] == ["410204"]
+
+
+def test_chengdu_with_county_level_cities_and_counties(tmp_path):
+    body = [["成都市2023年区（市）县主要指标", "", ""], ["地区", "地区生产总值（亿元）", "常住人口（万人）"],
+            ["全市", "22,074.7", "2,140.3"], ["锦江区", "1,300.1", "90.2"], ["武侯区", "1,400.2", "120.3"],
+            ["新都区", "1,000.3", "160.4"], ["金堂县", "600.4", "80.5"], ["简阳市", "700.5", "110.6"],
+            ["都江堰市", "500.6", "70.7"], ["彭州市", "600.7", "78.8"]]
+    rows = read_any(write_table(tmp_path, body, "utf-8"), load_vocab(ROOT / "data"), Fixed())
+    gdp = [(r.area, r.value) for r in rows if r.indicator == "gdp"]
+    assert gdp == [("510100", "22074.7"), ("510104", "1300.1"), ("510107", "1400.2"), ("510114", "1000.3"),
+                   ("510121", "600.4"), ("510185", "700.5"), ("510181", "500.6"), ("510182", "600.7")]
+    assert {r.period for r in rows} == {"2023"}
+
+
+def test_an_autonomous_prefectures_counties_with_its_total_row(tmp_path):
+    # 黔东南 (522600): 全州 is the prefecture holding the other rows; 丹寨县 and 黎平县 as the drafter's
+    # blind sets name them
+    body = [["地区", "地区生产总值（亿元）"], ["全州", "1,300.1"], ["凯里市", "300.2"], ["黎平县", "100.3"],
+            ["丹寨县", "50.4"]]
+    rows = read_any(write_table(tmp_path, body, "utf-8"), load_vocab(ROOT / "data"), Fixed(year="2023"))
+    assert [r.area for r in rows] == ["522600", "522601", "522631", "522636"]

@@ -363,8 +363,9 @@ class Quantity:
 @dataclass
 class IndicatorScheme:
     """Labels of the shared indicator scheme (label_zh, nbsName, altLabel) -> slug, and the
-    names of the shared areas (data/vocab/areas.csv: 广西壮族自治区, 广西, 玉林市, 玉林), which
-    scope firsts (广西首个) and count people (740多万玉林人民)."""
+    names of the shared areas (data/vocab/areas.csv: 广西壮族自治区, 广西, 玉林市, 玉林; the country,
+    provinces and prefectures, not county-level areas), which scope firsts (广西首个) and count
+    people (740多万玉林人民)."""
 
     labels: dict[str, str]
     places: frozenset[str] = frozenset()
@@ -408,11 +409,20 @@ class IndicatorScheme:
                 if t.predicate.value.endswith(("#nbsName", "#altLabel")) and \
                         t.subject.value.startswith(INDICATOR_BASE):
                     labels.setdefault(t.object.value, t.subject.value[len(INDICATOR_BASE):])
+        # places: the country, provinces and prefectures; not county-level areas, whose short
+        # names are often ordinary words (城关, 长安, 和平, 前进 …)
         places: set[str] = set()
         areas = data_dir / "vocab" / "areas.csv"
+        types = data_dir / "vocab" / "area-types.csv"
+        county_types = set()
+        if types.exists():
+            with types.open(encoding="utf-8", newline="") as fh:
+                county_types = {r["type"] for r in csv.DictReader(fh) if r.get("level") == "county"}
         if areas.exists():
             with areas.open(encoding="utf-8", newline="") as fh:
                 for rec in csv.DictReader(fh):
+                    if rec.get("type") in county_types:
+                        continue
                     places.update(n.strip() for n in (rec.get("name_zh"), rec.get("short_zh"))
                                   if n and len(n.strip()) >= 2)
         allowed: dict[str, set[str]] = {}

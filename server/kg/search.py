@@ -90,6 +90,15 @@ SELECT ?s ?type ?p ?label WHERE {
 }
 """ % " ".join(f"<{p}>" for p in _LABEL_PROPS)
 
+#: an area's parent, to tell apart areas of one name (鼓楼区 of 南京, 徐州, 开封, 福州)
+_WITHIN_QUERY = """
+PREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#>
+SELECT ?s ?label WHERE {
+  ?s a <%sDistrict> ; <%scontainedInPlace> ?p . ?p rdfs:label ?label
+  FILTER (isIRI(?s) && isLiteral(?label))
+}
+""" % (EP, SCHEMA)
+
 _CLASS_QUERY = """
 PREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#>
 SELECT ?c ?super WHERE { ?c rdfs:subClassOf+ ?super FILTER(isIRI(?c) && isIRI(?super)) }
@@ -276,6 +285,13 @@ def build_index(kg, queries_dir: Path | None = None, unanswered: list[dict] | No
             item.texts.append(_Text(text, fold(text), lang, "label"))
         items.append(item)
 
+    within: dict[str, dict[str, str]] = {}
+    for r in kg.select(_WITHIN_QUERY):
+        within.setdefault(r["s"].value, {})[getattr(r["label"], "language", None) or "en"] = r["label"].value
+    for item in items:
+        if item.group == "area" and item.key in within:
+            item.extra["within"] = within[item.key]
+
     for r in kg.select(_SENTENCE_QUERY):
         s = r["s"].value
         text = r["text"].value
@@ -404,6 +420,8 @@ def search(index: SearchIndex, q: str, *, lang: str = "zh", limit: int = DEFAULT
                  "snippet": {"text": snip, "spans": [list(s) for s in sspans],
                              "cut_start": cut_a, "cut_end": cut_b}}
             r.update(item.extra)
+            if isinstance(r.get("within"), dict):  # an area's parent, in the page's language
+                r["within"] = r["within"].get(lang) or next(iter(r["within"].values()))
             results.append(r)
         total += len(hits)
         out_groups.append({"type": g, "title": titles[lang], "total": len(hits), "results": results})

@@ -80,6 +80,7 @@ class Area:
     type: str = ""
     parent: str = ""
     slug: str = ""            # the area's folder name under data/ (vocab/areas.csv)
+    level: str = ""           # country, province, prefecture or county (vocab/area-types.csv)
 
 
 class AreaIndex:
@@ -91,7 +92,7 @@ class AreaIndex:
         for a in areas:
             self.areas[a.code] = a
             names = {a.name_zh, a.name_en.casefold(), *a.short_names}
-            for suffix in _AREA_SUFFIXES:
+            for suffix in _AREA_SUFFIXES if not a.short_names else ():  # areas.csv gives short names
                 if a.name_zh.endswith(suffix) and len(a.name_zh) - len(suffix) >= 2:
                     names.add(a.name_zh[: -len(suffix)])
                     break
@@ -179,6 +180,8 @@ def load_vocab(data_dir: Path) -> Vocab:
     (symbols and their ``aliases``, e.g. 億元 for 亿元).
     """
     data_dir = Path(data_dir)
+    types = data_dir / "vocab" / "area-types.csv"
+    level_of = {r["type"]: r.get("level", "") for r in _csv_rows(types)} if types.exists() else {}
     areas = []
     for r in _csv_rows(data_dir / "vocab" / "areas.csv"):
         iso = r.get("iso") or ""
@@ -188,7 +191,8 @@ def load_vocab(data_dir: Path) -> Vocab:
         short = [r.get("short_zh", "")] + (r.get("aliases") or "").replace("|", " ").split()
         areas.append(Area(code, r.get("name_zh", ""), r.get("name_en", ""),
                           tuple(n for n in short + ([iso] if iso and iso != code else []) if n),
-                          r.get("type", ""), r.get("parent", ""), r.get("slug", "")))
+                          r.get("type", ""), r.get("parent", ""), r.get("slug", ""),
+                          level_of.get(r.get("type", ""), "")))
     terms = []
     for path in sorted((data_dir / "vocab" / "indicators").glob("*.indicators.csv")):
         for r in _csv_rows(path):
@@ -710,7 +714,8 @@ TOTAL_TYPES = {
     "全区": ("autonomous region", "district"),
     "全州": ("autonomous prefecture",),
     "全盟": ("league",),
-    "全县": ("county",),
+    "全县": ("county", "autonomous county"),
+    "全旗": ("banner", "autonomous banner"),
     "合计": None, "总计": None, "总体": None,
 }
 
@@ -734,26 +739,64 @@ def _within(a: Area, b: Area, vocab: Vocab) -> bool:
     return False
 
 
-def _areas_of(cells: list[Cell | None], vocab: Vocab, fixed: Fixed, problems: list[Problem]) -> list:
+def _common_parent(out: list, vocab: Vocab) -> tuple[list[Area], Area | None]:
+    """The innermost of the areas found (not the country, not one that holds another of them)
+    and their one common parent, if they have one."""
+    others = {a.code: a for a in out if a is not None and a.type != "country"}
+    inner = [a for a in others.values() if not any(b.parent == a.code for b in others.values())]
+    parents = sorted({a.parent for a in inner})
+    return inner, vocab.areas.areas.get(parents[0]) if len(parents) == 1 else None
+
+
+def _choose(found: list[Area], vocab: Vocab, scopes: list[Area | None], level: str | None) -> Area | None:
+    """One of several areas of one name (鼓楼区: 南京, 徐州, 开封, 福州) by the table's context: the
+    one inside the first scope that holds exactly one of them (--area, the title's area, the other
+    rows' common parent), else the one at the level of the other rows (all cities, all counties)."""
+    for scope in scopes:
+        if scope is not None:
+            inside = [a for a in found if a.code == scope.code or _within(a, scope, vocab)]
+            if len(inside) == 1:
+                return inside[0]
+    if level:
+        same = [a for a in found if a.level == level]
+        if len(same) == 1:
+            return same[0]
+    return None
+
+
+def _areas_of(cells: list[Cell | None], vocab: Vocab, fixed: Fixed, problems: list[Problem],
+              context: Area | None = None) -> list:
     """The area of each row: by code or name, and a total row (全省, 全市, 合计 …) as the one
-    area that contains every other area of the table, or --area; else a problem."""
+    area that contains every other area of the table, or --area; else a problem.  A name that
+    several areas share (江北区 of 宁波 and 重庆) is the one the table's context picks (``_choose``:
+    --area, the title's area ``context``, the other rows' common parent or level); else a problem
+    naming the candidates."""
     out: list[Area | None] = [None] * len(cells)
-    totals = []
+    totals, shared = [], []
     for i, c in enumerate(cells):
         if c is None:
             continue
         word = _total_word(_zh(c.text))
         if word:
             totals.append((i, c, word))
+            continue
+        found = vocab.areas.find(_zh(c.text))
+        if len(found) > 1:
+            shared.append((i, c, found))
         else:
             out[i] = _area(c, vocab, problems)
+    given = vocab.areas.areas.get(fixed.area) if fixed.area else None
+    if shared:
+        _, parent = _common_parent(out, vocab)
+        levels = {a.level for a in out if a is not None}
+        level = levels.pop() if len(levels) == 1 else None
+        for i, c, found in shared:
+            out[i] = _choose(found, vocab, [given, context, parent], level)
+            if out[i] is None:
+                _ambiguous(c, found, vocab, problems)
     if not totals:
         return out
-    others = {a.code: a for a in out if a is not None and a.type != "country"}
-    inner = [a for a in others.values() if not any(b.parent == a.code for b in others.values())]
-    parents = sorted({a.parent for a in inner})
-    inferred = vocab.areas.areas.get(parents[0]) if len(parents) == 1 else None
-    given = vocab.areas.areas.get(fixed.area) if fixed.area else None
+    inner, inferred = _common_parent(out, vocab)
     for i, c, word in totals:
         types = TOTAL_TYPES[word]
         fix = f"give --area CODE (the area the {word} row covers), or write that area's name or code for {word}"
@@ -883,10 +926,20 @@ def _area(cell: Cell, vocab: Vocab, problems: list[Problem]):
                                 "write its GB/T 2260 code or its full name (苏州市), or add the area "
                                 "to data/vocab"))
     else:
-        opts = "; ".join(f"{a.code} {a.name_zh}" for a in found)
-        problems.append(Problem(cell.ref, f"ambiguous area {cell.text.strip()!r} ({opts})",
-                                "write the code or the full name"))
+        _ambiguous(cell, found, vocab, problems)
     return None
+
+
+def _ambiguous(cell: Cell, found: list[Area], vocab: Vocab, problems: list[Problem]) -> None:
+    def where(a: Area) -> str:
+        up = vocab.areas.areas.get(a.parent)
+        return f"{a.code} {up.name_zh if up is not None and up.type != 'country' else ''}{a.name_zh}"
+
+    opts = "; ".join(where(a) for a in found)
+    problems.append(Problem(cell.ref, f"ambiguous area {cell.text.strip()!r}: {len(found)} areas have "
+                            f"this name ({opts})",
+                            "write the code (or the full name) in the cell, or give --area CODE of the "
+                            "city or province the table is about, or a title line naming it"))
 
 
 def _year(text: str) -> str | None:
@@ -1023,9 +1076,9 @@ def _wide(header, texts, body, roles, vocab, fixed, problems, table_unit, ctx: C
                                     "name the area column 地区 or give --area CODE for a one-area table"))
     area_cells = [row[area_col] if area_col is not None and area_col < len(row) and _norm(row[area_col].text)
                   else None for row in body]
+    scope = None  # --area with an area column and no total row: the area the table's rows are in
     if area_col is not None and fixed.area and not any(c is not None and _total_word(c.text) for c in area_cells):
-        problems.append(Problem("--area", f"the table has an area column ({header[area_col].ref}) and no "
-                                "total row (全省, 全市, 合计 …) for --area to name", "drop --area"))
+        scope = vocab.areas.areas.get(fixed.area)
     cols: dict[int, Header] = {}
     last_ind = None
     for j, c in enumerate(header):
@@ -1051,7 +1104,12 @@ def _wide(header, texts, body, roles, vocab, fixed, problems, table_unit, ctx: C
                 last_ind = h.indicator
         cols[j] = h
     out = []
-    areas = _areas_of(area_cells, vocab, fixed, problems) if area_col is not None else [one_area] * len(body)
+    areas = _areas_of(area_cells, vocab, fixed, problems, ctx.area) if area_col is not None \
+        else [one_area] * len(body)
+    for c, a in zip(area_cells, areas):
+        if scope is not None and a is not None and a.code != scope.code and not _within(a, scope, vocab):
+            problems.append(Problem(c.ref, f"--area {scope.code} {scope.name_zh} does not contain "
+                                    f"{a.code} {a.name_zh}", "drop --area or correct it"))
     for row, area in zip(body, areas):
         if area_col is not None and (area_col >= len(row) or not _norm(row[area_col].text)):
             if any(_norm(c.text) for c in row):
@@ -1098,7 +1156,7 @@ def _indicator_rows(header, texts, body, roles, vocab, fixed, problems, table_un
             continue
         h, bad_unit = _column_header(texts[j], vocab.units)
         where = _where(c)
-        if h.label and (_total_word(h.label) or len(vocab.areas.find(h.label)) == 1):
+        if h.label and (_total_word(h.label) or vocab.areas.find(h.label)):
             area_heads[j], h.label = Cell(h.label, c.ref), ""
         if bad_unit is not None:
             problems.append(Problem(where, f"unknown unit {bad_unit!r}",
@@ -1114,7 +1172,7 @@ def _indicator_rows(header, texts, body, roles, vocab, fixed, problems, table_un
                                     "rename the column, or delete it"))
         else:
             cols[j] = h
-    col_areas = dict(zip(area_heads, _areas_of(list(area_heads.values()), vocab, fixed, problems)))
+    col_areas = dict(zip(area_heads, _areas_of(list(area_heads.values()), vocab, fixed, problems, ctx.area)))
     if area_heads and fixed.area and not any(_total_word(c.text) for c in area_heads.values()):
         problems.insert(start, Problem("--area", "the table has a column per area and no total column "
                                        "(全省, 全市, 合计 …) for --area to name", "drop --area"))
@@ -1139,7 +1197,7 @@ def _indicator_rows(header, texts, body, roles, vocab, fixed, problems, table_un
         area = one_area
         if area_col is not None and not area_heads:
             ac = at(area_col)
-            area = _areas_of([ac], vocab, fixed, problems)[0] if _norm(ac.text) else one_area
+            area = _areas_of([ac], vocab, fixed, problems, ctx.area)[0] if _norm(ac.text) else one_area
             if area is None and not _norm(ac.text):
                 problems.append(Problem(f"row {_row_of(row[0].ref)}", "no area in this row", "fill in the area"))
                 continue

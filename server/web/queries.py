@@ -135,14 +135,21 @@ def _param_inputs(q, args: dict, terms: Terms) -> list[dict]:
     return out
 
 
+def _body(resp: Response) -> bytes:
+    """A query's answer, whole: a large one (over STREAM_AFTER) comes as a stream of chunks."""
+    return b"".join(resp.response) if resp.direct_passthrough else resp.get_data()
+
+
 def _district_options(terms: Terms) -> list[tuple[str, str]]:
+    """The areas a district parameter offers: the province- and prefecture-level ones, and the
+    county-level ones the graph says something about (a fact, a named thing); any other code
+    can still be given in the URL (the form then shows it as chosen)."""
     def make():
-        rows = []
-        for d in terms.subjects(V.RDF_TYPE, V.EP.District):
-            code = terms.one(d, V.EP.gb2260)
-            if isinstance(code, ox.Literal):
-                rows.append((code.value, d))
-        return sorted(rows, key=lambda r: r[0])
+        found = terms.kg.select(
+            "SELECT ?d ?code WHERE { ?d a ep:District ; ep:gb2260 ?code . "
+            "FILTER (NOT EXISTS { ?d ep:areaType/ep:adminLevel ep:countyLevel } "
+            "|| EXISTS { ?x ep:refArea|ep:district|ep:about ?d }) }")
+        return sorted((r["code"].value, r["d"]) for r in found if isinstance(r["code"], ox.Literal))
     rows = _cached("districts", terms.kg, make)
     return [(code, f"{code} {terms.name(d)}") for code, d in rows]
 
@@ -241,13 +248,13 @@ def query_page(slug: str):
         subs = _substitutions(q, args)
         if q.kind in ("construct", "describe"):
             resp = run_query(q.sparql, accept=None, fmt="ntriples", substitutions=subs or None)
-            triples = [tr for tr in ox.parse(resp.get_data(), format=ox.RdfFormat.N_TRIPLES)]
+            triples = [tr for tr in ox.parse(_body(resp), format=ox.RdfFormat.N_TRIPLES)]
             ctx["table"] = {"vars": ["subject", "predicate", "object"],
                             "rows": [[terms.value(tr.subject), terms.value(tr.predicate),
                                       terms.value(tr.object)] for tr in triples]}
         else:
             resp = run_query(q.sparql, accept=None, fmt="json", substitutions=subs or None)
-            data = json.loads(resp.get_data())
+            data = json.loads(_body(resp))
             if "boolean" in data:
                 ctx["ask"] = bool(data["boolean"])
             else:

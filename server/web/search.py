@@ -23,6 +23,7 @@ SEARCH_TEXTS = {
     "none": ("没有找到“{q}”。", "Nothing found for “{q}”."),
     "more": ("另有 {n} 条", "{n} more"),
     "facts": ("{n} 个事实", "{n} facts"),
+    "within": ("属{name}", "in {name}"),
     "cannot": ("数据无法回答的问题", "What the data cannot answer"),
 }
 
