@@ -58,7 +58,8 @@ Focus (validate only what a load touches)
       check, a fact's passage text, a target's report year depend on the node
       linked to, so changing that node can change the referrer's result; for a
       quote's selector, also the fact that cites the quote (two links back);
-    * for facts: their indicator (the completeness checks of an indicator
+    * for facts: their area (whether any fact is about an area decides whether
+      eps:ReferencedDistrictShape targets it), their indicator (the completeness checks of an indicator
       depend on its facts), every other fact of the same indicator (conflicts,
       breakdowns by ``ep:about``, shares), and every fact of an indicator that
       shares an arithmetic rule with it (sums and shares) -- in the same area
@@ -603,6 +604,8 @@ def expand_focus(store: ox.Store, focus: Iterable) -> set[str]:
     out: set[ox.NamedNode] = set(nodes)
     for f in nodes:
         out |= _subjects(store, None, f)                          # referrers
+        out |= {a for a in _objects(store, f, V.EP.refArea) if isinstance(a, ox.NamedNode)}
+        # a fact's area: whether facts are about it decides eps:ReferencedDistrictShape's target
         for q in store.quads_for_pattern(None, V.OA.hasSelector, f, None):  # a quote's selector:
             out |= _subjects(store, None, q.subject)              # the fact that cites the quote
         if any(True for _ in store.quads_for_pattern(f, V.RDF_TYPE, V.EP.SourceGap, None)):
