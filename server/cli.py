@@ -238,7 +238,7 @@ def load_cmd(obj, files, graph, replace, engine, fmt):
     from .kg.datacube import convert
 
     # Data Cube observations become facts (or the load is refused, saying why)
-    quads = convert(quads, lambda: Lookups.from_store(_kg(obj)), files[0].name,
+    quads = convert(quads, lambda: Lookups.from_store(_kg(obj), obj["root"] / "data"), files[0].name,
                     __import__("pyoxigraph").NamedNode(graph) if graph else None)
     with Progress(TextColumn("{task.description}"), BarColumn(), TextColumn("{task.completed}/{task.total}"),
                   TimeElapsedColumn(), transient=True, disable=not sys.stderr.isatty()) as bar:
@@ -277,7 +277,7 @@ def import_csv(obj, file: Path, mapping_path: Path | None, graph: str | None, fm
     # the dataset is the mapping's; the file's path tells two files of the same name apart
     slug, key = mapping["dataset"]["slug"], file_key(file, salt=str(file.resolve()))
     graph = graph or f"{V.GRAPH}import/{slug}/{key}"
-    quads = csv_to_quads(file, mapping, Lookups.from_store(_kg(obj)), __import__("pyoxigraph").NamedNode(graph),
+    quads = csv_to_quads(file, mapping, Lookups.from_store(_kg(obj), obj["root"] / "data"), __import__("pyoxigraph").NamedNode(graph),
                          file_iri=f"{SOURCE_BASE}import/{slug}/{key}/{urllib.parse.quote(file.name)}",
                          base=f"{V.ID}import/{slug}", key=key)
     try:

@@ -72,7 +72,7 @@ def test_hangzhou_growth_is_04_points_above_national(kg):
 def test_identifiers(kg):
     assert kg.ask("ASK { district:330100 owl:sameAs <http://www.wikidata.org/entity/Q4970> , <https://sws.geonames.org/1808926/> }")
     rows = kg.select("SELECT ?c ?w WHERE { ?d ep:gb2260 ?c ; ep:gb2260Wikidata ?w }")
-    assert len(rows) == 3213  # every area of data/vocab/areas.csv but the countries (ISO CN, TH)
+    assert len(rows) == 380  # the provinces, prefectures and Hangzhou's counties (not the countries)
     for r in rows:
         c = r["c"].value
         assert r["w"].value == f"{c[:2]} {c[2:4]} {c[4:]}"

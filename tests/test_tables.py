@@ -767,6 +767,16 @@ def test_import_table_of_a_citys_counties_into_the_store(project, tmp_path):
     assert {a for a, _, _ in got} == set(NINGBO_CODES)
     assert got[("330205", "gdp", "level")]["value"] == "902.2"
     assert got[("330226", "gdp", "growth")]["value"] == "5.9"
+    # the counties are described in the dataset's own graph (the vocabulary graph describes the
+    # provinces, prefectures and the curated city's counties): with their parent, and rebuilt alike
+    kg = KnowledgeGraph.open(project / "build", mode="memory")
+    graphs = kg.select("SELECT DISTINCT ?g WHERE { GRAPH ?g { district:330205 a ep:District ; "
+                       "rdfs:label '江北区'@zh ; schema:containedInPlace district:330200 } }")
+    assert [r["g"].value.rsplit("/", 1)[-1] for r in graphs] == ["ningbo-counties"]
+    assert not kg.ask("ASK { district:330226 ep:gb2260 ?c . district:500105 ep:gb2260 ?d }")
+    del kg
+    assert run(project, "build").returncode == 0
+    assert facts(project, "ningbo-counties")[("330205", "gdp", "level")]["value"] == "902.2"
 
 
 def test_a_shared_name_under_a_city_title(tmp_path):

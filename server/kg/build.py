@@ -124,35 +124,57 @@ def _units_graph(ds: Dataset, g: _Graph) -> None:
             g.add(s, V.SKOS.closeMatch, ox.NamedNode(u.qudt))
 
 
+#: The curated report's city: its county-level divisions are described in the vocabulary graph.
+CURATED_CITY = "330100"
+
+
+def in_vocabulary(d, area_types) -> bool:
+    """Is area ``d`` described in the vocabulary graph?  The country, the provinces and
+    prefectures, and the curated city's counties are; any other county-level area of
+    data/vocab/areas.csv (2,833 of them) is described in the graph of each dataset whose facts
+    are about it (:func:`district_quads`), so the graph holds the areas the data speaks of."""
+    return area_types.get(d.kind, ("", "", ""))[2] != "county" or d.parent == CURATED_CITY
+
+
+def district_quads(d, graph: ox.NamedNode) -> list[ox.Quad]:
+    """The description of area ``d`` (an ep:District) in ``graph``."""
+    g = _Graph(graph)
+    _district(g, d)
+    return g.quads
+
+
 def _districts_graph(ds: Dataset, path: Path, g: _Graph) -> None:
     for d in ds.districts.values():
-        if d.source_file != path:
-            continue
-        s = V.district(d.key)
-        g.add(s, V.RDF_TYPE, V.EP.District)
-        g.labels(s, d.name_zh, d.name_en)
-        g.add(s, V.SKOS.prefLabel, _lit(d.name_zh, "zh"))
-        g.add(s, V.SKOS.prefLabel, _lit(d.name_en, "en"))
-        g.add(s, V.SCHEMA.name, _lit(d.name_zh, "zh"))
-        if d.gb2260:
-            g.add(s, V.EP.gb2260, _lit(d.gb2260))
-            g.add(s, V.EP.gb2260Wikidata, _lit(f"{d.gb2260[:2]} {d.gb2260[2:4]} {d.gb2260[4:]}"))
-        if d.iso:
-            g.add(s, V.SCHEMA.identifier, _lit(d.iso))
-        if d.geonames:
-            g.add(s, V.OWL_SAMEAS, ox.NamedNode(f"https://sws.geonames.org/{d.geonames}/"))
-        if d.kind:
-            g.add(s, V.SCHEMA.additionalType, _lit(d.kind))
-            g.add(s, V.EP.areaType, V.area_type(d.kind))
-        if d.short_zh and d.short_zh != d.name_zh:
-            g.add(s, V.SKOS.altLabel, _lit(d.short_zh, "zh"))
-        if d.parent:
-            g.add(s, V.SCHEMA.containedInPlace, V.district(d.parent))
-        if d.wikidata:
-            g.add(s, V.OWL_SAMEAS, ox.NamedNode(V.WD + d.wikidata))
-        for alias in d.aliases:
-            if alias != d.short_zh:
-                g.add(s, V.SKOS.altLabel, _lit(alias, "zh"))
+        if d.source_file == path and in_vocabulary(d, ds.area_types):
+            _district(g, d)
+
+
+def _district(g: _Graph, d) -> None:
+    s = V.district(d.key)
+    g.add(s, V.RDF_TYPE, V.EP.District)
+    g.labels(s, d.name_zh, d.name_en)
+    g.add(s, V.SKOS.prefLabel, _lit(d.name_zh, "zh"))
+    g.add(s, V.SKOS.prefLabel, _lit(d.name_en, "en"))
+    g.add(s, V.SCHEMA.name, _lit(d.name_zh, "zh"))
+    if d.gb2260:
+        g.add(s, V.EP.gb2260, _lit(d.gb2260))
+        g.add(s, V.EP.gb2260Wikidata, _lit(f"{d.gb2260[:2]} {d.gb2260[2:4]} {d.gb2260[4:]}"))
+    if d.iso:
+        g.add(s, V.SCHEMA.identifier, _lit(d.iso))
+    if d.geonames:
+        g.add(s, V.OWL_SAMEAS, ox.NamedNode(f"https://sws.geonames.org/{d.geonames}/"))
+    if d.kind:
+        g.add(s, V.SCHEMA.additionalType, _lit(d.kind))
+        g.add(s, V.EP.areaType, V.area_type(d.kind))
+    if d.short_zh and d.short_zh != d.name_zh:
+        g.add(s, V.SKOS.altLabel, _lit(d.short_zh, "zh"))
+    if d.parent:
+        g.add(s, V.SCHEMA.containedInPlace, V.district(d.parent))
+    if d.wikidata:
+        g.add(s, V.OWL_SAMEAS, ox.NamedNode(V.WD + d.wikidata))
+    for alias in d.aliases:
+        if alias != d.short_zh:
+            g.add(s, V.SKOS.altLabel, _lit(alias, "zh"))
 
 
 def _area_types_graph(ds: Dataset, g: _Graph) -> None:
@@ -469,8 +491,11 @@ def build(root: Path, out: Path, *, force: bool = False) -> dict[str, int]:
         with builddir.writer(out):  # no write between reading the log and installing the build
             builddir.check_log(out)
             quads, folded = writelog.replay(out, from_data, _rename_blank_nodes)
-            quads = sort_quads(quads)
-            lost = [] if force else writelog.unreproduced(out, writelog.graph_hashes(quads))
+            replayed = quads != from_data   # the log changed something (most builds: it did not)
+            quads = sort_quads(quads) if replayed else from_data
+            data_hashes = writelog.graph_hashes(from_data)
+            lost = [] if force else writelog.unreproduced(
+                out, writelog.graph_hashes(quads) if replayed else data_hashes)
             if lost:
                 shown = ", ".join(lost[:5]) + (f" and {len(lost) - 5} more" if len(lost) > 5 else "")
                 raise DataError(f"{out}: the store holds data that this build would not reproduce "
@@ -488,7 +513,7 @@ def build(root: Path, out: Path, *, force: bool = False) -> dict[str, int]:
             finally:
                 shutil.rmtree(tmp, ignore_errors=True)
             # what data/ alone gave: a graph that differs from it and from the next build is a write
-            writelog.write_manifest(out, writelog.graph_hashes(from_data))
+            writelog.write_manifest(out, data_hashes)
     except OSError as exc:
         raise DataError(f"{out}: could not write the build ({exc.strerror})") from None
     return graph_counts(quads)

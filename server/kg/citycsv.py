@@ -39,6 +39,15 @@ class Lookups:
     indicators: dict[str, tuple[str, str]]
     #: slug -> (multiplier, base unit), for readable numbers in labels (server.kg.numbers)
     unit_scale: dict[str, tuple[str, str]] = field(default_factory=dict)
+    #: county-level areas the vocabulary graph does not describe (server.kg.build.in_vocabulary):
+    #: a dataset whose facts are about one describes it in its own graph
+    described_here: dict = field(default_factory=dict)
+
+    @staticmethod
+    def counties(area_types: dict, districts: dict) -> dict:
+        from .build import in_vocabulary
+
+        return {k: d for k, d in districts.items() if not in_vocabulary(d, area_types)}
 
     @classmethod
     def from_dataset(cls, ds) -> "Lookups":
@@ -48,10 +57,13 @@ class Lookups:
         return cls(units, {u.slug: (u.symbol, u.label_en) for u in ds.units.values()},
                    {k: (d.name_zh, d.name_en) for k, d in ds.districts.items()},
                    {k: (i.label_zh, i.label_en) for k, i in ds.indicators.items()},
-                   {u.slug: (str(u.multiplier), u.base) for u in ds.units.values()})
+                   {u.slug: (str(u.multiplier), u.base) for u in ds.units.values()},
+                   cls.counties(ds.area_types, ds.districts))
 
     @classmethod
-    def from_store(cls, kg) -> "Lookups":
+    def from_store(cls, kg, data_dir: Path | None = None) -> "Lookups":
+        """What the store describes, and with ``data_dir`` the areas of its vocab/areas.csv too
+        (the county-level ones are described by the datasets that use them)."""
         units, labels, scale = {}, {}, {}
         for r in kg.select("SELECT ?u ?sym ?en ?m ?b WHERE { ?u a ep:Unit ; ep:symbol ?sym . "
                            "OPTIONAL { ?u rdfs:label ?en FILTER(lang(?en)='en') } "
@@ -71,7 +83,13 @@ class Lookups:
                            "OPTIONAL { ?i rdfs:label ?zh FILTER(lang(?zh)='zh') } "
                            "OPTIONAL { ?i rdfs:label ?en FILTER(lang(?en)='en') } }"):
             inds[r["i"].value.rsplit("/", 1)[1]] = (r.get("zh", r["i"]).value, r.get("en", r["i"]).value)
-        return cls(units, labels, areas, inds, scale)
+        counties = {}
+        if data_dir is not None:
+            from .curation import load_areas
+
+            counties = cls.counties(*load_areas(data_dir))
+            areas.update({k: (d.name_zh, d.name_en) for k, d in counties.items()})
+        return cls(units, labels, areas, inds, scale, counties)
 
 
 VINTAGES = ("preliminary", "revised", "final", "estimate")
@@ -289,6 +307,12 @@ def csv_to_quads(csv_path: Path, mapping: dict, lookups: Lookups, graph: ox.Name
             add(sel, V.OA.exact, _lit(quote, text_language(quote)))
     if not seen:
         raise DataError(f"{csv_path}: no rows", path=str(csv_path))
+    from .build import district_quads
+
+    used = sorted({q.object.value.rsplit("/", 1)[1] for q in quads if q.predicate == V.EP.refArea})
+    for code in used:  # a county the vocabulary graph does not describe: this graph does
+        if code in lookups.described_here:
+            quads += district_quads(lookups.described_here[code], graph)
     return quads
 
 

@@ -300,6 +300,37 @@ def _slug(row: Row, col: str) -> str:
     return value
 
 
+def load_areas(data_dir: Path) -> tuple[dict, dict]:
+    """data/vocab/area-types.csv and data/vocab/areas.csv: (type -> (zh, en, level), key -> District)."""
+    data_dir = Path(data_dir)
+    area_types: dict = {}
+    districts: dict = {}
+    types_path = data_dir / "vocab" / "area-types.csv"
+    for row in read_csv(types_path, "area-types"):
+        if row["level"] not in AREA_LEVELS:
+            raise row.error(f"level {row['level']!r} is not one of {', '.join(AREA_LEVELS)}")
+        area_types[row["type"]] = (row["label_zh"], row["label_en"], row["level"])
+    path = data_dir / "vocab" / "areas.csv"
+    for row in read_csv(path, "areas"):
+        code, iso = row["code"], row["iso"]
+        if code and not GB2260_RE.match(code):
+            raise row.error(f"code {code!r} is not six digits")
+        if not code and not re.match(r"^[A-Z]{2}$", iso):
+            raise row.error("give a six-digit GB/T 2260 code, or (for a country) a two-letter iso code")
+        if row["type"] not in area_types:
+            raise row.error(f"type {row['type']!r} is not in data/vocab/area-types.csv")
+        d = District(code, row["name_zh"], row["name_en"], row["type"], row["wikidata"],
+                     row["parent"], row["aliases"].split() if row["aliases"] else [],
+                     row["geonames"], iso, path, row["short_zh"], row["name_en_source"], row["slug"])
+        if d.key in districts:
+            raise row.error(f"area {d.key} is already defined")
+        districts[d.key] = d
+    for d in districts.values():
+        if d.parent and d.parent not in districts:
+            raise DataError(f"{path}: area {d.key} has unknown parent {d.parent!r}", path=str(path))
+    return area_types, districts
+
+
 def load_dataset(data_dir: Path) -> Dataset:
     """Read and check every curated file under ``data_dir``."""
     data_dir = Path(data_dir)
@@ -328,31 +359,9 @@ def load_dataset(data_dir: Path) -> Dataset:
                               tuple(a.strip() for a in row["aliases"].split("|") if a.strip()))
     ds.files[data_dir / "vocab" / "units.csv"] = "units"
 
-    types_path = data_dir / "vocab" / "area-types.csv"
-    for row in read_csv(types_path, "area-types"):
-        if row["level"] not in AREA_LEVELS:
-            raise row.error(f"level {row['level']!r} is not one of {', '.join(AREA_LEVELS)}")
-        ds.area_types[row["type"]] = (row["label_zh"], row["label_en"], row["level"])
-    ds.files[types_path] = "area-types"
-    path = data_dir / "vocab" / "areas.csv"
-    for row in read_csv(path, "areas"):
-        code, iso = row["code"], row["iso"]
-        if code and not GB2260_RE.match(code):
-            raise row.error(f"code {code!r} is not six digits")
-        if not code and not re.match(r"^[A-Z]{2}$", iso):
-            raise row.error("give a six-digit GB/T 2260 code, or (for a country) a two-letter iso code")
-        if row["type"] not in ds.area_types:
-            raise row.error(f"type {row['type']!r} is not in data/vocab/area-types.csv")
-        d = District(code, row["name_zh"], row["name_en"], row["type"], row["wikidata"],
-                     row["parent"], row["aliases"].split() if row["aliases"] else [],
-                     row["geonames"], iso, path, row["short_zh"], row["name_en_source"], row["slug"])
-        if d.key in ds.districts:
-            raise row.error(f"area {d.key} is already defined")
-        ds.districts[d.key] = d
-    for d in ds.districts.values():
-        if d.parent and d.parent not in ds.districts:
-            raise DataError(f"{path}: area {d.key} has unknown parent {d.parent!r}", path=str(path))
-    ds.files[path] = "districts"
+    ds.area_types, ds.districts = load_areas(data_dir)
+    ds.files[data_dir / "vocab" / "area-types.csv"] = "area-types"
+    ds.files[data_dir / "vocab" / "areas.csv"] = "districts"
 
     # A report's dataset is any folder under data/ with *.facts.csv files (data/<area>/<dataset>/);
     # the shared indicator scheme is data/vocab/**/*.indicators.csv plus any a dataset still holds.

@@ -349,4 +349,10 @@ def _dataset_quads(d: DraftDataset, ds, root: Path, graph_iri) -> list[ox.Quad]:
         add(gf, s, V.EP.report, report)
         if f.get("note"):
             add(gf, s, V.RDFS_COMMENT, _lit(f["note"], "en"))
+    from .build import district_quads, in_vocabulary
+
+    for code in sorted({f["area"] or "330100" for f in d.facts}):
+        area = ds.districts.get(code)   # a county the vocabulary graph does not describe: this does
+        if area is not None and not in_vocabulary(area, ds.area_types):
+            quads += district_quads(area, gf)
     return quads
