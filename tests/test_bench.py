@@ -50,7 +50,7 @@ def test_ceiling_measures_oxigraph_a_bare_app_flask_and_econplan(built):
     """bench/ceiling.py (the repeated-lookup ceiling of a Python answer path) runs its four servers
     and reports each one's ratio to oxigraph; one short round, no timing checked."""
     require_wrk()
-    out = run("bench/ceiling.py", "--build-dir", str(built), "--rounds", "1", "--duration", "1",
+    out = run("bench/ceiling.py", "--build-dir", str(built), "--rounds", "1", "--duration", "0.5",
               "--warm-up", "0", "--quiet-wait", "0")
     rows = {line.split("|")[1].strip(): line for line in out.splitlines() if line.startswith("| ")}
     assert {"oxigraph", "bare", "flask", "econplan"} <= set(rows), out
