@@ -132,14 +132,22 @@ def in_vocabulary(d, area_types) -> bool:
     """Is area ``d`` described in the vocabulary graph?  The country, the provinces and
     prefectures, and the curated city's counties are; any other county-level area of
     data/vocab/areas.csv (2,833 of them) is described in the graph of each dataset whose facts
-    are about it (:func:`district_quads`), so the graph holds the areas the data speaks of."""
+    are about it (:func:`dataset_area_quads`), so the graph holds the areas the data speaks of."""
     return area_types.get(d.kind, ("", "", ""))[2] != "county" or d.parent == CURATED_CITY
 
 
-def district_quads(d, graph: ox.NamedNode) -> list[ox.Quad]:
-    """The description of area ``d`` (an ep:District) in ``graph``."""
+def described_by_datasets(area_types: dict, districts: dict) -> dict:
+    """The areas (key -> District) that the vocabulary graph leaves to the datasets about them."""
+    return {k: d for k, d in districts.items() if not in_vocabulary(d, area_types)}
+
+
+def dataset_area_quads(codes, counties: dict, graph: ox.NamedNode) -> list[ox.Quad]:
+    """The descriptions, in a dataset's ``graph``, of the areas among ``codes`` (its facts'
+    areas) that the vocabulary graph does not describe (``counties``: described_by_datasets)."""
     g = _Graph(graph)
-    _district(g, d)
+    for code in sorted(set(codes)):
+        if code in counties:
+            _district(g, counties[code])
     return g.quads
 
 

@@ -22,6 +22,7 @@ import yaml
 
 from . import numbers as N
 from . import vocab as V
+from .build import dataset_area_quads, described_by_datasets
 from .curation import DECIMAL_RE, KINDS, QUALIFIERS, STATUSES, YEAR_RE
 from .errors import DataError
 
@@ -43,12 +44,6 @@ class Lookups:
     #: a dataset whose facts are about one describes it in its own graph
     described_here: dict = field(default_factory=dict)
 
-    @staticmethod
-    def counties(area_types: dict, districts: dict) -> dict:
-        from .build import in_vocabulary
-
-        return {k: d for k, d in districts.items() if not in_vocabulary(d, area_types)}
-
     @classmethod
     def from_dataset(cls, ds) -> "Lookups":
         units = {u.slug: u.slug for u in ds.units.values()}
@@ -58,7 +53,7 @@ class Lookups:
                    {k: (d.name_zh, d.name_en) for k, d in ds.districts.items()},
                    {k: (i.label_zh, i.label_en) for k, i in ds.indicators.items()},
                    {u.slug: (str(u.multiplier), u.base) for u in ds.units.values()},
-                   cls.counties(ds.area_types, ds.districts))
+                   described_by_datasets(ds.area_types, ds.districts))
 
     @classmethod
     def from_store(cls, kg, data_dir: Path | None = None) -> "Lookups":
@@ -87,7 +82,7 @@ class Lookups:
         if data_dir is not None:
             from .curation import load_areas
 
-            counties = cls.counties(*load_areas(data_dir))
+            counties = described_by_datasets(*load_areas(data_dir))
             areas.update({k: (d.name_zh, d.name_en) for k, d in counties.items()})
         return cls(units, labels, areas, inds, scale, counties)
 
@@ -307,13 +302,9 @@ def csv_to_quads(csv_path: Path, mapping: dict, lookups: Lookups, graph: ox.Name
             add(sel, V.OA.exact, _lit(quote, text_language(quote)))
     if not seen:
         raise DataError(f"{csv_path}: no rows", path=str(csv_path))
-    from .build import district_quads
-
-    used = sorted({q.object.value.rsplit("/", 1)[1] for q in quads if q.predicate == V.EP.refArea})
-    for code in used:  # a county the vocabulary graph does not describe: this graph does
-        if code in lookups.described_here:
-            quads += district_quads(lookups.described_here[code], graph)
-    return quads
+    # a county the vocabulary graph does not describe: this graph does
+    return quads + dataset_area_quads((q.object.value.rsplit("/", 1)[1] for q in quads
+                                       if q.predicate == V.EP.refArea), lookups.described_here, graph)
 
 
 def mapping_for(csv_path: Path) -> Path:

@@ -133,8 +133,8 @@ WRITTEN_MEASURES = ("艘", "架", "栋", "头", "匹", "枚", "颗", "篇", "册
 UNIT_SLUGS.update({m + u: m + u for m in ("", "万", "亿") for u in WRITTEN_MEASURES
                    if m + u not in UNIT_SLUGS})
 # 超2万亿千瓦时, 3亿吨: a magnitude before a unit the vocabulary lacks is written with it
-UNIT_SLUGS.update({m + u: m + u for m in ("万", "亿", "万亿") for u in ("千瓦时", "千瓦", "吨", "立方米", "标箱")
-                   if m + u not in UNIT_SLUGS})
+UNIT_SLUGS.update({m + u: m + u for m in ("万", "亿", "万亿")
+                   for u in ("千瓦时", "千瓦", "吨", "立方米", "标箱", "斤", "度", "亩") if m + u not in UNIT_SLUGS})
 _UNIT_WORDS = sorted(UNIT_SLUGS, key=len, reverse=True)
 
 #: Unit slugs whose quantities are counts of things (kind ``count``); the others are levels.
@@ -202,8 +202,6 @@ SECTOR_RATIO_RE = re.compile(rf"(?:三次)?产业(?:增加值)?(?:结构|比重|
 SECTOR_LABELS = ("第一产业增加值比重", "第二产业增加值比重", "第三产业增加值比重")
 
 CN_FRACTION_RE = re.compile(rf"([{_CN_DIGITS}]+)分之([{_CN_DIGITS}]+)")
-#: Characters of a unit that may follow 亿/万 and that data/vocab/units.csv lacks (亿斤, 万吨).
-WRITTEN_UNIT_CHARS = "斤吨亩度"
 CN_MAGNITUDE_RE = re.compile(r"(?P<q>超过|超|近|逾|约|突破)(?P<n>[一二两三四五六七八九]?[十百千]+)"
                              r"(?P<unit>万亿元|亿元|万元|万亿|亿|万)")
 CN_RANK_RE = re.compile(r"(?P<w>第|前)(?P<n>[一二三四五六七八九十]+)(?P<suffix>位|名)?")
@@ -744,6 +742,26 @@ def _label_from(clause: str) -> str:
 
 #: A sentence longer than this (a text without full stops) is read in pieces (Drafter.sentence).
 LONG_SENTENCE = 1500
+PIECE_BREAKS = "；;，,、"
+
+
+def _piece_end(text: str, i: int) -> int:
+    """Where the piece of a long sentence that starts at ``i`` ends: after the last clause break
+    of its second half, else before the number it would cut, else (a number as long as a piece)
+    after the clause break that follows that number."""
+    j = i + LONG_SENTENCE
+    if j >= len(text):
+        return len(text)
+    cut = max(text.rfind(c, i + LONG_SENTENCE // 2, j) for c in PIECE_BREAKS)
+    if cut > i:
+        return cut + 1
+    start = j
+    while start > i and (text[start - 1].isdigit() or text[start - 1] == "."):
+        start -= 1
+    if start > i:
+        return start
+    brk = [x for x in (text.find(c, j) for c in PIECE_BREAKS) if x >= 0]
+    return min(brk) + 1 if brk else len(text)
 
 
 @dataclass
@@ -826,19 +844,7 @@ class Drafter:
             return self._sentence(s, mode)
         out, i = [], 0
         while i < len(s.text):
-            j = min(len(s.text), i + LONG_SENTENCE)
-            if j < len(s.text):
-                cut = max(s.text.rfind(c, i + LONG_SENTENCE // 2, j) for c in "；;，,、")
-                j = cut + 1 if cut > i else j
-                number = re.compile(r"[\d.]*")
-                if s.text[j - 1].isdigit() or s.text[j - 1] == ".":   # never inside a number:
-                    back = len(s.text[i:j]) - len(s.text[i:j].rstrip("0123456789."))
-                    if back < j - i:
-                        j -= back
-                    else:   # a number longer than a piece: the piece goes on to the clause break
-                        k = number.match(s.text, j).end()
-                        brk = [x for x in (s.text.find(c, k) for c in "；;，,、") if x >= 0]
-                        j = min(brk) + 1 if brk else len(s.text)
+            j = _piece_end(s.text, i)
             piece = Passage(s.id, s.start + i, s.start + j, s.text[i:j], s.paragraph)
             out += self._sentence(piece, mode)
             i = j
@@ -1036,9 +1042,6 @@ class Drafter:
             if longer:
                 unit_w, b = longer, b + len(longer) - len(unit_w)
                 unit = UNIT_SLUGS[longer]
-            elif unit_w in ("万亿", "亿", "万") and text[b:b + 1] in WRITTEN_UNIT_CHARS:
-                unit_w, b = unit_w + text[b], b + 1
-                unit = unit_w   # 亿斤: not in data/vocab/units.csv, proposed as written
             else:
                 unit = {"万亿": "wan-yi-yuan", "亿": "yi-yuan", "万": "wan-yuan"}.get(unit_w) or UNIT_SLUGS[unit_w]
             q = Quantity(s, a, m.end("n"), n, _fmt(value), unit, "level", "exact", "", "", "", "", "",

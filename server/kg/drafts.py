@@ -26,6 +26,7 @@ from pathlib import Path
 import pyoxigraph as ox
 
 from . import vocab as V
+from .build import CURATED_CITY, dataset_area_quads, described_by_datasets
 from .curation import KINDS, QUALIFIERS, SLUG_RE, STATUSES, load_dataset
 from .errors import DataError
 from .source import passages
@@ -330,7 +331,7 @@ def _dataset_quads(d: DraftDataset, ds, root: Path, graph_iri) -> list[ox.Quad]:
             add(gf, s, V.RDFS_LABEL, _lit(f"{en_ind}, {kind_en}, {f['period']}: {f['value']} "
                                           f"{unit.label_en}", "en"))
         add(gf, s, V.EP.indicator, V.indicator(f["indicator"]))
-        add(gf, s, V.EP.refArea, V.district(f["area"] or "330100"))
+        add(gf, s, V.EP.refArea, V.district(f["area"] or CURATED_CITY))
         add(gf, s, V.EP.refPeriod, ox.Literal(f["period"], datatype=V.XSD_GYEAR))
         add(gf, s, V.EP.kind, V.EP_KIND[f["kind"]])
         add(gf, s, V.EP.unit, V.unit(f["unit"]))
@@ -349,10 +350,6 @@ def _dataset_quads(d: DraftDataset, ds, root: Path, graph_iri) -> list[ox.Quad]:
         add(gf, s, V.EP.report, report)
         if f.get("note"):
             add(gf, s, V.RDFS_COMMENT, _lit(f["note"], "en"))
-    from .build import district_quads, in_vocabulary
-
-    for code in sorted({f["area"] or "330100" for f in d.facts}):
-        area = ds.districts.get(code)   # a county the vocabulary graph does not describe: this does
-        if area is not None and not in_vocabulary(area, ds.area_types):
-            quads += district_quads(area, gf)
-    return quads
+    # a county the vocabulary graph does not describe: this graph does
+    return quads + dataset_area_quads((f["area"] or CURATED_CITY for f in d.facts),
+                                      described_by_datasets(ds.area_types, ds.districts), gf)

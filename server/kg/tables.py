@@ -1591,6 +1591,7 @@ def import_table(root: Path, target, path: Path, fixed: Fixed, *, dataset: str |
     import pyoxigraph as ox
 
     from .build import SOURCE_DATA, graph_iri
+    from .build import described_by_datasets
     from .citycsv import Lookups, csv_to_quads, dataset_base, file_key
     from .curation import load_areas
     from .writes import load
@@ -1653,7 +1654,7 @@ def import_table(root: Path, target, path: Path, fixed: Fixed, *, dataset: str |
             {s: (sym, vocab.units.labels_en[s]) for s, sym in vocab.units.symbols.items()},
             {c: (a.name_zh, a.name_en) for c, a in vocab.areas.areas.items()},
             {s: (t.label_zh, t.label_en) for s, t in vocab.indicators.terms.items()},
-            described_here=Lookups.counties(*load_areas(root / "data")))
+            described_here=described_by_datasets(*load_areas(root / "data")))
         graph = graph_iri(root, rows_path).value
         area_slug, ds_slug = folder.parent.name, folder.name
         quads = csv_to_quads(tmp / rows_path.name, mapping, lookups, ox.NamedNode(graph),

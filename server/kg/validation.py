@@ -1020,11 +1020,11 @@ def _message_lang(message, templates: tuple) -> str:
         _lang_of(message)
 
 
-def _results_from_report(report, shapes_nt: bytes = b"") -> list[Result]:
+def _results_from_report(report, shapes_nt: bytes) -> list[Result]:
     import rdflib
 
     sh = rdflib.Namespace(_SH)
-    templates = _message_templates(shapes_nt) if shapes_nt else ()
+    templates = _message_templates(shapes_nt)
     results = []
     for node in report.objects(None, sh.result):
         sev = report.value(node, sh.resultSeverity)

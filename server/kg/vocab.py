@@ -134,6 +134,8 @@ def fact_classes(status: str) -> tuple:
     (a capacity, a speed) neither, since it is neither measured nor planned."""
     own = {"target": (EP.Target,), "design": ()}.get(status, (EP.Observation,))
     return own + (EP.Fact, QB.Observation)
+
+
 KIND_LABELS = {"level": ("总量", "level"), "growth": ("增速", "growth"),
                "decline": ("降幅", "decline"), "share": ("占比", "share"),
                "count": ("数量", "count"), "ratio-to-plan": ("完成计划比例", "ratio to plan"),
